@@ -1,0 +1,49 @@
+/** The layer rules of docs/architecture.md. An arrow means "may import". */
+module.exports = {
+  forbidden: [
+    { name: 'no-cycles', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'surfaces-and-cli-only-through-core',
+      severity: 'error',
+      from: { path: '^src/(surfaces|cli)/' },
+      to: { path: '^src/(store|connectors)/', pathNot: '^src/connectors/connector\\.ts$' },
+    },
+    {
+      name: 'core-knows-no-http',
+      severity: 'error',
+      from: { path: '^src/core/' },
+      to: { path: '^src/(http|surfaces|cli)/' },
+    },
+    {
+      name: 'core-knows-no-fastify',
+      severity: 'error',
+      from: { path: '^src/core/' },
+      to: { path: 'node_modules/fastify' },
+    },
+    {
+      name: 'connectors-stay-small',
+      severity: 'error',
+      from: { path: '^src/connectors/' },
+      to: { path: '^src/(store|http|surfaces|cli)/' },
+    },
+    {
+      name: 'connectors-see-only-core-errors',
+      severity: 'error',
+      from: { path: '^src/connectors/' },
+      to: { path: '^src/core/', pathNot: '^src/core/errors\\.ts$' },
+    },
+    {
+      name: 'store-and-kv-below-core',
+      severity: 'error',
+      from: { path: '^src/(store|kv)/' },
+      to: { path: '^src/(core|http|surfaces|cli|connectors)/' },
+    },
+    { name: 'lib-is-a-leaf', severity: 'error', from: { path: '^src/lib/' }, to: { path: '^src/(?!lib/)' } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+/** What repositories take: the database or an open transaction (a use-case that writes several rows opens one). */
+export type DbExecutor = Kysely<Database> | Transaction<Database>;
+
+export type DatabaseOptions =
+  | { readonly driver: 'pglite'; readonly dataDir: string | 'memory' }
+  | { readonly driver: 'postgres'; readonly url: string; readonly poolSize: number; readonly schema?: string };
+
+// jsonb columns: node-postgres and PGlite both parse them; timestamptz arrive as Date on both.
+// bigint (audit ids, counts) stays a string on both, so it never loses precision.
+
+/**
+ * Opens the store: PGlite in-process (a directory, or `memory`) or a PostgreSQL pool. With `schema`, every connection
+ * uses that schema (created if missing), so test runs and deployments can share one database without colliding.
+ */
+export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
+  if (options.driver === 'pglite') {
+    if (options.dataDir !== 'memory') mkdirSync(options.dataDir, { recursive: true });
+    const pglite = options.dataDir === 'memory' ? new PGlite() : new PGlite(options.dataDir);
+    await pglite.waitReady;
+    return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  }
+  const { schema } = options;
+  if (schema !== undefined) {
+    const admin = new pg.Client({ connectionString: options.url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    connectionTimeoutMillis: 3000,
+    ...(schema === undefined ? {} : { options: `-c search_path="${schema}"` }),
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+};
+
+/** True when the store answers a trivial query (readiness). */
+export const pingDatabase = async (db: Db): Promise<boolean> => {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** PostgreSQL error codes that mean "the database is not reachable right now" rather than a bug. */
+const unavailableCodes = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300']);
+const unavailableErrnos = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/** True when `error` says the database is down or unreachable (mapped to 503 `storage_unavailable`). */
+export const isStorageUnavailable = (error: unknown): boolean => {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  if (typeof e.code === 'string' && (unavailableCodes.has(e.code) || unavailableErrnos.has(e.code))) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(
+    message,
+  );
+};
+
+/** True when `error` is a unique-constraint violation (concurrent creation lost the race). */
+export const isUniqueViolation = (error: unknown, constraint?: string): boolean => {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return (
+    e !== null &&
+    typeof e === 'object' &&
+    e.code === '23505' &&
+    (constraint === undefined || e.constraint === constraint)
+  );
+};

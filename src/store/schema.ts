@@ -1,0 +1,158 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** A `jsonb` column: written as a JSON string or value, read back parsed. */
+export type Json<T> = ColumnType<T, T | string, T | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface TenantPolicies {
+  /** How an IdP email that belongs to an existing user is treated. */
+  readonly linking: 'merge_needed' | 'auto_link_verified';
+  /** When a second factor is asked for. */
+  readonly mfa: 'off' | 'social' | 'all';
+  /** Second factors a user may use, in order of preference. */
+  readonly mfaFactors?: readonly ('email' | 'totp' | 'recovery_code')[];
+  /** Whether an identity without an email may create an account (EmailMissing otherwise). */
+  readonly requireEmail?: boolean;
+  readonly accessTokenTtlSeconds?: number;
+  readonly idTokenTtlSeconds?: number;
+  readonly refreshTokenTtlSeconds?: number;
+}
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  policies: Json<TenantPolicies>;
+  hostnames: Json<string[]>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ClientSettings {
+  readonly accessTokenTtlSeconds?: number;
+  readonly refreshTokenTtlSeconds?: number;
+  /** Scopes the client may ask for; any when absent. */
+  readonly scopes?: readonly string[];
+  /** Post-logout redirect URIs (exact match). */
+  readonly postLogoutRedirectUris?: readonly string[];
+}
+
+export interface ClientsTable {
+  client_id: string;
+  tenant_id: string;
+  name: string;
+  /** SHA-256 of the secret (base64url); null for public clients. */
+  secret_digest: string | null;
+  public: boolean;
+  redirect_uris: Json<string[]>;
+  callback_urls: Json<string[]>;
+  grant_types: Json<string[]>;
+  settings: Json<ClientSettings>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface IdpConnectionsTable {
+  tenant_id: string;
+  id: string;
+  kind: string;
+  client_id: string;
+  /** The IdP app secret, sealed with the master key. */
+  client_secret_enc: string | null;
+  scopes: Json<string[] | null>;
+  endpoints: Json<Record<string, string> | null>;
+  emulator: string | null;
+  trust_email: boolean;
+  settings: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface UserProfile {
+  bio?: string;
+  publicData?: Record<string, unknown>;
+  protectedData?: Record<string, unknown>;
+  privateData?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  picture?: string;
+}
+
+export interface UsersTable {
+  id: string;
+  tenant_id: string;
+  /** Normalised (see `core/users/email.ts`); unique per tenant. */
+  email: string | null;
+  email_verified: boolean;
+  password_hash: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  display_name: string | null;
+  profile: Json<UserProfile>;
+  status: 'active' | 'disabled';
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface IdentitiesTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  /** The connection id. */
+  idp: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  email_verified: boolean;
+  raw: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  last_login_at: NullableTimestamp;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  tenant_id: string;
+  alg: string;
+  /** next: published, not yet signing; active: signs; retired: published until its tokens expire. */
+  state: 'next' | 'active' | 'retired';
+  public_jwk: Json<Record<string, unknown>>;
+  private_key_enc: string;
+  created_at: CreatedAt;
+  activated_at: NullableTimestamp;
+  retired_at: NullableTimestamp;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  tenant_id: string | null;
+  type: string;
+  outcome: string;
+  actor: string | null;
+  client_id: string | null;
+  idp: string | null;
+  user_id: string | null;
+  ip: string | null;
+  details: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+}
+
+/** Every table, by name. Areas that add tables add their interfaces here. */
+export interface Database {
+  tenants: TenantsTable;
+  clients: ClientsTable;
+  idp_connections: IdpConnectionsTable;
+  users: UsersTable;
+  identities: IdentitiesTable;
+  signing_keys: SigningKeysTable;
+  audit_events: AuditEventsTable;
+}
+
+export type TenantRow = Selectable<TenantsTable>;
+export type ClientRow = Selectable<ClientsTable>;
+export type IdpConnectionRow = Selectable<IdpConnectionsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type IdentityRow = Selectable<IdentitiesTable>;
+export type SigningKeyRow = Selectable<SigningKeysTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
