@@ -45,5 +45,20 @@ export interface LoggerOptions {
   readonly destination?: DestinationStream;
 }
 
+interface RequestLike {
+  method?: string;
+  url?: string;
+  ip?: string;
+  id?: string;
+}
+
+/**
+ * Requests are logged by path only: query strings carry codes, states and sometimes tokens, and are never logged.
+ */
+const serializers = {
+  req: (req: RequestLike) => ({ method: req.method, path: (req.url ?? '').split('?')[0], ip: req.ip }),
+  res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+};
+
 export const createLogger = ({ level, destination }: LoggerOptions): Logger =>
-  pino({ level, redact: { paths: redactPaths, censor: '[redacted]' } }, destination);
+  pino({ level, redact: { paths: redactPaths, censor: '[redacted]' }, serializers }, destination);

@@ -58,20 +58,7 @@ export const pingDatabase = async (db: Db): Promise<boolean> => {
   }
 };
 
-/** PostgreSQL error codes that mean "the database is not reachable right now" rather than a bug. */
-const unavailableCodes = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300']);
-const unavailableErrnos = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
-
-/** True when `error` says the database is down or unreachable (mapped to 503 `storage_unavailable`). */
-export const isStorageUnavailable = (error: unknown): boolean => {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  if (e === null || typeof e !== 'object') return false;
-  if (typeof e.code === 'string' && (unavailableCodes.has(e.code) || unavailableErrnos.has(e.code))) return true;
-  const message = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(
-    message,
-  );
-};
+export { isStorageUnavailable } from '../lib/pg-errors.js';
 
 /** True when `error` is a unique-constraint violation (concurrent creation lost the race). */
 export const isUniqueViolation = (error: unknown, constraint?: string): boolean => {

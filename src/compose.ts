@@ -1,0 +1,143 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { isDevLike, publicUrlOf } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { ConfigError } from './core/errors.js';
+import { type Core, createCore } from './core/index.js';
+import { buildServer } from './http/server.js';
+import type { KeyValueStore } from './kv/kv.js';
+import { createMemoryKv } from './kv/memory.js';
+import { createRedisKv } from './kv/redis.js';
+import { type Clock, systemClock } from './lib/clock.js';
+import { createSecretBox, parseMasterKey, randomToken } from './lib/crypto.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { createDatabase, type Db } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+
+/** Things that exist only because the process is in development mode; announced once, loudly. */
+export interface DevNotice {
+  readonly generatedMasterKey?: string;
+  readonly generatedAdminToken?: string;
+}
+
+const readOrCreate = (dir: string, name: string, make: () => string): { value: string; created: boolean } => {
+  const path = join(dir, name);
+  if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), created: false };
+  mkdirSync(dir, { recursive: true });
+  const value = make();
+  writeFileSync(path, `${value}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return { value, created: true };
+};
+
+/** The master key and admin token: from config, or (development and test only) generated into the data dir. */
+export const resolveSecrets = (config: Config): { masterKey: Buffer; adminToken?: string; notice: DevNotice } => {
+  const notice: { generatedMasterKey?: string; generatedAdminToken?: string } = {};
+  let keyText = config.masterKey;
+  if (keyText === undefined) {
+    if (!isDevLike(config)) throw new ConfigError('GATEHOUSE_MASTER_KEY (masterKey): required in production');
+    const generated = readOrCreate(config.dataDir, 'master-key', () => randomToken(32));
+    keyText = generated.value;
+    if (generated.created) notice.generatedMasterKey = join(config.dataDir, 'master-key');
+  }
+  const masterKey = parseMasterKey(keyText);
+  if (masterKey === undefined)
+    throw new ConfigError('GATEHOUSE_MASTER_KEY (masterKey): must be 32 bytes as 64 hex characters or base64url');
+  let adminToken = config.adminToken;
+  if (adminToken === undefined && isDevLike(config)) {
+    const generated = readOrCreate(config.dataDir, 'admin-token', () => `gh_admin_${randomToken(24)}`);
+    adminToken = generated.value;
+    if (generated.created) notice.generatedAdminToken = adminToken;
+  }
+  return { masterKey, ...(adminToken === undefined ? {} : { adminToken }), notice };
+};
+
+export const openDatabase = (config: Config): Promise<Db> =>
+  config.databaseUrl === undefined
+    ? createDatabase({ driver: 'pglite', dataDir: join(config.dataDir, 'pgdata') })
+    : createDatabase({
+        driver: 'postgres',
+        url: config.databaseUrl,
+        poolSize: config.databasePoolSize,
+        ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
+      });
+
+export interface ComposeOptions {
+  readonly log?: Logger;
+  readonly clock?: Clock;
+  readonly fetch?: typeof globalThis.fetch;
+  /** An already open database (tests hand in one per file). */
+  readonly db?: Db;
+  readonly kv?: KeyValueStore;
+  /** The port the server will listen on, when the public URL is derived from it. */
+  readonly port?: number;
+}
+
+export interface App {
+  readonly config: Readonly<Config>;
+  readonly core: Core;
+  readonly log: Logger;
+  readonly publicUrl: string;
+  readonly adminToken: string | undefined;
+  readonly notice: DevNotice;
+  /** Builds the HTTP server (not listening). */
+  server(): Promise<FastifyInstance>;
+  close(): Promise<void>;
+}
+
+/** The composition root: the only place infrastructure is created. Opens the store and migrates it. */
+export const compose = async (config: Readonly<Config>, options: ComposeOptions = {}): Promise<App> => {
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  const { masterKey, adminToken, notice } = resolveSecrets(config);
+  const db = options.db ?? (await openDatabase(config));
+  await migrateToLatest(db);
+  const clock = options.clock ?? systemClock;
+  const kv = options.kv ?? (config.redisUrl === undefined ? createMemoryKv(clock) : createRedisKv(config.redisUrl));
+  const publicUrl = publicUrlOf(config, options.port);
+  const core = createCore({
+    db,
+    kv,
+    clock,
+    log,
+    secretBox: createSecretBox(masterKey),
+    fetch: options.fetch ?? globalThis.fetch,
+    settings: {
+      publicUrl,
+      mode: config.mode,
+      allowInsecureUpstreams: isDevLike(config) || config.allowInsecureUpstreams,
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+      mailFrom: config.mailFrom,
+      ...(config.smtpUrl === undefined ? {} : { smtpUrl: config.smtpUrl }),
+    },
+  });
+  return {
+    config,
+    core,
+    log,
+    publicUrl,
+    adminToken,
+    notice,
+    server: () =>
+      buildServer({
+        core,
+        log,
+        publicUrl,
+        mode: config.mode,
+        trustProxy: config.trustProxy,
+        emulator: isDevLike(config) && (config.emulator ?? config.mode === 'development'),
+        ...(adminToken === undefined ? {} : { adminToken }),
+      }),
+    close: () => core.close(),
+  };
+};
+
+/** Opens the store named by `config`, applies pending migrations, closes it. @returns the migrations applied. */
+export const migrateStore = async (config: Readonly<Config>): Promise<string[]> => {
+  const db = await openDatabase(config);
+  try {
+    return await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+};

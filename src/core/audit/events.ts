@@ -1,0 +1,114 @@
+import type { CoreDeps } from '../deps.js';
+
+/** Typed domain events, named `noun.outcome`. */
+export type AuditEventType =
+  | 'tenant.created'
+  | 'tenant.updated'
+  | 'tenant.deleted'
+  | 'client.created'
+  | 'client.updated'
+  | 'client.secret_rotated'
+  | 'client.deleted'
+  | 'connection.set'
+  | 'connection.removed'
+  | 'user.created'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'keys.rotated'
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'login.merge_needed'
+  | 'login.email_missing'
+  | 'login.new_user_required'
+  | 'identity.linked'
+  | 'identity.unlinked'
+  | 'tokens.issued'
+  | 'refresh_token.rotated'
+  | 'refresh_token.reused'
+  | 'authorization_code.replayed'
+  | 'token.revoked'
+  | 'mfa.challenged'
+  | 'mfa.succeeded'
+  | 'mfa.failed'
+  | 'config.imported';
+
+export interface AuditEvent {
+  readonly type: AuditEventType;
+  readonly outcome: 'success' | 'failure' | 'info';
+  readonly tenantId?: string;
+  /** Who acted: `admin`, `client:{id}`, `user:{id}`, `system`. */
+  readonly actor?: string;
+  readonly clientId?: string;
+  readonly idp?: string;
+  readonly userId?: string;
+  readonly ip?: string;
+  /** Never a token or secret. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The audit trail. Events are buffered and written in batches (one INSERT per batch, at most `flushMs` later), so a
+ * token issuance does not pay an extra database round trip; `flush()` writes what is pending (tests, shutdown).
+ * An event that cannot be written is logged, never thrown to the caller.
+ */
+export const createAuditLog = (deps: CoreDeps, flushMs = 200, maxBatch = 500) => {
+  let pending: AuditEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const write = async (batch: AuditEvent[]) => {
+    try {
+      await deps.db
+        .insertInto('audit_events')
+        .values(
+          batch.map((e) => ({
+            tenant_id: e.tenantId ?? null,
+            type: e.type,
+            outcome: e.outcome,
+            actor: e.actor ?? null,
+            client_id: e.clientId ?? null,
+            idp: e.idp ?? null,
+            user_id: e.userId ?? null,
+            ip: e.ip ?? null,
+            details: JSON.stringify(e.details ?? {}),
+          })),
+        )
+        .execute();
+    } catch (error) {
+      deps.log.error({ err: error, events: batch.length }, 'audit.write_failed');
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const batch = pending;
+    pending = [];
+    if (batch.length > 0) inFlight = inFlight.then(() => write(batch));
+    await inFlight;
+  };
+
+  return {
+    record: (event: AuditEvent): void => {
+      pending.push(event);
+      if (pending.length >= maxBatch) void flush();
+      else if (timer === undefined) {
+        timer = setTimeout(() => void flush(), flushMs);
+        timer.unref();
+      }
+    },
+    flush,
+    /** Recent events of a tenant, newest first (admin API). */
+    list: async (tenantId: string, limit = 100) =>
+      deps.db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(Math.min(limit, 1000))
+        .execute(),
+  };
+};
+
+export type AuditLog = ReturnType<typeof createAuditLog>;

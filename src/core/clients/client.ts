@@ -1,0 +1,73 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { ClientSettings } from '../../store/schema.js';
+
+/** Grant types a client can be allowed. The STS extension grants are named after the provider, case-sensitive. */
+export const grantTypes = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  'password',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+  'Facebook',
+  'Google',
+  'Microsoft',
+  'LinkedIn',
+  'Apple',
+  'GitHub',
+] as const;
+export type GrantType = (typeof grantTypes)[number];
+
+const Url = Type.String({ format: 'uri', pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://[^#\\s]+$', maxLength: 2000 });
+
+export const ClientInput = Type.Object(
+  {
+    clientId: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9._~-]{3,128}$', description: 'Client id; generated when omitted.' }),
+    ),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    public: Type.Optional(
+      Type.Boolean({ description: 'A public client (SPA, native app) has no secret and must use PKCE.' }),
+    ),
+    redirectUris: Type.Optional(Type.Array(Url, { uniqueItems: true, description: 'Exact OAuth redirect URIs.' })),
+    callbackUrls: Type.Optional(
+      Type.Array(Url, {
+        uniqueItems: true,
+        description: 'Allowed post-login callback URLs (Security API), exact match.',
+      }),
+    ),
+    grantTypes: Type.Optional(Type.Array(Type.Union(grantTypes.map((g) => Type.Literal(g))), { uniqueItems: true })),
+    settings: Type.Optional(
+      Type.Object(
+        {
+          accessTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
+          refreshTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 31536000 })),
+          scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }))),
+          postLogoutRedirectUris: Type.Optional(Type.Array(Url, { uniqueItems: true })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ClientInput = Static<typeof ClientInput>;
+export const ClientPatch = Type.Omit(ClientInput, ['clientId', 'public']);
+
+/** An application of a tenant. The secret is never held: only its SHA-256 digest is stored. */
+export interface Client {
+  readonly clientId: string;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly public: boolean;
+  readonly redirectUris: readonly string[];
+  readonly callbackUrls: readonly string[];
+  readonly grantTypes: readonly GrantType[];
+  readonly settings: ClientSettings;
+  readonly createdAt: Date;
+}
+
+/** A client together with the secret generated for it; the only time the secret exists outside the caller. */
+export interface ClientWithSecret {
+  readonly client: Client;
+  readonly clientSecret?: string;
+}

@@ -1,0 +1,193 @@
+import { randomToken, sha256, verifySecretDigest } from '../../lib/crypto.js';
+import { isUniqueViolation } from '../../store/database.js';
+import { clientsRepo } from '../../store/repositories/clients.js';
+import type { ClientRow } from '../../store/schema.js';
+import type { CoreDeps } from '../deps.js';
+import { GatehouseError } from '../errors.js';
+import { parseInput } from '../validation.js';
+import { type Client, ClientInput, ClientPatch, type ClientWithSecret, type GrantType } from './client.js';
+
+export const toClient = (row: ClientRow): Client => ({
+  clientId: row.client_id,
+  tenantId: row.tenant_id,
+  name: row.name,
+  public: row.public,
+  redirectUris: row.redirect_uris,
+  callbackUrls: row.callback_urls,
+  grantTypes: row.grant_types as GrantType[],
+  settings: row.settings,
+  createdAt: row.created_at,
+});
+
+// A digest no secret hashes to: compared against when the client is unknown, so timing does not reveal which ids exist.
+const absentDigest = sha256(randomToken());
+
+/** How the client presented its credentials (RFC 6749 §2.3.1). */
+export type ClientAuthentication =
+  | {
+      readonly method: 'client_secret_basic' | 'client_secret_post';
+      readonly clientId: string;
+      readonly clientSecret: string;
+    }
+  | { readonly method: 'none'; readonly clientId: string };
+
+export interface ClientUseCasesOptions {
+  /** Digest of an imported secret, used instead of generating one (import/export round trip). */
+  readonly secretDigest?: string;
+  /** A plaintext secret chosen by the operator (import), hashed before it is stored. */
+  readonly clientSecret?: string;
+}
+
+/** Client administration and authentication. */
+export const createClientUseCases = (deps: CoreDeps) => {
+  const cacheMs = 2000;
+  const cache = new Map<string, { row: ClientRow | undefined; at: number }>();
+  const findRow = async (clientId: string): Promise<ClientRow | undefined> => {
+    const now = deps.clock.now().getTime();
+    const hit = cache.get(clientId);
+    if (hit !== undefined && now - hit.at < cacheMs) return hit.row;
+    const row = await clientsRepo.find(deps.db, clientId);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(clientId, { row, at: now });
+    return row;
+  };
+
+  const find = async (clientId: string): Promise<Client | undefined> => {
+    const row = await findRow(clientId);
+    return row === undefined ? undefined : toClient(row);
+  };
+
+  return {
+    find,
+    /** @throws GatehouseError `not_found` when the client is not in this tenant. */
+    require: async (tenantId: string, clientId: string): Promise<Client> => {
+      const client = await find(clientId);
+      if (client === undefined || client.tenantId !== tenantId)
+        throw new GatehouseError(
+          'not_found',
+          `client ${JSON.stringify(clientId)} does not exist in tenant ${tenantId}`,
+        );
+      return client;
+    },
+    list: async (tenantId: string): Promise<Client[]> =>
+      (await clientsRepo.listByTenant(deps.db, tenantId)).map(toClient),
+
+    /**
+     * Creates a client. Confidential clients get a generated 256-bit secret, returned here once and stored only as its
+     * SHA-256 digest.
+     * @throws GatehouseError `invalid_request`, `conflict` (client id taken), `not_found` (tenant)
+     */
+    create: async (
+      tenantId: string,
+      input: unknown,
+      options: ClientUseCasesOptions = {},
+    ): Promise<ClientWithSecret> => {
+      const parsed = parseInput(ClientInput, input, 'client');
+      const isPublic = parsed.public ?? false;
+      const clientSecret =
+        isPublic || options.secretDigest !== undefined ? undefined : (options.clientSecret ?? randomToken(32));
+      const digest = isPublic ? null : (options.secretDigest ?? sha256(clientSecret as string));
+      try {
+        const row = await clientsRepo.insert(deps.db, {
+          client_id: parsed.clientId ?? randomToken(18),
+          tenant_id: tenantId,
+          name: parsed.name ?? parsed.clientId ?? 'client',
+          secret_digest: digest,
+          public: isPublic,
+          redirect_uris: parsed.redirectUris ?? [],
+          callback_urls: parsed.callbackUrls ?? [],
+          grant_types:
+            parsed.grantTypes ??
+            (isPublic
+              ? ['authorization_code', 'refresh_token']
+              : ['authorization_code', 'refresh_token', 'client_credentials']),
+          settings: parsed.settings ?? {},
+        });
+        cache.delete(row.client_id);
+        const client = toClient(row);
+        return clientSecret === undefined || options.clientSecret !== undefined ? { client } : { client, clientSecret };
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new GatehouseError('conflict', `client ${parsed.clientId} already exists`);
+        if ((error as { code?: string }).code === '23503')
+          throw new GatehouseError('not_found', `tenant ${tenantId} does not exist`);
+        throw error;
+      }
+    },
+
+    /** @throws GatehouseError `invalid_request`, `not_found` */
+    update: async (tenantId: string, clientId: string, input: unknown): Promise<Client> => {
+      const patch = parseInput(ClientPatch, input, 'client');
+      const current = await clientsRepo.find(deps.db, clientId);
+      if (current === undefined || current.tenant_id !== tenantId)
+        throw new GatehouseError(
+          'not_found',
+          `client ${JSON.stringify(clientId)} does not exist in tenant ${tenantId}`,
+        );
+      const row = await clientsRepo.update(deps.db, clientId, {
+        ...(patch.name === undefined ? {} : { name: patch.name }),
+        ...(patch.redirectUris === undefined ? {} : { redirect_uris: patch.redirectUris }),
+        ...(patch.callbackUrls === undefined ? {} : { callback_urls: patch.callbackUrls }),
+        ...(patch.grantTypes === undefined ? {} : { grant_types: patch.grantTypes }),
+        ...(patch.settings === undefined ? {} : { settings: patch.settings }),
+      });
+      cache.delete(clientId);
+      return toClient(row ?? current);
+    },
+
+    /** Replaces a confidential client's secret; the old one stops working at once. @throws `not_found`, `invalid_request` */
+    rotateSecret: async (tenantId: string, clientId: string): Promise<ClientWithSecret> => {
+      const current = await clientsRepo.find(deps.db, clientId);
+      if (current === undefined || current.tenant_id !== tenantId)
+        throw new GatehouseError(
+          'not_found',
+          `client ${JSON.stringify(clientId)} does not exist in tenant ${tenantId}`,
+        );
+      if (current.public) throw new GatehouseError('invalid_request', 'a public client has no secret');
+      const clientSecret = randomToken(32);
+      const row = await clientsRepo.update(deps.db, clientId, { secret_digest: sha256(clientSecret) });
+      cache.delete(clientId);
+      return { client: toClient(row ?? current), clientSecret };
+    },
+
+    remove: async (tenantId: string, clientId: string): Promise<void> => {
+      const current = await clientsRepo.find(deps.db, clientId);
+      if (current === undefined || current.tenant_id !== tenantId)
+        throw new GatehouseError(
+          'not_found',
+          `client ${JSON.stringify(clientId)} does not exist in tenant ${tenantId}`,
+        );
+      await clientsRepo.delete(deps.db, clientId);
+      cache.delete(clientId);
+    },
+
+    /** The stored secret digest (export only). */
+    secretDigest: async (clientId: string): Promise<string | null | undefined> =>
+      (await findRow(clientId))?.secret_digest,
+
+    /**
+     * Authenticates a client (RFC 6749 §2.3): confidential clients by secret (constant-time against the stored digest),
+     * public clients by id alone. With `tenantId`, a client of another tenant fails the same way as an unknown one.
+     * @throws GatehouseError `invalid_client`
+     */
+    authenticate: async (auth: ClientAuthentication, tenantId?: string): Promise<Client> => {
+      const row = await findRow(auth.clientId);
+      const inTenant = row !== undefined && (tenantId === undefined || row.tenant_id === tenantId);
+      if (auth.method === 'none') {
+        if (inTenant && row.public) return toClient(row);
+        throw new GatehouseError('invalid_client', 'client authentication failed');
+      }
+      const ok = verifySecretDigest(
+        auth.clientSecret,
+        inTenant && row.secret_digest !== null ? row.secret_digest : absentDigest,
+      );
+      if (ok && inTenant && !row.public) return toClient(row);
+      throw new GatehouseError('invalid_client', 'client authentication failed');
+    },
+  };
+};
+
+export type ClientUseCases = ReturnType<typeof createClientUseCases>;
+
+/** RFC 6749 §3.1.2 / RFC 9700 §4.1.3: redirect URIs are compared exactly, character for character. */
+export const isRegisteredRedirectUri = (client: Client, redirectUri: string): boolean =>
+  client.redirectUris.includes(redirectUri);

@@ -1,0 +1,43 @@
+import { pingDatabase } from '../store/database.js';
+import { createAuditLog } from './audit/events.js';
+import { createClientUseCases } from './clients/clients.js';
+import { createConnectionUseCases } from './connections/connections.js';
+import type { CoreDeps } from './deps.js';
+import { createSigningKeyUseCases } from './keys/signing-keys.js';
+import { createTenantUseCases } from './tenants/tenants.js';
+import { createUserUseCases } from './users/users.js';
+
+/**
+ * The core: every use-case, grouped by area so a call site names the folder it lands in
+ * (`core.clients.authenticate`, `core.keys.signJwt`). Surfaces and the CLI reach the store only through this.
+ */
+export const createCore = (deps: CoreDeps) => {
+  const audit = createAuditLog(deps);
+  const tenants = createTenantUseCases(deps);
+  const clients = createClientUseCases(deps);
+  const connections = createConnectionUseCases(deps);
+  const users = createUserUseCases(deps);
+  const keys = createSigningKeyUseCases(deps);
+  return {
+    deps,
+    audit,
+    tenants,
+    clients,
+    connections,
+    users,
+    keys,
+    /** True when the store answers (readiness). */
+    ping: async (): Promise<boolean> => {
+      return pingDatabase(deps.db);
+    },
+    /** Writes what is buffered and releases the store and the cache. */
+    close: async (): Promise<void> => {
+      await audit.flush();
+      await deps.kv.close();
+      await deps.db.destroy();
+    },
+  };
+};
+
+export type Core = ReturnType<typeof createCore>;
+export type { CoreDeps } from './deps.js';

@@ -1,0 +1,63 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { TenantPolicies } from '../../store/schema.js';
+
+/** Tenant ids are URL path segments (`/t/{tenant}`): lowercase letters, digits and dashes. */
+export const TenantId = Type.String({
+  pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+  description: 'Tenant id: 1–63 lowercase letters, digits or dashes, starting with a letter or digit.',
+});
+
+export const TenantPoliciesSchema = Type.Object(
+  {
+    linking: Type.Union([Type.Literal('merge_needed'), Type.Literal('auto_link_verified')], {
+      description:
+        '`merge_needed`: an IdP email that belongs to an existing user is refused until the user links the accounts. `auto_link_verified`: it links automatically when the IdP verified the email and the connection is trusted.',
+    }),
+    mfa: Type.Union([Type.Literal('off'), Type.Literal('social'), Type.Literal('all')], {
+      description: 'When a second factor is asked for: never, after social logins, or after every login.',
+    }),
+    mfaFactors: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('email'), Type.Literal('totp'), Type.Literal('recovery_code')]), {
+        uniqueItems: true,
+        description: 'Second factors users may use. Default: email, totp, recovery_code.',
+      }),
+    ),
+    requireEmail: Type.Optional(
+      Type.Boolean({ description: 'Refuse sign-ups whose IdP gives no email (default true).' }),
+    ),
+    accessTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
+    idTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
+    refreshTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 31536000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const defaultPolicies: TenantPolicies = { linking: 'merge_needed', mfa: 'off' };
+
+export const TenantInput = Type.Object(
+  {
+    id: TenantId,
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    policies: Type.Optional(Type.Partial(TenantPoliciesSchema)),
+    hostnames: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9.-]+(:[0-9]+)?$', maxLength: 253 }), {
+        uniqueItems: true,
+        description: 'Host names that select this tenant on host-routed surfaces (the Security API).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TenantInput = Static<typeof TenantInput>;
+
+export const TenantPatch = Type.Omit(TenantInput, ['id']);
+export type TenantPatch = Static<typeof TenantPatch>;
+
+/** A tenant: the unit of isolation. Nothing ever crosses tenants. */
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  readonly policies: TenantPolicies;
+  readonly hostnames: readonly string[];
+  readonly createdAt: Date;
+}

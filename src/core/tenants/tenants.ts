@@ -1,0 +1,86 @@
+import { isUniqueViolation } from '../../store/database.js';
+import { tenantsRepo, toTenant } from '../../store/repositories/tenants.js';
+import type { TenantPolicies } from '../../store/schema.js';
+import type { CoreDeps } from '../deps.js';
+import { GatehouseError } from '../errors.js';
+import { parseInput } from '../validation.js';
+import { defaultPolicies, type Tenant, TenantInput, TenantPatch, TenantPoliciesSchema } from './tenant.js';
+
+const mergePolicies = (base: TenantPolicies, patch: Partial<TenantPolicies> | undefined): TenantPolicies => {
+  const merged = { ...base, ...patch };
+  return parseInput(TenantPoliciesSchema, merged, 'policies');
+};
+
+/** Tenant administration. Every tenant gets its signing keys on first use (see keys). */
+export const createTenantUseCases = (deps: CoreDeps) => {
+  // Tenants are read on every request; a short per-instance cache keeps that off the database. Writes clear it here;
+  // other instances see a change within `cacheMs`.
+  const cacheMs = 2000;
+  const cache = new Map<string, { tenant: Tenant | undefined; at: number }>();
+
+  const get = async (id: string): Promise<Tenant | undefined> => {
+    const hit = cache.get(id);
+    const now = deps.clock.now().getTime();
+    if (hit !== undefined && now - hit.at < cacheMs) return hit.tenant;
+    const row = await tenantsRepo.find(deps.db, id);
+    const tenant = row === undefined ? undefined : toTenant(row);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(id, { tenant, at: now });
+    return tenant;
+  };
+
+  return {
+    /** @throws GatehouseError `not_found` */
+    require: async (id: string): Promise<Tenant> => {
+      const tenant = await get(id);
+      if (tenant === undefined) throw new GatehouseError('not_found', `tenant ${JSON.stringify(id)} does not exist`);
+      return tenant;
+    },
+    get,
+    list: async (): Promise<Tenant[]> => (await tenantsRepo.list(deps.db)).map(toTenant),
+    findByHostname: async (hostname: string): Promise<Tenant | undefined> => {
+      const row = await tenantsRepo.findByHostname(deps.db, hostname.toLowerCase());
+      return row === undefined ? undefined : toTenant(row);
+    },
+    /** @throws GatehouseError `invalid_request`, `conflict` (id taken) */
+    create: async (input: unknown): Promise<Tenant> => {
+      const parsed = parseInput(TenantInput, input, 'tenant');
+      try {
+        const row = await tenantsRepo.insert(deps.db, {
+          id: parsed.id,
+          name: parsed.name ?? parsed.id,
+          policies: mergePolicies(defaultPolicies, parsed.policies),
+          hostnames: parsed.hostnames ?? [],
+        });
+        cache.delete(parsed.id);
+        return toTenant(row);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new GatehouseError('conflict', `tenant ${parsed.id} already exists`);
+        throw error;
+      }
+    },
+    /** @throws GatehouseError `invalid_request`, `not_found` */
+    update: async (id: string, input: unknown): Promise<Tenant> => {
+      const patch = parseInput(TenantPatch, input, 'tenant');
+      const current = await tenantsRepo.find(deps.db, id);
+      if (current === undefined) throw new GatehouseError('not_found', `tenant ${JSON.stringify(id)} does not exist`);
+      const row = await tenantsRepo.update(deps.db, id, {
+        ...(patch.name === undefined ? {} : { name: patch.name }),
+        ...(patch.policies === undefined ? {} : { policies: mergePolicies(current.policies, patch.policies) }),
+        ...(patch.hostnames === undefined ? {} : { hostnames: patch.hostnames }),
+      });
+      cache.delete(id);
+      if (row === undefined) throw new GatehouseError('not_found', `tenant ${JSON.stringify(id)} does not exist`);
+      return toTenant(row);
+    },
+    /** Deletes the tenant and everything in it. @throws GatehouseError `not_found` */
+    remove: async (id: string): Promise<void> => {
+      const result = await tenantsRepo.delete(deps.db, id);
+      cache.delete(id);
+      if (result.numDeletedRows === 0n)
+        throw new GatehouseError('not_found', `tenant ${JSON.stringify(id)} does not exist`);
+    },
+  };
+};
+
+export type TenantUseCases = ReturnType<typeof createTenantUseCases>;

@@ -1,0 +1,78 @@
+import type { DbExecutor } from '../database.js';
+import type { IdentityRow, NewUserRow, UserRow, UserUpdate } from '../schema.js';
+
+export const usersRepo = {
+  find: (db: DbExecutor, tenantId: string, id: string) =>
+    db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst(),
+  /** Uses users_tenant_email_uq. `email` must be normalised. */
+  findByEmail: (db: DbExecutor, tenantId: string, email: string) =>
+    db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('email', '=', email).executeTakeFirst(),
+  /** A page by creation order (users_tenant_created_idx); `limit` is capped at 500. */
+  list: (db: DbExecutor, tenantId: string, limit: number, after?: { createdAt: Date; id: string }) => {
+    let q = db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
+    if (after !== undefined) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', '>', after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+        ]),
+      );
+    }
+    return q.orderBy('created_at').orderBy('id').limit(Math.min(limit, 500)).execute();
+  },
+  insert: (db: DbExecutor, row: NewUserRow) =>
+    db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow(),
+  update: (db: DbExecutor, tenantId: string, id: string, patch: UserUpdate) =>
+    db
+      .updateTable('users')
+      .set({ ...patch, updated_at: new Date() })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst(),
+  count: async (db: DbExecutor, tenantId: string) =>
+    Number(
+      (
+        await db
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('tenant_id', '=', tenantId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
+};
+
+export const identitiesRepo = {
+  /** Uses identities_tenant_idp_subject_uq. */
+  find: (db: DbExecutor, tenantId: string, idp: string, subject: string) =>
+    db
+      .selectFrom('identities')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('idp', '=', idp)
+      .where('subject', '=', subject)
+      .executeTakeFirst(),
+  /** Uses identities_user_idx. */
+  listByUser: (db: DbExecutor, userId: string) =>
+    db.selectFrom('identities').selectAll().where('user_id', '=', userId).orderBy('created_at').limit(100).execute(),
+  insert: (
+    db: DbExecutor,
+    row: Omit<IdentityRow, 'created_at' | 'last_login_at' | 'raw'> & { raw: Record<string, unknown> },
+  ) =>
+    db
+      .insertInto('identities')
+      .values({ ...row, raw: JSON.stringify(row.raw) })
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  touch: (db: DbExecutor, id: string, at: Date) =>
+    db.updateTable('identities').set({ last_login_at: at }).where('id', '=', id).execute(),
+  delete: (db: DbExecutor, tenantId: string, userId: string, idp: string) =>
+    db
+      .deleteFrom('identities')
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('idp', '=', idp)
+      .executeTakeFirst(),
+};
+
+export type { IdentityRow, UserRow };
