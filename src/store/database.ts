@@ -20,6 +20,11 @@ export type DatabaseOptions =
  * Opens the store: PGlite in-process (a directory, or `memory`) or a PostgreSQL pool. With `schema`, every connection
  * uses that schema (created if missing), so test runs and deployments can share one database without colliding.
  */
+const schemas = new WeakMap<Db, string>();
+
+/** The schema a database handle keeps its tables in (`public` unless one was configured). */
+export const schemaOf = (db: Db): string => schemas.get(db) ?? 'public';
+
 export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
   if (options.driver === 'pglite') {
     if (options.dataDir !== 'memory') mkdirSync(options.dataDir, { recursive: true });
@@ -45,7 +50,9 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (schema !== undefined) schemas.set(db, schema);
+  return db;
 };
 
 /** True when the store answers a trivial query (readiness). */

@@ -1,5 +1,5 @@
 import { type MigrationResultSet, Migrator } from 'kysely';
-import type { Db } from './database.js';
+import { type Db, schemaOf } from './database.js';
 import { migrations } from './migrations/index.js';
 
 const migrator = (db: Db) =>
@@ -8,6 +8,7 @@ const migrator = (db: Db) =>
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'gatehouse_migrations',
     migrationLockTableName: 'gatehouse_migrations_lock',
+    migrationTableSchema: schemaOf(db),
   });
 
 /**
