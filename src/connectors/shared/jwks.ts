@@ -1,0 +1,59 @@
+import type { JSONWebKeySet } from 'jose';
+import { UpstreamError } from '../../core/errors.js';
+import type { ConnectorDeps } from '../connector.js';
+import { asRecord, upstreamJson } from './http.js';
+
+/** How long a JWKS is trusted before it is fetched again, unless the IdP's `Cache-Control` says less. */
+export const jwksTtlSeconds = 3600;
+/** After a refetch forced by an unknown `kid`, no other forced refetch of the same JWKS for this long. */
+export const jwksRefetchCooldownSeconds = 30;
+
+const cacheKey = (jwksUri: string) => `connectors:jwks:${jwksUri}`;
+
+/** The IdP's key set, from `deps.cache` when fresh, else fetched (with `deps.fetch` and the timeout) and cached. */
+export const loadJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: string): Promise<JSONWebKeySet> => {
+  const cached = await deps.cache.get(cacheKey(jwksUri));
+  if (cached !== undefined) {
+    try {
+      return JSON.parse(cached) as JSONWebKeySet;
+    } catch {
+      await deps.cache.delete(cacheKey(jwksUri));
+    }
+  }
+  return fetchJwks(deps, connectorId, jwksUri);
+};
+
+/**
+ * Fetches the key set again because a token names a `kid` the cached set lacks (the IdP rotated its keys).
+ * Returns undefined while the cooldown of a previous forced refetch runs, so a stream of tokens with made-up
+ * `kid`s cannot turn into a stream of requests to the IdP.
+ */
+export const refetchJwks = async (
+  deps: ConnectorDeps,
+  connectorId: string,
+  jwksUri: string,
+): Promise<JSONWebKeySet | undefined> => {
+  const first = await deps.cache.setIfAbsent(`connectors:jwks-refetch:${jwksUri}`, '1', jwksRefetchCooldownSeconds);
+  if (!first) return undefined;
+  return fetchJwks(deps, connectorId, jwksUri);
+};
+
+const fetchJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: string): Promise<JSONWebKeySet> => {
+  const response = await upstreamJson(deps, { connectorId, step: 'jwks' }, jwksUri);
+  const body = asRecord(response.body);
+  if (response.status !== 200 || body === undefined || !Array.isArray(body.keys)) {
+    throw new UpstreamError(connectorId, 'jwks', 'the JWKS endpoint did not return a key set', {
+      upstreamStatus: response.status,
+    });
+  }
+  const keys = body.keys.filter((key) => asRecord(key) !== undefined);
+  const jwks = { keys } as JSONWebKeySet;
+  await deps.cache.set(cacheKey(jwksUri), JSON.stringify(jwks), ttlFrom(response.headers));
+  return jwks;
+};
+
+const ttlFrom = (headers: Headers): number => {
+  const maxAge = /max-age=(\d+)/i.exec(headers.get('cache-control') ?? '')?.[1];
+  if (maxAge === undefined) return jwksTtlSeconds;
+  return Math.min(jwksTtlSeconds, Math.max(60, Number(maxAge)));
+};

@@ -1,0 +1,145 @@
+import {
+  createLocalJWKSet,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose';
+import { GatehouseError } from '../../core/errors.js';
+import type { ConnectorDeps } from '../connector.js';
+import { loadJwks, refetchJwks } from './jwks.js';
+
+/** What an ID token must satisfy. Everything is required unless marked otherwise: the check fails closed. */
+export interface IdTokenExpectations {
+  readonly connectorId: string;
+  /**
+   * The issuer: exact string(s), or a predicate for IdPs whose issuer is templated per user (Microsoft's
+   * `{tenantid}`). The predicate sees signature-verified claims only.
+   */
+  readonly issuer: string | readonly string[] | ((iss: string, claims: JWTPayload) => boolean);
+  readonly jwksUri: string;
+  /** Client ids the token may be issued to: `aud` must contain one, and `azp`, when present, must be one. */
+  readonly audiences: readonly string[];
+  /** Asymmetric algorithms the IdP signs with. Never `none`, never HMAC. Default `['RS256']`. */
+  readonly algorithms?: readonly string[];
+  /** The `nonce` the ID token must carry (OIDC Core §3.1.3.7 (11)). Omit when none was bound. */
+  readonly nonce?: string;
+  /**
+   * `required` (default): when `nonce` is given the claim must be present and equal. `if_present`: only for IdPs
+   * known not to echo it (LinkedIn), where the code exchange over TLS with the client secret already binds the token.
+   */
+  readonly nonceMode?: 'required' | 'if_present';
+}
+
+/** Claims of a verified ID token, with the ones every caller relies on narrowed. */
+export type VerifiedClaims = JWTPayload & { readonly iss: string; readonly sub: string };
+
+/** Leeway for `exp`/`iat`/`nbf` against `deps.clock`, for clock drift between us and the IdP. */
+export const clockSkewSeconds = 60;
+
+const asymmetricAlgorithms = new Set([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]);
+
+/**
+ * The single, fail-closed ID-token verifier. Signature against the IdP's JWKS (cached in `deps.cache`, refetched
+ * once on an unknown `kid`), then issuer, audience, authorized party, expiry, issued-at and nonce, with time from
+ * `deps.clock`.
+ * @throws GatehouseError `idp_token_invalid` (malformed, bad signature, wrong issuer, expired, nonce mismatch),
+ *   `idp_wrong_audience` (issued to another client); UpstreamError when the JWKS cannot be fetched.
+ */
+export const verifyIdToken = async (
+  deps: ConnectorDeps,
+  token: string,
+  expect: IdTokenExpectations,
+): Promise<VerifiedClaims> => {
+  const algorithms = (expect.algorithms ?? ['RS256']).filter((alg) => asymmetricAlgorithms.has(alg));
+  if (algorithms.length === 0) throw new TypeError(`${expect.connectorId}: no asymmetric ID token algorithm allowed`);
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, keyResolver(deps, expect), {
+      algorithms,
+      currentDate: deps.clock.now(),
+      clockTolerance: clockSkewSeconds,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+    }));
+  } catch (error) {
+    if (error instanceof GatehouseError) throw error;
+    throw new GatehouseError('idp_token_invalid', describeJoseError(error), { cause: error });
+  }
+  return checkClaims(deps, payload, expect);
+};
+
+const checkClaims = (deps: ConnectorDeps, claims: JWTPayload, expect: IdTokenExpectations): VerifiedClaims => {
+  const { iss, sub } = claims;
+  if (typeof iss !== 'string' || typeof sub !== 'string' || sub.length === 0) {
+    throw new GatehouseError('idp_token_invalid', 'the ID token has no issuer or subject');
+  }
+  // OIDC Core §3.1.3.7 (2): iss must exactly match the issuer identifier.
+  if (!issuerMatches(expect.issuer, iss, claims)) {
+    throw new GatehouseError('idp_token_invalid', 'the ID token was issued by an unexpected issuer');
+  }
+  // OIDC Core §3.1.3.7 (3): aud must contain a client id of ours.
+  const aud = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
+  if (!aud.some((value) => expect.audiences.includes(value))) {
+    throw new GatehouseError('idp_wrong_audience', 'the ID token was issued to another application');
+  }
+  // OIDC Core §3.1.3.7 (4)-(5): when present, azp must be a client id of ours.
+  if (claims.azp !== undefined && (typeof claims.azp !== 'string' || !expect.audiences.includes(claims.azp))) {
+    throw new GatehouseError('idp_wrong_audience', 'the ID token was authorized for another application');
+  }
+  const now = Math.floor(deps.clock.now().getTime() / 1000);
+  if (typeof claims.iat !== 'number' || claims.iat > now + clockSkewSeconds) {
+    throw new GatehouseError('idp_token_invalid', 'the ID token is issued in the future');
+  }
+  if (expect.nonce !== undefined) {
+    const mode = expect.nonceMode ?? 'required';
+    const present = claims.nonce !== undefined;
+    // OIDC Core §3.1.3.7 (11): the nonce sent must come back unchanged.
+    if ((mode === 'required' || present) && claims.nonce !== expect.nonce) {
+      throw new GatehouseError('idp_token_invalid', 'the ID token nonce does not match');
+    }
+  }
+  return claims as VerifiedClaims;
+};
+
+const issuerMatches = (expected: IdTokenExpectations['issuer'], iss: string, claims: JWTPayload): boolean => {
+  if (typeof expected === 'function') return expected(iss, claims);
+  if (typeof expected === 'string') return iss === expected;
+  return expected.includes(iss);
+};
+
+const keyResolver =
+  (deps: ConnectorDeps, expect: IdTokenExpectations): JWTVerifyGetKey =>
+  async (header, token) => {
+    const select = (jwks: JSONWebKeySet) => createLocalJWKSet(jwks)(header, token);
+    try {
+      return await select(await loadJwks(deps, expect.connectorId, expect.jwksUri));
+    } catch (error) {
+      if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
+      // The IdP may have rotated its keys since we cached the set: fetch again (at most once per cooldown).
+      const fresh = await refetchJwks(deps, expect.connectorId, expect.jwksUri);
+      if (fresh === undefined) throw error;
+      return select(fresh);
+    }
+  };
+
+const describeJoseError = (error: unknown): string => {
+  if (error instanceof joseErrors.JWTExpired) return 'the ID token has expired';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the ID token signature is invalid';
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'the ID token is signed with an unknown key';
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'the ID token is signed with a disallowed algorithm';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `the ID token claim "${error.claim}" is invalid`;
+  return 'the ID token is malformed';
+};
