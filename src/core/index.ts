@@ -1,4 +1,6 @@
 import { pingDatabase } from '../store/database.js';
+import { createAccountResolver } from './accounts/resolve-account.js';
+import { createUnlinkIdentity } from './accounts/unlink-identity.js';
 import { createAuditLog } from './audit/events.js';
 import { createClientUseCases } from './clients/clients.js';
 import { createConnectionUseCases } from './connections/connections.js';
@@ -18,6 +20,7 @@ export const createCore = (deps: CoreDeps) => {
   const connections = createConnectionUseCases(deps);
   const users = createUserUseCases(deps);
   const keys = createSigningKeyUseCases(deps);
+  const accounts = { ...createAccountResolver(deps, audit), unlink: createUnlinkIdentity(deps, audit) };
   return {
     deps,
     audit,
@@ -26,6 +29,7 @@ export const createCore = (deps: CoreDeps) => {
     connections,
     users,
     keys,
+    accounts,
     /** True when the store answers (readiness). */
     ping: async (): Promise<boolean> => {
       return pingDatabase(deps.db);

@@ -26,9 +26,21 @@ describe.each(storageKinds)('migrations on %s', (kind) => {
     const db = storage.db;
     await db
       .insertInto('tenants')
-      .values({ id: 't1', name: 't1', policies: JSON.stringify({ linking: 'merge_needed', mfa: 'off' }) })
+      .values({
+        id: 't1',
+        name: 't1',
+        policies: JSON.stringify({ linking: 'merge_needed', mfa: 'off' }),
+        hostnames: '[]',
+      })
       .execute();
-    const user = (id: string, email: string) => ({ id, tenant_id: 't1', email, profile: '{}' });
+    const user = (id: string, email: string) => ({
+      id,
+      tenant_id: 't1',
+      email,
+      profile: '{}',
+      email_verified: false,
+      status: 'active' as const,
+    });
     await db.insertInto('users').values(user('00000000-0000-4000-8000-000000000001', 'a@example.com')).execute();
     await expect(
       db.insertInto('users').values(user('00000000-0000-4000-8000-000000000002', 'a@example.com')).execute(),

@@ -1,0 +1,206 @@
+import type { Transaction } from 'kysely';
+import type { ExternalProfile } from '../../connectors/connector.js';
+import { newId } from '../../lib/ids.js';
+import { type DbExecutor, isUniqueViolation } from '../../store/database.js';
+import { identitiesRepo, usersRepo } from '../../store/repositories/users.js';
+import type { Database, UserRow } from '../../store/schema.js';
+import type { AuditLog } from '../audit/events.js';
+import type { CoreDeps } from '../deps.js';
+import { GatehouseError } from '../errors.js';
+import type { Tenant } from '../tenants/tenant.js';
+import { isEmailShaped, normaliseEmail } from '../users/email.js';
+import { toIdentity, toUser } from '../users/users.js';
+import type { AccountIntent, AccountResolution, SignedInResolution, SignupProfile } from './outcomes.js';
+import { isSignedIn } from './outcomes.js';
+
+export interface ResolveAccountInput {
+  readonly tenant: Tenant;
+  readonly profile: ExternalProfile;
+  readonly intent: AccountIntent;
+  /** The connection is trusted for linking by email (its `trustEmail` setting). */
+  readonly connectionTrusted: boolean;
+}
+
+/**
+ * Work that must commit together with a signed-in resolution (issuing tokens, starting a session). When it throws,
+ * the whole resolution rolls back: no user, no identity is left behind.
+ */
+export type WithinResolution<T> = (trx: Transaction<Database>, resolution: SignedInResolution) => Promise<T>;
+
+type Trx = Transaction<Database>;
+
+const requireActive = (row: UserRow): void => {
+  if (row.status !== 'active') throw new GatehouseError('user_disabled', 'the user account is disabled');
+};
+
+// Step 1: the identity is already linked.
+const existingLink = async (trx: Trx, input: ResolveAccountInput): Promise<AccountResolution | undefined> => {
+  const { tenant, profile, intent } = input;
+  const identity = await identitiesRepo.find(trx, tenant.id, profile.idp, profile.subject);
+  if (identity === undefined) return undefined;
+  if (intent.kind === 'link' && identity.user_id !== intent.userId) return { kind: 'already_linked_elsewhere' };
+  const user = await usersRepo.find(trx, tenant.id, identity.user_id);
+  if (user === undefined) throw new Error(`identity ${identity.id} has no user`);
+  requireActive(user);
+  await identitiesRepo.touch(trx, identity.id, new Date());
+  return { kind: 'logged_in', user: toUser(user), identity: toIdentity({ ...identity, last_login_at: new Date() }) };
+};
+
+const insertIdentity = async (trx: Trx, tenant: Tenant, profile: ExternalProfile, user: UserRow) =>
+  toIdentity(
+    await identitiesRepo.insert(trx, {
+      id: newId(),
+      tenant_id: tenant.id,
+      user_id: user.id,
+      idp: profile.idp,
+      issuer: profile.issuer,
+      subject: profile.subject,
+      email: profile.email === undefined ? null : normaliseEmail(profile.email),
+      email_verified: profile.emailVerified,
+      raw: { ...profile.raw },
+    }),
+  );
+
+// Step 2 (link intent): the owner proved themselves; attach, unless the email belongs to someone else.
+const linkWithProof = async (trx: Trx, input: ResolveAccountInput, userId: string): Promise<AccountResolution> => {
+  const { tenant, profile } = input;
+  const user = await usersRepo.find(trx, tenant.id, userId);
+  if (user === undefined) throw new GatehouseError('invalid_grant', 'the account to link to does not exist');
+  requireActive(user);
+  const email = profile.email === undefined ? undefined : normaliseEmail(profile.email);
+  if (email !== undefined && email !== user.email) {
+    const owner = await usersRepo.findByEmail(trx, tenant.id, email);
+    // Linking another person's address to this account would let its owner's email resolve here later.
+    if (owner !== undefined && owner.id !== user.id) return { kind: 'merge_needed', email };
+  }
+  return {
+    kind: 'linked',
+    user: toUser(user),
+    identity: await insertIdentity(trx, tenant, profile, user),
+    automatic: false,
+  };
+};
+
+const signupEmail = (profile: ExternalProfile, supplied: SignupProfile | undefined) => {
+  const idpEmail = profile.email === undefined ? undefined : normaliseEmail(profile.email);
+  const chosen = supplied?.email === undefined ? idpEmail : normaliseEmail(supplied.email);
+  if (chosen !== undefined && !isEmailShaped(chosen))
+    throw new GatehouseError('invalid_request', 'email: not an email address');
+  // Only the address the IdP itself verified counts as verified.
+  return { email: chosen, verified: chosen !== undefined && chosen === idpEmail && profile.emailVerified };
+};
+
+// Step 3: a new identity. Auto-link by a verified email only under the tenant's policy; else create or refuse.
+const newIdentity = async (trx: Trx, input: ResolveAccountInput): Promise<AccountResolution> => {
+  const { tenant, profile, intent } = input;
+  const supplied = intent.kind === 'signup' ? intent.profile : undefined;
+  const { email, verified } = signupEmail(profile, supplied);
+  if (email === undefined) {
+    if (intent.kind === 'login' || tenant.policies.requireEmail !== false)
+      return { kind: 'email_missing', idp: profile.idp };
+  } else {
+    const owner = await usersRepo.findByEmail(trx, tenant.id, email);
+    if (owner !== undefined) {
+      const autoLink =
+        tenant.policies.linking === 'auto_link_verified' && verified && owner.email_verified && input.connectionTrusted;
+      if (!autoLink) return { kind: 'merge_needed', email };
+      requireActive(owner);
+      return {
+        kind: 'linked',
+        user: toUser(owner),
+        identity: await insertIdentity(trx, tenant, profile, owner),
+        automatic: true,
+      };
+    }
+    if (intent.kind === 'login') return { kind: 'new_user_required', profile };
+  }
+  const user = await usersRepo.insert(trx, {
+    id: newId(),
+    tenant_id: tenant.id,
+    email: email ?? null,
+    email_verified: verified,
+    password_hash: null,
+    first_name: supplied?.firstName ?? profile.givenName ?? null,
+    last_name: supplied?.lastName ?? profile.familyName ?? null,
+    display_name: supplied?.displayName ?? profile.displayName ?? null,
+    profile: JSON.stringify({
+      ...(supplied?.bio === undefined ? {} : { bio: supplied.bio }),
+      ...(supplied?.publicData === undefined ? {} : { publicData: supplied.publicData }),
+      ...(supplied?.protectedData === undefined ? {} : { protectedData: supplied.protectedData }),
+      ...(supplied?.privateData === undefined ? {} : { privateData: supplied.privateData }),
+      ...(profile.picture === undefined ? {} : { picture: profile.picture }),
+    }),
+    status: 'active',
+  });
+  return { kind: 'created', user: toUser(user), identity: await insertIdentity(trx, tenant, profile, user) };
+};
+
+const decide = async (trx: Trx, input: ResolveAccountInput): Promise<AccountResolution> =>
+  (await existingLink(trx, input)) ??
+  (input.intent.kind === 'link' ? linkWithProof(trx, input, input.intent.userId) : newIdentity(trx, input));
+
+/** Concurrent first logins of one identity collide on a unique index; the losers retry and find the winner's link. */
+const maxAttempts = 4;
+
+/**
+ * Resolves an upstream identity against the tenant's accounts, in one transaction (see `AccountResolution` for the
+ * table). With `within`, work that must commit with a signed-in outcome (issuing tokens) runs in the same
+ * transaction. Emails are compared normalised (`normaliseEmail`).
+ * @throws GatehouseError `user_disabled`, `invalid_request` (a supplied email that is not one), `invalid_grant`
+ *   (link target gone), `conflict` (still contended after retries: retryable), and whatever `within` throws.
+ */
+export const createAccountResolver = (deps: CoreDeps, audit: AuditLog) => {
+  const resolve = async <T = undefined>(
+    input: ResolveAccountInput,
+    within?: WithinResolution<T>,
+    db: DbExecutor = deps.db,
+  ): Promise<{ resolution: AccountResolution; result: T | undefined }> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const run = async (trx: Trx) => {
+          const resolution = await decide(trx, input);
+          const result = within !== undefined && isSignedIn(resolution) ? await within(trx, resolution) : undefined;
+          return { resolution, result };
+        };
+        const outcome = db.isTransaction ? await run(db as Trx) : await deps.db.transaction().execute(run);
+        recordOutcome(audit, input, outcome.resolution);
+        return outcome;
+      } catch (error) {
+        if (!isUniqueViolation(error) || db.isTransaction) throw error;
+        if (attempt >= maxAttempts)
+          throw new GatehouseError('conflict', 'the account is being created concurrently; retry');
+      }
+    }
+  };
+  return { resolve };
+};
+
+const auditType = {
+  logged_in: 'login.succeeded',
+  created: 'user.created',
+  linked: 'identity.linked',
+  new_user_required: 'login.new_user_required',
+  merge_needed: 'login.merge_needed',
+  email_missing: 'login.email_missing',
+  already_linked_elsewhere: 'login.failed',
+} as const satisfies Record<AccountResolution['kind'], string>;
+
+const recordOutcome = (audit: AuditLog, input: ResolveAccountInput, resolution: AccountResolution) => {
+  const signedIn = isSignedIn(resolution);
+  audit.record({
+    type: auditType[resolution.kind],
+    outcome: signedIn ? 'success' : resolution.kind === 'already_linked_elsewhere' ? 'failure' : 'info',
+    tenantId: input.tenant.id,
+    idp: input.profile.idp,
+    ...(signedIn ? { userId: resolution.user.id } : {}),
+    details: {
+      resolution: resolution.kind,
+      intent: input.intent.kind,
+      ...(resolution.kind === 'linked' ? { automatic: resolution.automatic } : {}),
+    },
+  });
+};
+
+export const accountAuditType = auditType;
+export type AccountResolver = ReturnType<typeof createAccountResolver>;
+export type { AccountIntent };
