@@ -6,6 +6,8 @@ import { createClientUseCases } from './clients/clients.js';
 import { createConnectionUseCases } from './connections/connections.js';
 import type { CoreDeps } from './deps.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
+import { createConnectorCache } from './login/connectors.js';
+import { createSignInWithIdpToken } from './login/sign-in-with-idp-token.js';
 import { createTenantUseCases } from './tenants/tenants.js';
 import { createUserUseCases } from './users/users.js';
 
@@ -21,6 +23,8 @@ export const createCore = (deps: CoreDeps) => {
   const users = createUserUseCases(deps);
   const keys = createSigningKeyUseCases(deps);
   const accounts = { ...createAccountResolver(deps, audit), unlink: createUnlinkIdentity(deps, audit) };
+  const connectors = createConnectorCache(deps, connections);
+  const login = { connectors, signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit) };
   return {
     deps,
     audit,
@@ -30,6 +34,7 @@ export const createCore = (deps: CoreDeps) => {
     users,
     keys,
     accounts,
+    login,
     /** True when the store answers (readiness). */
     ping: async (): Promise<boolean> => {
       return pingDatabase(deps.db);

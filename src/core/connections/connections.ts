@@ -1,4 +1,5 @@
 import type { ConnectionConfig } from '../../connectors/connector.js';
+import { validateConnectionSettings } from '../../connectors/registry.js';
 import { connectionsRepo } from '../../store/repositories/connections.js';
 import type { IdpConnectionRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
@@ -62,6 +63,7 @@ export const createConnectionUseCases = (deps: CoreDeps) => {
           );
         }
       }
+      const settings = validateConnectionSettings(parsed.kind, parsed.settings ?? {});
       const existing = await connectionsRepo.find(deps.db, tenantId, parsed.id);
       const sealed =
         parsed.clientSecret !== undefined
@@ -78,7 +80,7 @@ export const createConnectionUseCases = (deps: CoreDeps) => {
           endpoints: parsed.endpoints ?? null,
           emulator: parsed.emulator ?? null,
           trust_email: parsed.trustEmail ?? false,
-          settings: parsed.settings ?? {},
+          settings: { ...settings },
         });
         return toView(row);
       } catch (error) {
