@@ -1,0 +1,245 @@
+import formbody from '@fastify/formbody';
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorPlugin, runEmulatorCommand } from '../../src/emulator/index.js';
+import { BoundedMap } from '../../src/emulator/state.js';
+import { type EmulatorHarness, startEmulator } from '../harness/emulator.js';
+
+let idp: EmulatorHarness;
+beforeAll(async () => {
+  idp = await startEmulator();
+});
+afterAll(async () => {
+  await idp.close();
+});
+
+const authorizeUrl = (path: string, params: Record<string, string>) => {
+  const url = new URL(`${idp.url}${path}`);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: 'app',
+    redirect_uri: 'http://127.0.0.1:9/cb',
+    state: 's',
+    ...params,
+  }).toString();
+  return url;
+};
+
+describe('GET /{kind}/.well-known/openid-configuration', () => {
+  it.each(['google', 'linkedin', 'apple', 'oidc'])('describes the %s endpoints under its issuer', async (kind) => {
+    const doc = (await (await fetch(`${idp.url}/${kind}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(doc).toMatchObject({
+      issuer: `${idp.url}/${kind}`,
+      authorization_endpoint: `${idp.url}/${kind}/authorize`,
+      token_endpoint: `${idp.url}/${kind}/token`,
+      jwks_uri: `${idp.url}/${kind}/jwks`,
+      id_token_signing_alg_values_supported: ['RS256'],
+    });
+  });
+
+  it('names the tenant-templated issuer for Microsoft multi-tenant endpoints', async () => {
+    const doc = (await (
+      await fetch(`${idp.url}/microsoft/common/v2.0/.well-known/openid-configuration`)
+    ).json()) as Record<string, unknown>;
+    expect(doc.issuer).toBe(`${idp.url}/microsoft/{tenantid}/v2.0`);
+    expect(doc.jwks_uri).toBe(`${idp.url}/microsoft/common/discovery/v2.0/keys`);
+  });
+});
+
+describe('GET /{kind}/authorize', () => {
+  it('shows the test-user page with a strict CSP when no test_user is given', async () => {
+    const response = await fetch(authorizeUrl('/google/authorize', {}));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await response.text();
+    expect(html).toContain('alice@example.com (verified)');
+    expect(html).toContain('bob@example.com (unverified)');
+    expect(html).toContain('no email');
+    expect(html).toContain('deny=1');
+  });
+
+  it('answers 400 without redirecting when the test user does not exist', async () => {
+    const response = await fetch(authorizeUrl('/google/authorize', { test_user: 'nobody' }), { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+  });
+
+  it('answers 400 when the redirect URI is not absolute', async () => {
+    const response = await fetch(
+      authorizeUrl('/github/login/oauth/authorize', { redirect_uri: '/cb', test_user: 'alice' }),
+      {
+        redirect: 'manual',
+      },
+    );
+    expect(response.status).toBe(400);
+  });
+
+  it('signs in a made-up user from the page form and remembers them for test_user', async () => {
+    const first = await fetch(
+      authorizeUrl('/oidc/authorize', {
+        test_user_sub: 'made-up-1',
+        test_user_email: 'm@example.com',
+        test_user_email_verified: 'true',
+      }),
+      { redirect: 'manual' },
+    );
+    expect(first.status).toBe(302);
+    expect(new URL(String(first.headers.get('location'))).searchParams.get('code')).toMatch(/^code-/);
+    const second = await fetch(authorizeUrl('/oidc/authorize', { test_user: 'm@example.com' }), { redirect: 'manual' });
+    expect(second.status).toBe(302);
+  });
+});
+
+describe('POST /{kind}/token', () => {
+  it('refuses a code with invalid_grant when the PKCE verifier does not match', async () => {
+    const response = await fetch(
+      authorizeUrl('/google/authorize', {
+        test_user: 'alice',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+      }),
+      {
+        redirect: 'manual',
+      },
+    );
+    const code = String(new URL(String(response.headers.get('location'))).searchParams.get('code'));
+    const token = await fetch(`${idp.url}/google/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: 'http://127.0.0.1:9/cb',
+        client_id: 'app',
+        client_secret: 's',
+        code_verifier: 'y'.repeat(43),
+      }),
+    });
+    expect(token.status).toBe(400);
+    expect(await token.json()).toEqual({ error: 'invalid_grant' });
+  });
+
+  it('answers GitHub token requests form-encoded unless JSON is asked for', async () => {
+    const response = await fetch(`${idp.url}/github/login/oauth/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'app', client_secret: 's', code: 'nope' }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(
+      'error=bad_verification_code&error_description=The+code+passed+is+incorrect+or+expired.',
+    );
+  });
+});
+
+describe('POST /{kind}/_mint', () => {
+  it('answers 400 when clientId or sub is missing', async () => {
+    const response = await fetch(`${idp.url}/google/_mint`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sub: '1' }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'clientId is required' });
+  });
+
+  it('returns what a native client of each provider holds', async () => {
+    const body = { clientId: 'app', sub: '77' };
+    expect(Object.keys(await idp.mint('github', body))).toEqual(['access_token']);
+    expect(Object.keys(await idp.mint('facebook', body)).sort()).toEqual(['access_token', 'id_token']);
+    expect(Object.keys(await idp.mint('apple', body)).sort()).toEqual(['access_token', 'id_token']);
+  });
+});
+
+describe('POST /_control', () => {
+  it('answers 400 for an unknown mode', async () => {
+    const response = await fetch(`${idp.url}/_control`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'broken' }),
+    });
+    expect(response.status).toBe(400);
+  });
+
+  it('makes one provider answer 503 when it is switched down, and only that one', async () => {
+    await idp.control({ provider: 'linkedin', mode: 'down' });
+    try {
+      expect((await fetch(`${idp.url}/linkedin/jwks`)).status).toBe(503);
+      expect((await fetch(`${idp.url}/google/jwks`)).status).toBe(200);
+      expect(
+        (
+          await fetch(`${idp.url}/linkedin/_mint`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{"clientId":"a","sub":"1"}',
+          })
+        ).status,
+      ).toBe(200);
+    } finally {
+      await idp.control({ mode: 'normal' });
+    }
+  });
+
+  it('publishes the new key and keeps the previous one after a rotation', async () => {
+    const before = (await (await fetch(`${idp.url}/oidc/jwks`)).json()) as { keys: { kid: string }[] };
+    await idp.control({ provider: 'oidc', rotateKeys: true });
+    const after = (await (await fetch(`${idp.url}/oidc/jwks`)).json()) as { keys: { kid: string }[] };
+    expect(after.keys).toHaveLength(2);
+    expect(after.keys[1]?.kid).toBe(before.keys[0]?.kid);
+  });
+});
+
+describe('emulator hosting', () => {
+  it('mounts under a prefix of a host app that already parses forms', async () => {
+    const app = Fastify();
+    await app.register(formbody);
+    await app.register(emulatorPlugin, { prefix: '/_emulator', baseUrl: 'http://localhost:3000/_emulator' });
+    const discovery = await app.inject({ url: '/_emulator/oidc/.well-known/openid-configuration' });
+    expect(discovery.json()).toMatchObject({ issuer: 'http://localhost:3000/_emulator/oidc' });
+    const token = await app.inject({
+      method: 'POST',
+      url: '/_emulator/oidc/token',
+      payload: 'grant_type=authorization_code&code=x&client_id=a&client_secret=b&redirect_uri=http%3A%2F%2Fx',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(token.json()).toEqual({ error: 'invalid_grant' });
+    await app.close();
+  });
+
+  it('closes promptly while a slow answer is pending', async () => {
+    const own = await startEmulator();
+    await own.control({ mode: 'slow', slowMs: 60_000 });
+    const pending = fetch(`${own.url}/google/jwks`).then(
+      (r) => r.status,
+      () => 'reset',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await own.close();
+    // Either the pending answer is cut short with a 503, or it had not arrived yet; what matters is close() returning.
+    expect([503, 'reset']).toContain(await pending);
+  });
+
+  it('prints how to use it when started as a command', async () => {
+    const lines: string[] = [];
+    const server = await runEmulatorCommand({ port: 0, host: '127.0.0.1', write: (line) => lines.push(line) });
+    try {
+      expect(lines[0]).toBe(`IdP emulator listening on ${server.url} (development and tests only; never expose it)`);
+      expect((await fetch(`${server.url}/`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('BoundedMap', () => {
+  it('forgets the oldest entries past its size', () => {
+    const map = new BoundedMap<string, number>(2);
+    map.set('a', 1);
+    map.set('b', 2);
+    map.set('c', 3);
+    expect([map.get('a'), map.get('b'), map.get('c')]).toEqual([undefined, 2, 3]);
+  });
+});
