@@ -8,6 +8,7 @@ import type { CoreDeps } from './deps.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
 import { createConnectorCache } from './login/connectors.js';
 import { createSignInWithIdpToken } from './login/sign-in-with-idp-token.js';
+import { createCoreMetrics, observeAudit, observeConnectors } from './metrics/metrics.js';
 import { createTenantUseCases } from './tenants/tenants.js';
 import { createUserUseCases } from './users/users.js';
 
@@ -16,14 +17,15 @@ import { createUserUseCases } from './users/users.js';
  * (`core.clients.authenticate`, `core.keys.signJwt`). Surfaces and the CLI reach the store only through this.
  */
 export const createCore = (deps: CoreDeps) => {
-  const audit = createAuditLog(deps);
+  const metrics = createCoreMetrics();
+  const audit = observeAudit(createAuditLog(deps), metrics);
   const tenants = createTenantUseCases(deps);
   const clients = createClientUseCases(deps);
   const connections = createConnectionUseCases(deps);
   const users = createUserUseCases(deps);
   const keys = createSigningKeyUseCases(deps);
   const accounts = { ...createAccountResolver(deps, audit), unlink: createUnlinkIdentity(deps, audit) };
-  const connectors = createConnectorCache(deps, connections);
+  const connectors = observeConnectors(createConnectorCache(deps, connections), metrics);
   const login = { connectors, signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit) };
   return {
     deps,
@@ -35,6 +37,8 @@ export const createCore = (deps: CoreDeps) => {
     keys,
     accounts,
     login,
+    /** Prometheus metrics of this process (`GET /metrics`). */
+    metrics,
     /** True when the store answers (readiness). */
     ping: async (): Promise<boolean> => {
       return pingDatabase(deps.db);
@@ -42,6 +46,7 @@ export const createCore = (deps: CoreDeps) => {
     /** Writes what is buffered and releases the store and the cache. */
     close: async (): Promise<void> => {
       await audit.flush();
+      metrics.close();
       await deps.kv.close();
       await deps.db.destroy();
     },

@@ -7,6 +7,7 @@ import { healthSurface } from '../surfaces/health/index.js';
 import { toGatehouseError } from '../surfaces/shared/errors.js';
 import { logError } from '../surfaces/shared/log-error.js';
 import type { ServerOptions } from './options.js';
+import { registerMetrics } from './plugins/metrics.js';
 import { registerSurfaces } from './surfaces.js';
 
 export type { ServerOptions } from './options.js';
@@ -73,6 +74,7 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
     return payload;
   });
 
+  registerMetrics(app, options.core);
   await app.register(healthSurface, { core: options.core });
   await registerSurfaces(app, options);
 
