@@ -9,6 +9,8 @@ import { createSigningKeyUseCases } from './keys/signing-keys.js';
 import { createConnectorCache } from './login/connectors.js';
 import { createSignInWithIdpToken } from './login/sign-in-with-idp-token.js';
 import { createCoreMetrics, observeAudit, observeConnectors } from './metrics/metrics.js';
+import { limitClientAuthentication, limitPasswordAttempts } from './rate-limit/guards.js';
+import { createRateLimit } from './rate-limit/rate-limit.js';
 import { createTenantUseCases } from './tenants/tenants.js';
 import { createUserUseCases } from './users/users.js';
 
@@ -19,10 +21,11 @@ import { createUserUseCases } from './users/users.js';
 export const createCore = (deps: CoreDeps) => {
   const metrics = createCoreMetrics();
   const audit = observeAudit(createAuditLog(deps), metrics);
+  const rateLimit = createRateLimit({ ...deps, onLimited: (policy) => metrics.rateLimited(policy.name) });
   const tenants = createTenantUseCases(deps);
-  const clients = createClientUseCases(deps);
+  const clients = limitClientAuthentication(createClientUseCases(deps), rateLimit);
   const connections = createConnectionUseCases(deps);
-  const users = createUserUseCases(deps);
+  const users = limitPasswordAttempts(createUserUseCases(deps), rateLimit);
   const keys = createSigningKeyUseCases(deps);
   const accounts = { ...createAccountResolver(deps, audit), unlink: createUnlinkIdentity(deps, audit) };
   const connectors = observeConnectors(createConnectorCache(deps, connections), metrics);
@@ -37,6 +40,8 @@ export const createCore = (deps: CoreDeps) => {
     keys,
     accounts,
     login,
+    /** Rate limits shared by the fleet through Redis when it is configured (`consume`, `check`, `penalize`). */
+    rateLimit,
     /** Prometheus metrics of this process (`GET /metrics`). */
     metrics,
     /** True when the store answers (readiness). */

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Core } from '../../src/core/index.js';
+import type { RateLimitPolicy } from '../../src/core/rate-limit/policies.js';
+import { createRateLimit, retryAfterOf } from '../../src/core/rate-limit/rate-limit.js';
+import type { KeyValueStore } from '../../src/kv/kv.js';
+import { createMemoryKv } from '../../src/kv/memory.js';
+import { createRedisKv } from '../../src/kv/redis.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { expectError } from '../connectors/support.js';
+import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
+
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const log = createLogger({ level: 'silent' });
+const policy = (points: number): RateLimitPolicy => ({
+  name: `test_${randomBytes(4).toString('hex')}`,
+  points,
+  durationSeconds: 60,
+});
+
+describe('rateLimit (memory)', () => {
+  const rateLimit = createRateLimit({ kv: createMemoryKv(), log });
+
+  it('refuses with rate_limited and a retry-after once the points of a key are consumed', async () => {
+    const p = policy(3);
+    for (let i = 0; i < 3; i++) await rateLimit.consume('alice', p);
+    const error = await expectError(rateLimit.consume('alice', p), 'rate_limited');
+    expect(error.status).toBe(429);
+    expect(retryAfterOf(error)).toBeGreaterThanOrEqual(1);
+    expect(retryAfterOf(error)).toBeLessThanOrEqual(60);
+    expect(error.details).toMatchObject({ policy: p.name });
+    await expect(rateLimit.consume('bob', p)).resolves.toBeUndefined();
+  });
+
+  it('counts failures with penalize and refuses at check once the limit is reached, until reset', async () => {
+    const p = policy(2);
+    await rateLimit.check('k', p);
+    await rateLimit.penalize('k', p);
+    await rateLimit.check('k', p);
+    await rateLimit.penalize('k', p);
+    await expectError(rateLimit.check('k', p), 'rate_limited');
+    await rateLimit.reset('k', p);
+    await expect(rateLimit.check('k', p)).resolves.toBeUndefined();
+  });
+
+  it('says where its counters live', () => {
+    expect(rateLimit.store).toBe('memory');
+  });
+});
+
+describe('rateLimit (Redis)', () => {
+  let a: KeyValueStore;
+  let b: KeyValueStore;
+  beforeAll(() => {
+    a = createRedisKv(redisUrl);
+    b = createRedisKv(redisUrl);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('shares counts between two limiters on one Redis, as two instances of a fleet do', async () => {
+    const one = createRateLimit({ kv: a, log });
+    const two = createRateLimit({ kv: b, log });
+    expect(one.store).toBe('redis');
+    const p = policy(4);
+    await one.penalize('carol', p);
+    await two.penalize('carol', p);
+    await one.penalize('carol', p);
+    await two.check('carol', p);
+    await two.penalize('carol', p);
+    await expectError(one.check('carol', p), 'rate_limited');
+    await expectError(two.consume('carol', p), 'rate_limited');
+  });
+
+  it('never writes the key in clear to Redis', async () => {
+    const one = createRateLimit({ kv: a, log });
+    const p = policy(5);
+    const email = `dave-${randomBytes(4).toString('hex')}@example.com`;
+    await one.penalize(email, p);
+    const redis = a.redis as import('ioredis').Redis;
+    const keys = await redis.keys(`gatehouse:rl:${p.name}*`);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).not.toContain(email);
+  });
+});
+
+describe('rate limits applied by the core', () => {
+  let gh: RunningGatehouse;
+  let core: Core;
+  const tenantId = `rl-${randomBytes(4).toString('hex')}`;
+  beforeAll(async () => {
+    gh = await startGatehouse({ storage: 'pglite' });
+    core = gh.core;
+    await core.tenants.create({ id: tenantId });
+  });
+  afterAll(async () => gh?.close());
+
+  it('refuses a client after 20 wrong secrets from one address, even with the right secret, but not other addresses', async () => {
+    const { client, clientSecret } = await core.clients.create(tenantId, { clientId: `c-${tenantId}` });
+    const secret = String(clientSecret);
+    const attempt = (clientSecretTried: string, ip: string) =>
+      core.clients.authenticate(
+        { method: 'client_secret_basic', clientId: client.clientId, clientSecret: clientSecretTried },
+        tenantId,
+        { ip },
+      );
+    for (let i = 0; i < 20; i++) await expectError(attempt('wrong', '192.0.2.1'), 'invalid_client');
+    await expectError(attempt(secret, '192.0.2.1'), 'rate_limited');
+    await expect(attempt(secret, '192.0.2.2')).resolves.toMatchObject({ clientId: client.clientId });
+  });
+
+  it('refuses password sign-in for an account after 10 wrong passwords, before checking the password', async () => {
+    const email = `erin-${randomBytes(4).toString('hex')}@example.com`;
+    await core.users.create(tenantId, { email, password: 'correct horse battery staple' });
+    for (let i = 0; i < 10; i++)
+      await expectError(
+        core.users.verifyCredentials(tenantId, email, 'wrong password', { ip: '192.0.2.9' }),
+        'invalid_grant',
+      );
+    await expectError(
+      core.users.verifyCredentials(tenantId, email.toUpperCase(), 'correct horse battery staple', { ip: '192.0.2.10' }),
+      'rate_limited',
+    );
+  });
+
+  it('resets the count of an account after a correct password', async () => {
+    const email = `frank-${randomBytes(4).toString('hex')}@example.com`;
+    await core.users.create(tenantId, { email, password: 'correct horse battery staple' });
+    for (let i = 0; i < 9; i++)
+      await expectError(core.users.verifyCredentials(tenantId, email, 'wrong password'), 'invalid_grant');
+    await core.users.verifyCredentials(tenantId, email, 'correct horse battery staple');
+    for (let i = 0; i < 9; i++)
+      await expectError(core.users.verifyCredentials(tenantId, email, 'wrong password'), 'invalid_grant');
+    await expect(core.users.verifyCredentials(tenantId, email, 'correct horse battery staple')).resolves.toMatchObject({
+      email,
+    });
+  });
+
+  it('counts refusals in gatehouse_rate_limited_total', () => {
+    expect(core.metrics.render()).toMatch(/gatehouse_rate_limited_total\{policy="client_auth"\} [1-9]/);
+  });
+});
