@@ -34,7 +34,11 @@ export const refetchJwks = async (
   jwksUri: string,
 ): Promise<JSONWebKeySet | undefined> => {
   const first = await deps.cache.setIfAbsent(`connectors:jwks-refetch:${jwksUri}`, '1', jwksRefetchCooldownSeconds);
-  if (!first) return undefined;
+  if (!first) {
+    deps.log.debug({ connectorId, jwksUri }, 'jwks.refetch_suppressed');
+    return undefined;
+  }
+  deps.log.info({ connectorId, jwksUri }, 'jwks.refetched');
   return fetchJwks(deps, connectorId, jwksUri);
 };
 

@@ -201,7 +201,7 @@ const resolveMetadata = async (
 ): Promise<Metadata> => {
   const { endpoints } = provider;
   const needsDiscovery = endpoints.authorization === '' || endpoints.token === '' || endpoints.jwks === '';
-  const discovered = needsDiscovery || provider.discovery !== undefined ? await discover(config, deps, provider) : {};
+  const discovered = needsDiscovery ? await discover(config, deps, provider) : {};
   const pick = (name: 'authorization' | 'token' | 'jwks' | 'userinfo', field: string): string | undefined => {
     const value = endpoints[name] !== '' ? endpoints[name] : asString(discovered[field]);
     return value === undefined ? undefined : requireHttps(config, deps, name, value);
@@ -230,7 +230,8 @@ const discover = async (
   const url = provider.discovery ?? `${provider.endpoints.issuer}/.well-known/openid-configuration`;
   const key = `connectors:discovery:${url}`;
   const cached = await deps.cache.get(key);
-  if (cached !== undefined) return JSON.parse(cached) as Record<string, unknown>;
+  const parsed = cached === undefined ? undefined : asRecord(safeParse(cached));
+  if (parsed !== undefined) return parsed;
   const response = await upstreamJson(deps, { connectorId: config.id, step: 'discovery' }, url);
   const body = asRecord(response.body);
   if (response.status !== 200 || body === undefined) {
@@ -244,4 +245,12 @@ const discover = async (
   }
   await deps.cache.set(key, JSON.stringify(body), discoveryTtlSeconds);
   return body;
+};
+
+const safeParse = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 };
