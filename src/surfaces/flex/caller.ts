@@ -1,0 +1,100 @@
+import type { FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
+import type { Client } from '../../core/clients/client.js';
+import { GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import type { Tenant } from '../../core/tenants/tenant.js';
+import type { AccessTokenClaims } from '../../core/tokens/tokens.js';
+
+/** The marketplace (tenant) and application a request comes from. */
+export interface FlexCaller {
+  readonly tenant: Tenant;
+  readonly client: Client;
+}
+
+/** A caller with a verified access token. */
+export interface FlexBearer extends FlexCaller {
+  readonly token: AccessTokenClaims;
+}
+
+/**
+ * The client of an Auth API request; the tenant comes from it. As in Flex, the client id alone identifies the
+ * application for `client_credentials`, `password` and `refresh_token` (the SDK sends no secret there, even from a
+ * server); a secret, when sent, must be right.
+ * @throws GatehouseError `invalid_client`
+ */
+export const identifyClient = async (
+  core: Core,
+  request: FastifyRequest,
+  clientId: string,
+  clientSecret: string | undefined,
+): Promise<FlexCaller> => {
+  const client =
+    clientSecret === undefined
+      ? await core.clients.find(clientId)
+      : await core.clients.authenticate({ method: 'client_secret_post', clientId, clientSecret }, undefined, {
+          ip: request.ip,
+        });
+  if (client === undefined) throw new GatehouseError('invalid_client', 'client authentication failed');
+  const tenant = await core.tenants.get(client.tenantId);
+  if (tenant === undefined) throw new GatehouseError('invalid_client', 'client authentication failed');
+  return { tenant, client };
+};
+
+/** RFC 6750 §2.1: `Authorization: Bearer <token>`. @throws GatehouseError `invalid_token` */
+export const bearerTokenOf = (request: FastifyRequest): string => {
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(request.headers.authorization?.trim() ?? '');
+  if (match?.[1] === undefined) throw new GatehouseError('invalid_token', 'a Bearer access token is required');
+  return match[1];
+};
+
+const clientIdClaim = (token: string): string | undefined => {
+  try {
+    const claim = decodeJwt(token).client_id;
+    return typeof claim === 'string' ? claim : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Verifies the request's access token. The Marketplace API names no client, so the token's (unverified) `client_id`
+ * says which tenant to verify it against; the signature, issuer and expiry are then checked with that tenant's keys,
+ * and the verified `client_id` must agree.
+ * @throws GatehouseError `invalid_token`
+ */
+export const verifyBearer = async (core: Core, request: FastifyRequest): Promise<FlexBearer> => {
+  const raw = bearerTokenOf(request);
+  const clientId = clientIdClaim(raw);
+  const client = clientId === undefined ? undefined : await core.clients.find(clientId);
+  const tenant = client === undefined ? undefined : await core.tenants.get(client.tenantId);
+  if (client === undefined || tenant === undefined)
+    throw new GatehouseError('invalid_token', 'the access token is invalid');
+  const token = await core.tokens.verifyAccessToken(tenant.id, raw);
+  if (token.clientId !== client.clientId) throw new GatehouseError('invalid_token', 'the access token is invalid');
+  return { tenant, client, token };
+};
+
+/** Scopes of the Flex wire: an anonymous token reads public data; a user token acts as its user. */
+export const anonymousScope = 'public-read';
+export const userScope = 'user';
+
+/**
+ * Requires a Flex token: `public-read` or `user`.
+ * @throws GatehouseError `insufficient_scope`
+ */
+export const requireFlexScope = (bearer: FlexBearer): void => {
+  if (!bearer.token.scope.includes(anonymousScope) && !bearer.token.scope.includes(userScope))
+    throw new GatehouseError('insufficient_scope', 'the access token is not a Marketplace API token');
+};
+
+/**
+ * Requires a user token (scope `user`).
+ * @throws GatehouseError `forbidden`
+ */
+export const requireUser = (bearer: FlexBearer): string => {
+  const userId = bearer.token.userId;
+  if (userId === undefined || !bearer.token.scope.includes(userScope))
+    throw new GatehouseError('forbidden', 'this requires a user access token');
+  return userId;
+};
