@@ -37,8 +37,10 @@ export const upstreamFetch = async (
   const target = String(url);
   try {
     const response = await deps.fetch(target, { ...init, signal, redirect: 'manual' });
-    const text = await response.text();
-    if (text.length > maxBodyBytes) {
+    const declared = Number(response.headers.get('content-length') ?? 0);
+    const text = declared > maxBodyBytes ? '' : await response.text();
+    if (declared > maxBodyBytes || text.length > maxBodyBytes) {
+      await response.body?.cancel().catch(() => undefined);
       throw new UpstreamError(call.connectorId, call.step, `${hostOf(target)} sent an oversized response`, {
         upstreamStatus: response.status,
       });

@@ -1,4 +1,4 @@
-import type { JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { UpstreamError } from '../../core/errors.js';
 import type { ConnectorDeps } from '../connector.js';
 import { asRecord, upstreamJson } from './http.js';
@@ -10,17 +10,35 @@ export const jwksRefetchCooldownSeconds = 30;
 
 const cacheKey = (jwksUri: string) => `connectors:jwks:${jwksUri}`;
 
+/** A key set ready for `jwtVerify`: its imported keys are reused across verifications. */
+export type KeySet = ReturnType<typeof createLocalJWKSet>;
+
+// Imported key sets by the exact JWKS text they were built from (content-addressed, so shared safely), so that a
+// verification does not re-import the IdP's keys every time.
+const keySets = new Map<string, KeySet>();
+const maxKeySets = 256;
+
+const keySetOf = (text: string): KeySet => {
+  let set = keySets.get(text);
+  if (set === undefined) {
+    set = createLocalJWKSet(JSON.parse(text) as JSONWebKeySet);
+    keySets.set(text, set);
+    if (keySets.size > maxKeySets) keySets.delete(keySets.keys().next().value ?? text);
+  }
+  return set;
+};
+
 /** The IdP's key set, from `deps.cache` when fresh, else fetched (with `deps.fetch` and the timeout) and cached. */
-export const loadJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: string): Promise<JSONWebKeySet> => {
+export const loadJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: string): Promise<KeySet> => {
   const cached = await deps.cache.get(cacheKey(jwksUri));
   if (cached !== undefined) {
     try {
-      return JSON.parse(cached) as JSONWebKeySet;
+      return keySetOf(cached);
     } catch {
       await deps.cache.delete(cacheKey(jwksUri));
     }
   }
-  return fetchJwks(deps, connectorId, jwksUri);
+  return keySetOf(await fetchJwks(deps, connectorId, jwksUri));
 };
 
 /**
@@ -32,17 +50,18 @@ export const refetchJwks = async (
   deps: ConnectorDeps,
   connectorId: string,
   jwksUri: string,
-): Promise<JSONWebKeySet | undefined> => {
+): Promise<KeySet | undefined> => {
   const first = await deps.cache.setIfAbsent(`connectors:jwks-refetch:${jwksUri}`, '1', jwksRefetchCooldownSeconds);
   if (!first) {
     deps.log.debug({ connectorId, jwksUri }, 'jwks.refetch_suppressed');
     return undefined;
   }
   deps.log.info({ connectorId, jwksUri }, 'jwks.refetched');
-  return fetchJwks(deps, connectorId, jwksUri);
+  return keySetOf(await fetchJwks(deps, connectorId, jwksUri));
 };
 
-const fetchJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: string): Promise<JSONWebKeySet> => {
+/** Fetches the JWKS, caches its text, and returns it. */
+const fetchJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: string): Promise<string> => {
   const response = await upstreamJson(deps, { connectorId, step: 'jwks' }, jwksUri);
   const body = asRecord(response.body);
   if (response.status !== 200 || body === undefined || !Array.isArray(body.keys)) {
@@ -50,10 +69,9 @@ const fetchJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: stri
       upstreamStatus: response.status,
     });
   }
-  const keys = body.keys.filter((key) => asRecord(key) !== undefined);
-  const jwks = { keys } as JSONWebKeySet;
-  await deps.cache.set(cacheKey(jwksUri), JSON.stringify(jwks), ttlFrom(response.headers));
-  return jwks;
+  const text = JSON.stringify({ keys: body.keys.filter((key) => asRecord(key) !== undefined) });
+  await deps.cache.set(cacheKey(jwksUri), text, ttlFrom(response.headers));
+  return text;
 };
 
 const ttlFrom = (headers: Headers): number => {

@@ -1,14 +1,7 @@
-import {
-  createLocalJWKSet,
-  type JSONWebKeySet,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  errors as joseErrors,
-  jwtVerify,
-} from 'jose';
+import { type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import { GatehouseError } from '../../core/errors.js';
 import type { ConnectorDeps } from '../connector.js';
-import { loadJwks, refetchJwks } from './jwks.js';
+import { type KeySet, loadJwks, refetchJwks } from './jwks.js';
 
 /** What an ID token must satisfy. Everything is required unless marked otherwise: the check fails closed. */
 export interface IdTokenExpectations {
@@ -123,7 +116,7 @@ const issuerMatches = (expected: IdTokenExpectations['issuer'], iss: string, cla
 const keyResolver =
   (deps: ConnectorDeps, expect: IdTokenExpectations): JWTVerifyGetKey =>
   async (header, token) => {
-    const select = (jwks: JSONWebKeySet) => createLocalJWKSet(jwks)(header, token);
+    const select = (keys: KeySet) => keys(header, token);
     try {
       return await select(await loadJwks(deps, expect.connectorId, expect.jwksUri));
     } catch (error) {
