@@ -136,6 +136,106 @@ export interface AuditEventsTable {
   created_at: CreatedAt;
 }
 
+/** The parameters of a pending authorization request, as validated at `authorize` (camelCase, stored as jsonb). */
+export interface AuthorizationParams {
+  readonly redirectUri: string;
+  /** Space-separated, as granted. */
+  readonly scope: string;
+  readonly state?: string;
+  readonly nonce?: string;
+  /** PKCE S256 challenge. */
+  readonly codeChallenge?: string;
+  readonly prompt: readonly string[];
+  readonly maxAge?: number;
+  readonly loginHint?: string;
+  readonly idpHint?: string;
+}
+
+export interface AuthorizationRequestsTable {
+  /** Unguessable; appears in the sign-in page URL. */
+  id: string;
+  tenant_id: string;
+  client_id: string;
+  /** SHA-256 of the browser-binding cookie set at `authorize`. */
+  binding_digest: string;
+  params: Json<AuthorizationParams>;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the session cookie. */
+  id_digest: string;
+  /** Public session id (ID token `sid`). */
+  sid: string;
+  tenant_id: string;
+  user_id: string;
+  auth_time: Timestamp;
+  amr: Json<string[]>;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
+/** A grant: started by a code redemption or a password sign-in; its refresh tokens rotate inside it. */
+export interface TokenFamiliesTable {
+  id: string;
+  tenant_id: string;
+  client_id: string;
+  user_id: string;
+  scope: string;
+  auth_time: Timestamp;
+  amr: Json<string[]>;
+  sid: string | null;
+  /** The access token issued when the family started (revoked with it). */
+  access_jti: string | null;
+  access_expires_at: NullableTimestamp;
+  created_at: CreatedAt;
+  revoked_at: NullableTimestamp;
+}
+
+export interface AuthorizationCodesTable {
+  /** SHA-256 of the code. */
+  code_digest: string;
+  tenant_id: string;
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  scope: string;
+  nonce: string | null;
+  /** PKCE S256 challenge. */
+  code_challenge: string | null;
+  auth_time: Timestamp;
+  amr: Json<string[]>;
+  sid: string | null;
+  /** The family its redemption started (set atomically with `consumed_at`). */
+  family_id: string | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  consumed_at: NullableTimestamp;
+}
+
+export interface RefreshTokensTable {
+  /** SHA-256 of the token. */
+  token_digest: string;
+  family_id: string;
+  tenant_id: string;
+  /** The access token issued together with this refresh token (revoked with the family). */
+  access_jti: string;
+  access_expires_at: Timestamp;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  /** Set when the token was rotated; presenting it again is reuse (RFC 9700 §4.14.2). */
+  consumed_at: NullableTimestamp;
+}
+
+export interface RevokedAccessTokensTable {
+  jti: string;
+  tenant_id: string;
+  /** The token's own `exp`; the row is useless after it. */
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
 /** Every table, by name. Areas that add tables add their interfaces here. */
 export interface Database {
   tenants: TenantsTable;
@@ -145,6 +245,12 @@ export interface Database {
   identities: IdentitiesTable;
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
+  authorization_requests: AuthorizationRequestsTable;
+  sessions: SessionsTable;
+  token_families: TokenFamiliesTable;
+  authorization_codes: AuthorizationCodesTable;
+  refresh_tokens: RefreshTokensTable;
+  revoked_access_tokens: RevokedAccessTokensTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -156,3 +262,8 @@ export type UserUpdate = Updateable<UsersTable>;
 export type IdentityRow = Selectable<IdentitiesTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type AuthorizationRequestRow = Selectable<AuthorizationRequestsTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type TokenFamilyRow = Selectable<TokenFamiliesTable>;
+export type AuthorizationCodeRow = Selectable<AuthorizationCodesTable>;
+export type RefreshTokenRow = Selectable<RefreshTokensTable>;

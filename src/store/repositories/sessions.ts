@@ -1,0 +1,94 @@
+import type { DbExecutor } from '../database.js';
+import type { AuthorizationParams, AuthorizationRequestRow, SessionRow } from '../schema.js';
+
+export const sessionsRepo = {
+  insert: (
+    db: DbExecutor,
+    row: {
+      id_digest: string;
+      sid: string;
+      tenant_id: string;
+      user_id: string;
+      auth_time: Date;
+      amr: readonly string[];
+      created_at: Date;
+      expires_at: Date;
+    },
+  ) =>
+    db
+      .insertInto('sessions')
+      .values({ ...row, amr: JSON.stringify(row.amr) })
+      .execute(),
+  /** Primary-key lookup of a live session of this tenant whose user is still active. */
+  find: (db: DbExecutor, tenantId: string, idDigest: string, now: Date): Promise<SessionRow | undefined> =>
+    db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('sessions')
+      .where('sessions.id_digest', '=', idDigest)
+      .where('sessions.tenant_id', '=', tenantId)
+      .where('sessions.expires_at', '>', now)
+      .where('users.status', '=', 'active')
+      .executeTakeFirst(),
+  delete: (db: DbExecutor, tenantId: string, idDigest: string): Promise<SessionRow | undefined> =>
+    db
+      .deleteFrom('sessions')
+      .where('id_digest', '=', idDigest)
+      .where('tenant_id', '=', tenantId)
+      .returningAll()
+      .executeTakeFirst(),
+  deleteExpired: (db: DbExecutor, now: Date) => db.deleteFrom('sessions').where('expires_at', '<', now).execute(),
+};
+
+export const authorizationRequestsRepo = {
+  insert: (
+    db: DbExecutor,
+    row: {
+      id: string;
+      tenant_id: string;
+      client_id: string;
+      binding_digest: string;
+      params: AuthorizationParams;
+      created_at: Date;
+      expires_at: Date;
+    },
+  ) =>
+    db
+      .insertInto('authorization_requests')
+      .values({ ...row, params: JSON.stringify(row.params) })
+      .execute(),
+  /** Primary-key lookup of a live request of this tenant bound to this browser. */
+  find: (
+    db: DbExecutor,
+    tenantId: string,
+    id: string,
+    bindingDigest: string,
+    now: Date,
+  ): Promise<AuthorizationRequestRow | undefined> =>
+    db
+      .selectFrom('authorization_requests')
+      .selectAll()
+      .where('id', '=', id)
+      .where('tenant_id', '=', tenantId)
+      .where('binding_digest', '=', bindingDigest)
+      .where('expires_at', '>', now)
+      .executeTakeFirst(),
+  /** Takes the request (single use): only one caller gets the row back. */
+  consume: (
+    db: DbExecutor,
+    tenantId: string,
+    id: string,
+    bindingDigest: string,
+    now: Date,
+  ): Promise<AuthorizationRequestRow | undefined> =>
+    db
+      .deleteFrom('authorization_requests')
+      .where('id', '=', id)
+      .where('tenant_id', '=', tenantId)
+      .where('binding_digest', '=', bindingDigest)
+      .where('expires_at', '>', now)
+      .returningAll()
+      .executeTakeFirst(),
+  deleteExpired: (db: DbExecutor, now: Date) =>
+    db.deleteFrom('authorization_requests').where('expires_at', '<', now).execute(),
+};

@@ -1,0 +1,210 @@
+import { sql } from 'kysely';
+import type { DbExecutor } from '../database.js';
+import type { AuthorizationCodeRow, RefreshTokenRow, TokenFamilyRow } from '../schema.js';
+
+export interface NewAuthorizationCode {
+  readonly code_digest: string;
+  readonly tenant_id: string;
+  readonly client_id: string;
+  readonly user_id: string;
+  readonly redirect_uri: string;
+  readonly scope: string;
+  readonly nonce: string | null;
+  readonly code_challenge: string | null;
+  readonly auth_time: Date;
+  readonly amr: readonly string[];
+  readonly sid: string | null;
+  readonly expires_at: Date;
+}
+
+export interface CodeRedemption {
+  readonly codeDigest: string;
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly redirectUri: string;
+  /** S256 of the presented verifier, or null when none was presented. */
+  readonly challenge: string | null;
+  readonly familyId: string;
+  readonly now: Date;
+}
+
+export interface NewFamily {
+  readonly id: string;
+  readonly tenant_id: string;
+  readonly client_id: string;
+  readonly user_id: string;
+  readonly scope: string;
+  readonly auth_time: Date;
+  readonly amr: readonly string[];
+  readonly sid: string | null;
+}
+
+export interface NewRefreshToken {
+  readonly token_digest: string;
+  readonly access_jti: string;
+  readonly access_expires_at: Date;
+  readonly expires_at: Date;
+}
+
+export const authorizationCodesRepo = {
+  insert: (db: DbExecutor, row: NewAuthorizationCode) =>
+    db
+      .insertInto('authorization_codes')
+      .values({ ...row, amr: JSON.stringify(row.amr) })
+      .execute(),
+
+  /**
+   * Consumes a code and starts its token family in one statement, only if every binding holds (tenant, client,
+   * redirect URI, PKCE, expiry, unused). Two concurrent redemptions: the row lock lets exactly one win.
+   * @returns the code row, or undefined when nothing matched (see `find` for why).
+   */
+  redeem: async (db: DbExecutor, r: CodeRedemption): Promise<AuthorizationCodeRow | undefined> => {
+    const result = await sql<AuthorizationCodeRow>`
+      with c as (
+        update authorization_codes set consumed_at = ${r.now}, family_id = ${r.familyId}
+        where code_digest = ${r.codeDigest} and tenant_id = ${r.tenantId} and client_id = ${r.clientId}
+          and consumed_at is null and expires_at > ${r.now} and redirect_uri = ${r.redirectUri}
+          and code_challenge is not distinct from ${r.challenge}
+        returning *
+      ), f as (
+        insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
+        select family_id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, ${r.now} from c
+      )
+      select * from c`.execute(db);
+    return result.rows[0];
+  },
+
+  /** By primary key, whatever its state (to explain a failed redemption and detect replay). */
+  find: (db: DbExecutor, codeDigest: string) =>
+    db.selectFrom('authorization_codes').selectAll().where('code_digest', '=', codeDigest).executeTakeFirst(),
+};
+
+export const tokenFamiliesRepo = {
+  /** Starts a family and its first refresh token in one statement. */
+  insertWithRefreshToken: (db: DbExecutor, family: NewFamily, token: NewRefreshToken, now: Date) =>
+    sql`
+      with f as (
+        insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
+        values (${family.id}, ${family.tenant_id}, ${family.client_id}, ${family.user_id}, ${family.scope},
+                ${family.auth_time}, ${JSON.stringify(family.amr)}::jsonb, ${family.sid}, ${now})
+        returning id, tenant_id
+      )
+      insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
+      select ${token.token_digest}, f.id, f.tenant_id, ${token.access_jti}, ${token.access_expires_at}, ${now},
+             ${token.expires_at}
+      from f`.execute(db),
+
+  /** Records the access token issued when a family started without a refresh token. @returns false if revoked. */
+  recordAccessToken: async (db: DbExecutor, familyId: string, jti: string, expiresAt: Date): Promise<boolean> => {
+    const result = await db
+      .updateTable('token_families')
+      .set({ access_jti: jti, access_expires_at: expiresAt })
+      .where('id', '=', familyId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  },
+
+  /**
+   * Revokes a family and puts every still-valid access token issued in it on the revocation list, in one statement.
+   * @returns whether this call revoked it (false: unknown or already revoked).
+   */
+  revoke: async (db: DbExecutor, familyId: string, now: Date): Promise<boolean> => {
+    const result = await sql<{ families: string }>`
+      with f as (
+        update token_families set revoked_at = ${now} where id = ${familyId} and revoked_at is null
+        returning id, tenant_id, access_jti, access_expires_at
+      ), j as (
+        select access_jti as jti, tenant_id, access_expires_at as expires_at from f
+        where access_jti is not null and access_expires_at > ${now}
+        union
+        select r.access_jti, r.tenant_id, r.access_expires_at from refresh_tokens r join f on r.family_id = f.id
+        where r.access_expires_at > ${now}
+      ), i as (
+        insert into revoked_access_tokens (jti, tenant_id, expires_at, created_at)
+        select jti, tenant_id, expires_at, ${now} from j
+        on conflict (jti) do nothing
+        returning 1
+      )
+      select (select count(*) from f) as families, (select count(*) from i) as tokens`.execute(db);
+    return Number(result.rows[0]?.families ?? 0) > 0;
+  },
+};
+
+export const refreshTokensRepo = {
+  /** Adds a rotated token to a live family. @returns false when the family was revoked meanwhile. */
+  insert: async (db: DbExecutor, familyId: string, token: NewRefreshToken, now: Date): Promise<boolean> => {
+    const result = await sql`
+      insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
+      select ${token.token_digest}, id, tenant_id, ${token.access_jti}, ${token.access_expires_at}, ${now},
+             ${token.expires_at}
+      from token_families where id = ${familyId} and revoked_at is null`.execute(db);
+    return (result.numAffectedRows ?? 0n) > 0n;
+  },
+
+  /**
+   * Marks a refresh token used, only if it is unused, unexpired, of this tenant and client, its family is live and
+   * grants the scope asked for.
+   * The conditional UPDATE is the atomic step: of two concurrent uses exactly one gets the family back.
+   */
+  consume: async (
+    db: DbExecutor,
+    c: {
+      tokenDigest: string;
+      tenantId: string;
+      clientId: string;
+      /** A narrower scope asked for: the family's scope must contain every one of these. */
+      scope: readonly string[];
+      now: Date;
+    },
+  ): Promise<TokenFamilyRow | undefined> => {
+    const result = await sql<TokenFamilyRow>`
+      update refresh_tokens r set consumed_at = ${c.now}
+      from token_families f
+      where r.token_digest = ${c.tokenDigest} and r.consumed_at is null and r.expires_at > ${c.now}
+        and f.id = r.family_id and f.revoked_at is null and f.tenant_id = ${c.tenantId}
+        and f.client_id = ${c.clientId}
+        and to_jsonb(string_to_array(f.scope, ' ')) @> ${JSON.stringify(c.scope)}::jsonb
+      returning f.*`.execute(db);
+    return result.rows[0];
+  },
+
+  /** A token with its family, whatever their state (to explain a failed use and detect reuse). */
+  findWithFamily: async (
+    db: DbExecutor,
+    tokenDigest: string,
+  ): Promise<{ token: RefreshTokenRow; family: TokenFamilyRow } | undefined> => {
+    const token = await db
+      .selectFrom('refresh_tokens')
+      .selectAll()
+      .where('token_digest', '=', tokenDigest)
+      .executeTakeFirst();
+    if (token === undefined) return undefined;
+    const family = await db
+      .selectFrom('token_families')
+      .selectAll()
+      .where('id', '=', token.family_id)
+      .executeTakeFirstOrThrow();
+    return { token, family };
+  },
+};
+
+export const revokedAccessTokensRepo = {
+  insert: (db: DbExecutor, row: { jti: string; tenant_id: string; expires_at: Date; created_at: Date }) =>
+    db
+      .insertInto('revoked_access_tokens')
+      .values(row)
+      .onConflict((oc) => oc.column('jti').doNothing())
+      .execute(),
+  /** Primary-key lookup. */
+  isRevoked: async (db: DbExecutor, jti: string): Promise<boolean> =>
+    (await db.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', jti).executeTakeFirst()) !==
+    undefined,
+};
+
+/** Deletes what can no longer be used: expired codes, access-token revocations past `exp`, expired refresh tokens. */
+export const purgeExpiredTokens = async (db: DbExecutor, now: Date): Promise<void> => {
+  await db.deleteFrom('authorization_codes').where('expires_at', '<', now).execute();
+  await db.deleteFrom('revoked_access_tokens').where('expires_at', '<', now).execute();
+  await db.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
+};
