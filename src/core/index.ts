@@ -7,11 +7,15 @@ import { createConnectionUseCases } from './connections/connections.js';
 import type { CoreDeps } from './deps.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
 import { createConnectorCache } from './login/connectors.js';
+import { createAuthorizationRequests } from './login/authorization-requests.js';
+import { createSignInWithPassword } from './login/password-login.js';
 import { createSignInWithIdpToken } from './login/sign-in-with-idp-token.js';
 import { createCoreMetrics, observeAudit, observeConnectors } from './metrics/metrics.js';
 import { limitClientAuthentication, limitPasswordAttempts } from './rate-limit/guards.js';
 import { createRateLimit } from './rate-limit/rate-limit.js';
+import { createSessionUseCases } from './sessions/sessions.js';
 import { createTenantUseCases } from './tenants/tenants.js';
+import { createTokenUseCases } from './tokens/tokens.js';
 import { createUserUseCases } from './users/users.js';
 
 /**
@@ -27,9 +31,16 @@ export const createCore = (deps: CoreDeps) => {
   const connections = createConnectionUseCases(deps);
   const users = limitPasswordAttempts(createUserUseCases(deps), rateLimit);
   const keys = createSigningKeyUseCases(deps);
+  const tokens = createTokenUseCases(deps, audit, keys);
+  const sessions = createSessionUseCases(deps);
   const accounts = { ...createAccountResolver(deps, audit), unlink: createUnlinkIdentity(deps, audit) };
   const connectors = observeConnectors(createConnectorCache(deps, connections), metrics);
-  const login = { connectors, signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit) };
+  const login = {
+    connectors,
+    signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit),
+    signInWithPassword: createSignInWithPassword(deps, users, audit),
+    authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes),
+  };
   return {
     deps,
     audit,
@@ -38,6 +49,8 @@ export const createCore = (deps: CoreDeps) => {
     connections,
     users,
     keys,
+    tokens,
+    sessions,
     accounts,
     login,
     /** Rate limits shared by the fleet through Redis when it is configured (`consume`, `check`, `penalize`). */

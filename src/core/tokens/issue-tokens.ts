@@ -1,0 +1,213 @@
+import { randomToken, sha256 } from '../../lib/crypto.js';
+import { newOpaqueId } from '../../lib/ids.js';
+import type { DbExecutor } from '../../store/database.js';
+import { refreshTokensRepo, tokenFamiliesRepo } from '../../store/repositories/tokens.js';
+import { usersRepo } from '../../store/repositories/users.js';
+import type { AuditLog } from '../audit/events.js';
+import type { Client } from '../clients/client.js';
+import type { CoreDeps } from '../deps.js';
+import { GatehouseError } from '../errors.js';
+import type { SigningKeyUseCases } from '../keys/signing-keys.js';
+import type { Tenant } from '../tenants/tenant.js';
+import type { User } from '../users/user.js';
+import { toUser } from '../users/users.js';
+import { atHash, reservedClaims, userClaims } from './claims.js';
+import { issuerOf } from './issuer.js';
+import { tokenLifetimes } from './lifetimes.js';
+
+/** What to issue tokens for. Every surface (OAuth grants, STS, Flex, token exchange) ends in this. */
+export interface IssueTokensInput {
+  readonly tenant: Tenant;
+  readonly client: Client;
+  /** The signed-in user; undefined when the client acts for itself (client_credentials: `sub` is the client id). */
+  readonly userId: string | undefined;
+  /** The user, when the caller already loaded it (saves a read). Must be `userId`'s. */
+  readonly user?: User;
+  /** Granted scopes, already checked against the client. `openid` adds an ID token (users only). */
+  readonly scope: readonly string[];
+  /** How the user authenticated (RFC 8176: `pwd`, `external`, `mfa`, …). */
+  readonly amr?: readonly string[];
+  /** When the user authenticated; defaults to now. */
+  readonly authTime?: Date;
+  /** The authorization request's `nonce`, echoed in the ID token. */
+  readonly nonce?: string;
+  /** The browser session (ID token `sid`). */
+  readonly sid?: string;
+  /** Claims a surface adds to the access token (`newuser`, …). Reserved claims (iss, sub, scope, …) are refused. */
+  readonly extraClaims?: Readonly<Record<string, unknown>>;
+  /** The family this issuance continues (a redeemed code, a rotated refresh token); a new one starts otherwise. */
+  readonly familyId?: string;
+  /**
+   * Issue a refresh token. Default: when there is a user and the client may use the `refresh_token` grant.
+   * Never for client_credentials.
+   */
+  readonly refreshToken?: boolean;
+  /** Audit: the grant that led here (`authorization_code`, `password`, `Facebook`, …) and the caller's address. */
+  readonly grantType?: string;
+  readonly ip?: string;
+}
+
+/** Issued tokens, in core terms; each surface renders them in its own wire format. */
+export interface IssuedTokens {
+  /** RFC 9068 JWT access token (`typ: at+jwt`). */
+  readonly accessToken: string;
+  readonly tokenType: 'Bearer';
+  /** Seconds until the access token expires. */
+  readonly expiresIn: number;
+  /** Granted scopes, space-separated. */
+  readonly scope: string;
+  readonly idToken?: string;
+  /** Opaque; only its SHA-256 digest is stored. */
+  readonly refreshToken?: string;
+  /** The access token's `jti`. */
+  readonly jti: string;
+  /** The family the refresh token belongs to, when one was issued or continued. */
+  readonly familyId?: string;
+}
+
+const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+const loadUser = async (db: DbExecutor, tenantId: string, userId: string): Promise<User> => {
+  const row = await usersRepo.find(db, tenantId, userId);
+  if (row === undefined) throw new GatehouseError('invalid_grant', 'the user no longer exists');
+  return toUser(row);
+};
+
+/**
+ * Creates `issueTokens`: an access token (always), an ID token (a user and `openid`), and a refresh token (a user and
+ * a client allowed to refresh), all for one tenant and signed with its active key. One database write at most (the
+ * refresh token, with its family when new); the audit event is batched.
+ */
+export const createIssueTokens = (deps: CoreDeps, keys: SigningKeyUseCases, audit: AuditLog) => {
+  /**
+   * @param db a transaction to write in (a surface that commits the issuance with other work), else the database.
+   * @throws GatehouseError `invalid_grant` (the user is gone, or the family was revoked meanwhile),
+   *   `user_disabled`; TypeError when `extraClaims` tries to set a reserved claim.
+   */
+  return async (input: IssueTokensInput, db: DbExecutor = deps.db): Promise<IssuedTokens> => {
+    const { tenant, client, userId } = input;
+    for (const name of Object.keys(input.extraClaims ?? {})) {
+      if (reservedClaims.has(name)) throw new TypeError(`extraClaims may not set the reserved claim ${name}`);
+    }
+    const user = userId === undefined ? undefined : (input.user ?? (await loadUser(db, tenant.id, userId)));
+    if (user !== undefined && user.status !== 'active')
+      throw new GatehouseError('user_disabled', 'the user account is disabled');
+
+    const now = deps.clock.now();
+    const iat = epoch(now);
+    const lifetimes = tokenLifetimes(tenant, client);
+    const iss = issuerOf(deps.settings, tenant.id);
+    const scope = input.scope.join(' ');
+    const jti = newOpaqueId();
+    const authTime = user === undefined ? undefined : epoch(input.authTime ?? now);
+    const amr = input.amr !== undefined && input.amr.length > 0 ? [...input.amr] : undefined;
+
+    // RFC 9068 §2.2. The audience is the tenant's issuer: its own APIs (userinfo, introspection) are the resource.
+    const accessToken = await keys.signJwt(
+      tenant.id,
+      {
+        ...input.extraClaims,
+        iss,
+        sub: user?.id ?? client.clientId,
+        aud: iss,
+        client_id: client.clientId,
+        scope,
+        jti,
+        iat,
+        exp: iat + lifetimes.accessToken,
+        ...(authTime === undefined ? {} : { auth_time: authTime }),
+        ...(amr === undefined ? {} : { amr }),
+      },
+      'at+jwt',
+    );
+
+    // OIDC Core §2 and §3.1.3.6.
+    const idToken =
+      user !== undefined && input.scope.includes('openid')
+        ? await keys.signJwt(tenant.id, {
+            ...userClaims(user, input.scope),
+            iss,
+            sub: user.id,
+            aud: client.clientId,
+            iat,
+            exp: iat + lifetimes.idToken,
+            auth_time: authTime,
+            ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
+            at_hash: atHash(accessToken),
+            ...(input.sid === undefined ? {} : { sid: input.sid }),
+            ...(amr === undefined ? {} : { amr }),
+          })
+        : undefined;
+
+    const wantsRefresh =
+      user !== undefined && (input.refreshToken ?? client.grantTypes.includes('refresh_token')) === true;
+    const accessExpiresAt = new Date((iat + lifetimes.accessToken) * 1000);
+    let refreshToken: string | undefined;
+    let familyId = input.familyId;
+    if (wantsRefresh) {
+      refreshToken = randomToken(32);
+      const row = {
+        token_digest: sha256(refreshToken),
+        access_jti: jti,
+        access_expires_at: accessExpiresAt,
+        expires_at: new Date(now.getTime() + lifetimes.refreshToken * 1000),
+      };
+      if (familyId === undefined) {
+        familyId = newOpaqueId();
+        await tokenFamiliesRepo.insertWithRefreshToken(
+          db,
+          {
+            id: familyId,
+            tenant_id: tenant.id,
+            client_id: client.clientId,
+            user_id: user.id,
+            scope,
+            auth_time: new Date((authTime ?? iat) * 1000),
+            amr: amr ?? [],
+            sid: input.sid ?? null,
+          },
+          row,
+          now,
+        );
+      } else if (!(await refreshTokensRepo.insert(db, familyId, row, now))) {
+        throw new GatehouseError('invalid_grant', 'the grant has been revoked');
+      }
+    } else if (
+      familyId !== undefined &&
+      !(await tokenFamiliesRepo.recordAccessToken(db, familyId, jti, accessExpiresAt))
+    ) {
+      throw new GatehouseError('invalid_grant', 'the grant has been revoked');
+    }
+
+    audit.record({
+      type: 'tokens.issued',
+      outcome: 'success',
+      tenantId: tenant.id,
+      actor: user === undefined ? `client:${client.clientId}` : `user:${user.id}`,
+      clientId: client.clientId,
+      ...(user === undefined ? {} : { userId: user.id }),
+      ...(input.ip === undefined ? {} : { ip: input.ip }),
+      details: {
+        jti,
+        scope,
+        idToken: idToken !== undefined,
+        refreshToken: refreshToken !== undefined,
+        ...(input.grantType === undefined ? {} : { grantType: input.grantType }),
+        ...(familyId === undefined ? {} : { familyId }),
+      },
+    });
+
+    return {
+      accessToken,
+      tokenType: 'Bearer',
+      expiresIn: lifetimes.accessToken,
+      scope,
+      jti,
+      ...(idToken === undefined ? {} : { idToken }),
+      ...(refreshToken === undefined ? {} : { refreshToken }),
+      ...(familyId === undefined ? {} : { familyId }),
+    };
+  };
+};
+
+export type IssueTokens = ReturnType<typeof createIssueTokens>;

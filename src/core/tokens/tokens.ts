@@ -1,0 +1,40 @@
+import { purgeExpiredTokens } from '../../store/repositories/tokens.js';
+import type { AuditLog } from '../audit/events.js';
+import type { CoreDeps } from '../deps.js';
+import type { SigningKeyUseCases } from '../keys/signing-keys.js';
+import { createAuthorizationCodes } from './authorization-codes.js';
+import { createIntrospectToken } from './introspection.js';
+import { createIssueTokens } from './issue-tokens.js';
+import { issuerOf } from './issuer.js';
+import { createRefreshTokens } from './refresh-tokens.js';
+import { createRevokeToken } from './revocation.js';
+import { parseScope, requireAllowedScopes, standardScopes } from './scopes.js';
+import { createUserInfo } from './userinfo.js';
+import { createTokenVerifier } from './verify-access-token.js';
+
+/** Token issuance, rotation, verification, revocation and introspection, per tenant (`core.tokens`). */
+export const createTokenUseCases = (deps: CoreDeps, audit: AuditLog, keys: SigningKeyUseCases) => {
+  const verifier = createTokenVerifier(deps, keys);
+  const refreshTokens = createRefreshTokens(deps, audit);
+  return {
+    /** See `IssueTokensInput`. */
+    issueTokens: createIssueTokens(deps, keys, audit),
+    authorizationCodes: createAuthorizationCodes(deps, audit),
+    refreshTokens,
+    verifyAccessToken: verifier.verifyAccessToken,
+    verifyIdTokenHint: verifier.verifyIdTokenHint,
+    revokeToken: createRevokeToken(deps, audit, verifier, refreshTokens),
+    introspectToken: createIntrospectToken(deps, verifier),
+    userInfo: createUserInfo(deps, verifier),
+    /** Scope parsing (RFC 6749 §3.3) and the client's allowed scopes. */
+    scopes: { parse: parseScope, requireAllowed: requireAllowedScopes, standard: standardScopes },
+    /** `{publicUrl}/t/{tenant}`. */
+    issuerOf: (tenantId: string): string => issuerOf(deps.settings, tenantId),
+    /** Deletes expired codes, refresh tokens and access-token revocations (for a periodic job). */
+    purgeExpired: (): Promise<void> => purgeExpiredTokens(deps.db, deps.clock.now()),
+  };
+};
+
+export type TokenUseCases = ReturnType<typeof createTokenUseCases>;
+export type { IssuedTokens, IssueTokensInput } from './issue-tokens.js';
+export type { AccessTokenClaims } from './verify-access-token.js';
