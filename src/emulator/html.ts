@@ -73,7 +73,7 @@ export const formPostPage = (
     'Submit this form to continue',
     `<form method="post" action="${escapeHtml(action)}">${Object.entries(params)
       .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
-      .join('')}<noscript><button type="submit">Continue</button></noscript></form>`,
+      .join('')}<p>Returning to the app…</p><button type="submit">Continue</button></form>`,
     true,
   );
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { EmulatedProvider, EmulatorContext, MintRequest } from './context.js';
 import { userFromMint } from './context.js';
 import { indexPage } from './html.js';
@@ -99,7 +99,7 @@ export const emulatorPlugin: FastifyPluginAsync<EmulatorPluginOptions> = async (
     });
     await app.register(
       async (scoped: FastifyInstance) => {
-        scoped.addHook('onRequest', (request, reply) => failureSwitch(ctx, kind, closing.signal, request, reply));
+        scoped.addHook('onRequest', (_request, reply) => failureSwitch(ctx, kind, closing.signal, reply));
         provider.routes(scoped, ctx);
       },
       { prefix: `/${kind}` },
@@ -112,13 +112,13 @@ const failureSwitch = async (
   ctx: EmulatorContext,
   kind: ProviderKind,
   closing: AbortSignal,
-  request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply | undefined> => {
   const mode = ctx.state.mode(kind);
   if (mode === 'slow') {
     const gone = new AbortController();
-    request.raw.once('close', () => gone.abort());
+    // The response closes early when the client gives up (its timeout): stop holding it then.
+    reply.raw.once('close', () => gone.abort());
     await sleep(ctx.state.slowMs, undefined, { signal: AbortSignal.any([closing, gone.signal]) }).catch(
       () => undefined,
     );
