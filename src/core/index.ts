@@ -3,7 +3,9 @@ import { createAccountResolver } from './accounts/resolve-account.js';
 import { createUnlinkIdentity } from './accounts/unlink-identity.js';
 import { createAuditLog } from './audit/events.js';
 import { createClientUseCases } from './clients/clients.js';
+import { createConfigIoUseCases } from './config-io/index.js';
 import { createConnectionUseCases } from './connections/connections.js';
+import { createDemoUseCases } from './demo/index.js';
 import type { CoreDeps } from './deps.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
 import { createConnectorCache } from './login/connectors.js';
@@ -31,6 +33,8 @@ export const createCore = (deps: CoreDeps) => {
   const connections = createConnectionUseCases(deps);
   const users = limitPasswordAttempts(createUserUseCases(deps), rateLimit);
   const keys = createSigningKeyUseCases(deps);
+  const configIo = createConfigIoUseCases(deps, audit);
+  const demo = createDemoUseCases(deps, configIo);
   const tokens = createTokenUseCases(deps, audit, keys);
   const sessions = createSessionUseCases(deps);
   const accounts = { ...createAccountResolver(deps, audit), unlink: createUnlinkIdentity(deps, audit) };
@@ -49,6 +53,8 @@ export const createCore = (deps: CoreDeps) => {
     connections,
     users,
     keys,
+    configIo,
+    demo,
     tokens,
     sessions,
     accounts,
