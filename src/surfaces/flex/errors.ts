@@ -119,7 +119,7 @@ const authErrors = {
   login_required: grantRefused,
   forbidden: { status: 403, error: 'access_denied' },
   unauthorized: { status: 401, error: 'invalid_token' },
-  not_found: invalidRequest,
+  not_found: { status: 404, error: 'invalid_request' },
   conflict: { status: 409, error: 'invalid_request' },
   email_taken: grantRefused,
   payload_too_large: { status: 413, error: 'invalid_request' },
