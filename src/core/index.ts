@@ -11,6 +11,7 @@ import { createSigningKeyUseCases } from './keys/signing-keys.js';
 import { createConnectorCache } from './login/connectors.js';
 import { createAuthorizationRequests } from './login/authorization-requests.js';
 import { createSignInWithPassword } from './login/password-login.js';
+import { createCompleteNewUser } from './login/new-user-token.js';
 import { createSignInWithIdpToken } from './login/sign-in-with-idp-token.js';
 import { createCoreMetrics, observeAudit, observeConnectors } from './metrics/metrics.js';
 import { limitClientAuthentication, limitPasswordAttempts } from './rate-limit/guards.js';
@@ -42,6 +43,7 @@ export const createCore = (deps: CoreDeps) => {
   const login = {
     connectors,
     signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit),
+    completeNewUser: createCompleteNewUser(accounts, deps.kv, connectors.trusted),
     signInWithPassword: createSignInWithPassword(deps, users, audit),
     authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes),
   };

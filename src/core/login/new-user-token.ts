@@ -1,0 +1,96 @@
+import type { ExternalProfile } from '../../connectors/connector.js';
+import type { KeyValueStore } from '../../kv/kv.js';
+import type { AccountResolution, SignupProfile } from '../accounts/outcomes.js';
+import type { AccountResolver, WithinResolution } from '../accounts/resolve-account.js';
+import { GatehouseError } from '../errors.js';
+import type { Tenant } from '../tenants/tenant.js';
+import type { AccessTokenClaims } from '../tokens/verify-access-token.js';
+
+/** The only scope a `newuser` token carries: it can create the account it describes, and nothing else. */
+export const newUserScope = 'account:create';
+
+/**
+ * The claims of a `newuser` token: the IdP-verified profile of someone with no account yet, signed by us so the
+ * create call need not present the provider's token again.
+ */
+export const newUserClaims = (profile: ExternalProfile): Record<string, unknown> => ({
+  newuser: true,
+  idp: profile.idp,
+  idp_kind: profile.kind,
+  idp_iss: profile.issuer,
+  idp_sub: profile.subject,
+  email_verified: profile.emailVerified,
+  ...(profile.email === undefined ? {} : { email: profile.email }),
+  ...(profile.givenName === undefined ? {} : { given_name: profile.givenName }),
+  ...(profile.familyName === undefined ? {} : { family_name: profile.familyName }),
+  ...(profile.displayName === undefined ? {} : { name: profile.displayName }),
+  ...(profile.picture === undefined ? {} : { picture: profile.picture }),
+});
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/** The profile a verified `newuser` token describes. @throws GatehouseError `invalid_token` when it is not one. */
+export const profileFromNewUserToken = (token: AccessTokenClaims): ExternalProfile => {
+  const c = token.claims;
+  const idp = str(c.idp);
+  const kind = str(c.idp_kind);
+  const issuer = str(c.idp_iss);
+  const subject = str(c.idp_sub);
+  if (
+    c.newuser !== true ||
+    !token.scope.includes(newUserScope) ||
+    idp === undefined ||
+    kind === undefined ||
+    issuer === undefined ||
+    subject === undefined
+  )
+    throw new GatehouseError('invalid_token', 'not a newuser token');
+  const email = str(c.email);
+  const givenName = str(c.given_name);
+  const familyName = str(c.family_name);
+  const displayName = str(c.name);
+  const picture = str(c.picture);
+  return {
+    idp,
+    kind,
+    issuer,
+    subject,
+    emailVerified: c.email_verified === true,
+    ...(email === undefined ? {} : { email }),
+    ...(givenName === undefined ? {} : { givenName }),
+    ...(familyName === undefined ? {} : { familyName }),
+    ...(displayName === undefined ? {} : { displayName }),
+    ...(picture === undefined ? {} : { picture }),
+    raw: {},
+  };
+};
+
+/**
+ * Creates the account a `newuser` token describes, once: the token's `jti` is spent on first use (a replay guard
+ * in the shared key-value store, kept until the token expires).
+ * @throws GatehouseError `invalid_token` (not a newuser token, or already used), and what `accounts.resolve` throws.
+ */
+export const createCompleteNewUser =
+  (
+    accounts: AccountResolver,
+    kv: KeyValueStore,
+    trusted: (tenantId: string, connectionId: string) => Promise<boolean>,
+  ) =>
+  async <T>(
+    tenant: Tenant,
+    token: AccessTokenClaims,
+    supplied: SignupProfile,
+    within: WithinResolution<T>,
+    now: Date,
+  ): Promise<{ resolution: AccountResolution; result: T | undefined; profile: ExternalProfile }> => {
+    const profile = profileFromNewUserToken(token);
+    const ttl = Math.max(1, Math.ceil((token.expiresAt.getTime() - now.getTime()) / 1000));
+    if (!(await kv.setIfAbsent(`newuser:${tenant.id}:${token.jti}`, '1', ttl)))
+      throw new GatehouseError('invalid_token', 'this newuser token was already used');
+    const connectionTrusted = await trusted(tenant.id, profile.idp).catch(() => false);
+    const { resolution, result } = await accounts.resolve(
+      { tenant, profile, intent: { kind: 'signup', profile: supplied }, connectionTrusted },
+      within,
+    );
+    return { resolution, result, profile };
+  };

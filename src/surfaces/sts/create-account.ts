@@ -1,0 +1,102 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { assertNever, GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import type { User } from '../../core/users/user.js';
+import { toTokenResponse } from '../oauth/grants/grant.js';
+import type { CreateAccountRequest } from './schemas.js';
+
+const bearer = (request: FastifyRequest): string => {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer ([\x21-\x7E]+)$/i.exec(header);
+  if (match?.[1] === undefined) throw new GatehouseError('invalid_token', 'a Bearer newuser token is required');
+  return match[1];
+};
+
+const accountOf = (user: User) => ({
+  id: user.id,
+  email: user.email,
+  email_verified: user.emailVerified,
+  given_name: user.firstName,
+  family_name: user.lastName,
+  name: user.displayName,
+});
+
+/**
+ * `POST /connect/accounts`: the one thing a `newuser` token can do. The client sends it as a Bearer token with the
+ * profile fields it collected; Gatehouse creates the account from the provider's verified profile (the token's
+ * claims), links the identity, and answers the account and full tokens (`amr: ["external", <provider>]`). The token is
+ * single-use.
+ */
+export const createAccountEndpoint = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const token = bearer(request);
+  const body = (request.body ?? {}) as CreateAccountRequest;
+  // The tenant is the token's: find it from the client the token was issued to.
+  const unverifiedClientId = clientIdOf(token);
+  const client = unverifiedClientId === undefined ? undefined : await core.clients.find(unverifiedClientId);
+  if (client === undefined) throw new GatehouseError('invalid_token', 'the newuser token is invalid');
+  const tenant = await core.tenants.require(client.tenantId);
+  const claims = await core.tokens.verifyAccessToken(tenant.id, token);
+  if (claims.clientId !== client.clientId) throw new GatehouseError('invalid_token', 'the newuser token is invalid');
+  const scope = core.tokens.scopes.parse(body.scope);
+  core.tokens.scopes.requireAllowed(client, scope);
+
+  const { resolution, result, profile } = await core.login.completeNewUser(
+    tenant,
+    claims,
+    {
+      ...(body.email === undefined ? {} : { email: body.email }),
+      ...(body.firstName === undefined ? {} : { firstName: body.firstName }),
+      ...(body.lastName === undefined ? {} : { lastName: body.lastName }),
+      ...(body.displayName === undefined ? {} : { displayName: body.displayName }),
+    },
+    (trx, r) =>
+      core.tokens.issueTokens(
+        {
+          tenant,
+          client,
+          userId: r.user.id,
+          user: r.user,
+          scope,
+          amr: ['external', r.identity.idp],
+          grantType: 'newuser',
+          ip: request.ip,
+        },
+        trx,
+      ),
+    core.deps.clock.now(),
+  );
+  switch (resolution.kind) {
+    case 'created':
+    case 'logged_in':
+    case 'linked':
+      if (result === undefined) throw new Error('tokens were not issued for a signed-in resolution');
+      return reply
+        .code(resolution.kind === 'created' ? 201 : 200)
+        .header('cache-control', 'no-store')
+        .send({
+          account: accountOf(resolution.user),
+          ...toTokenResponse(result),
+        });
+    case 'merge_needed':
+      throw new GatehouseError('merge_needed', `Merge needed for email ${resolution.email}`);
+    case 'email_missing':
+      throw new GatehouseError('idp_email_missing', `No email returned from ${profile.kind}`);
+    case 'already_linked_elsewhere':
+    case 'new_user_required':
+      throw new GatehouseError('invalid_grant', 'the account cannot be created');
+    default:
+      return assertNever(resolution);
+  }
+};
+
+/** The `client_id` claim of a JWT, read without trusting it (only to find the tenant whose keys then verify it). */
+const clientIdOf = (token: string): string | undefined => {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      client_id?: unknown;
+    };
+    return typeof payload.client_id === 'string' ? payload.client_id : undefined;
+  } catch {
+    return undefined;
+  }
+};

@@ -1,0 +1,108 @@
+import type { PresentedToken } from '../../connectors/connector.js';
+import type { Client } from '../../core/clients/client.js';
+import { assertNever, GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import { newUserClaims, newUserScope } from '../../core/login/new-user-token.js';
+import type { Tenant } from '../../core/tenants/tenant.js';
+import { type TokenResponse, toTokenResponse } from '../oauth/grants/grant.js';
+import { type ProviderGrant, providerGrants } from './provider-grants.js';
+import type { StsTokenRequest } from './schemas.js';
+
+export interface IdpGrantContext {
+  readonly core: Core;
+  readonly tenant: Tenant;
+  readonly client: Client;
+  readonly grant: ProviderGrant;
+  readonly params: StsTokenRequest;
+  readonly ip: string;
+}
+
+/** The tenant's connection for a provider grant: the one whose id is the kind, else the only one of that kind. */
+const connectionFor = async (core: Core, tenant: Tenant, kind: string): Promise<string> => {
+  const ofKind = (await core.connections.list(tenant.id)).filter((c) => c.kind === kind);
+  const chosen = ofKind.find((c) => c.id === kind) ?? (ofKind.length === 1 ? ofKind[0] : undefined);
+  if (chosen === undefined)
+    throw new GatehouseError('unsupported_grant_type', `${kind} sign-in is not configured for this tenant`);
+  return chosen.id;
+};
+
+// A JWS compact serialisation is an ID token (OIDC, Facebook Limited Login); anything else is an access token.
+const tokenKind = (assertion: string): PresentedToken['kind'] =>
+  /^[\w-]+\.[\w-]+\.[\w-]+$/.test(assertion) ? 'id_token' : 'access_token';
+
+/** The account an `ff_token` proves: one of this tenant's access tokens, issued to a user. */
+const linkTarget = async (core: Core, tenant: Tenant, ffToken: string | undefined): Promise<string | undefined> => {
+  if (ffToken === undefined) return undefined;
+  const claims = await core.tokens.verifyAccessToken(tenant.id, ffToken).catch((error: unknown) => {
+    throw new GatehouseError('invalid_grant', 'Invalid ff_token', { cause: error });
+  });
+  if (claims.userId === undefined || claims.claims.newuser === true)
+    throw new GatehouseError('invalid_grant', 'Invalid ff_token');
+  return claims.userId;
+};
+
+/**
+ * The STS provider grant (`grant_type=Facebook`, `Google`, …): `assertion` is the provider's token, verified with the
+ * provider on every call. A known user gets tokens whose access token says `amr: ["external", <provider>]`; a new
+ * email gets a `newuser` token that can only create the account (`POST /connect/accounts`); an email already taken is
+ * "Merge needed for email …", resolved by repeating the request with that account's access token as `ff_token`.
+ */
+export const idpGrant = async ({
+  core,
+  tenant,
+  client,
+  grant,
+  params,
+  ip,
+}: IdpGrantContext): Promise<TokenResponse> => {
+  const assertion = params.assertion;
+  if (assertion === undefined || assertion === '') throw new GatehouseError('invalid_request', 'assertion is missing');
+  const kind = providerGrants[grant];
+  const scope = core.tokens.scopes.parse(params.scope);
+  core.tokens.scopes.requireAllowed(client, scope);
+  const connectionId = await connectionFor(core, tenant, kind);
+  const linkTo = await linkTarget(core, tenant, params.ff_token);
+
+  const { resolution, result, profile } = await core.login.signInWithIdpToken({
+    tenant,
+    connectionId,
+    token: { kind: tokenKind(assertion), value: assertion },
+    intent: linkTo === undefined ? { kind: 'login' } : { kind: 'link', userId: linkTo },
+    clientId: client.clientId,
+    ip,
+    within: (trx, r) =>
+      core.tokens.issueTokens(
+        { tenant, client, userId: r.user.id, user: r.user, scope, amr: ['external', kind], grantType: grant, ip },
+        trx,
+      ),
+  });
+
+  switch (resolution.kind) {
+    case 'logged_in':
+    case 'linked':
+    case 'created':
+      if (result === undefined) throw new Error('tokens were not issued for a signed-in resolution');
+      return toTokenResponse(result);
+    case 'new_user_required':
+      return toTokenResponse(
+        await core.tokens.issueTokens({
+          tenant,
+          client,
+          userId: undefined,
+          scope: [newUserScope],
+          extraClaims: newUserClaims(profile),
+          refreshToken: false,
+          grantType: grant,
+          ip,
+        }),
+      );
+    case 'merge_needed':
+      throw new GatehouseError('merge_needed', `Merge needed for email ${resolution.email}`);
+    case 'email_missing':
+      throw new GatehouseError('idp_email_missing', `No email returned from ${kind}`);
+    case 'already_linked_elsewhere':
+      throw new GatehouseError('identity_already_linked', `This ${kind} account is already linked to another user`);
+    default:
+      return assertNever(resolution);
+  }
+};
