@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
+
+/** The core servers and floor programs are pinned to; the load generator takes the other one. */
+export const serverCpu = 0;
+export const loadCpu = 1;
+
+const hasTaskset = existsSync('/usr/bin/taskset') || existsSync('/bin/taskset');
+/** Pinning needs `taskset` and at least two cores (one for the server, one for the load). */
+export const canPin = hasTaskset && availableParallelism() >= 2;
+
+/** Pins this process (the load generator) to its own core, when it can. */
+export const pinSelf = async (): Promise<boolean> => {
+  if (!canPin) return false;
+  const child = spawn('taskset', ['-a', '-cp', String(loadCpu), String(process.pid)], { stdio: 'ignore' });
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code === 0)));
+};
+
+/** Resident set size of a process in bytes, from /proc (0 when it is gone). */
+export const rssOf = (pid: number): number => {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    return kb === undefined ? 0 : Number(kb) * 1024;
+  } catch {
+    return 0;
+  }
+};
+
+export interface Child {
+  readonly name: string;
+  readonly pid: number;
+  readonly process: ChildProcess;
+  /** Lines written to stdout, for programs that answer with JSON lines. */
+  readonly lines: AsyncIterableIterator<string>;
+  /** The last lines of stderr, to explain a failure. */
+  stderrTail(): string;
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Pin to the server core (default true). */
+  readonly pin?: boolean;
+  /** Write a V8 CPU profile into this directory. */
+  readonly profileDir?: string;
+  /** Load TypeScript through tsx (default true; `bin/gatehouse.js` registers it itself). */
+  readonly tsx?: boolean;
+}
+
+/** Starts `node …args` (TypeScript through tsx), pinned to the server core when possible. */
+export const spawnNode = (options: SpawnOptions): Child => {
+  const nodeArgs = [
+    ...((options.tsx ?? true) ? ['--import', 'tsx'] : []),
+    ...(options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]),
+    ...options.args,
+  ];
+  const pinned = (options.pin ?? true) && canPin;
+  const command = pinned ? 'taskset' : process.execPath;
+  const args = pinned ? ['-c', String(serverCpu), process.execPath, ...nodeArgs] : nodeArgs;
+  const child = spawn(command, args, {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const tail: string[] = [];
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    tail.push(chunk);
+    if (tail.length > 50) tail.shift();
+  });
+  const reader = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    name: options.name,
+    pid: child.pid ?? 0,
+    process: child,
+    lines: reader[Symbol.asyncIterator](),
+    stderrTail: () => tail.join('').slice(-4000),
+    rss: () => rssOf(child.pid ?? 0),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+};
+
+/** The next stdout line parsed as JSON, or an error naming the program and its stderr. */
+export const nextJson = async <T>(child: Child, timeoutMs = 120_000): Promise<T> => {
+  const timeout = new Promise<never>((_, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${child.name}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+  });
+  for (;;) {
+    const next = await Promise.race([child.lines.next(), timeout]);
+    if (next.done === true) throw new Error(`${child.name} exited early:\n${child.stderrTail()}`);
+    const line = next.value.trim();
+    if (line.startsWith('{')) return JSON.parse(line) as T;
+  }
+};
+
+/** Runs a floor program to completion and returns its `{rate}`. */
+export const runFloorProgram = async (
+  name: string,
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<number> => {
+  const child = spawnNode({ name, args: [file], env });
+  try {
+    const { rate } = await nextJson<{ rate: number }>(child);
+    return rate;
+  } finally {
+    await child.stop();
+  }
+};
+
+/** Polls `url` until it answers 200. */
+export const waitForHttp = async (url: string, child: Child, timeoutMs = 120_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.process.exitCode !== null) throw new Error(`${child.name} exited early:\n${child.stderrTail()}`);
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${child.name}: ${url} not ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};

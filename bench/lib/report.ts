@@ -1,0 +1,195 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { FloorResults } from '../systems/floor.js';
+import type { LoadResult } from './load.js';
+import type { Scenario, SystemName } from './scenarios.js';
+
+export interface Row {
+  readonly scenario: Scenario;
+  readonly system: Exclude<SystemName, 'floor'>;
+  readonly result?: LoadResult;
+  /** Why the scenario did not run. */
+  readonly skipped?: string;
+}
+
+export interface MemoryRow {
+  readonly label: string;
+  readonly idleRss: number;
+  readonly peakRss: number;
+}
+
+export interface LeakCheck {
+  readonly label: string;
+  readonly rounds: readonly number[];
+}
+
+export interface Conditions {
+  readonly date: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly node: string;
+  readonly pinned: boolean;
+  readonly connections: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly loadBefore: readonly number[];
+  readonly loadAfter: readonly number[];
+  readonly totalSeconds: number;
+}
+
+export interface Report {
+  readonly rows: readonly Row[];
+  readonly floor: FloorResults;
+  readonly memory: readonly MemoryRow[];
+  readonly leak?: LeakCheck;
+  readonly conditions: Conditions;
+}
+
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+/** One JSON object per scenario and system, as `npm run bench -- --json` prints them. */
+export const jsonLines = (report: Report): string[] => {
+  const lines = report.rows.map((row) =>
+    JSON.stringify({
+      scenario: row.scenario,
+      system: row.system,
+      rps: row.result === undefined ? null : round(row.result.rps, 1),
+      p50_ms: row.result === undefined ? null : round(row.result.p50Ms, 3),
+      p99_ms: row.result === undefined ? null : round(row.result.p99Ms, 3),
+      errors: row.result === undefined ? null : row.result.errors,
+      ...(row.skipped === undefined ? {} : { skipped: row.skipped }),
+    }),
+  );
+  const { floor } = report;
+  const floorLine = (scenario: string, rps: number, result?: LoadResult) =>
+    JSON.stringify({
+      scenario,
+      system: 'floor',
+      rps: round(rps, 1),
+      p50_ms: result === undefined ? null : round(result.p50Ms, 3),
+      p99_ms: result === undefined ? null : round(result.p99Ms, 3),
+      errors: result === undefined ? 0 : result.errors,
+    });
+  lines.push(floorLine('http', floor.http.rps, floor.http), floorLine('sign', floor.sign), floorLine('db', floor.db));
+  return lines;
+};
+
+/** Requests per second of HTTP POST + one ES256 signature + one INSERT+SELECT pair, done one after the other. */
+export const compositeFloor = (floor: FloorResults): number =>
+  1 / (1 / floor.httpPost.rps + 1 / floor.sign + 1 / floor.db);
+
+const n = (value: number) => Math.round(value).toLocaleString('en-US');
+const ms = (value: number) => (Number.isNaN(value) ? '–' : value < 10 ? value.toFixed(2) : value.toFixed(1));
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const ratio = (value: number | undefined) =>
+  value === undefined || !Number.isFinite(value) ? '' : `${value.toFixed(2)}×`;
+
+interface Target {
+  readonly scenario: Scenario;
+  readonly against: 'oidc-provider' | 'floor http' | 'floor composite';
+  readonly min: number;
+  readonly p99NoWorse?: boolean;
+}
+
+const targets: readonly Target[] = [
+  { scenario: 'client_credentials', against: 'oidc-provider', min: 2, p99NoWorse: true },
+  { scenario: 'refresh_token', against: 'oidc-provider', min: 1.5, p99NoWorse: true },
+  { scenario: 'discovery', against: 'floor http', min: 0.8 },
+  { scenario: 'jwks', against: 'floor http', min: 0.8 },
+  { scenario: 'social_login_known', against: 'floor composite', min: 0.5 },
+];
+
+const find = (report: Report, scenario: Scenario, system: Row['system']) =>
+  report.rows.find((r) => r.scenario === scenario && r.system === system)?.result;
+
+const floorOf = (report: Report, scenario: Scenario): number | undefined => {
+  if (scenario === 'discovery' || scenario === 'jwks') return report.floor.http.rps;
+  if (scenario === 'social_login_known' || scenario === 'social_login_new') return compositeFloor(report.floor);
+  if (scenario === 'client_credentials' || scenario === 'refresh_token') return report.floor.httpPost.rps;
+  if (scenario === 'userinfo') return report.floor.http.rps;
+  return undefined;
+};
+
+/** The generated part of docs/benchmarks.md. */
+export const markdown = (report: Report): string => {
+  const { floor, conditions: c } = report;
+  const out: string[] = [];
+  out.push(
+    `Run on ${c.date}: ${c.cpu}, ${c.cores} cores, Node ${c.node}; ${c.pinned ? 'each server and floor program pinned to core 0 and the load generator (autocannon) to core 1 with `taskset`' : 'no pinning (taskset or a second core missing)'}; ${c.connections} connections, ${c.warmupSeconds} s warm-up then ${c.seconds} s per run; load average before ${c.loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after ${c.loadAfter.map((l) => l.toFixed(2)).join(' / ')}; whole run ${Math.round(c.totalSeconds)} s. PostgreSQL and Redis are not pinned.`,
+    '',
+    '| scenario | system | req/s | p50 ms | p99 ms | errors | vs oidc-provider | vs floor |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const row of report.rows) {
+    const label = row.system;
+    if (row.result === undefined) {
+      out.push(`| ${row.scenario} | ${label} | not run: ${row.skipped ?? 'unavailable'} | | | | | |`);
+      continue;
+    }
+    const peer = row.system === 'oidc-provider' ? undefined : find(report, row.scenario, 'oidc-provider');
+    const base = floorOf(report, row.scenario);
+    out.push(
+      `| ${row.scenario} | ${label} | ${n(row.result.rps)} | ${ms(row.result.p50Ms)} | ${ms(row.result.p99Ms)} | ${row.result.errors} | ${ratio(peer === undefined ? undefined : row.result.rps / peer.rps)} | ${ratio(base === undefined ? undefined : row.result.rps / base)} |`,
+    );
+  }
+  out.push(
+    '',
+    'The floor, same machine, same run:',
+    '',
+    '| floor | rate | p50 ms | p99 ms |',
+    '|---|---:|---:|---:|',
+    `| http: bare Fastify GET / | ${n(floor.http.rps)} req/s | ${ms(floor.http.p50Ms)} | ${ms(floor.http.p99Ms)} |`,
+    `| http: bare Fastify POST / (urlencoded) | ${n(floor.httpPost.rps)} req/s | ${ms(floor.httpPost.p50Ms)} | ${ms(floor.httpPost.p99Ms)} |`,
+    `| sign: ES256 JWT, node:crypto, one process | ${n(floor.sign)} /s | | |`,
+    `| db: PostgreSQL INSERT+SELECT pair, pg pool 10 | ${n(floor.db)} /s | | |`,
+    `| composite: POST + one sign + one db pair, in series | ${n(compositeFloor(floor))} req/s | | |`,
+    '',
+    '"vs floor" compares discovery, JWKS and userinfo with the bare GET, the token grants with the bare POST, and social login with the composite.',
+    '',
+    'Targets (Gatehouse on PostgreSQL):',
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+  );
+  for (const t of targets) {
+    const mine = find(report, t.scenario, 'gatehouse');
+    const peer = find(report, t.scenario, 'oidc-provider');
+    const base =
+      t.against === 'oidc-provider' ? peer?.rps : t.against === 'floor http' ? floor.http.rps : compositeFloor(floor);
+    const name = `${t.scenario} ≥ ${t.min}× ${t.against}${t.p99NoWorse ? ', p99 no worse' : ''}`;
+    if (mine === undefined || base === undefined) {
+      out.push(`| ${name} | not measured | – |`);
+      continue;
+    }
+    const r = mine.rps / base;
+    const p99Ok = !t.p99NoWorse || peer === undefined || mine.p99Ms <= peer.p99Ms;
+    const p99 = t.p99NoWorse && peer !== undefined ? `, p99 ${ms(mine.p99Ms)} vs ${ms(peer.p99Ms)} ms` : '';
+    out.push(`| ${name} | ${r.toFixed(2)}×${p99} | ${r >= t.min && p99Ok ? 'yes' : '**no**'} |`);
+  }
+  out.push('', 'Memory (RSS):', '', '| process | idle | peak under load |', '|---|---:|---:|');
+  for (const m of report.memory) out.push(`| ${m.label} | ${mb(m.idleRss)} | ${mb(m.peakRss)} |`);
+  out.push(`| bare Fastify | ${mb(floor.idleRss)} | ${mb(Math.max(floor.http.peakRss, floor.httpPost.peakRss))} |`);
+  if (report.leak !== undefined) {
+    const [first = 0, , last = 0] = report.leak.rounds;
+    out.push(
+      '',
+      `Leak check, ${report.leak.label}: RSS after each of 3 rounds of load ${report.leak.rounds.map(mb).join(' / ')}; round 3 / round 1 = ${(last / first).toFixed(2)} (limit 1.20): ${last <= first * 1.2 ? 'pass' : '**fail**'}.`,
+    );
+  }
+  return out.join('\n');
+};
+
+const begin = '<!-- bench:begin (written by `npm run bench`; edit outside these markers) -->';
+const end = '<!-- bench:end -->';
+
+/** Replaces the generated part of `path`, keeping what is written around it. */
+export const writeMarkdown = (path: string, report: Report): void => {
+  const generated = `${begin}\n${markdown(report)}\n${end}`;
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const from = current.indexOf(begin);
+  const to = current.indexOf(end);
+  const next =
+    from >= 0 && to > from
+      ? `${current.slice(0, from)}${generated}${current.slice(to + end.length)}`
+      : `# Benchmarks\n\n${generated}\n`;
+  writeFileSync(path, next);
+};
