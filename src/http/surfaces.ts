@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { oauthSurface } from '../surfaces/oauth/index.js';
 import type { ServerOptions } from './options.js';
 
 /**
  * Registers every wire surface, one line each. A new wire format is one folder in `surfaces/` and one line here.
  */
-export const registerSurfaces = async (_app: FastifyInstance, _options: ServerOptions): Promise<void> => {};
+export const registerSurfaces = async (app: FastifyInstance, options: ServerOptions): Promise<void> => {
+  await app.register(oauthSurface, { prefix: '/t/:tenant', core: options.core });
+};

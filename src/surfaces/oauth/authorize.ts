@@ -1,0 +1,75 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import type { Session } from '../../core/sessions/sessions.js';
+import type { Tenant } from '../../core/tenants/tenant.js';
+import { signInPageUrl } from '../pages/paths.js';
+import { toGatehouseError } from '../shared/errors.js';
+import { logError } from '../shared/log-error.js';
+import { authorizationParams, authorizationTarget, type RawParams } from './authorization-request.js';
+import { codeRedirectUrl, errorRedirectUrl } from './authorization-response.js';
+import { bindingCookie, cookieOptions, sessionCookie } from './cookies.js';
+import { tenantOf } from './tenant.js';
+import type { UpstreamLoginStarter } from './upstream-login.js';
+
+/** The browser's single sign-on session at this tenant, if it is live and young enough for `max_age`. */
+const usableSession = async (
+  core: Core,
+  tenant: Tenant,
+  request: FastifyRequest,
+  maxAge: number | undefined,
+): Promise<Session | undefined> => {
+  const cookie = request.cookies[sessionCookie];
+  const session = cookie === undefined ? undefined : await core.sessions.find(tenant.id, cookie);
+  if (session === undefined || maxAge === undefined) return session;
+  // OIDC Core §3.1.2.1: re-authenticate when the last sign-in is older than max_age.
+  const ageSeconds = (core.deps.clock.now().getTime() - session.authTime.getTime()) / 1000;
+  return ageSeconds <= maxAge ? session : undefined;
+};
+
+/**
+ * `GET|POST /authorize` (RFC 6749 §4.1.1, OIDC Core §3.1.2): validates the client and redirect URI (errors before
+ * that are a page, never a redirect), then answers from the SSO session, or stores the request and sends the
+ * browser to the hosted sign-in page (or, with `idp_hint` and an upstream flow, to that IdP).
+ */
+export const authorizeEndpoint =
+  (core: Core, upstreamLogin: UpstreamLoginStarter | undefined) =>
+  async (request: FastifyRequest, reply: FastifyReply) => {
+    const tenant = tenantOf(request);
+    const raw = ((request.method === 'POST' ? request.body : request.query) ?? {}) as RawParams;
+    const target = await authorizationTarget(core, tenant, raw);
+    try {
+      const params = authorizationParams(core, target, raw);
+      const session = params.prompt.includes('login')
+        ? undefined
+        : await usableSession(core, tenant, request, params.maxAge);
+      if (session !== undefined) {
+        const signedIn = { userId: session.userId, amr: session.amr, authTime: session.authTime, sid: session.sid };
+        const result = await core.login.authorizationRequests.approve(
+          tenant.id,
+          target.client.clientId,
+          params,
+          signedIn,
+        );
+        return reply.redirect(codeRedirectUrl(result), 303);
+      }
+      if (params.prompt.includes('none')) throw new GatehouseError('login_required', 'the user is not signed in');
+      const pending = await core.login.authorizationRequests.begin({
+        tenantId: tenant.id,
+        clientId: target.client.clientId,
+        params,
+      });
+      const page = signInPageUrl(target.issuer, pending.request.id);
+      reply.setCookie(bindingCookie, pending.binding, cookieOptions(page, 30 * 60));
+      if (params.idpHint !== undefined && upstreamLogin !== undefined) {
+        const url = await upstreamLogin({ tenant, request: pending.request, connectionId: params.idpHint });
+        return reply.redirect(url.href, 303);
+      }
+      return reply.redirect(page, 303);
+    } catch (error) {
+      // From here on the redirect URI is validated: errors go back to the client (RFC 6749 §4.1.2.1).
+      const e = toGatehouseError(error);
+      logError(request, e);
+      return reply.redirect(errorRedirectUrl(target, e), 303);
+    }
+  };

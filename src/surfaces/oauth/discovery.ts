@@ -1,0 +1,63 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Core } from '../../core/index.js';
+import { registeredGrantTypes } from './grants/index.js';
+import { tenantOf } from './tenant.js';
+
+const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'none'];
+
+/** Claims Gatehouse can put in ID tokens and userinfo answers. */
+const claimsSupported = [
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'iat',
+  'auth_time',
+  'nonce',
+  'at_hash',
+  'sid',
+  'amr',
+  'name',
+  'given_name',
+  'family_name',
+  'picture',
+  'updated_at',
+  'email',
+  'email_verified',
+];
+
+/** OpenID Connect Discovery 1.0 §3 and RFC 8414 metadata of one tenant. */
+export const providerMetadata = (core: Core, tenantId: string) => {
+  const issuer = core.tokens.issuerOf(tenantId);
+  return {
+    issuer,
+    authorization_endpoint: `${issuer}/authorize`,
+    token_endpoint: `${issuer}/token`,
+    userinfo_endpoint: `${issuer}/userinfo`,
+    jwks_uri: `${issuer}/jwks`,
+    end_session_endpoint: `${issuer}/logout`,
+    revocation_endpoint: `${issuer}/revoke`,
+    introspection_endpoint: `${issuer}/introspect`,
+    scopes_supported: [...core.tokens.scopes.standard],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: registeredGrantTypes,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['ES256'],
+    token_endpoint_auth_methods_supported: clientAuthMethods,
+    revocation_endpoint_auth_methods_supported: clientAuthMethods,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    code_challenge_methods_supported: ['S256'],
+    claims_supported: claimsSupported,
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    // RFC 9207.
+    authorization_response_iss_parameter_supported: true,
+  };
+};
+
+/** `GET /.well-known/openid-configuration`. */
+export const discoveryEndpoint = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) =>
+  reply.header('cache-control', 'public, max-age=300').send(providerMetadata(core, tenantOf(request).id));

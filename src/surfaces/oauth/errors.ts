@@ -1,0 +1,101 @@
+import type { FastifyReply } from 'fastify';
+import { type ErrorCode, errorCatalog, type GatehouseError } from '../../core/errors.js';
+
+/** The error names of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1 and OIDC Core §3.1.2.6. */
+export type OAuthErrorName =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'unsupported_response_type'
+  | 'unsupported_token_type'
+  | 'invalid_scope'
+  | 'access_denied'
+  | 'server_error'
+  | 'temporarily_unavailable'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'login_required'
+  | 'interaction_required';
+
+/**
+ * Every Gatehouse error code as this surface renders it: the RFC name and the HTTP status. RFC 6749 §5.2 answers 400
+ * unless it says otherwise (401 for `invalid_client`); errors that are not the client's protocol mistake keep the
+ * status that says what happened (404 unknown tenant, 413, 415, 429, 5xx).
+ */
+export const oauthErrors = {
+  invalid_request: ['invalid_request', 400],
+  invalid_client: ['invalid_client', 401],
+  invalid_grant: ['invalid_grant', 400],
+  unauthorized_client: ['unauthorized_client', 400],
+  unsupported_grant_type: ['unsupported_grant_type', 400],
+  unsupported_response_type: ['unsupported_response_type', 400],
+  unsupported_token_type: ['unsupported_token_type', 400],
+  invalid_scope: ['invalid_scope', 400],
+  // RFC 6750 §3.1.
+  invalid_token: ['invalid_token', 401],
+  insufficient_scope: ['insufficient_scope', 403],
+  access_denied: ['access_denied', 403],
+  // OIDC Core §3.1.2.6.
+  login_required: ['login_required', 400],
+  mfa_required: ['interaction_required', 400],
+  forbidden: ['access_denied', 403],
+  unauthorized: ['invalid_token', 401],
+  not_found: ['invalid_request', 404],
+  conflict: ['invalid_request', 409],
+  email_taken: ['invalid_request', 409],
+  payload_too_large: ['invalid_request', 413],
+  unsupported_media_type: ['invalid_request', 415],
+  // RFC 6749 has no name for "slow down"; the status and Retry-After say it.
+  rate_limited: ['temporarily_unavailable', 429],
+  // An upstream identity that cannot be used is the grant's fault, not the client's.
+  idp_token_invalid: ['invalid_grant', 400],
+  idp_wrong_audience: ['invalid_grant', 400],
+  idp_email_missing: ['invalid_grant', 400],
+  idp_error: ['access_denied', 403],
+  identity_already_linked: ['invalid_grant', 400],
+  last_login_method: ['invalid_request', 400],
+  merge_needed: ['invalid_grant', 400],
+  mfa_answer_invalid: ['invalid_grant', 400],
+  flow_invalid: ['invalid_request', 400],
+  user_disabled: ['invalid_grant', 400],
+  // §5.2 has no name for an outage; §4.1.2.1's `temporarily_unavailable` is reused, sent with 502/503.
+  idp_unavailable: ['temporarily_unavailable', 502],
+  storage_unavailable: ['temporarily_unavailable', 503],
+  server_error: ['server_error', 500],
+} as const satisfies Record<ErrorCode, readonly [OAuthErrorName, number]>;
+
+/** The RFC 6749 JSON body of an error: 5xx say only the catalog summary (details are logged, not shown). */
+export const oauthErrorBody = (error: GatehouseError): { error: OAuthErrorName; error_description: string } => ({
+  error: oauthErrors[error.code][0],
+  error_description: error.expose ? error.message : errorCatalog[error.code].summary,
+});
+
+/** `"` and `\` cannot appear in a quoted-string unescaped (RFC 9110 §5.6.4); descriptions are ours, but be safe. */
+const quoted = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
+
+export interface SendOAuthErrorOptions {
+  /** RFC 6750 §3: errors of a bearer-protected resource go in `WWW-Authenticate: Bearer`. */
+  readonly bearer?: boolean;
+  /** The realm of `WWW-Authenticate` (the tenant's issuer). */
+  readonly realm?: string;
+}
+
+/** Sends an error as RFC 6749 §5.2 JSON, with `WWW-Authenticate` where RFC 6749 §5.2 and RFC 6750 §3 want one. */
+export const sendOAuthError = (reply: FastifyReply, error: GatehouseError, options: SendOAuthErrorOptions = {}) => {
+  const [name, status] = oauthErrors[error.code];
+  const body = oauthErrorBody(error);
+  const realm = `realm=${quoted(options.realm ?? 'gatehouse')}`;
+  if (options.bearer === true && (status === 401 || status === 403)) {
+    reply.header(
+      'www-authenticate',
+      `Bearer ${realm}, error=${quoted(name)}, error_description=${quoted(body.error_description)}`,
+    );
+  } else if (name === 'invalid_client') {
+    reply.header('www-authenticate', `Basic ${realm}`);
+  }
+  const retryAfter = error.details?.retryAfterSeconds;
+  if (error.code === 'rate_limited' && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+  return reply.code(status).header('cache-control', 'no-store').type('application/json').send(body);
+};

@@ -1,0 +1,86 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import { sendErrorPage } from '../pages/error-page.js';
+import { pagesSurface } from '../pages/index.js';
+import { toGatehouseError } from '../shared/errors.js';
+import { logError } from '../shared/log-error.js';
+import { authorizeEndpoint } from './authorize.js';
+import { discoveryEndpoint } from './discovery.js';
+import { endSessionEndpoint } from './end-session.js';
+import { sendOAuthError } from './errors.js';
+import { introspectionEndpoint } from './introspection.js';
+import { jwksEndpoint } from './jwks.js';
+import { revocationEndpoint } from './revocation.js';
+import { EndSessionRequest, TokenOperationRequest, TokenRequest } from './schemas.js';
+import { tenantHook } from './tenant.js';
+import { tokenEndpoint } from './token.js';
+import type { UpstreamLoginStarter } from './upstream-login.js';
+import { userinfoEndpoint } from './userinfo.js';
+
+export type { UpstreamLoginStarter } from './upstream-login.js';
+
+export interface OAuthSurfaceOptions {
+  readonly core: Core;
+  /** Where `idp_hint` sends the browser; see `UpstreamLoginStarter`. */
+  readonly upstreamLogin?: UpstreamLoginStarter;
+}
+
+const realmOf = (core: Core, request: FastifyRequest): string | undefined => {
+  const { tenant } = (request.params ?? {}) as { tenant?: string };
+  return tenant === undefined ? undefined : core.tokens.issuerOf(tenant);
+};
+
+/**
+ * Standard OAuth 2.0 / OpenID Connect, one issuer per tenant, mounted at `/t/:tenant`. Every error, Fastify's own
+ * included (validation, body, content type), is RFC 6749 §5.2 JSON — or a page where a browser is looking and the
+ * redirect URI is not yet trusted.
+ */
+export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (app, { core, upstreamLogin }) => {
+  await app.register(cookie);
+  // RFC 6749 §3.2 and friends: form-encoded bodies only; anything else is refused before a handler runs.
+  app.removeAllContentTypeParsers();
+  await app.register(formbody);
+  app.addHook('onRequest', tenantHook(core));
+
+  const jsonErrors = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const e = toGatehouseError(error);
+    logError(request, e);
+    const realm = realmOf(core, request);
+    return sendOAuthError(reply, e, realm === undefined ? {} : { realm });
+  };
+  const bearerErrors = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const e = toGatehouseError(error);
+    logError(request, e);
+    const realm = realmOf(core, request);
+    return sendOAuthError(reply, e, { bearer: true, ...(realm === undefined ? {} : { realm }) });
+  };
+  const pageErrors = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const e = toGatehouseError(error);
+    logError(request, e);
+    return sendErrorPage(reply, e);
+  };
+  app.setErrorHandler(jsonErrors);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    return jsonErrors(new GatehouseError('not_found', `no route ${request.method} ${path}`), request, reply);
+  });
+
+  const tags = ['oauth'];
+  app.get('/.well-known/openid-configuration', { schema: { tags } }, discoveryEndpoint(core));
+  app.get('/jwks', { schema: { tags } }, jwksEndpoint(core));
+  app.get('/authorize', { schema: { tags }, errorHandler: pageErrors }, authorizeEndpoint(core, upstreamLogin));
+  app.post('/authorize', { schema: { tags }, errorHandler: pageErrors }, authorizeEndpoint(core, upstreamLogin));
+  app.post('/token', { schema: { tags, body: TokenRequest } }, tokenEndpoint(core));
+  app.get('/userinfo', { schema: { tags }, errorHandler: bearerErrors }, userinfoEndpoint(core));
+  app.post('/userinfo', { schema: { tags }, errorHandler: bearerErrors }, userinfoEndpoint(core));
+  app.post('/revoke', { schema: { tags, body: TokenOperationRequest } }, revocationEndpoint(core));
+  app.post('/introspect', { schema: { tags, body: TokenOperationRequest } }, introspectionEndpoint(core));
+  const logout = endSessionEndpoint(core);
+  app.get('/logout', { schema: { tags, querystring: EndSessionRequest }, errorHandler: pageErrors }, logout);
+  app.post('/logout', { schema: { tags, body: EndSessionRequest }, errorHandler: pageErrors }, logout);
+
+  await app.register(pagesSurface, { core });
+};

@@ -1,0 +1,23 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import { tenantOf } from './tenant.js';
+
+/** RFC 6750 §2.1 header, or §2.2 form body (POST only); never both, never the query (§2.3 is not supported). */
+const bearerToken = (request: FastifyRequest): string => {
+  const header = request.headers.authorization;
+  const form =
+    request.method === 'POST' ? (request.body as Record<string, unknown> | undefined)?.access_token : undefined;
+  if (form !== undefined && typeof form !== 'string')
+    throw new GatehouseError('invalid_request', 'access_token was sent more than once');
+  if (header !== undefined && form !== undefined)
+    throw new GatehouseError('invalid_request', 'the access token was sent in more than one way');
+  if (form !== undefined) return form;
+  const match = header === undefined ? null : /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
+  if (match?.[1] === undefined) throw new GatehouseError('invalid_token', 'a Bearer access token is required');
+  return match[1];
+};
+
+/** `GET|POST /userinfo` (OIDC Core §5.3): the claims the access token's scopes release. */
+export const userinfoEndpoint = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) =>
+  reply.send(await core.tokens.userInfo(tenantOf(request).id, bearerToken(request)));
