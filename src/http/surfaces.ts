@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { flexSurface } from '../surfaces/flex/index.js';
 import { oauthSurface } from '../surfaces/oauth/index.js';
 import type { ServerOptions } from './options.js';
 
@@ -6,5 +7,6 @@ import type { ServerOptions } from './options.js';
  * Registers every wire surface, one line each. A new wire format is one folder in `surfaces/` and one line here.
  */
 export const registerSurfaces = async (app: FastifyInstance, options: ServerOptions): Promise<void> => {
+  await app.register(flexSurface, { core: options.core });
   await app.register(oauthSurface, { prefix: '/t/:tenant', core: options.core });
 };
