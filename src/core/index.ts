@@ -38,7 +38,7 @@ export const createCore = (deps: CoreDeps) => {
   const demo = createDemoUseCases(deps, configIo);
   const tokens = createTokenUseCases(deps, audit, keys);
   const sessions = createSessionUseCases(deps);
-  const accounts = { ...createAccountResolver(deps, audit), unlink: createUnlinkIdentity(deps, audit) };
+  const accounts = { ...createAccountResolver(deps, audit, keys.warm), unlink: createUnlinkIdentity(deps, audit) };
   const connectors = observeConnectors(createConnectorCache(deps, connections), metrics);
   const login = {
     connectors,

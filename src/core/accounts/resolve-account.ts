@@ -149,12 +149,18 @@ const maxAttempts = 4;
  * @throws GatehouseError `user_disabled`, `invalid_request` (a supplied email that is not one), `invalid_grant`
  *   (link target gone), `conflict` (still contended after retries: retryable), and whatever `within` throws.
  */
-export const createAccountResolver = (deps: CoreDeps, audit: AuditLog) => {
+export const createAccountResolver = (
+  deps: CoreDeps,
+  audit: AuditLog,
+  /** Prepares what `within` will need without a second connection (the tenant's signing keys). */
+  beforeTransaction: (tenantId: string) => Promise<void> = async () => {},
+) => {
   const resolve = async <T = undefined>(
     input: ResolveAccountInput,
     within?: WithinResolution<T>,
     db: DbExecutor = deps.db,
   ): Promise<{ resolution: AccountResolution; result: T | undefined }> => {
+    if (within !== undefined) await beforeTransaction(input.tenant.id);
     for (let attempt = 1; ; attempt++) {
       try {
         const run = async (trx: Trx) => {

@@ -108,9 +108,7 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
     return keys;
   };
 
-  const current = (tenantId: string): Promise<TenantKeys> | TenantKeys => {
-    const hit = cache.get(tenantId);
-    if (hit !== undefined && deps.clock.now().getTime() - hit.loadedAt < cacheMs) return hit;
+  const refresh = (tenantId: string): Promise<TenantKeys> => {
     let pending = loading.get(tenantId);
     if (pending === undefined) {
       pending = load(tenantId).finally(() => loading.delete(tenantId));
@@ -119,7 +117,25 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
     return pending;
   };
 
+  /**
+   * The tenant's keys. A stale copy is served while a refresh runs in the background, so signing never waits for the
+   * database once a tenant's keys were loaded — in particular not inside a transaction, where waiting for a second
+   * pooled connection could starve the pool.
+   */
+  const current = (tenantId: string): Promise<TenantKeys> | TenantKeys => {
+    const hit = cache.get(tenantId);
+    if (hit === undefined) return refresh(tenantId);
+    if (deps.clock.now().getTime() - hit.loadedAt >= cacheMs) {
+      refresh(tenantId).catch((error: unknown) => deps.log.warn({ err: error, tenant: tenantId }, 'keys.refresh_failed'));
+    }
+    return hit;
+  };
+
   return {
+    /** Loads the tenant's keys if this instance has none yet (call before a transaction that will sign). */
+    warm: async (tenantId: string): Promise<void> => {
+      await current(tenantId);
+    },
     /** The tenant's JWKS as a serialised string (served byte for byte; cached per instance). */
     jwksJson: async (tenantId: string): Promise<string> => (await current(tenantId)).jwksJson,
     jwks: async (tenantId: string): Promise<{ keys: PublicJwk[] }> => (await current(tenantId)).jwks,
