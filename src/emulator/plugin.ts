@@ -57,6 +57,8 @@ export const emulatorPlugin: FastifyPluginAsync<EmulatorPluginOptions> = async (
     keys: new KeyRing(),
     baseUrl: () => (typeof baseUrl === 'string' ? baseUrl : baseUrl()).replace(/\/+$/, ''),
   };
+  // Generate every provider's key now, in the background, rather than on the first token.
+  for (const kind of emulatedProviderKinds) ctx.keys.jwks(kind).catch(() => undefined);
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
 

@@ -14,7 +14,8 @@ export const testDeps = (options: { timeoutMs?: number; allowInsecureUpstreams?:
     clock,
     cache: createMemoryKv(clock),
     log: createLogger({ level: 'silent' }),
-    timeoutMs: options.timeoutMs ?? 3000,
+    // Generous: CI machines run many suites at once. Tests of slowness set a short one.
+    timeoutMs: options.timeoutMs ?? 10_000,
     allowInsecureUpstreams: options.allowInsecureUpstreams ?? true,
   };
   return { deps, clock };
