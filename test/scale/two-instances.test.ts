@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Fleet, type Instance, startFleet } from './fleet.js';
+
+let fleet: Fleet;
+let a: Instance;
+let b: Instance;
+const tenant = `fleet-${randomBytes(4).toString('hex')}`;
+const client = { id: 'fleet-app', secret: `fleet-secret-${randomBytes(16).toString('hex')}` };
+const user = { email: 'ada@example.com', password: `pw-${randomBytes(12).toString('hex')}` };
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+const token = async (instance: Instance, fields: Record<string, string>, secret = client.secret) => {
+  const response = await fetch(`${instance.url}/t/${tenant}/token`, {
+    method: 'POST',
+    headers: { authorization: basic(client.id, secret), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, string>,
+  };
+};
+
+const kids = async (instance: Instance): Promise<string[]> => {
+  const response = await fetch(`${instance.url}/t/${tenant}/jwks`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+};
+
+const signingKid = async (instance: Instance): Promise<string | undefined> => {
+  const { status, body } = await token(instance, { grant_type: 'client_credentials' });
+  expect(status).toBe(200);
+  return decodeProtectedHeader(String(body.access_token)).kid;
+};
+
+/** Polls `check` until it holds; instances cache keys for up to 5 s (see docs/deployment.md). */
+const eventually = async (check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+};
+
+beforeAll(async () => {
+  fleet = await startFleet(2);
+  [a, b] = fleet.instances as [Instance, Instance];
+  const imported = await fetch(`${a.url}/admin/import`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${fleet.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      version: 1,
+      tenants: [
+        {
+          id: tenant,
+          clients: [
+            {
+              clientId: client.id,
+              clientSecret: client.secret,
+              grantTypes: ['password', 'refresh_token', 'client_credentials'],
+            },
+          ],
+          users: [{ email: user.email, password: user.password, emailVerified: true }],
+        },
+      ],
+    }),
+  });
+  expect(imported.status, await imported.clone().text()).toBe(200);
+}, 120_000);
+
+afterAll(async () => {
+  await fleet?.close();
+});
+
+describe('two instances over one PostgreSQL and one Redis', () => {
+  it('rotates on one instance a refresh token issued by the other, and revokes the family when the old one is replayed', async () => {
+    const issued = await token(a, {
+      grant_type: 'password',
+      username: user.email,
+      password: user.password,
+      scope: 'openid offline_access',
+    });
+    expect(issued.status).toBe(200);
+    const first = String(issued.body.refresh_token);
+
+    const rotated = await token(b, { grant_type: 'refresh_token', refresh_token: first });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refresh_token).toEqual(expect.any(String));
+    expect(rotated.body.refresh_token).not.toBe(first);
+
+    // RFC 9700 §4.14.2: the rotated-out token, replayed on the first instance, is refused and its family revoked.
+    const replayed = await token(a, { grant_type: 'refresh_token', refresh_token: first });
+    expect(replayed.status).toBe(400);
+    expect(replayed.body.error).toBe('invalid_grant');
+    const revoked = await token(a, { grant_type: 'refresh_token', refresh_token: String(rotated.body.refresh_token) });
+    expect(revoked.status).toBe(400);
+    expect(revoked.body.error).toBe('invalid_grant');
+  });
+
+  it('serves a key rotated on one instance from both: published by each, then signing on each', async () => {
+    const before = await kids(a);
+    expect(await kids(b)).toEqual(before);
+
+    const response = await fetch(`${a.url}/admin/tenants/${tenant}/keys/rotate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fleet.adminToken}` },
+    });
+    expect(response.status).toBe(200);
+    const keys = ((await response.json()) as { items: { kid: string; state: string }[] }).items;
+    const active = keys.find((k) => k.state === 'active')?.kid;
+    const next = keys.find((k) => k.state === 'next')?.kid;
+    expect(active).toBeDefined();
+    expect(next).toBeDefined();
+    // The key that starts signing was published before the rotation, so no verifier meets an unknown kid.
+    expect(before).toContain(active);
+    expect(before).not.toContain(next);
+
+    expect(await kids(a)).toContain(next);
+    expect(await signingKid(a)).toBe(active);
+    await eventually(
+      async () => (await kids(b)).includes(String(next)),
+      'the other instance publishes the new next key',
+    );
+    await eventually(async () => (await signingKid(b)) === active, 'the other instance signs with the new active key');
+
+    // A token the first instance signed after the rotation is accepted by the second.
+    const { body } = await token(a, {
+      grant_type: 'password',
+      username: user.email,
+      password: user.password,
+      scope: 'openid email',
+    });
+    expect(decodeProtectedHeader(String(body.access_token)).kid).toBe(active);
+    const userinfo = await fetch(`${b.url}/t/${tenant}/userinfo`, {
+      headers: { authorization: `Bearer ${String(body.access_token)}` },
+    });
+    expect(userinfo.status).toBe(200);
+    expect(await userinfo.json()).toMatchObject({ email: user.email });
+  });
+
+  it('shares rate limits: client authentication failures on one instance count on the other', async () => {
+    // The client_auth policy allows 20 failures per client and address per minute; spread them over both.
+    for (let i = 0; i < 20; i++) {
+      const failed = await token(i % 2 === 0 ? a : b, { grant_type: 'client_credentials' }, 'wrong-secret');
+      expect(failed.status).toBe(401);
+      expect(failed.body.error).toBe('invalid_client');
+    }
+    for (const instance of [a, b]) {
+      const refused = await token(instance, { grant_type: 'client_credentials' });
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+  });
+});
