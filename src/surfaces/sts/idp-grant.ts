@@ -63,19 +63,26 @@ export const idpGrant = async ({
   const connectionId = await connectionFor(core, tenant, kind);
   const linkTo = await linkTarget(core, tenant, params.ff_token);
 
-  const { resolution, result, profile } = await core.login.signInWithIdpToken({
-    tenant,
-    connectionId,
-    token: { kind: tokenKind(assertion), value: assertion },
-    intent: linkTo === undefined ? { kind: 'login' } : { kind: 'link', userId: linkTo },
-    clientId: client.clientId,
-    ip,
-    within: (trx, r) =>
-      core.tokens.issueTokens(
-        { tenant, client, userId: r.user.id, user: r.user, scope, amr: ['external', kind], grantType: grant, ip },
-        trx,
-      ),
-  });
+  const { resolution, result, profile } = await core.login
+    .signInWithIdpToken({
+      tenant,
+      connectionId,
+      token: { kind: tokenKind(assertion), value: assertion },
+      intent: linkTo === undefined ? { kind: 'login' } : { kind: 'link', userId: linkTo },
+      clientId: client.clientId,
+      ip,
+      within: (trx, r) =>
+        core.tokens.issueTokens(
+          { tenant, client, userId: r.user.id, user: r.user, scope, amr: ['external', kind], grantType: grant, ip },
+          trx,
+        ),
+    })
+    .catch((error: unknown) => {
+      // The assertion is the grant: a token of a kind the provider does not issue is an invalid grant here.
+      if (error instanceof GatehouseError && error.code === 'unsupported_token_type')
+        throw new GatehouseError('invalid_grant', `the assertion is not a ${grant} token`, { cause: error });
+      throw error;
+    });
 
   switch (resolution.kind) {
     case 'logged_in':

@@ -65,6 +65,10 @@ export const stsSurface: FastifyPluginAsync<{ core: Core }> = async (app, { core
   app.post(
     '/accounts',
     {
+      // Only the Bearer token is required: an empty body means "nothing to add to the verified profile".
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
         tags: ['sts'],
         consumes: ['application/x-www-form-urlencoded', 'application/json'],
