@@ -154,6 +154,28 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     expect(await sdk.authInfo()).toEqual({});
   });
 
+  it('refuses with 401 and issues nothing when the marketplace requires a second factor after social logins', async () => {
+    const { email, sub } = world.unique('mfa');
+    const idpToken = await world.facebookToken({ sub, email });
+    await world.sdk().currentUser.createWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
+    const families = () => world.gh.storage.db.selectFrom('token_families').select('id').execute();
+    const before = await families();
+    await world.gh.core.tenants.update(world.tenant.id, { policies: { mfa: 'social' } });
+    try {
+      const failure = await sdkFailure(
+        world.sdk().loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken }),
+      );
+
+      expect(failure).toEqual({
+        status: 401,
+        data: { error: 'invalid_grant', error_description: expect.stringContaining('second factor') },
+      });
+      expect(await families()).toHaveLength(before.length);
+    } finally {
+      await world.gh.core.tenants.update(world.tenant.id, { policies: { mfa: 'off' } });
+    }
+  });
+
   it('answers 401 invalid_client for a wrong client secret', async () => {
     const { email, sub } = world.unique('wrong-secret');
     const sdk = (await import('sharetribe-flex-sdk')).default.createInstance({

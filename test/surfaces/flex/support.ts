@@ -69,6 +69,9 @@ export const startFlexWorld = async (options: FlexWorldOptions = {}): Promise<Fl
     settings: { accessTokenTtlSeconds },
   });
   if (clientSecret === undefined) throw new Error('a confidential client has a secret');
+  // A marketplace in use has its signing keys (its first anonymous token makes them); "writes nothing" assertions
+  // then see only what a request itself writes.
+  await core.keys.warm(tenant.id);
   await core.connections.set(tenant.id, {
     id: 'facebook',
     kind: 'facebook',
