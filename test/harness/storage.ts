@@ -48,7 +48,20 @@ export const openTestStorage = async (kind: StorageKind = 'postgres'): Promise<T
 
 /** Row counts of every table: take one before and after a bad request to show that nothing was written. */
 export const tableCounts = async (db: Db): Promise<Record<string, number>> => {
-  const tables = ['tenants', 'clients', 'idp_connections', 'users', 'identities', 'signing_keys'] as const;
+  const tables = [
+    'tenants',
+    'clients',
+    'idp_connections',
+    'users',
+    'identities',
+    'signing_keys',
+    'authorization_requests',
+    'sessions',
+    'token_families',
+    'authorization_codes',
+    'refresh_tokens',
+    'revoked_access_tokens',
+  ] as const;
   const counts: Record<string, number> = {};
   for (const table of tables) {
     const row = await db

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
+import { expectNoWrites } from '../../harness/storage.js';
+import { obtainCode, postForm, redirectUri, setUpTenant, type TestTenant, webTokens } from './fixture.js';
+
+let gatehouse: RunningGatehouse;
+let tenant: TestTenant;
+let tokenUrl: string;
+
+beforeAll(async () => {
+  gatehouse = await startGatehouse();
+  tenant = await setUpTenant(gatehouse, 'refresh');
+  tokenUrl = `${tenant.issuer}/token`;
+});
+afterAll(async () => {
+  await gatehouse?.close();
+});
+
+const web = () => ({ basic: { clientId: tenant.web.clientId, secret: tenant.web.secret } });
+const refresh = (refreshToken: string, extra: Record<string, string> = {}) =>
+  postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, web());
+const active = async (token: string) =>
+  ((await postForm(`${tenant.issuer}/introspect`, { token }, web())).body as { active: boolean }).active;
+
+describe('POST /t/:tenant/token refresh_token', () => {
+  it('rotates the refresh token on every use', async () => {
+    const { tokens } = await webTokens(tenant);
+    const first = await refresh(tokens.refresh_token);
+    expect(first.status).toBe(200);
+    const next = first.body as { refresh_token: string; access_token: string; id_token: string; scope: string };
+    expect(next.refresh_token).not.toBe(tokens.refresh_token);
+    expect(next.scope).toBe('openid email profile');
+    expect(typeof next.id_token).toBe('string');
+    const second = await refresh(next.refresh_token);
+    expect(second.status).toBe(200);
+  });
+
+  it('revokes the whole family when a rotated refresh token is replayed', async () => {
+    const { tokens } = await webTokens(tenant);
+    const rotated = (await refresh(tokens.refresh_token)).body as { refresh_token: string; access_token: string };
+
+    const reuse = await refresh(tokens.refresh_token);
+    expect(reuse.status).toBe(400);
+    expect(reuse.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'the refresh token has already been used',
+    });
+
+    const latest = await refresh(rotated.refresh_token);
+    expect(latest.body).toEqual({ error: 'invalid_grant', error_description: 'the refresh token has been revoked' });
+    expect(await active(tokens.access_token)).toBe(false);
+    expect(await active(rotated.access_token)).toBe(false);
+    expect(await active(rotated.refresh_token)).toBe(false);
+
+    await gatehouse.core.audit.flush();
+    const reused = (await gatehouse.core.audit.list(tenant.id)).filter((e) => e.type === 'refresh_token.reused');
+    expect(reused).toHaveLength(1);
+    expect(reused[0]?.details).toMatchObject({ familyRevoked: true });
+  });
+
+  it('lets exactly one of two concurrent uses of a refresh token win', async () => {
+    const { tokens } = await webTokens(tenant);
+    const results = await Promise.all([refresh(tokens.refresh_token), refresh(tokens.refresh_token)]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
+    const loser = results.find((r) => r.status === 400);
+    expect(loser?.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'the refresh token has already been used',
+    });
+  });
+
+  it('narrows the scope of the new access token when asked, and refuses a wider one without using the token up', async () => {
+    const { tokens } = await webTokens(tenant);
+    const wider = await expectNoWrites(gatehouse.storage.db, () =>
+      refresh(tokens.refresh_token, { scope: 'openid admin' }),
+    );
+    expect(wider.status).toBe(400);
+    expect(wider.body).toEqual({ error: 'invalid_scope', error_description: 'scope "admin" exceeds what was granted' });
+    const narrower = await refresh(tokens.refresh_token, { scope: 'openid' });
+    expect(narrower.status).toBe(200);
+    expect(narrower.body).toMatchObject({ scope: 'openid' });
+  });
+
+  it("refuses another client's refresh token without revoking it", async () => {
+    const { tokens } = await webTokens(tenant);
+    const response = await expectNoWrites(gatehouse.storage.db, () =>
+      postForm(tokenUrl, {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token,
+        client_id: tenant.spa.clientId,
+      }),
+    );
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_grant', error_description: 'the refresh token is invalid' });
+    expect((await refresh(tokens.refresh_token)).status).toBe(200);
+  });
+
+  it('refreshes for a public client that authenticates with its client_id only', async () => {
+    const { code, verifier } = await obtainCode(tenant, tenant.spa.clientId);
+    const issued = await postForm(tokenUrl, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      client_id: tenant.spa.clientId,
+    });
+    const response = await postForm(tokenUrl, {
+      grant_type: 'refresh_token',
+      refresh_token: (issued.body as { refresh_token: string }).refresh_token,
+      client_id: tenant.spa.clientId,
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it('refuses an unknown refresh token and writes nothing', async () => {
+    const response = await expectNoWrites(gatehouse.storage.db, () => refresh('made-up-token'));
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_grant', error_description: 'the refresh token is invalid' });
+  });
+});
