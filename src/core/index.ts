@@ -10,6 +10,7 @@ import type { CoreDeps } from './deps.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
 import { createConnectorCache } from './login/connectors.js';
 import { createAuthorizationRequests } from './login/authorization-requests.js';
+import { createLoginFlows, loginTokensVia } from './login/login-flows.js';
 import { createSignInWithPassword } from './login/password-login.js';
 import { createCompleteNewUser } from './login/new-user-token.js';
 import { createSignInWithIdpToken } from './login/sign-in-with-idp-token.js';
@@ -40,7 +41,17 @@ export const createCore = (deps: CoreDeps) => {
   const sessions = createSessionUseCases(deps);
   const accounts = { ...createAccountResolver(deps, audit, keys.warm), unlink: createUnlinkIdentity(deps, audit) };
   const connectors = observeConnectors(createConnectorCache(deps, connections), metrics);
+  const flows = createLoginFlows(deps, {
+    tenants,
+    clients,
+    users,
+    connectors,
+    accounts,
+    audit,
+    issueTokens: loginTokensVia(tokens.issueTokens),
+  });
   const login = {
+    ...flows.login,
     connectors,
     signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit),
     completeNewUser: createCompleteNewUser(accounts, deps.kv, connectors.trusted),
@@ -61,6 +72,10 @@ export const createCore = (deps: CoreDeps) => {
     sessions,
     accounts,
     login,
+    /** Second factors: challenge packages, the email link, TOTP and recovery-code enrolment. */
+    mfa: flows.mfa,
+    /** Sign-in mail; `outbox` in development and test without SMTP. */
+    mail: flows.mail,
     /** Rate limits shared by the fleet through Redis when it is configured (`consume`, `check`, `penalize`). */
     rateLimit,
     /** Prometheus metrics of this process (`GET /metrics`). */
@@ -73,6 +88,7 @@ export const createCore = (deps: CoreDeps) => {
     close: async (): Promise<void> => {
       await audit.flush();
       metrics.close();
+      flows.mail.close();
       await deps.kv.close();
       await deps.db.destroy();
     },

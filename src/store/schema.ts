@@ -236,6 +236,98 @@ export interface RevokedAccessTokensTable {
   created_at: CreatedAt;
 }
 
+/** Where a login flow returns once every factor is answered. */
+export type LoginFlowTarget =
+  | {
+      readonly kind: 'security_api';
+      readonly clientId: string;
+      /** `PostExtIdpAuthCallbackUrl`, already matched against the client's callback URLs (absent for passwords). */
+      readonly callbackUrl?: string;
+    }
+  | {
+      readonly kind: 'oauth_authorize';
+      /** The pending authorization request (`authorization_requests.id`) the login answers. */
+      readonly requestId: string;
+      readonly clientId: string;
+      /** The request's hosted sign-in page: the login continues under it (second factor, hand-over). */
+      readonly signInPage: string;
+    };
+
+/** A stored second-factor package: challenges answered in order, one mechanism of each. */
+export interface StoredMfaPackage {
+  readonly challenges: readonly {
+    readonly mechanisms: readonly { readonly id: string; readonly name: string; readonly partialAddress?: string }[];
+  }[];
+}
+
+export interface LoginFlowsTable {
+  id: string;
+  tenant_id: string;
+  /** SHA-256 of the `state` (`{tenant}-{uuid}`): the flow's public handle. */
+  state_digest: string;
+  /** SHA-256 of the Security API `SessionId`, once a challenge package exists. */
+  session_digest: string | null;
+  status: 'started' | 'at_idp' | 'idp_done' | 'mfa_pending' | 'complete' | 'consumed' | 'failed' | 'cancelled';
+  first_factor: 'upstream' | 'password';
+  connection_id: string | null;
+  /** The `{Name}` of `/SocialAuth/{Name}AuthCallback` the IdP returns to. */
+  callback_name: string | null;
+  redirect_uri: string | null;
+  /** PKCE verifier and nonce, sealed with the master key (the code exchange needs them back). */
+  code_verifier_enc: string | null;
+  nonce_enc: string | null;
+  /** SHA-256 of the browser-binding cookie, when a browser carries the flow. */
+  binding_digest: string | null;
+  target: Json<LoginFlowTarget>;
+  client_id: string | null;
+  user_id: string | null;
+  username: string | null;
+  amr: Json<string[]>;
+  auth_time: NullableTimestamp;
+  mfa_package: Json<StoredMfaPackage | null>;
+  mfa_step: ColumnType<number, number | undefined, number>;
+  failed_attempts: ColumnType<number, number | undefined, number>;
+  /** The error code a failed flow ended with. */
+  error: string | null;
+  /** When the IdP callback claimed the flow (each state is accepted once). */
+  callback_at: NullableTimestamp;
+  completed_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface MfaFactorsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  kind: 'totp' | 'recovery_code';
+  /** TOTP seed (base32), sealed with the master key. */
+  secret_enc: string | null;
+  /** Recovery code: SHA-256 of the normalised code. */
+  code_digest: string | null;
+  /** TOTP: set once the user proved the authenticator works; unconfirmed seeds never count. */
+  confirmed_at: NullableTimestamp;
+  /** TOTP: the last accepted time step (a code is accepted once). Postgres bigint, read as a string. */
+  last_used_step: ColumnType<string | null, number | string | null | undefined, number | string | null>;
+  used_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
+export interface MfaChallengesTable {
+  id: string;
+  tenant_id: string;
+  flow_id: string;
+  user_id: string;
+  mechanism_id: string;
+  code_digest: string;
+  link_digest: string;
+  approved_at: NullableTimestamp;
+  consumed_at: NullableTimestamp;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
 /** Every table, by name. Areas that add tables add their interfaces here. */
 export interface Database {
   tenants: TenantsTable;
@@ -251,6 +343,9 @@ export interface Database {
   authorization_codes: AuthorizationCodesTable;
   refresh_tokens: RefreshTokensTable;
   revoked_access_tokens: RevokedAccessTokensTable;
+  login_flows: LoginFlowsTable;
+  mfa_factors: MfaFactorsTable;
+  mfa_challenges: MfaChallengesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -267,3 +362,6 @@ export type SessionRow = Selectable<SessionsTable>;
 export type TokenFamilyRow = Selectable<TokenFamiliesTable>;
 export type AuthorizationCodeRow = Selectable<AuthorizationCodesTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
+export type LoginFlowRow = Selectable<LoginFlowsTable>;
+export type MfaFactorRow = Selectable<MfaFactorsTable>;
+export type MfaChallengeRow = Selectable<MfaChallengesTable>;

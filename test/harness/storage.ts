@@ -61,6 +61,9 @@ export const tableCounts = async (db: Db): Promise<Record<string, number>> => {
     'authorization_codes',
     'refresh_tokens',
     'revoked_access_tokens',
+    'login_flows',
+    'mfa_factors',
+    'mfa_challenges',
   ] as const;
   const counts: Record<string, number> = {};
   for (const table of tables) {

@@ -1,0 +1,105 @@
+import { randomToken, sha256 } from '../../lib/crypto.js';
+import { newId } from '../../lib/ids.js';
+import { flowsRepo } from '../../store/repositories/flows.js';
+import type { CoreDeps } from '../deps.js';
+import { GatehouseError } from '../errors.js';
+import type { Tenant } from '../tenants/tenant.js';
+import type { ConnectorCache } from './connectors.js';
+import {
+  flowLifetimeMs,
+  type LoginFlow,
+  type LoginTarget,
+  newFlowState,
+  stateDigest,
+  toLoginFlow,
+} from './login-flow.js';
+
+/** The path every IdP returns to: `/SocialAuth/{Name}AuthCallback` (the Security API's spelling, shared by all). */
+export const upstreamCallbackPath = (name: string): string => `/SocialAuth/${encodeURIComponent(name)}AuthCallback`;
+
+export interface BeginUpstreamLoginInput {
+  readonly tenant: Tenant;
+  /** The tenant's connection to sign in with (`google`, `acme-okta`). */
+  readonly connectionId: string;
+  readonly target: LoginTarget;
+  /**
+   * Trusted base URL the IdP returns under: `{callbackBase}/SocialAuth/{Name}AuthCallback`. It must come from
+   * configuration (the public URL, or a host name the tenant lists), never from a request header as such.
+   * Default: `{publicUrl}/t/{tenant}`.
+   */
+  readonly callbackBase?: string;
+  /** `{Name}` of the callback path; default the connection id. The Security API passes its `IdpName` spelling. */
+  readonly callbackName?: string;
+  /** A browser carries this flow: a binding secret is returned (set it as a cookie) and the callback requires it. */
+  readonly bindToBrowser: boolean;
+  readonly loginHint?: string;
+}
+
+export interface BeginUpstreamLoginResult {
+  readonly flow: LoginFlow;
+  /** The flow's public handle (the OAuth `state` sent upstream). */
+  readonly state: string;
+  /** Where to send the browser. */
+  readonly authorizationUrl: URL;
+  /** With `bindToBrowser`: the secret the browser must present at the callback (a cookie). */
+  readonly browserBinding?: string;
+  readonly expiresAt: Date;
+}
+
+/**
+ * Redirect login, step 1: stores a flow (`started`) with a fresh state, PKCE verifier and nonce (the verifier and nonce
+ * sealed with the master key, since the code exchange needs them back), asks the connection's connector for the
+ * authorization URL, and moves the flow to `at_idp`.
+ * @throws GatehouseError `not_found` (no such connection), `invalid_request` (unusable connection), UpstreamError
+ *   (discovery failed).
+ */
+export const createBeginUpstreamLogin =
+  (deps: CoreDeps, connectors: ConnectorCache) =>
+  async (input: BeginUpstreamLoginInput): Promise<BeginUpstreamLoginResult> => {
+    const { tenant } = input;
+    const connector = await connectors.get(tenant.id, input.connectionId);
+    const state = newFlowState(tenant.id);
+    const nonce = randomToken(16);
+    const codeVerifier = randomToken(32);
+    const browserBinding = input.bindToBrowser ? randomToken(32) : undefined;
+    const callbackName = input.callbackName ?? connector.id;
+    const base = (input.callbackBase ?? `${deps.settings.publicUrl}/t/${tenant.id}`).replace(/\/+$/, '');
+    const redirectUri = `${base}${upstreamCallbackPath(callbackName)}`;
+    const now = deps.clock.now();
+    const expiresAt = new Date(now.getTime() + flowLifetimeMs.atIdp);
+    const row = await flowsRepo.insert(deps.db, {
+      id: newId(),
+      tenant_id: tenant.id,
+      state_digest: stateDigest(state),
+      status: 'started',
+      first_factor: 'upstream',
+      connection_id: connector.id,
+      callback_name: callbackName,
+      redirect_uri: redirectUri,
+      code_verifier_enc: deps.secretBox.seal(codeVerifier),
+      nonce_enc: deps.secretBox.seal(nonce),
+      binding_digest: browserBinding === undefined ? null : sha256(browserBinding),
+      target: JSON.stringify(input.target),
+      client_id: input.target.clientId,
+      amr: JSON.stringify([]),
+      expires_at: expiresAt,
+    });
+    const authorizationUrl = await connector.authorizationUrl({
+      redirectUri,
+      state,
+      nonce,
+      codeVerifier,
+      ...(input.loginHint === undefined ? {} : { loginHint: input.loginHint }),
+    });
+    const atIdp = await flowsRepo.transition(deps.db, row.id, { from: ['started'], now }, { status: 'at_idp' });
+    if (atIdp === undefined) throw new GatehouseError('flow_invalid', 'the login flow expired before it started');
+    return {
+      flow: toLoginFlow(atIdp),
+      state,
+      authorizationUrl,
+      ...(browserBinding === undefined ? {} : { browserBinding }),
+      expiresAt,
+    };
+  };
+
+export type BeginUpstreamLogin = ReturnType<typeof createBeginUpstreamLogin>;

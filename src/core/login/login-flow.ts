@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
+import type { LoginFlowRow, LoginFlowsTable, LoginFlowTarget, StoredMfaPackage } from '../../store/schema.js';
+import { GatehouseError } from '../errors.js';
+
+/**
+ * A login in progress, stored (never in process memory) so that any instance can continue it. Its life:
+ *
+ * ```
+ * started ─► at_idp ─► idp_done ─┬─► mfa_pending ─► complete ─► consumed (oauth_authorize only)
+ *    │                           └──────────────────► complete
+ *    └─ (password) ── first challenge answered ──────► mfa_pending | complete
+ * any unfinished state ─► failed | cancelled
+ * ```
+ *
+ * Every transition is one conditional UPDATE (`flowsRepo.transition`), so it happens at most once, and only before the
+ * flow expires. Nothing that grants access (tokens, a code) exists before `complete`.
+ */
+export type FlowStatus = LoginFlowsTable['status'];
+
+/** Where a finished login goes: the Security API caller, or the OAuth authorization request it answers. */
+export type LoginTarget = LoginFlowTarget;
+
+/** A login flow, as use-cases and surfaces see it. Secrets (verifier, nonce, digests) stay in the row. */
+export interface LoginFlow {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly status: FlowStatus;
+  readonly firstFactor: 'upstream' | 'password';
+  readonly connectionId: string | null;
+  readonly target: LoginTarget;
+  readonly userId: string | null;
+  /** The user's email (or the name typed at a password sign-in). */
+  readonly username: string | null;
+  readonly amr: readonly string[];
+  readonly authTime: Date | null;
+  readonly mfaStep: number;
+  readonly failedAttempts: number;
+  readonly error: string | null;
+  readonly expiresAt: Date;
+}
+
+export const toLoginFlow = (row: LoginFlowRow): LoginFlow => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  status: row.status,
+  firstFactor: row.first_factor,
+  connectionId: row.connection_id,
+  target: row.target,
+  userId: row.user_id,
+  username: row.username,
+  amr: row.amr,
+  authTime: row.auth_time,
+  mfaStep: row.mfa_step,
+  failedAttempts: row.failed_attempts,
+  error: row.error,
+  expiresAt: row.expires_at,
+});
+
+/** How long each stage may take before the flow expires. */
+export const flowLifetimeMs = {
+  /** From the redirect to the IdP until its callback. */
+  atIdp: 10 * 60 * 1000,
+  /** From the callback until the caller resumes (Security API) or the browser continues. */
+  resume: 5 * 60 * 1000,
+  /** Answering the second factors; also a password sign-in from its start. */
+  challenges: 10 * 60 * 1000,
+  /** A finished OAuth login until the authorization request takes it. */
+  handOver: 5 * 60 * 1000,
+} as const;
+
+const uuidTail = /^(.+)-([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$/;
+
+/**
+ * A new flow `state`: `{tenant}-{random UUID}` (the seed's `ABC0123-64f226d5-…`), 122 random bits. It is the flow's
+ * public handle: sent to the IdP, returned as `ExtIdpAuthChallengeState`. Only its SHA-256 is stored.
+ */
+export const newFlowState = (tenantId: string): string => `${tenantId}-${randomUUID()}`;
+
+/** The tenant a state names, or undefined when it does not have the shape of one. */
+export const tenantOfState = (state: string): string | undefined => {
+  if (state.length > 200) return undefined;
+  return uuidTail.exec(state)?.[1];
+};
+
+export const stateDigest = (state: string): string => sha256(state);
+
+/** The browser binding presented must be the one the flow was started with (when it was started in a browser). */
+export const checkBinding = (row: LoginFlowRow, presented: string | undefined): void => {
+  if (row.binding_digest === null) return;
+  if (presented === undefined || !constantTimeEqual(sha256(presented), row.binding_digest)) {
+    throw new GatehouseError('flow_invalid', 'this login was started in another browser');
+  }
+};
+
+/** The error every unknown, expired, replayed or foreign flow reference gets: the same, so none can be told apart. */
+export const flowInvalid = () =>
+  new GatehouseError('flow_invalid', 'the login session is unknown, expired or already used');
+
+/** Loads a flow by its state, for `tenantId`, unexpired. @throws GatehouseError `flow_invalid` */
+export const requireLiveFlow = (row: LoginFlowRow | undefined, tenantId: string, now: Date): LoginFlowRow => {
+  if (row === undefined || row.tenant_id !== tenantId || row.expires_at <= now) throw flowInvalid();
+  return row;
+};
+
+export type { StoredMfaPackage };

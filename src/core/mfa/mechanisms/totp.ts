@@ -1,0 +1,42 @@
+import { Secret, TOTP } from 'otpauth';
+import { factorsRepo } from '../../../store/repositories/mfa.js';
+import type { CoreDeps } from '../../deps.js';
+import type { Mechanism } from './mechanism.js';
+
+/** RFC 6238 parameters every authenticator app understands. */
+export const totpParameters = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
+
+/** Codes one step either side of now are accepted (clock drift). */
+const window = 1;
+
+/**
+ * Checks a TOTP code against a sealed seed at `now`.
+ * @returns the time step the code belongs to, or undefined when it matches none in the window.
+ */
+export const totpStep = (deps: Pick<CoreDeps, 'secretBox'>, sealedSecret: string, code: string, now: Date) => {
+  const token = code.replace(/\s+/g, '');
+  if (!/^\d{6}$/.test(token)) return undefined;
+  const secret = Secret.fromBase32(deps.secretBox.open(sealedSecret));
+  const timestamp = now.getTime();
+  const delta = TOTP.validate({ token, secret, ...totpParameters, timestamp, window });
+  if (delta === null) return undefined;
+  return TOTP.counter({ period: totpParameters.period, timestamp }) + delta;
+};
+
+/** `OATH`: a code from the user's authenticator app. Each time step is accepted once (no replay within its window). */
+export const createTotpMechanism = (deps: CoreDeps): Mechanism => ({
+  name: 'OATH',
+  answerType: 'text',
+  amr: ['otp'],
+  answer: async ({ tenant, userId }, answer) => {
+    if (userId === undefined) return undefined;
+    const factors = await factorsRepo.listByUser(deps.db, tenant.id, userId);
+    const now = deps.clock.now();
+    for (const factor of factors) {
+      if (factor.kind !== 'totp' || factor.confirmed_at === null || factor.secret_enc === null) continue;
+      const step = totpStep(deps, factor.secret_enc, answer, now);
+      if (step !== undefined && (await factorsRepo.useStep(deps.db, factor.id, step)) !== undefined) return userId;
+    }
+    return undefined;
+  },
+});
