@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { accountSurface } from '../surfaces/account/index.js';
 import { flexSurface } from '../surfaces/flex/index.js';
 import { oauthSurface } from '../surfaces/oauth/index.js';
+import { stsSurface } from '../surfaces/sts/index.js';
 import type { ServerOptions } from './options.js';
 
 /**
@@ -9,4 +11,6 @@ import type { ServerOptions } from './options.js';
 export const registerSurfaces = async (app: FastifyInstance, options: ServerOptions): Promise<void> => {
   await app.register(flexSurface, { core: options.core });
   await app.register(oauthSurface, { prefix: '/t/:tenant', core: options.core });
+  await app.register(stsSurface, { prefix: '/connect', core: options.core });
+  await app.register(accountSurface, { prefix: '/t/:tenant/account', core: options.core });
 };

@@ -55,7 +55,7 @@ export const oauthErrors = {
   idp_email_missing: ['invalid_grant', 400],
   idp_error: ['access_denied', 403],
   identity_already_linked: ['invalid_grant', 400],
-  last_login_method: ['invalid_request', 400],
+  last_login_method: ['invalid_request', 409],
   merge_needed: ['invalid_grant', 400],
   mfa_answer_invalid: ['invalid_grant', 400],
   flow_invalid: ['invalid_request', 400],

@@ -1,0 +1,36 @@
+import type { Static } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import { readBindingCookie } from '../upstream-login/binding-cookie.js';
+import { okEnvelope, sendEnvelope } from './envelope.js';
+import { sendLoginSuccess } from './login-success.js';
+import { newPackageResult } from './render.js';
+import { optionalField, type ResumeFromExtIdpAuthQuery } from './schemas.js';
+import { securityContext } from './tenant.js';
+
+/**
+ * `POST /Security/ResumeFromExtIdpAuth?ExtIdpAuthChallengeState=…&username=…&customerId=…` (the parameters the IdP
+ * callback added to `PostExtIdpAuthCallbackUrl`; the body may carry them too): LoginSuccess with the `.ASPXAUTH`
+ * cookie, or NewPackage when the tenant asks for a second factor. Once per state, and only for its own user.
+ */
+export const resumeFromExtIdpAuth = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const query = request.query as Static<typeof ResumeFromExtIdpAuthQuery>;
+  const field = (name: string) => optionalField(request.body, name);
+  const state = query.ExtIdpAuthChallengeState ?? field('ExtIdpAuthChallengeState');
+  const username = query.username ?? field('username');
+  if (state === undefined || state === '' || username === undefined || username === '')
+    throw new GatehouseError('invalid_request', 'ExtIdpAuthChallengeState and username are required');
+  const context = await securityContext(core, request, query.customerId ?? field('customerId') ?? field('TenantId'));
+  const binding = readBindingCookie(request, state);
+  const result = await core.login.continueLogin({
+    tenant: context.tenant,
+    state,
+    username,
+    target: 'security_api',
+    ...(binding === undefined ? {} : { browserBinding: binding }),
+    ip: request.ip,
+  });
+  if (result.kind === 'challenge') return sendEnvelope(reply, okEnvelope(newPackageResult(result.package)));
+  return sendLoginSuccess(reply, context, result.finished, core.deps.settings.publicUrl);
+};

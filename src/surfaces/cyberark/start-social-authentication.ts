@@ -1,0 +1,66 @@
+import type { Static } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import type { Tenant } from '../../core/tenants/tenant.js';
+import { setBindingCookie } from '../upstream-login/binding-cookie.js';
+import { okEnvelope, sendEnvelope } from './envelope.js';
+import type { StartSocialAuthenticationBody } from './schemas.js';
+import { securityContext } from './tenant.js';
+
+/** The IdP keywords of the Security API, and the connector kind each names. */
+const idpKeywords: Readonly<Record<string, { name: string; kind: string }>> = {
+  facebook: { name: 'Facebook', kind: 'facebook' },
+  google: { name: 'Google', kind: 'google' },
+  linkedin: { name: 'LinkedIn', kind: 'linkedin' },
+  microsoft: { name: 'Microsoft', kind: 'microsoft' },
+  apple: { name: 'Apple', kind: 'apple' },
+  github: { name: 'GitHub', kind: 'github' },
+};
+
+/**
+ * `IdpName` → the tenant's connection and the callback name: a keyword names the connection of that kind (the one
+ * whose id is the kind, else the only one of the kind); anything else is a connection id.
+ * @throws GatehouseError `not_found`
+ */
+const connectionFor = async (core: Core, tenant: Tenant, idpName: string) => {
+  const keyword = idpKeywords[idpName.toLowerCase()];
+  if (keyword === undefined) {
+    const connection = await core.connections.get(tenant.id, idpName);
+    if (connection === undefined) throw new GatehouseError('not_found', `IdpName ${idpName} is not configured`);
+    return { connectionId: connection.id, callbackName: connection.id };
+  }
+  const ofKind = (await core.connections.list(tenant.id)).filter((c) => c.kind === keyword.kind);
+  const connection = ofKind.find((c) => c.id === keyword.kind) ?? (ofKind.length === 1 ? ofKind[0] : undefined);
+  if (connection === undefined) throw new GatehouseError('not_found', `IdpName ${keyword.name} is not configured`);
+  return { connectionId: connection.id, callbackName: keyword.name };
+};
+
+/**
+ * `POST /Security/StartSocialAuthentication`: the URL to send the user to. `PostExtIdpAuthCallbackUrl` must be one
+ * of the callback URLs of a client of the tenant, exactly; otherwise nothing is stored and no redirect will ever go
+ * there. A call a same-origin page made from a browser (`Sec-Fetch-Site: same-origin`) gets its flow bound to that
+ * browser with a cookie; native and server-side callers are bound by the allow-listed callback URL alone.
+ */
+export const startSocialAuthentication = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const body = request.body as Static<typeof StartSocialAuthenticationBody>;
+  const context = await securityContext(core, request, body.TenantId);
+  const { tenant } = context;
+  const callbackUrl = body.PostExtIdpAuthCallbackUrl;
+  const client = (await core.clients.list(tenant.id)).find((c) => c.callbackUrls.includes(callbackUrl));
+  if (client === undefined)
+    throw new GatehouseError('invalid_request', 'PostExtIdpAuthCallbackUrl is not an allowed callback URL');
+  const { connectionId, callbackName } = await connectionFor(core, tenant, body.IdpName);
+  const bindToBrowser = request.headers['sec-fetch-site'] === 'same-origin';
+  const started = await core.login.beginUpstreamLogin({
+    tenant,
+    connectionId,
+    target: { kind: 'security_api', clientId: client.clientId, callbackUrl },
+    callbackBase: context.callbackBase,
+    callbackName,
+    bindToBrowser,
+  });
+  if (started.browserBinding !== undefined)
+    setBindingCookie(reply, core.deps.settings.publicUrl, started.state, started.browserBinding);
+  return sendEnvelope(reply, okEnvelope({ IdpRedirectUrl: started.authorizationUrl.href, Status: 'RedirectToIdp' }));
+};

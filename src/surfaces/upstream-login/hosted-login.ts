@@ -1,0 +1,90 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
+import type { Tenant } from '../../core/tenants/tenant.js';
+import { codeRedirectUrl } from '../oauth/authorization-response.js';
+import { bindingCookie, cookieOptions, sessionCookie } from '../oauth/cookies.js';
+import type { UpstreamLoginStarter } from '../oauth/upstream-login.js';
+import { signInPageUrl } from '../pages/paths.js';
+import { clearBindingCookie, readBindingCookie, setBindingCookie } from './binding-cookie.js';
+import { upstreamStartUrl } from './paths.js';
+
+const requestParams = (request: FastifyRequest) =>
+  request.params as { tenant: string; request: string; connection?: string };
+
+/** The pending authorization request this browser started (its `gatehouse_authz` cookie). @throws `flow_invalid` */
+const pendingOf = async (core: Core, tenant: Tenant, request: FastifyRequest) => {
+  const { request: id } = requestParams(request);
+  const binding = request.cookies[bindingCookie];
+  const pending =
+    binding === undefined ? undefined : await core.login.authorizationRequests.find(tenant.id, id, binding);
+  if (pending === undefined || binding === undefined)
+    throw new GatehouseError(
+      'flow_invalid',
+      'the sign-in request is unknown, expired or was started in another browser',
+    );
+  return { pending, binding };
+};
+
+/** The `idp_hint` seam of the OAuth surface: `authorize` sends the browser to the upstream start of its request. */
+export const upstreamLoginStarter =
+  (core: Core): UpstreamLoginStarter =>
+  async ({ tenant, request, connectionId }) =>
+    new URL(upstreamStartUrl(signInPageUrl(core.tokens.issuerOf(tenant.id), request.id), connectionId));
+
+/**
+ * `GET /t/{tenant}/sign-in/{request}/upstream/{connection}` (a provider button, or `idp_hint`): starts a login flow
+ * bound to this browser for the pending authorization request, and sends the browser to the IdP.
+ */
+export const startHostedUpstreamLogin = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const params = requestParams(request);
+  const tenant = await core.tenants.require(params.tenant);
+  const { pending } = await pendingOf(core, tenant, request);
+  const started = await core.login.beginUpstreamLogin({
+    tenant,
+    connectionId: params.connection ?? '',
+    target: {
+      kind: 'oauth_authorize',
+      requestId: pending.id,
+      clientId: pending.clientId,
+      signInPage: signInPageUrl(core.tokens.issuerOf(tenant.id), pending.id),
+    },
+    bindToBrowser: true,
+    ...(pending.params.loginHint === undefined ? {} : { loginHint: pending.params.loginHint }),
+  });
+  setBindingCookie(reply, core.deps.settings.publicUrl, started.state, started.browserBinding ?? '');
+  return reply.redirect(started.authorizationUrl.href, 303);
+};
+
+/**
+ * `GET /t/{tenant}/sign-in/{request}/upstream-done?login={state}`: takes the completed login (once, this browser),
+ * starts the single sign-on session, completes the authorization request and returns to the client with a code.
+ */
+export const finishHostedUpstreamLogin = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const params = requestParams(request);
+  const tenant = await core.tenants.require(params.tenant);
+  const { pending, binding } = await pendingOf(core, tenant, request);
+  const { login: state } = request.query as { login?: string };
+  if (state === undefined) throw new GatehouseError('flow_invalid', 'the sign-in link is incomplete');
+  const flow = await core.login.takeCompletedLogin({
+    tenant,
+    state,
+    browserBinding: readBindingCookie(request, state),
+    requestId: pending.id,
+  });
+  const signedIn = { userId: flow.userId ?? '', amr: flow.amr, authTime: flow.authTime ?? core.deps.clock.now() };
+  const issuer = core.tokens.issuerOf(tenant.id);
+  const previous = request.cookies[sessionCookie];
+  if (previous !== undefined) await core.sessions.end(tenant.id, previous);
+  const { cookie, session } = await core.sessions.start({ tenantId: tenant.id, ...signedIn });
+  reply.setCookie(sessionCookie, cookie, cookieOptions(issuer, sessionLifetimeSeconds));
+  const result = await core.login.authorizationRequests.complete(tenant.id, pending.id, binding, {
+    ...signedIn,
+    sid: session.sid,
+  });
+  clearBindingCookie(reply, core.deps.settings.publicUrl, state);
+  const { maxAge: _, ...authzOptions } = cookieOptions(signInPageUrl(issuer, pending.id), 0);
+  reply.clearCookie(bindingCookie, authzOptions);
+  return reply.redirect(codeRedirectUrl(result), 303);
+};
