@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { accountSurface } from '../surfaces/account/index.js';
+import { securitySurface } from '../surfaces/cyberark/index.js';
 import { flexSurface } from '../surfaces/flex/index.js';
+import { mfaPagesSurface } from '../surfaces/mfa-pages/index.js';
 import { oauthSurface } from '../surfaces/oauth/index.js';
+import { upstreamLoginStarter, upstreamLoginSurface } from '../surfaces/upstream-login/index.js';
 import { stsSurface } from '../surfaces/sts/index.js';
 import type { ServerOptions } from './options.js';
 
@@ -10,7 +13,14 @@ import type { ServerOptions } from './options.js';
  */
 export const registerSurfaces = async (app: FastifyInstance, options: ServerOptions): Promise<void> => {
   await app.register(flexSurface, { core: options.core });
-  await app.register(oauthSurface, { prefix: '/t/:tenant', core: options.core });
+  await app.register(oauthSurface, {
+    prefix: '/t/:tenant',
+    core: options.core,
+    upstreamLogin: upstreamLoginStarter(options.core),
+  });
+  await app.register(securitySurface, { core: options.core });
+  await app.register(upstreamLoginSurface, { core: options.core });
+  await app.register(mfaPagesSurface, { core: options.core });
   await app.register(stsSurface, { prefix: '/connect', core: options.core });
   await app.register(accountSurface, { prefix: '/t/:tenant/account', core: options.core });
 };
