@@ -1,7 +1,14 @@
 import sharetribe, { type StoredToken } from 'sharetribe-flex-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoWrites } from '../../harness/storage.js';
-import { accessTokenTtlSeconds, accountsOf, type FlexWorld, sdkFailure, startFlexWorld } from './support.js';
+import {
+  accessTokenTtlSeconds,
+  accountsOf,
+  type FlexWorld,
+  facebookAppId,
+  sdkFailure,
+  startFlexWorld,
+} from './support.js';
 
 let world: FlexWorld;
 
@@ -219,12 +226,22 @@ describe('token refresh and logout (sharetribe-flex-sdk)', () => {
   it('leaves no token, password or IdP token in the logs', async () => {
     const { store, email } = await signedIn('logs');
     const token = storedToken(store);
+    const idp = world.unique('logs-idp');
+    const idpToken = await world.facebookToken({ sub: idp.sub, email: idp.email });
+    const sdk = world.sdk();
+    await sdk.currentUser.createWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
+    await sdk.loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
+    await sdkFailure(sdk.loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken: `${idpToken}x` }));
+    await world.gh.core.audit.flush();
     const logs = world.gh.logs.join('\n');
 
     expect(logs).not.toContain(token.access_token);
     expect(logs).not.toContain(token.refresh_token);
     expect(logs).not.toContain(password);
     expect(logs).not.toContain(world.clientSecret);
+    expect(logs).not.toContain(idpToken);
+    const audit = await world.gh.storage.db.selectFrom('audit_events').select('details').execute();
+    expect(JSON.stringify(audit)).not.toContain(idpToken);
     const { users } = await accountsOf(world);
     expect(users.find((u) => u.email === email)?.password_hash).toMatch(/^\$argon2id\$/);
   });
