@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserFetch, CookieJar } from '../../harness/clients.js';
+import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
+import { expectNoWrites, tableCounts } from '../../harness/storage.js';
+import { authorizeUrl, postLogoutRedirectUri, setUpTenant, type TestTenant, webTokens } from './fixture.js';
+
+let gatehouse: RunningGatehouse;
+let tenant: TestTenant;
+
+beforeAll(async () => {
+  gatehouse = await startGatehouse();
+  tenant = await setUpTenant(gatehouse, 'logout');
+});
+afterAll(async () => {
+  await gatehouse?.close();
+});
+
+const logoutUrl = (params: Record<string, string>) => `${tenant.issuer}/logout?${new URLSearchParams(params)}`;
+
+describe('GET /t/:tenant/logout (RP-initiated)', () => {
+  it('ends the session and returns to the registered post_logout_redirect_uri with state', async () => {
+    const jar = new CookieJar();
+    const { tokens } = await webTokens(tenant, jar);
+    const sessionsBefore = (await tableCounts(gatehouse.storage.db)).sessions ?? 0;
+
+    const response = await browserFetch(
+      jar,
+      logoutUrl({ id_token_hint: tokens.id_token, post_logout_redirect_uri: postLogoutRedirectUri, state: 'bye' }),
+    );
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe(`${postLogoutRedirectUri}?state=bye`);
+    expect(response.headers.getSetCookie()).toEqual([
+      `gatehouse_session=; Max-Age=0; Path=/t/${tenant.id}; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax`,
+    ]);
+    expect(jar.names()).not.toContain('gatehouse_session');
+    expect((await tableCounts(gatehouse.storage.db)).sessions).toBe(sessionsBefore - 1);
+
+    const silent = await browserFetch(
+      jar,
+      authorizeUrl(tenant.issuer, { client_id: tenant.web.clientId, prompt: 'none' }),
+    );
+    expect(new URL(silent.headers.get('location') as string).searchParams.get('error')).toBe('login_required');
+  });
+
+  it('shows an error page, and does not redirect or sign out, for an unregistered post_logout_redirect_uri', async () => {
+    const jar = new CookieJar();
+    const { tokens } = await webTokens(tenant, jar);
+    const response = await expectNoWrites(gatehouse.storage.db, () =>
+      browserFetch(
+        jar,
+        logoutUrl({ id_token_hint: tokens.id_token, post_logout_redirect_uri: 'https://evil.example/' }),
+      ),
+    );
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    expect(await response.text()).toContain(
+      '<code>invalid_request</code>: post_logout_redirect_uri is not registered for this client',
+    );
+    expect(jar.names()).toContain('gatehouse_session');
+  });
+
+  it('refuses an id_token_hint this tenant did not issue', async () => {
+    const response = await expectNoWrites(gatehouse.storage.db, () =>
+      fetch(logoutUrl({ id_token_hint: 'eyJhbGciOiJub25lIn0.e30.', post_logout_redirect_uri: postLogoutRedirectUri })),
+    );
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(
+      '<code>invalid_request</code>: id_token_hint is not a valid ID token of this issuer',
+    );
+  });
+
+  it('shows a signed-out page when there is nowhere to return to', async () => {
+    const response = await fetch(`${tenant.issuer}/logout`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('<h1>You are signed out</h1>');
+  });
+});
