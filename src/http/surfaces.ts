@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { accountSurface } from '../surfaces/account/index.js';
+import { adminSurface } from '../surfaces/admin/index.js';
 import { securitySurface } from '../surfaces/cyberark/index.js';
 import { flexSurface } from '../surfaces/flex/index.js';
 import { mfaPagesSurface } from '../surfaces/mfa-pages/index.js';
@@ -12,6 +13,12 @@ import type { ServerOptions } from './options.js';
  * Registers every wire surface, one line each. A new wire format is one folder in `surfaces/` and one line here.
  */
 export const registerSurfaces = async (app: FastifyInstance, options: ServerOptions): Promise<void> => {
+  const { adminToken } = options;
+  await app.register(adminSurface, {
+    prefix: '/admin',
+    core: options.core,
+    ...(adminToken === undefined ? {} : { adminToken }),
+  });
   await app.register(flexSurface, { core: options.core });
   await app.register(oauthSurface, {
     prefix: '/t/:tenant',

@@ -1,0 +1,86 @@
+import type { Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import { recordAdminEvent } from './context.js';
+import { IdpInput, IdpParams, IdpView, ListOf, problemResponses, TenantParams } from './schemas.js';
+import { idpView } from './views.js';
+
+type One = { Params: Static<typeof IdpParams> };
+const tags = ['admin: identity providers'];
+
+/** `/admin/tenants/:tenant/idps`: IdP connections. Secrets go in (sealed at rest) and never come out. */
+export const idpRoutes = (app: FastifyInstance, core: Core): void => {
+  app.put<One & { Body: Static<typeof IdpInput> }>(
+    '/tenants/:tenant/idps/:idp',
+    {
+      schema: {
+        tags,
+        summary: 'Create or replace an IdP connection (without a new clientSecret, the stored one is kept)',
+        params: IdpParams,
+        body: IdpInput,
+        response: { 200: IdpView, 201: IdpView, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const tenant = await core.tenants.require(request.params.tenant);
+      const existed = (await core.connections.get(tenant.id, request.params.idp)) !== undefined;
+      const connection = await core.connections.set(tenant.id, { ...request.body, id: request.params.idp });
+      recordAdminEvent(core, request, { type: 'connection.set', tenantId: tenant.id, idp: connection.id });
+      return reply.code(existed ? 200 : 201).send(idpView(connection));
+    },
+  );
+
+  app.get<{ Params: Static<typeof TenantParams> }>(
+    '/tenants/:tenant/idps',
+    {
+      schema: {
+        tags,
+        summary: 'List the IdP connections of a tenant',
+        params: TenantParams,
+        response: { 200: ListOf(IdpView), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const tenant = await core.tenants.require(request.params.tenant);
+      return { items: (await core.connections.list(tenant.id)).map(idpView) };
+    },
+  );
+
+  app.get<One>(
+    '/tenants/:tenant/idps/:idp',
+    {
+      schema: {
+        tags,
+        summary: 'Show an IdP connection',
+        params: IdpParams,
+        response: { 200: IdpView, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const tenant = await core.tenants.require(request.params.tenant);
+      const connection = await core.connections.get(tenant.id, request.params.idp);
+      if (connection === undefined)
+        throw new GatehouseError('not_found', `identity provider ${JSON.stringify(request.params.idp)} does not exist`);
+      return idpView(connection);
+    },
+  );
+
+  app.delete<One>(
+    '/tenants/:tenant/idps/:idp',
+    {
+      schema: {
+        tags,
+        summary: 'Remove an IdP connection',
+        params: IdpParams,
+        response: { 204: { type: 'null' }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const tenant = await core.tenants.require(request.params.tenant);
+      await core.connections.remove(tenant.id, request.params.idp);
+      recordAdminEvent(core, request, { type: 'connection.removed', tenantId: tenant.id, idp: request.params.idp });
+      return reply.code(204).send();
+    },
+  );
+};

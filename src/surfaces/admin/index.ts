@@ -1,0 +1,42 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { auditRoutes } from './audit.js';
+import { adminAuthenticator } from './auth.js';
+import { clientRoutes } from './clients.js';
+import { configIoRoutes } from './config-io.js';
+import type { AdminOptions } from './context.js';
+import { notFoundProblem, sendProblem } from './errors.js';
+import { idpRoutes } from './idps.js';
+import { keyRoutes } from './keys.js';
+import { tenantRoutes } from './tenants.js';
+import { userRoutes } from './users.js';
+
+export type { AdminOptions } from './context.js';
+
+/**
+ * The admin REST API (register with prefix `/admin`): bearer admin token, JSON bodies only, RFC 9457
+ * `application/problem+json` errors for everything, including Fastify's own (validation, body, content type).
+ */
+export const adminSurface: FastifyPluginAsync<AdminOptions> = async (app, { core, adminToken }) => {
+  // JSON only: the form parser registered for the OAuth surfaces does not apply here (anything else is 415).
+  app.removeAllContentTypeParsers();
+  // An empty body is no body (a bodyless POST with a JSON content type); routes with a body schema then reject it.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : json(request, String(body), done),
+  );
+
+  app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
+  app.setNotFoundHandler(notFoundProblem);
+  app.addHook('onRequest', adminAuthenticator(adminToken));
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, security: [{ adminToken: [] }] };
+  });
+
+  tenantRoutes(app, core);
+  clientRoutes(app, core);
+  idpRoutes(app, core);
+  userRoutes(app, core);
+  keyRoutes(app, core);
+  auditRoutes(app, core);
+  configIoRoutes(app, core);
+};
