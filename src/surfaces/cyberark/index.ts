@@ -5,6 +5,7 @@ import type { Core } from '../../core/index.js';
 import { advanceAuthentication } from './advance-authentication.js';
 import { cleanupAuthentication } from './cleanup-authentication.js';
 import { sendSecurityError } from './errors.js';
+import { parseLenientJson } from './json-body.js';
 import { logout } from './logout.js';
 import { resumeFromExtIdpAuth } from './resume-from-ext-idp-auth.js';
 import {
@@ -64,12 +65,13 @@ const securityRoutes: FastifyPluginAsync<SecuritySurfaceOptions> = async (app, {
 export const securitySurface: FastifyPluginAsync<SecuritySurfaceOptions> = async (app, { core }) => {
   await app.register(cookie);
   // JSON only; an empty body (ResumeFromExtIdpAuth carries its parameters in the query) is an empty object.
+  // Prototype pollution: JSON.parse makes `__proto__` an own property, and handlers read named fields only.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = String(body).trim();
     if (text === '') return done(null, {});
     try {
-      done(null, JSON.parse(text));
+      done(null, parseLenientJson(text));
     } catch {
       done(new GatehouseError('invalid_request', 'the body is not valid JSON'), undefined);
     }
