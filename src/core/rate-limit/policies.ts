@@ -10,7 +10,7 @@ export interface RateLimitPolicy {
 }
 
 /**
- * The policies Gatehouse applies. Keys are hashed before they reach the store, so emails and addresses are never
+ * The policies Gatehouse applies. Keys are hashed before they reach Redis, so emails and addresses are never
  * written to Redis in clear.
  */
 export const rateLimitPolicies = {

@@ -35,7 +35,7 @@ const refusal = (policy: RateLimitPolicy, msBeforeNext: number): GatehouseError 
 /**
  * Rate limits on `rate-limiter-flexible`: in Redis when the key-value store is Redis (every instance of a fleet
  * counts against the same limits), in memory otherwise. If Redis stops answering, each instance falls back to its own
- * memory counters rather than failing or letting everything through. Keys are hashed before they reach the store.
+ * memory counters rather than failing or letting everything through. Keys are hashed before they reach Redis.
  */
 export const createRateLimit = (deps: RateLimitDeps) => {
   const redis = deps.kv.redis as Redis | undefined;
@@ -60,7 +60,9 @@ export const createRateLimit = (deps: RateLimitDeps) => {
     return limiter;
   };
 
-  const keyOf = (key: string) => sha256(key).slice(0, 32);
+  // Hashing keeps emails and addresses out of Redis; in memory they never leave the process, and the digest would
+  // cost more than the lookup it guards (~2 µs against ~0.5 µs on every client authentication).
+  const keyOf = redis === undefined ? (key: string) => key : (key: string) => sha256(key).slice(0, 32);
 
   const refuse = (policy: RateLimitPolicy, msBeforeNext: number): never => {
     deps.onLimited?.(policy);
