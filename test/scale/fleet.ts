@@ -68,12 +68,19 @@ const startInstance = async (env: Record<string, string>, port: number): Promise
   return { url, port, output, stop };
 };
 
+export interface FleetOptions {
+  /** The load balancer's URL (default: the first instance's). */
+  readonly publicUrl?: string;
+  /** More environment for every instance (`GATEHOUSE_TRUST_PROXY`, …). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** Starts `count` instances at once (they migrate the empty schema concurrently, as a rolling deploy may). */
-export const startFleet = async (count = 2): Promise<Fleet> => {
+export const startFleet = async (count = 2, options: FleetOptions = {}): Promise<Fleet> => {
   const schema = `t_fleet_${randomBytes(5).toString('hex')}`;
   const adminToken = `fleet-admin-${randomBytes(16).toString('hex')}`;
   const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
-  const publicUrl = `http://127.0.0.1:${ports[0]}`;
+  const publicUrl = options.publicUrl ?? `http://127.0.0.1:${ports[0]}`;
   const env = {
     DATABASE_URL: testDatabaseUrl,
     GATEHOUSE_DATABASE_SCHEMA: schema,
@@ -84,6 +91,7 @@ export const startFleet = async (count = 2): Promise<Fleet> => {
     GATEHOUSE_PUBLIC_URL: publicUrl,
     GATEHOUSE_LOG_LEVEL: 'warn',
     GATEHOUSE_DATA_DIR: `/tmp/gatehouse-fleet-${schema}`,
+    ...options.env,
   };
   const started = await Promise.allSettled(ports.map((port) => startInstance(env, port)));
   const instances = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
