@@ -9,6 +9,7 @@ import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
 import { codeRedirectUrl } from '../oauth/authorization-response.js';
 import { bindingCookie, cookieOptions, sessionCookie } from '../oauth/cookies.js';
 import { tenantOf } from '../oauth/tenant.js';
+import { providerLinks } from '../upstream-login/provider-links.js';
 import { cspSourceOf, html, sendPage } from './html.js';
 import { signInPageUrl } from './paths.js';
 
@@ -78,7 +79,8 @@ const renderForm = async (
         <label for="password">Password</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required>
         <button type="submit">Sign in</button>
-      </form>`,
+      </form>
+      ${await providerLinks(core, tenant, action)}`,
   });
 };
 
