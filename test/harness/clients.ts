@@ -58,6 +58,11 @@ export class CookieJar {
       .join('; ');
   }
 
+  /** Every cookie value held (to check none leaks into logs). */
+  values(): string[] {
+    return [...this.#cookies.values()].map((c) => c.value);
+  }
+
   names(): string[] {
     return [...this.#cookies.keys()].map((key) => key.split('\u0000')[0] ?? '');
   }

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
+import { authorizationRequestLifetimeSeconds } from '../../core/login/authorization-requests.js';
 import type { Session } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { signInPageUrl } from '../pages/paths.js';
@@ -60,7 +61,7 @@ export const authorizeEndpoint =
         params,
       });
       const page = signInPageUrl(target.issuer, pending.request.id);
-      reply.setCookie(bindingCookie, pending.binding, cookieOptions(page, 30 * 60));
+      reply.setCookie(bindingCookie, pending.binding, cookieOptions(page, authorizationRequestLifetimeSeconds));
       if (params.idpHint !== undefined && upstreamLogin !== undefined) {
         const url = await upstreamLogin({ tenant, request: pending.request, connectionId: params.idpHint });
         return reply.redirect(url.href, 303);

@@ -76,6 +76,21 @@ describe.each(storageKinds)('OpenID Connect full flow on %s', (storage) => {
       { issuer: tenant.issuer, audience: tenant.issuer, typ: 'at+jwt' },
     );
     expect(payload.client_id).toBe(tenant.web.clientId);
+
+    // Never a token, code, secret or cookie in the logs.
+    await gatehouse.core.audit.flush();
+    const logs = gatehouse.logs.join('\n');
+    const secrets = [
+      tenant.web.secret,
+      callback.searchParams.get('code') as string,
+      tokens.access_token,
+      tokens.id_token as string,
+      tokens.refresh_token as string,
+      refreshed.access_token,
+      refreshed.refresh_token as string,
+      ...jar.values(),
+    ];
+    for (const secret of secrets) expect(logs).not.toContain(secret);
   });
 
   it('issues a client_credentials access token whose subject is the client', async () => {
