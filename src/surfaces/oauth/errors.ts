@@ -87,7 +87,10 @@ export const sendOAuthError = (reply: FastifyReply, error: GatehouseError, optio
   const [name, status] = oauthErrors[error.code];
   const body = oauthErrorBody(error);
   const realm = `realm=${quoted(options.realm ?? 'gatehouse')}`;
-  if (options.bearer === true && (status === 401 || status === 403)) {
+  if (options.bearer === true && error.code === 'unauthorized') {
+    // RFC 6750 §3.1: a request without credentials gets the challenge without error details.
+    reply.header('www-authenticate', `Bearer ${realm}`);
+  } else if (options.bearer === true && (status === 401 || status === 403)) {
     reply.header(
       'www-authenticate',
       `Bearer ${realm}, error=${quoted(name)}, error_description=${quoted(body.error_description)}`,

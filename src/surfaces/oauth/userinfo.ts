@@ -14,7 +14,10 @@ const bearerToken = (request: FastifyRequest): string => {
     throw new GatehouseError('invalid_request', 'the access token was sent in more than one way');
   if (form !== undefined) return form;
   const match = header === undefined ? null : /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
-  if (match?.[1] === undefined) throw new GatehouseError('invalid_token', 'a Bearer access token is required');
+  // RFC 6750 §3.1: no credentials at all is `unauthorized` (a bare challenge); a bad token is `invalid_token`.
+  if (header === undefined) throw new GatehouseError('unauthorized', 'a Bearer access token is required');
+  if (match?.[1] === undefined)
+    throw new GatehouseError('invalid_token', 'the Authorization header is not a Bearer token');
   return match[1];
 };
 

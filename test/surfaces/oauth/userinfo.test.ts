@@ -40,11 +40,19 @@ describe('GET|POST /t/:tenant/userinfo', () => {
     expect(posted).toEqual({ status: 200, challenge: null, body: expected });
   });
 
-  it('answers 401 with a Bearer challenge without a token', async () => {
+  it('answers 401 with a bare Bearer challenge without a token (RFC 6750 §3.1)', async () => {
     expect(await userinfo()).toEqual({
       status: 401,
-      challenge: challenge('invalid_token', 'a Bearer access token is required'),
+      challenge: `Bearer realm="${tenant.issuer}"`,
       body: { error: 'invalid_token', error_description: 'a Bearer access token is required' },
+    });
+  });
+
+  it('answers 401 invalid_token to another authorization scheme', async () => {
+    expect(await userinfo({ headers: { authorization: 'Basic Zm9vOmJhcg==' } })).toEqual({
+      status: 401,
+      challenge: challenge('invalid_token', 'the Authorization header is not a Bearer token'),
+      body: { error: 'invalid_token', error_description: 'the Authorization header is not a Bearer token' },
     });
   });
 
