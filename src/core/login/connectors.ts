@@ -19,25 +19,28 @@ export const createConnectorCache = (deps: CoreDeps, connections: ConnectionUseC
     timeoutMs: deps.settings.upstreamTimeoutMs,
     allowInsecureUpstreams: deps.settings.allowInsecureUpstreams,
   };
-  const built = new Map<string, { connector: Connector; at: number }>();
+  const built = new Map<string, { connector: Connector; trustEmail: boolean; at: number }>();
+  const entry = async (tenantId: string, connectionId: string) => {
+    const key = `${tenantId}\u0000${connectionId}`;
+    const now = deps.clock.now().getTime();
+    const hit = built.get(key);
+    if (hit !== undefined && now - hit.at < cacheMs) return hit;
+    const config = await connections.config(tenantId, connectionId);
+    const fresh = { connector: createConnector(config, connectorDeps), trustEmail: config.trustEmail, at: now };
+    if (built.size > 10_000) built.clear();
+    built.set(key, fresh);
+    return fresh;
+  };
   return {
     /**
      * The connector of `connectionId` in `tenantId`.
      * @throws GatehouseError `not_found` (no such connection), `invalid_request` (unusable configuration)
      */
-    get: async (tenantId: string, connectionId: string): Promise<Connector> => {
-      const key = `${tenantId}\u0000${connectionId}`;
-      const now = deps.clock.now().getTime();
-      const hit = built.get(key);
-      if (hit !== undefined && now - hit.at < cacheMs) return hit.connector;
-      const connector = createConnector(await connections.config(tenantId, connectionId), connectorDeps);
-      if (built.size > 10_000) built.clear();
-      built.set(key, { connector, at: now });
-      return connector;
-    },
-    /** Whether the connection's emails may be used to link accounts (`trustEmail`). */
+    get: async (tenantId: string, connectionId: string): Promise<Connector> =>
+      (await entry(tenantId, connectionId)).connector,
+    /** Whether the connection's emails may be used to link accounts (`trustEmail`); cached with the connector. */
     trusted: async (tenantId: string, connectionId: string): Promise<boolean> =>
-      (await connections.config(tenantId, connectionId)).trustEmail,
+      (await entry(tenantId, connectionId)).trustEmail,
   };
 };
 
