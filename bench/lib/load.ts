@@ -65,7 +65,7 @@ export const runLoad = (spec: LoadSpec, options: LoadOptions): Promise<LoadResul
         url: spec.url,
         connections: options.connections,
         duration: options.seconds,
-        ...(spec.amount === undefined ? {} : { amount: spec.amount }),
+        ...(spec.amount === undefined ? {} : { amount: Math.max(spec.amount, options.connections) }),
         timeout: 10,
         requests: [
           {
