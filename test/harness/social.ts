@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { ClientWithSecret } from '../../src/core/clients/client.js';
+import { type ClientWithSecret, grantTypes } from '../../src/core/clients/client.js';
 import type { Tenant } from '../../src/core/tenants/tenant.js';
 import { type EmulatorHarness, startEmulator } from './emulator.js';
 import { type RunningGatehouse, type StartOptions, startGatehouse } from './gatehouse.js';
@@ -67,19 +67,7 @@ export const startSocialFixture = async (
     clientId: `${tenant.id}-app`,
     name: 'Social app',
     redirectUris: ['http://127.0.0.1:9/callback'],
-    grantTypes: [
-      'authorization_code',
-      'refresh_token',
-      'client_credentials',
-      'password',
-      'urn:ietf:params:oauth:grant-type:token-exchange',
-      'Facebook',
-      'Google',
-      'Microsoft',
-      'LinkedIn',
-      'Apple',
-      'GitHub',
-    ],
+    grantTypes: [...grantTypes],
   });
   return {
     gh,
