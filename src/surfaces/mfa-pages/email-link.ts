@@ -2,10 +2,16 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
 import { html, sendPage } from '../pages/html.js';
 
-const params = (request: FastifyRequest) => request.params as { tenant: string; token: string };
+/** The link's token: in the query of the link, in the form of the confirmation (never in a logged path). */
+const params = (request: FastifyRequest) => {
+  const { tenant } = request.params as { tenant: string };
+  const source = (request.method === 'POST' ? request.body : request.query) as { token?: unknown } | undefined;
+  const token = typeof source?.token === 'string' ? source.token : '';
+  return { tenant, token };
+};
 
 /**
- * `GET /t/{tenant}/mfa/email/{token}`: the link of a sign-in email. Opening it changes nothing (mail scanners open
+ * `GET /t/{tenant}/mfa/email?token=…`: the link of a sign-in email. Opening it changes nothing (mail scanners open
  * links); the person confirms with a button.
  */
 export const showEmailLink = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -16,7 +22,8 @@ export const showEmailLink = (core: Core) => async (request: FastifyRequest, rep
     title: `Approve sign-in – ${tenant.name}`,
     body: html`<h1>Approve this sign-in?</h1>
       <p class="muted">Only approve it if you are signing in to ${tenant.name} right now.</p>
-      <form method="post" action="${`${core.deps.settings.publicUrl}/t/${tenant.id}/mfa/email/${token}`}">
+      <form method="post" action="${`${core.deps.settings.publicUrl}/t/${tenant.id}/mfa/email`}">
+        <input type="hidden" name="token" value="${token}">
         <button type="submit">Yes, it is me</button>
       </form>`,
   });

@@ -24,8 +24,8 @@ export const mfaPagesSurface: FastifyPluginAsync<{ core: Core }> = async (app, {
   const schema = { hide: true };
   app.get('/t/:tenant/sign-in/:request/mfa', { schema }, showChallengePage(core));
   app.post('/t/:tenant/sign-in/:request/mfa', { schema }, submitChallengePage(core));
-  app.get('/t/:tenant/mfa/email/:token', { schema }, showEmailLink(core));
-  app.post('/t/:tenant/mfa/email/:token', { schema }, approveEmailLink(core));
+  app.get('/t/:tenant/mfa/email', { schema }, showEmailLink(core));
+  app.post('/t/:tenant/mfa/email', { schema }, approveEmailLink(core));
   app.get('/t/:tenant/mfa', { schema }, showFactors(core));
   app.post('/t/:tenant/mfa/totp', { schema }, beginTotp(core));
   app.post('/t/:tenant/mfa/totp/confirm', { schema }, confirmTotp(core));

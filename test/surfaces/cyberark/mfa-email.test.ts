@@ -6,7 +6,15 @@ import { type EmulatorHarness, startEmulator } from '../../harness/emulator.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
 import { type SmtpHarness, startSmtp } from '../../harness/smtp.js';
 import { expectNoWrites } from '../../harness/storage.js';
-import { aSocialTenant, callbackParams, envelopeNulls, security, socialLogin, userinfo } from './support.js';
+import {
+  aSocialTenant,
+  callbackParams,
+  envelopeNulls,
+  expectNotLogged,
+  security,
+  socialLogin,
+  userinfo,
+} from './support.js';
 
 let idp: EmulatorHarness;
 let smtp: SmtpHarness;
@@ -63,7 +71,7 @@ const linkOf = (text: string) => /open this link to approve the sign-in: (\S+)/.
 
 describe('POST /Security/AdvanceAuthentication with EMAIL', () => {
   it('sends a code by SMTP on StartOOB and answers LoginSuccess for it', async () => {
-    const { sessionId, mechanismId } = await toPackage('mia@mail.example');
+    const { params, sessionId, mechanismId } = await toPackage('mia@mail.example');
     const started = await advance(sessionId, mechanismId, 'StartOOB');
     expect(started.body).toEqual({ success: true, Result: { Summary: 'OobPending' }, ...envelopeNulls });
 
@@ -72,7 +80,7 @@ describe('POST /Security/AdvanceAuthentication with EMAIL', () => {
     expect(mail.subject).toBe('Confirm your sign-in');
     const code = codeOf(mail.text);
     expect(code).toMatch(/^\d{6}$/);
-    expect(linkOf(mail.text)).toMatch(new RegExp(`^${gatehouse.url}/t/mail/mfa/email/[A-Za-z0-9_-]{43}$`));
+    expect(linkOf(mail.text)).toMatch(new RegExp(`^${gatehouse.url}/t/mail/mfa/email\\?token=[A-Za-z0-9_-]{43}$`));
 
     const done = await advance(sessionId, mechanismId, 'Answer', code);
     const user = await gatehouse.core.users.findByEmail('mail', 'mia@mail.example');
@@ -103,6 +111,8 @@ describe('POST /Security/AdvanceAuthentication with EMAIL', () => {
     // The code is spent: the session is complete, and the same answer finds nothing.
     const again = await advance(sessionId, mechanismId, 'Answer', code);
     expect(again.body).toMatchObject({ success: false, Result: null, ErrorCode: 'SessionInvalid' });
+    const link = new URL(linkOf(mail.text)).searchParams.get('token') ?? '';
+    expectNotLogged(gatehouse, [code, link, sessionId, params.ExtIdpAuthChallengeState ?? '', result.Auth ?? '']);
   });
 
   it('answers OobPending to Poll until the link is approved, then LoginSuccess; the link works once', async () => {
@@ -121,15 +131,23 @@ describe('POST /Security/AdvanceAuthentication with EMAIL', () => {
     expect(await page.text()).toContain('Approve this sign-in?');
     expect((await advance(sessionId, mechanismId, 'Poll')).body.Result).toEqual({ Summary: 'OobPending' });
 
-    const approved = await fetch(link, { method: 'POST' });
+    const confirm = (token: string) =>
+      fetch(`${gatehouse.url}/t/mail/mfa/email`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }).toString(),
+      });
+    const token = new URL(link).searchParams.get('token') ?? '';
+    const approved = await confirm(token);
     expect(approved.status).toBe(200);
     expect(await approved.text()).toContain('Sign-in approved');
     const polled = await advance(sessionId, mechanismId, 'Poll');
     expect(polled.body.Result).toMatchObject({ Summary: 'LoginSuccess', EmailAddress: 'lin@mail.example' });
 
-    const twice = await expectNoWrites(gatehouse.storage.db, () => fetch(link, { method: 'POST' }));
+    const twice = await expectNoWrites(gatehouse.storage.db, () => confirm(token));
     expect(twice.status).toBe(400);
     expect(await twice.text()).toContain('has expired or was already used');
+    expectNotLogged(gatehouse, [token]);
   });
 
   it('ends the session with LoginFailure at the fifth wrong code, and the right code no longer works', async () => {

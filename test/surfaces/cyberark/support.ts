@@ -166,3 +166,12 @@ export const userinfo = async (gatehouse: RunningGatehouse, tenantId: string, to
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
+
+/** No secret of a login (state, session id, code, link token, access token) appears in any log line. */
+export const expectNotLogged = (gatehouse: RunningGatehouse, secrets: readonly string[]) => {
+  const logs = gatehouse.logs.join('\n');
+  for (const secret of secrets) {
+    expect(secret.length).toBeGreaterThan(5);
+    expect(logs.includes(secret), `a log line contains ${secret.slice(0, 8)}…`).toBe(false);
+  }
+};

@@ -13,9 +13,12 @@ import type { Mechanism, MechanismContext } from './mechanism.js';
 /** How long an emailed code and link work. */
 export const emailChallengeLifetimeMs = 10 * 60 * 1000;
 
-/** The hosted page an emailed link opens: `{publicUrl}/t/{tenant}/mfa/email/{token}`. */
+/**
+ * The hosted page an emailed link opens: `{publicUrl}/t/{tenant}/mfa/email?token={token}`. The token rides in the
+ * query, which request logs leave out.
+ */
 export const emailLinkUrl = (publicUrl: string, tenantId: string, token: string): string =>
-  `${publicUrl}/t/${encodeURIComponent(tenantId)}/mfa/email/${token}`;
+  `${publicUrl}/t/${encodeURIComponent(tenantId)}/mfa/email?token=${token}`;
 
 const codeDigest = (challengeId: string, code: string): string => sha256(`${challengeId}:${code}`);
 
