@@ -3,7 +3,7 @@
  *
  *   npm run bench                      table on stdout, generated part of docs/benchmarks.md rewritten
  *   npm run bench -- --json            one JSON object per line per scenario and system, nothing else on stdout
- *   npm run bench -- --seconds 5 --warmup 1 --connections 50 --only client_credentials,jwks --systems gatehouse --no-write
+ *   npm run bench -- --seconds 5 --rounds 2 --warmup 1 --connections 50 --only client_credentials,jwks --systems gatehouse --no-write
  *   npm run bench -- --profile .bench-profiles   CPU profiles (--cpu-prof) of every server, for flame graphs
  *
  * Progress goes to stderr. Each run is bounded (warm-up, then a measured run); the whole bench takes about 6 minutes.
@@ -29,7 +29,8 @@ import { startOidcProvider } from './systems/oidc-provider.js';
 const { values: args } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
-    seconds: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
@@ -43,6 +44,7 @@ const { values: args } = parseArgs({
 });
 
 const seconds = Number(args.seconds);
+const rounds = Math.max(1, Number(args.rounds));
 const warmupSeconds = Number(args.warmup);
 const connections = Number(args.connections);
 const selected = new Set<Scenario>(
@@ -60,7 +62,7 @@ const main = async () => {
   );
   const load = { connections, seconds };
 
-  const floor = await measureFloor(load, warmupSeconds, log);
+  const floor = await measureFloor(load, warmupSeconds, rounds, log);
 
   const emulator: Child = spawnNode({ name: 'emulator', args: ['bench/servers/emulator.ts'], pin: false });
   const systems: RunningSystem[] = [];
@@ -85,6 +87,7 @@ const main = async () => {
     const rates = new Map<string, number>();
     for (const scenario of scenarios) {
       if (!selected.has(scenario)) continue;
+      const running: RunningSystem[] = [];
       for (const system of systems) {
         const build = system.scenarios[scenario];
         if (build === undefined) continue;
@@ -98,16 +101,27 @@ const main = async () => {
         const estimate = rates.get(`${system.system}:social_login_known`) ?? 1000;
         log(`${scenario} on ${system.system}: warm-up ${warmupSeconds} s`);
         await runLoad(await build(Math.ceil(estimate * warmupSeconds)), { ...load, seconds: warmupSeconds });
-        log(`${scenario} on ${system.system}: ${seconds} s`);
-        const result: LoadResult = await runLoad(await build(Math.ceil(estimate * seconds)), {
-          ...load,
-          pid: system.pid,
-        });
+        running.push(system);
+      }
+      // Rounds alternate between the systems, so a burst of load from elsewhere on the machine hits them alike;
+      // each system keeps its best round (outside load only ever slows a run down).
+      const best = new Map<RunningSystem, LoadResult>();
+      for (let round = 1; round <= rounds; round++) {
+        for (const system of running) {
+          const build = system.scenarios[scenario] as NonNullable<RunningSystem['scenarios'][Scenario]>;
+          const estimate = rates.get(`${system.system}:social_login_known`) ?? 1000;
+          const result = await runLoad(await build(Math.ceil(estimate * seconds)), { ...load, pid: system.pid });
+          log(
+            `${scenario} on ${system.system}, round ${round}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors`,
+          );
+          peaks.set(system, Math.max(peaks.get(system) ?? 0, result.peakRss));
+          const previous = best.get(system);
+          if (previous === undefined || result.rps > previous.rps) best.set(system, result);
+        }
+      }
+      for (const system of running) {
+        const result = best.get(system) as LoadResult;
         rates.set(`${system.system}:${scenario}`, result.rps);
-        peaks.set(system, Math.max(peaks.get(system) ?? 0, result.peakRss));
-        log(
-          `${scenario} on ${system.system}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors`,
-        );
         rows.push({ scenario, system: system.system, result });
       }
     }
@@ -115,7 +129,7 @@ const main = async () => {
     let leak: LeakCheck | undefined;
     const gatehouse = systems.find((s) => s.system === 'gatehouse');
     if (!args['no-leak-check'] && gatehouse !== undefined) {
-      const rounds: number[] = [];
+      const rss: number[] = [];
       const mix = (['client_credentials', 'refresh_token', 'social_login_known'] as const).filter((s) =>
         rows.some((r) => r.system === 'gatehouse' && r.scenario === s && r.result !== undefined),
       );
@@ -125,12 +139,12 @@ const main = async () => {
           if (build !== undefined) await runLoad(await build(1000), { ...load, pid: gatehouse.pid });
         }
         await new Promise((r) => setTimeout(r, 1000));
-        const rss = rssOf(gatehouse.pid);
-        log(`leak check round ${round}: RSS ${(rss / 1024 / 1024).toFixed(0)} MB`);
-        rounds.push(rss);
+        const now = rssOf(gatehouse.pid);
+        log(`leak check round ${round}: RSS ${(now / 1024 / 1024).toFixed(0)} MB`);
+        rss.push(now);
       }
-      if (rounds.length === 3)
-        leak = { label: `Gatehouse (PostgreSQL), rounds of ${mix.join(' + ')} at ${seconds} s each`, rounds };
+      if (rss.length === 3)
+        leak = { label: `Gatehouse (PostgreSQL), rounds of ${mix.join(' + ')} at ${seconds} s each`, rounds: rss };
     }
 
     const memory: MemoryRow[] = systems.map((s) => ({
@@ -151,6 +165,7 @@ const main = async () => {
         pinned,
         connections,
         seconds,
+        rounds,
         warmupSeconds,
         loadBefore,
         loadAfter: loadavg(),

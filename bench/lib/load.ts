@@ -59,7 +59,8 @@ export const runLoad = (spec: LoadSpec, options: LoadOptions): Promise<LoadResul
             peakRss = Math.max(peakRss, rssOf(options.pid as number));
           }, 250);
     const build = typeof spec.request === 'function' ? spec.request : () => spec.request as RequestShape;
-    const first = build();
+    // A built request may take a token from a pool: only autocannon builds them (once per request sent).
+    const first: RequestShape = typeof spec.request === 'function' ? { method: 'POST', path: '/' } : spec.request;
     const instance = autocannon(
       {
         url: spec.url,

@@ -30,6 +30,7 @@ export interface Conditions {
   readonly pinned: boolean;
   readonly connections: number;
   readonly seconds: number;
+  readonly rounds: number;
   readonly warmupSeconds: number;
   readonly loadBefore: readonly number[];
   readonly loadAfter: readonly number[];
@@ -114,7 +115,7 @@ export const markdown = (report: Report): string => {
   const { floor, conditions: c } = report;
   const out: string[] = [];
   out.push(
-    `Run on ${c.date}: ${c.cpu}, ${c.cores} cores, Node ${c.node}; ${c.pinned ? 'each server and floor program pinned to core 0 and the load generator (autocannon) to core 1 with `taskset`' : 'no pinning (taskset or a second core missing)'}; ${c.connections} connections, ${c.warmupSeconds} s warm-up then ${c.seconds} s per run; load average before ${c.loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after ${c.loadAfter.map((l) => l.toFixed(2)).join(' / ')}; whole run ${Math.round(c.totalSeconds)} s. PostgreSQL and Redis are not pinned.`,
+    `Run on ${c.date}: ${c.cpu}, ${c.cores} cores, Node ${c.node}; ${c.pinned ? 'each server and floor program pinned to core 0 and the load generator (autocannon) to core 1 with `taskset`' : 'no pinning (taskset or a second core missing)'}; ${c.connections} connections; per scenario and system a ${c.warmupSeconds} s warm-up, then ${c.rounds} measured runs of ${c.seconds} s alternating between the systems, the best one kept; load average before ${c.loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after ${c.loadAfter.map((l) => l.toFixed(2)).join(' / ')}; whole run ${Math.round(c.totalSeconds)} s. PostgreSQL and Redis are not pinned.`,
     '',
     '| scenario | system | req/s | p50 ms | p99 ms | errors | vs oidc-provider | vs floor |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
