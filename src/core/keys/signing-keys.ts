@@ -126,7 +126,9 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
     const hit = cache.get(tenantId);
     if (hit === undefined) return refresh(tenantId);
     if (deps.clock.now().getTime() - hit.loadedAt >= cacheMs) {
-      refresh(tenantId).catch((error: unknown) => deps.log.warn({ err: error, tenant: tenantId }, 'keys.refresh_failed'));
+      refresh(tenantId).catch((error: unknown) =>
+        deps.log.warn({ err: error, tenant: tenantId }, 'keys.refresh_failed'),
+      );
     }
     return hit;
   };

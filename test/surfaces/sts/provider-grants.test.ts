@@ -28,35 +28,32 @@ describe('POST /connect/token provider grants', () => {
     ['LinkedIn', 'linkedin'],
     ['Apple', 'apple'],
     ['GitHub', 'github'],
-  ] as const)(
-    'answers newuser, then amr external after the account is created, for grant_type=%s',
-    async (grant, kind) => {
-      const email = `${kind}.user@example.com`;
-      const first = await postForm(tokenUrl, {
-        grant_type: grant,
-        assertion: await nativeToken(kind, `${kind}-1`, email),
-        ...credentials(),
-      });
-      expect(first.status).toBe(200);
-      expect(claimsOf(first.body.access_token)).toMatchObject({ newuser: true, idp: kind, email });
-      const created = await fetch(`${f.gh.url}/connect/accounts`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${first.body.access_token as string}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ firstName: 'Nat' }),
-      });
-      expect(created.status).toBe(201);
-      const login = await postForm(tokenUrl, {
-        grant_type: grant,
-        assertion: await nativeToken(kind, `${kind}-1`, email),
-        ...credentials(),
-      });
-      expect(login.status).toBe(200);
-      expect(claimsOf(login.body.access_token)).toMatchObject({ amr: ['external', kind] });
-    },
-  );
+  ] as const)('answers newuser, then amr external after the account is created, for grant_type=%s', async (grant, kind) => {
+    const email = `${kind}.user@example.com`;
+    const first = await postForm(tokenUrl, {
+      grant_type: grant,
+      assertion: await nativeToken(kind, `${kind}-1`, email),
+      ...credentials(),
+    });
+    expect(first.status).toBe(200);
+    expect(claimsOf(first.body.access_token)).toMatchObject({ newuser: true, idp: kind, email });
+    const created = await fetch(`${f.gh.url}/connect/accounts`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${first.body.access_token as string}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ firstName: 'Nat' }),
+    });
+    expect(created.status).toBe(201);
+    const login = await postForm(tokenUrl, {
+      grant_type: grant,
+      assertion: await nativeToken(kind, `${kind}-1`, email),
+      ...credentials(),
+    });
+    expect(login.status).toBe(200);
+    expect(claimsOf(login.body.access_token)).toMatchObject({ amr: ['external', kind] });
+  });
 
   it('treats grant types case-sensitively: grant_type=facebook is unsupported', async () => {
     const response = await postForm(tokenUrl, {
