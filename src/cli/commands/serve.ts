@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
-import { compose } from '../../compose.js';
+import type { FastifyInstance } from 'fastify';
+import { type App, compose } from '../../compose.js';
+import { envName } from '../../config/env-names.js';
 import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import type { ImportResult } from '../../core/config-io/index.js';
+import type { DemoSeedResult } from '../../core/demo/index.js';
+import { ConfigError } from '../../core/errors.js';
 import { storeFlags, storeOptions } from '../store-options.js';
+import { readDocument } from './config-io.js';
 
 /** `gatehouse serve`: migrate, apply `--import`, seed the demo (development), listen; graceful stop on SIGTERM. */
 export const serveCommand = (program: Command): void => {
@@ -12,7 +19,7 @@ export const serveCommand = (program: Command): void => {
       .option('--port <port>', 'TCP port (env GATEHOUSE_PORT or PORT)')
       .option('--host <host>', 'listen address (env GATEHOUSE_HOST)')
       .option('--public-url <url>', 'public base URL (env GATEHOUSE_PUBLIC_URL)')
-      .option('--import <file>', 'apply a configuration document at start (env GATEHOUSE_IMPORT)'),
+      .option('--import <file>', 'apply a configuration document at start (env GATEHOUSE_IMPORT_FILE)'),
   ).action(async (opts: Record<string, string | undefined>) => {
     const config = loadConfig(
       storeOptions(opts, {
@@ -23,13 +30,20 @@ export const serveCommand = (program: Command): void => {
       }),
     );
     const app = await compose(config);
-    const server = await app.server();
-    await runStartupTasks(app);
-    const address = await server.listen({ port: config.port, host: config.host });
-    const banner = startupBanner(app, address);
-    process.stdout.write(`${banner}\n`);
+    let server: FastifyInstance | undefined;
+    try {
+      server = await app.server();
+      const report = await runStartupTasks(app);
+      const address = await server.listen({ port: config.port, host: config.host });
+      process.stdout.write(`${startupBanner(app, address, report)}\n`);
+    } catch (error) {
+      await server?.close();
+      await app.close();
+      throw error;
+    }
+    const running = server;
     const stop = async () => {
-      await server.close();
+      await running.close();
       await app.close();
       process.exit(0);
     };
@@ -38,17 +52,78 @@ export const serveCommand = (program: Command): void => {
   });
 };
 
-/** Work done once at start after migration: the `--import` document and, in development, the demo tenant. */
-export const runStartupTasks = async (_app: Awaited<ReturnType<typeof compose>>): Promise<void> => {};
+/** Whether `npm start` seeds the demo tenant: on by default in development, only on request in test, never in production. */
+export const demoEnabled = (config: Config): boolean =>
+  config.mode === 'development' ? (config.demo ?? true) : config.mode === 'test' && config.demo === true;
 
-/** What a newcomer needs after `npm start`. */
-export const startupBanner = (app: Awaited<ReturnType<typeof compose>>, address: string): string => {
+/** What the start-up tasks did, for the banner. */
+export interface StartupReport {
+  readonly imported?: ImportResult;
+  readonly demo?: DemoSeedResult;
+}
+
+/** Work done once at start after migration: the `--import` document and, in development, the demo tenant. */
+export const runStartupTasks = async (app: App): Promise<StartupReport> => {
+  let imported: ImportResult | undefined;
+  const file = app.config.importFile;
+  if (file !== undefined) {
+    let document: unknown;
+    try {
+      document = readDocument(file);
+    } catch (error) {
+      throw new ConfigError(`${envName('importFile')} (importFile): ${(error as Error).message}`);
+    }
+    imported = await app.core.configIo.importConfig(document, { actor: 'system' });
+  }
+  const demo = demoEnabled(app.config) ? await app.core.demo.seedDemo({ publicUrl: app.publicUrl }) : undefined;
+  return { ...(imported === undefined ? {} : { imported }), ...(demo === undefined ? {} : { demo }) };
+};
+
+const countsLine = (result: ImportResult): string =>
+  (['tenants', 'clients', 'idps', 'users'] as const)
+    .map((kind) => `${kind} ${result[kind].created} created, ${result[kind].updated} updated`)
+    .join('; ');
+
+const demoLines = (app: App, demo: DemoSeedResult | undefined): string[] => {
+  if (demo === undefined) return [];
+  if (!demo.created)
+    return ['Demo: the store already has tenants; nothing seeded. (`gatehouse tenant list` shows them.)'];
+  const issuer = `${app.publicUrl}/t/${demo.tenantId}`;
+  return [
+    '',
+    `DEVELOPMENT: created the demo tenant "${demo.tenantId}" (shown once; the secrets are not stored in clear):`,
+    `  issuer          ${issuer}`,
+    `  discovery       ${issuer}/.well-known/openid-configuration`,
+    `  client id       ${demo.clientId}`,
+    `  client secret   ${demo.clientSecret}`,
+    `  demo user       ${demo.user.email} / ${demo.user.password}`,
+    `  IdP emulator    ${demo.emulatorUrl} (connections: ${demo.idps.join(', ')})`,
+    '  Try a login:',
+    `    password grant   curl -s -u '${demo.clientId}:<client secret>' -d grant_type=password -d username=${demo.user.email} -d 'password=<password>' -d scope=openid ${issuer}/token`,
+    `    browser          ${issuer}/authorize?client_id=${demo.clientId}&response_type=code&scope=openid%20email&redirect_uri=${encodeURIComponent('https://oidcdebugger.com/debug')}&state=demo`,
+    '                     (then pick an IdP and a test user at the emulator; or use https://oidcdebugger.com)',
+  ];
+};
+
+/** What a newcomer needs after `npm start`. Secrets appear here only when they were just created. */
+export const startupBanner = (app: App, address: string, report: StartupReport = {}): string => {
   const lines = [`Gatehouse listening on ${address} (public URL ${app.publicUrl}, mode ${app.config.mode})`];
   if (app.notice.generatedMasterKey !== undefined)
     lines.push(
       `DEVELOPMENT: generated a master key at ${app.notice.generatedMasterKey}; set GATEHOUSE_MASTER_KEY in production.`,
     );
+  if (app.adminToken === undefined) lines.push('Admin API: off (no GATEHOUSE_ADMIN_TOKEN).');
+  else
+    lines.push(
+      `Admin API: ${app.publicUrl}/admin (Authorization: Bearer <admin token>); OpenAPI at ${app.publicUrl}/openapi.json`,
+    );
   if (app.notice.generatedAdminToken !== undefined)
     lines.push(`DEVELOPMENT: admin token (shown once, kept in the data dir): ${app.notice.generatedAdminToken}`);
+  if (report.imported !== undefined) {
+    lines.push(`Imported ${app.config.importFile}: ${countsLine(report.imported)}.`);
+    for (const s of report.imported.secrets)
+      lines.push(`  new client ${s.tenant}/${s.clientId}: secret (shown once) ${s.clientSecret}`);
+  }
+  lines.push(...demoLines(app, report.demo));
   return lines.join('\n');
 };

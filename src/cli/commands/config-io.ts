@@ -1,0 +1,51 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { CliError, printJson, runWithApp } from '../run-with-app.js';
+import { storeFlags } from '../store-options.js';
+
+/**
+ * Reads a configuration document (docs/import-export.md).
+ * @throws CliError when the file cannot be read or is not JSON.
+ */
+export const readDocument = (file: string): unknown => {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliError(`${file}: not valid JSON`);
+  }
+};
+
+/** `gatehouse export` and `gatehouse import FILE`. */
+export const configIoCommands = (program: Command): void => {
+  storeFlags(
+    program
+      .command('export')
+      .description('Write the configuration as JSON (secrets only as digests or sealed values).')
+      .option('--tenant <id>', 'only this tenant')
+      .option('--output <file>', 'write to a file (mode 0600) instead of stdout'),
+  ).action(async (opts: { tenant?: string; output?: string }) => {
+    await runWithApp(opts, async (app) => {
+      const document = await app.core.configIo.exportConfig(
+        opts.tenant === undefined ? {} : { tenants: [opts.tenant] },
+      );
+      if (opts.output === undefined) printJson(document);
+      else writeFileSync(opts.output, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o600 });
+    });
+  });
+
+  storeFlags(
+    program
+      .command('import')
+      .description('Apply a configuration document idempotently, in one transaction; prints what changed.')
+      .argument('<file>', 'the JSON document'),
+  ).action(async (file: string, opts: Record<string, string | undefined>) => {
+    const document = readDocument(file);
+    await runWithApp(opts, async (app) => printJson(await app.core.configIo.importConfig(document, { actor: 'cli' })));
+  });
+};

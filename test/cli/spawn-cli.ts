@@ -1,0 +1,146 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { testDatabaseUrl } from '../harness/storage.js';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+export const bin = join(repoRoot, 'bin/gatehouse.js');
+/** A master key for processes pointed at PostgreSQL (the embedded store generates one into its data dir). */
+export const masterKey = 'ab'.repeat(32);
+
+export const tempDir = (prefix = 'gatehouse-cli-'): string => mkdtempSync(join(tmpdir(), prefix));
+
+/** The environment of a spawned CLI: nothing of ours leaks in from the test process but PATH and HOME. */
+export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  ...extra,
+});
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `node bin/gatehouse.js …args` to completion. */
+export const runGatehouse = (
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> =>
+  new Promise((done) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: options.env ?? cleanEnv(), cwd: options.cwd ?? tempDir(), timeout: 180_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+
+/** Parses stdout as JSON, failing with the CLI's stderr when it is not. */
+export const json = <T = unknown>(result: CliResult): T => {
+  if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+};
+
+/** How a spawned CLI reaches one store: `--data DIR`, or DATABASE_URL + GATEHOUSE_DATABASE_SCHEMA. */
+export interface CliStore {
+  readonly kind: 'pglite' | 'postgres';
+  readonly args: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  drop(): Promise<void>;
+}
+
+export const cliStore = (kind: 'pglite' | 'postgres'): CliStore => {
+  if (kind === 'pglite') return { kind, args: ['--data', tempDir()], env: cleanEnv(), drop: async () => {} };
+  const schema = `cli_${randomBytes(6).toString('hex')}`;
+  return {
+    kind,
+    args: [],
+    env: cleanEnv({
+      DATABASE_URL: testDatabaseUrl,
+      GATEHOUSE_DATABASE_SCHEMA: schema,
+      GATEHOUSE_MASTER_KEY: masterKey,
+      GATEHOUSE_DATA_DIR: tempDir(),
+    }),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: testDatabaseUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+};
+
+/** A long-running `gatehouse serve` (or `npm start`), with its output collected. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when stdout contains `text`; rejects if the process exits first. */
+  waitFor(text: string, ms?: number): Promise<void>;
+  /** SIGTERM, then the exit code (null when the process died of the signal). */
+  stop(): Promise<number | null>;
+}
+
+export const startProcess = (
+  command: string,
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; group?: boolean },
+): ServerProcess => {
+  // `group`: the process leads its own process group (npm → sh → node) and stop() signals the whole group; npm itself
+  // dies of SIGTERM without passing it on.
+  const child = spawn(command, args, {
+    env: options.env,
+    cwd: options.cwd ?? repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.group ?? false,
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk) => {
+    out += String(chunk);
+  });
+  child.stderr?.on('data', (chunk) => {
+    err += String(chunk);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    waitFor: (text, ms = 120_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setInterval(() => {
+          if (out.includes(text)) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 100);
+        void exited.then((code) => {
+          clearInterval(timer);
+          if (!out.includes(text)) reject(new Error(`exited ${code} before "${text}"; stderr: ${err}; stdout: ${out}`));
+        });
+        setTimeout(() => {
+          clearInterval(timer);
+          reject(new Error(`no "${text}" within ${ms} ms; stderr: ${err}; stdout: ${out}`));
+        }, ms).unref();
+      }),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        if (options.group === true && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+        else child.kill('SIGTERM');
+      }
+      return exited;
+    },
+  };
+};
