@@ -101,6 +101,10 @@ const newIdentity = async (trx: Trx, input: ResolveAccountInput): Promise<Accoun
   } else {
     const owner = await usersRepo.findByEmail(trx, tenant.id, email);
     if (owner !== undefined) {
+      // Each statement sees what was committed before it ran: a concurrent first login of this same identity may
+      // have committed its user and identity between our two reads. Its link, not a merge, is the answer then.
+      const linkedMeanwhile = await existingLink(trx, input);
+      if (linkedMeanwhile !== undefined) return linkedMeanwhile;
       const autoLink =
         tenant.policies.linking === 'auto_link_verified' && verified && owner.email_verified && input.connectionTrusted;
       if (!autoLink) return { kind: 'merge_needed', email };
