@@ -3,6 +3,7 @@ import { ConfigError, GatehouseError } from '../core/errors.js';
 import { isStorageUnavailable } from '../lib/pg-errors.js';
 import { clientCommand } from './commands/client.js';
 import { configIoCommands } from './commands/config-io.js';
+import { emulatorCommand } from './commands/emulator.js';
 import { idpCommand } from './commands/idp.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -27,6 +28,7 @@ export const buildProgram = (): Command => {
   userCommand(program);
   keysCommand(program);
   configIoCommands(program);
+  emulatorCommand(program);
   return program;
 };
 

@@ -149,3 +149,18 @@ describe('starting the server', () => {
     }
   });
 });
+
+describe('gatehouse emulator', () => {
+  it('serves the IdP emulator on its own port and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const emulator = startProcess(process.execPath, [bin, 'emulator', '--port', String(port)], { env: cleanEnv() });
+    try {
+      await emulator.waitFor(`IdP emulator listening on http://127.0.0.1:${port}`);
+      expect(emulator.stdout()).toContain(`"emulator": "http://127.0.0.1:${port}"`);
+      const discovery = await getJson(`http://127.0.0.1:${port}/google/.well-known/openid-configuration`);
+      expect(discovery).toMatchObject({ status: 200, body: { issuer: `http://127.0.0.1:${port}/google` } });
+    } finally {
+      expect(await emulator.stop()).toBe(0);
+    }
+  });
+});
