@@ -8,12 +8,13 @@ import { createConnectionUseCases } from './connections/connections.js';
 import { createDemoUseCases } from './demo/index.js';
 import type { CoreDeps } from './deps.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
-import { createConnectorCache } from './login/connectors.js';
 import { createAuthorizationRequests } from './login/authorization-requests.js';
+import { createConnectorCache } from './login/connectors.js';
 import { createLoginFlows, loginTokensVia } from './login/login-flows.js';
-import { createSignInWithPassword } from './login/password-login.js';
 import { createCompleteNewUser } from './login/new-user-token.js';
+import { createSignInWithPassword } from './login/password-login.js';
 import { createSignInWithIdpToken } from './login/sign-in-with-idp-token.js';
+import { createMaintenance } from './maintenance.js';
 import { createCoreMetrics, observeAudit, observeConnectors } from './metrics/metrics.js';
 import { limitClientAuthentication, limitPasswordAttempts } from './rate-limit/guards.js';
 import { createRateLimit } from './rate-limit/rate-limit.js';
@@ -58,8 +59,16 @@ export const createCore = (deps: CoreDeps) => {
     signInWithPassword: createSignInWithPassword(deps, users, audit),
     authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes),
   };
+  const maintenance = createMaintenance(deps.log, [
+    ['tokens', tokens.purgeExpired],
+    ['sessions', sessions.purgeExpired],
+    ['authorization_requests', login.authorizationRequests.purgeExpired],
+    ['login_flows', login.purgeExpiredFlows],
+  ]);
   return {
     deps,
+    /** The periodic cleanup of expired rows (`start()` in a serving process). */
+    maintenance,
     audit,
     tenants,
     clients,
