@@ -1,11 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserFetch, CookieJar, locationOf } from '../harness/clients.js';
+import { type EmulatorHarness, startEmulator } from '../harness/emulator.js';
 import { type Fleet, type Instance, startFleet } from './fleet.js';
 
 let fleet: Fleet;
 let a: Instance;
 let b: Instance;
+let idp: EmulatorHarness;
+const app = { id: 'fleet-spa', redirectUri: 'https://app.example/oauth/callback' };
 const tenant = `fleet-${randomBytes(4).toString('hex')}`;
 const client = { id: 'fleet-app', secret: `fleet-secret-${randomBytes(16).toString('hex')}` };
 const user = { email: 'ada@example.com', password: `pw-${randomBytes(12).toString('hex')}` };
@@ -47,7 +51,7 @@ const eventually = async (check: () => Promise<boolean>, what: string, timeoutMs
 };
 
 beforeAll(async () => {
-  fleet = await startFleet(2);
+  [fleet, idp] = await Promise.all([startFleet(2), startEmulator()]);
   [a, b] = fleet.instances as [Instance, Instance];
   const imported = await fetch(`${a.url}/admin/import`, {
     method: 'POST',
@@ -63,7 +67,9 @@ beforeAll(async () => {
               clientSecret: client.secret,
               grantTypes: ['password', 'refresh_token', 'client_credentials'],
             },
+            { clientId: app.id, public: true, redirectUris: [app.redirectUri] },
           ],
+          idps: [{ id: 'google', kind: 'google', clientId: 'fleet-google', clientSecret: 'unused', emulator: idp.url }],
           users: [{ email: user.email, password: user.password, emailVerified: true }],
         },
       ],
@@ -73,10 +79,79 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await fleet?.close();
+  await Promise.all([fleet?.close(), idp?.close()]);
 });
 
+/** The same URL on another instance (every instance answers for the public URL). */
+const on = (instance: Instance, url: string): string => {
+  const target = new URL(url);
+  const base = new URL(instance.url);
+  target.host = base.host;
+  return target.href;
+};
+
+/** Follows redirects while they stay on Gatehouse, sending each hop to `instance`; returns where they leave it. */
+const followOn = async (instance: Instance, jar: CookieJar, first: string): Promise<string> => {
+  let url = on(instance, first);
+  for (let hops = 0; hops < 10; hops++) {
+    const response = await browserFetch(jar, url);
+    expect([302, 303], `${url} answered ${response.status}: ${await response.clone().text()}`).toContain(
+      response.status,
+    );
+    const next = locationOf(response, url);
+    if (!next.startsWith(fleet.publicUrl) && !next.startsWith(a.url) && !next.startsWith(b.url)) return next;
+    url = on(instance, next);
+  }
+  throw new Error('too many redirects');
+};
+
 describe('two instances over one PostgreSQL and one Redis', () => {
+  it('completes on one instance a redirect login started on the other, and the code redeems on the first', async () => {
+    const jar = new CookieJar();
+    const verifier = randomBytes(32).toString('base64url');
+    const authorize = new URL(`${a.url}/t/${tenant}/authorize`);
+    for (const [name, value] of Object.entries({
+      response_type: 'code',
+      client_id: app.id,
+      redirect_uri: app.redirectUri,
+      scope: 'openid email',
+      state: 'app-state',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      idp_hint: 'google',
+    }))
+      authorize.searchParams.set(name, value);
+
+    // Started on the first instance: the flow is stored, the browser sent to the IdP.
+    const idpUrl = await followOn(a, jar, authorize.href);
+    expect(idpUrl.startsWith(`${idp.url}/google/authorize?`)).toBe(true);
+    const callback = await idp.signIn(idpUrl, 'alice');
+    expect(callback.method).toBe('GET');
+
+    // The IdP's answer lands on the second instance, which finishes the flow.
+    const back = await followOn(b, jar, `${callback.redirectUri}?${callback.params}`);
+    const returned = new URL(back);
+    expect(`${returned.origin}${returned.pathname}`).toBe(app.redirectUri);
+    expect(returned.searchParams.get('state')).toBe('app-state');
+
+    const redeemed = await fetch(`${a.url}/t/${tenant}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: returned.searchParams.get('code') ?? '',
+        redirect_uri: app.redirectUri,
+        client_id: app.id,
+        code_verifier: verifier,
+      }),
+    });
+    expect(redeemed.status).toBe(200);
+    const tokens = (await redeemed.json()) as Record<string, string>;
+    const userinfo = await fetch(`${b.url}/t/${tenant}/userinfo`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(await userinfo.json()).toMatchObject({ email: 'alice@example.com' });
+  });
+
   it('rotates on one instance a refresh token issued by the other, and revokes the family when the old one is replayed', async () => {
     const issued = await token(a, {
       grant_type: 'password',
