@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { rssOf } from './process.js';
+import { cpuSecondsOf, rssOf } from './process.js';
 
 /** One HTTP request of a scenario, built afresh for every request sent. */
 export interface RequestShape {
@@ -36,6 +36,11 @@ export interface LoadResult {
   readonly seconds: number;
   /** Highest RSS of `pid` seen during the run, in bytes. */
   readonly peakRss: number;
+  /**
+   * CPU time `pid` spent per request, in microseconds: what a request costs the server whatever else runs on the
+   * machine (throughput on a busy machine is not).
+   */
+  readonly cpuUsPerRequest?: number;
 }
 
 const percentile = (sorted: Float64Array, p: number): number => {
@@ -51,6 +56,7 @@ const percentile = (sorted: Float64Array, p: number): number => {
 export const runLoad = (spec: LoadSpec, options: LoadOptions): Promise<LoadResult> =>
   new Promise((resolve, reject) => {
     const latencies: number[] = [];
+    const cpuBefore = options.pid === undefined ? 0 : cpuSecondsOf(options.pid);
     let peakRss = options.pid === undefined ? 0 : rssOf(options.pid);
     const sampler =
       options.pid === undefined
@@ -111,6 +117,9 @@ export const runLoad = (spec: LoadSpec, options: LoadOptions): Promise<LoadResul
           requests,
           seconds: result.duration,
           peakRss,
+          ...(options.pid === undefined || requests === 0
+            ? {}
+            : { cpuUsPerRequest: ((cpuSecondsOf(options.pid) - cpuBefore) * 1e6) / requests }),
         });
       },
     );
