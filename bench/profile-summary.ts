@@ -2,7 +2,10 @@
  * Summarises V8 CPU profiles (`--cpu-prof`, or `npm run bench -- --profile DIR`): self time by function and by
  * package or source folder, the view that says where a hot path spends its time.
  *
- *   npx tsx bench/profile-summary.ts .bench-profiles/CPU.*.cpuprofile [--top 30]
+ *   npx tsx bench/profile-summary.ts .bench-profiles/CPU.*.cpuprofile [--top 30] [--last 10]
+ *
+ * `--last N` keeps only the samples of the N seconds before the last one: with a single-scenario run
+ * (`--only X --rounds 1 --seconds N`) that is the measured run, without start-up, set-up and warm-up.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -19,10 +22,11 @@ interface Profile {
 }
 
 const { values, positionals } = parseArgs({
-  options: { top: { type: 'string', default: '30' } },
+  options: { top: { type: 'string', default: '30' }, last: { type: 'string' } },
   allowPositionals: true,
 });
 const top = Number(values.top);
+const lastUs = values.last === undefined ? undefined : Number(values.last) * 1e6;
 
 const area = (url: string): string => {
   if (url === '') return '(native / V8)';
@@ -46,8 +50,15 @@ for (const file of positionals) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
+  const times: number[] = [];
+  let at = 0;
+  for (const delta of profile.timeDeltas) {
+    at += delta;
+    times.push(at);
+  }
+  const from = lastUs === undefined ? Number.NEGATIVE_INFINITY : at - lastUs;
   profile.samples.forEach((id, i) => {
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    if ((times[i] ?? 0) >= from) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const byFunction = new Map<string, number>();
