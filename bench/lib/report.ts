@@ -149,8 +149,8 @@ export const markdown = (report: Report): string => {
     '',
     'Targets (Gatehouse on PostgreSQL):',
     '',
-    '| target | measured | met |',
-    '|---|---|---|',
+    '| target | measured (req/s ratio) | by server CPU per request | met |',
+    '|---|---|---|---|',
   );
   for (const t of targets) {
     const mine = find(report, t.scenario, 'gatehouse');
@@ -159,14 +159,29 @@ export const markdown = (report: Report): string => {
       t.against === 'oidc-provider' ? peer?.rps : t.against === 'floor http' ? floor.http.rps : compositeFloor(floor);
     const name = `${t.scenario} ≥ ${t.min}× ${t.against}${t.p99NoWorse ? ', p99 no worse' : ''}`;
     if (mine === undefined || base === undefined) {
-      out.push(`| ${name} | not measured | – |`);
+      out.push(`| ${name} | not measured | – | – |`);
       continue;
     }
     const r = mine.rps / base;
     const p99Ok = !t.p99NoWorse || peer === undefined || mine.p99Ms <= peer.p99Ms;
     const p99 = t.p99NoWorse && peer !== undefined ? `, p99 ${ms(mine.p99Ms)} vs ${ms(peer.p99Ms)} ms` : '';
-    out.push(`| ${name} | ${r.toFixed(2)}×${p99} | ${r >= t.min && p99Ok ? 'yes' : '**no**'} |`);
+    // The same comparison by CPU: how many of Gatehouse's requests the other side's CPU per request would pay for.
+    const otherCpu =
+      t.against === 'oidc-provider'
+        ? peer?.cpuUsPerRequest
+        : t.against === 'floor http'
+          ? floor.http.cpuUsPerRequest
+          : undefined;
+    const cpu =
+      otherCpu === undefined || mine.cpuUsPerRequest === undefined
+        ? '–'
+        : `${(otherCpu / mine.cpuUsPerRequest).toFixed(2)}×`;
+    out.push(`| ${name} | ${r.toFixed(2)}×${p99} | ${cpu} | ${r >= t.min && p99Ok ? 'yes' : '**no**'} |`);
   }
+  out.push(
+    '',
+    '"met" judges the req/s ratio, as the targets are stated. "By server CPU per request" is the other side\'s CPU per request divided by Gatehouse\'s: the ratio the two would reach if each were CPU-bound on a core of its own (it cannot be computed for the composite floor).',
+  );
   out.push('', 'Memory (RSS):', '', '| process | idle | peak under load |', '|---|---:|---:|');
   for (const m of report.memory) out.push(`| ${m.label} | ${mb(m.idleRss)} | ${mb(m.peakRss)} |`);
   out.push(`| bare Fastify | ${mb(floor.idleRss)} | ${mb(Math.max(floor.http.peakRss, floor.httpPost.peakRss))} |`);
