@@ -26,15 +26,16 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `node bin/gatehouse.js …args` to completion. */
-export const runGatehouse = (
+/** Runs a command to completion and collects its output. */
+export const runCommand = (
+  command: string,
   args: readonly string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<CliResult> =>
   new Promise((done) => {
     execFile(
-      process.execPath,
-      [bin, ...args],
+      command,
+      args,
       { env: options.env ?? cleanEnv(), cwd: options.cwd ?? tempDir(), timeout: 180_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
@@ -42,6 +43,12 @@ export const runGatehouse = (
       },
     );
   });
+
+/** Runs `node bin/gatehouse.js …args` to completion. */
+export const runGatehouse = (
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> => runCommand(process.execPath, [bin, ...args], options);
 
 /** Parses stdout as JSON, failing with the CLI's stderr when it is not. */
 export const json = <T = unknown>(result: CliResult): T => {

@@ -8,6 +8,7 @@ import {
   cliStore,
   masterKey,
   repoRoot,
+  runCommand,
   type ServerProcess,
   startProcess,
   tempDir,
@@ -162,5 +163,20 @@ describe('gatehouse emulator', () => {
     } finally {
       expect(await emulator.stop()).toBe(0);
     }
+  });
+});
+
+describe('npm run gatehouse', () => {
+  it('runs the same CLI from a checkout', async () => {
+    const data = tempDir();
+    const result = await runCommand(
+      'npm',
+      ['run', '--silent', 'gatehouse', '--', 'tenant', 'create', 'acme', '--data', data],
+      {
+        cwd: repoRoot,
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ id: 'acme', name: 'acme' });
   });
 });
