@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'kysely';
-import { connectorDefinition } from '../../connectors/registry.js';
+import { connectorDefinition, validateConnectionSettings } from '../../connectors/registry.js';
 import { constantTimeEqual, hashPassword, sha256, verifyPassword } from '../../lib/crypto.js';
 import type { DbExecutor } from '../../store/database.js';
 import { clientsRepo } from '../../store/repositories/clients.js';
@@ -152,7 +152,8 @@ const applyIdp = async (scope: Scope, tenantId: string, idp: DocumentIdp, path: 
       isDeepStrictEqual(row.endpoints, idp.endpoints ?? null) &&
       row.emulator === (idp.emulator ?? null) &&
       row.trust_email === (idp.trustEmail ?? false) &&
-      isDeepStrictEqual(row.settings, idp.settings ?? {});
+      // Stored settings carry the kind's defaults (validateConnectionSettings): compare like with like.
+      isDeepStrictEqual(row.settings, validateConnectionSettings(idp.kind, idp.settings ?? {}));
     if (same) return 'unchanged';
   }
   await scope.connections.set(tenantId, idp);
