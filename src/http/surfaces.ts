@@ -5,8 +5,8 @@ import { securitySurface } from '../surfaces/cyberark/index.js';
 import { flexSurface } from '../surfaces/flex/index.js';
 import { mfaPagesSurface } from '../surfaces/mfa-pages/index.js';
 import { oauthSurface } from '../surfaces/oauth/index.js';
-import { upstreamLoginStarter, upstreamLoginSurface } from '../surfaces/upstream-login/index.js';
 import { stsSurface } from '../surfaces/sts/index.js';
+import { upstreamLoginStarter, upstreamLoginSurface } from '../surfaces/upstream-login/index.js';
 import type { ServerOptions } from './options.js';
 
 /**
