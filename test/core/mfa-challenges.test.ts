@@ -37,6 +37,7 @@ const pastPassword = async (email = `user${++users}@mfa.example`) => {
     core.mfa.advance({
       tenant,
       flow: { sessionId: pkg.sessionId },
+      target: 'security_api',
       mechanismId,
       action,
       ...(answer === undefined ? {} : { answer }),

@@ -6,8 +6,8 @@ import type { CoreDeps } from '../deps.js';
 import { createMailer } from '../mail/mailer.js';
 import { createChallenges } from '../mfa/challenges.js';
 import { createMfaEnrolment } from '../mfa/enrolment.js';
+import type { LimitedUserUseCases } from '../rate-limit/guards.js';
 import type { TenantUseCases } from '../tenants/tenants.js';
-import type { UserUseCases } from '../users/users.js';
 import { createBeginUpstreamLogin } from './begin-upstream-login.js';
 import { createCompleteUpstreamLogin } from './complete-upstream-login.js';
 import type { ConnectorCache } from './connectors.js';
@@ -20,7 +20,8 @@ import { createStartPasswordLogin } from './start-password-login.js';
 export interface LoginFlowParts {
   readonly tenants: TenantUseCases;
   readonly clients: ClientUseCases;
-  readonly users: UserUseCases;
+  /** Users, with password attempts limited per account and address. */
+  readonly users: LimitedUserUseCases;
   readonly connectors: ConnectorCache;
   readonly accounts: AccountResolver;
   readonly audit: AuditLog;

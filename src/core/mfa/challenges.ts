@@ -10,14 +10,15 @@ import {
   checkBinding,
   flowInvalid,
   type LoginFlow,
+  type LoginTarget,
   requireLiveFlow,
   stateDigest,
   toLoginFlow,
 } from '../login/login-flow.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { LimitedUserUseCases } from '../rate-limit/guards.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { User } from '../users/user.js';
-import type { UserUseCases } from '../users/users.js';
 import { peek, spend } from './limits.js';
 import { createEmailMechanism } from './mechanisms/email.js';
 import type { Mechanism, MechanismName } from './mechanisms/mechanism.js';
@@ -50,6 +51,8 @@ export type FlowLocator =
 export interface AdvanceInput {
   readonly tenant: Tenant;
   readonly flow: FlowLocator;
+  /** The kind of target the caller serves; a flow of another kind is not its to advance. */
+  readonly target: LoginTarget['kind'];
   readonly mechanismId: string;
   readonly action: 'answer' | 'start_oob' | 'poll';
   readonly answer?: string;
@@ -73,7 +76,7 @@ const domainOf = (email: string): string => email.slice(email.lastIndexOf('@') +
  */
 export const createChallenges = (
   deps: CoreDeps,
-  parts: { users: UserUseCases; mailer: Mailer; finish: FinishLogin; audit: AuditLog },
+  parts: { users: LimitedUserUseCases; mailer: Mailer; finish: FinishLogin; audit: AuditLog },
 ) => {
   const mechanisms: Record<MechanismName, Mechanism> = {
     UP: createPasswordMechanism(parts.users),
@@ -238,7 +241,8 @@ export const createChallenges = (
     const { tenant } = input;
     const row = await locate(tenant, input.flow);
     const stored = row.mfa_package;
-    if (!(answerable as readonly string[]).includes(row.status) || stored === null) throw flowInvalid();
+    if (!(answerable as readonly string[]).includes(row.status) || stored === null || row.target.kind !== input.target)
+      throw flowInvalid();
     const chosen = stored.challenges[row.mfa_step]?.mechanisms.find((m) => m.id === input.mechanismId);
     if (chosen === undefined)
       throw new GatehouseError('invalid_request', 'the mechanism is not part of the current challenge');
@@ -252,6 +256,7 @@ export const createChallenges = (
       flow: row,
       mechanismId: chosen.id,
       userId: row.user_id ?? undefined,
+      ...(input.ip === undefined ? {} : { ip: input.ip }),
     };
     switch (input.action) {
       case 'start_oob': {

@@ -30,7 +30,8 @@ export const securityContext = async (
   const publicUrl = new URL(base);
   const basePath = publicUrl.pathname.replace(/\/+$/, '');
   const byHost =
-    (await core.tenants.findByHostname(request.host)) ?? (await core.tenants.findByHostname(request.hostname));
+    (await core.tenants.findByHostname(request.host)) ??
+    (request.hostname === request.host ? undefined : await core.tenants.findByHostname(request.hostname));
   if (byHost !== undefined) {
     if (!sameTenant(byHost, named)) throw new GatehouseError('invalid_request', 'TenantId does not match the host');
     const host = byHost.hostnames.includes(request.host.toLowerCase()) ? request.host.toLowerCase() : request.hostname;

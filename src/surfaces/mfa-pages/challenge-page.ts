@@ -129,6 +129,7 @@ export const submitChallengePage = (core: Core) => async (request: FastifyReques
     result = await core.mfa.advance({
       tenant,
       flow: { state, browserBinding: binding },
+      target: 'oauth_authorize',
       mechanismId: form.mechanism,
       action,
       ...(form.answer === undefined ? {} : { answer: form.answer }),

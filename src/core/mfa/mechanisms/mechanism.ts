@@ -11,6 +11,8 @@ export interface MechanismContext {
   readonly mechanismId: string;
   /** The user the flow has established (undefined before a password is answered). */
   readonly userId: string | undefined;
+  /** The caller's address, for limits keyed by it. */
+  readonly ip?: string;
 }
 
 /**
