@@ -31,59 +31,58 @@ afterAll(async () => {
 const alice = { email: 'alice@example.com', name: 'Alice Liddell' };
 
 describe('POST /Security/StartSocialAuthentication → IdP → /SocialAuth/{Idp}AuthCallback → ResumeFromExtIdpAuth', () => {
-  it.each(providers)(
-    'signs alice in through %s, creating her account, and the Auth token works at userinfo',
-    async (provider: Provider) => {
-      const tenantId = `acme-${provider.toLowerCase()}`;
-      const base = `${gatehouse.url}/t/${tenantId}`;
-      const { started, callback, response, idpRedirectUrl } = await socialLogin(idp, base, provider, 'alice');
-      expect(started.status).toBe(200);
-      expect(started.body).toEqual({
-        success: true,
-        Result: { IdpRedirectUrl: idpRedirectUrl.href, Status: 'RedirectToIdp' },
-        ...envelopeNulls,
-      });
-      const state = idpRedirectUrl.searchParams.get('state') ?? '';
-      expect(state).toMatch(/^acme-[a-z]+-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      expect(idpRedirectUrl.searchParams.get('redirect_uri')).toBe(`${base}/SocialAuth/${provider}AuthCallback`);
-      expect(callback.method).toBe(provider === 'Apple' ? 'POST' : 'GET');
+  it.each(
+    providers,
+  )('signs alice in through %s, creating her account, and the Auth token works at userinfo', async (provider: Provider) => {
+    const tenantId = `acme-${provider.toLowerCase()}`;
+    const base = `${gatehouse.url}/t/${tenantId}`;
+    const { started, callback, response, idpRedirectUrl } = await socialLogin(idp, base, provider, 'alice');
+    expect(started.status).toBe(200);
+    expect(started.body).toEqual({
+      success: true,
+      Result: { IdpRedirectUrl: idpRedirectUrl.href, Status: 'RedirectToIdp' },
+      ...envelopeNulls,
+    });
+    const state = idpRedirectUrl.searchParams.get('state') ?? '';
+    expect(state).toMatch(/^acme-[a-z]+-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(idpRedirectUrl.searchParams.get('redirect_uri')).toBe(`${base}/SocialAuth/${provider}AuthCallback`);
+    expect(callback.method).toBe(provider === 'Apple' ? 'POST' : 'GET');
 
-      const params = callbackParams(response);
-      expect(Object.fromEntries(params)).toEqual({
-        customerId: tenantId,
-        ExtIdpAuthChallengeState: state,
-        username: alice.email,
-      });
+    const params = callbackParams(response);
+    expect(Object.fromEntries(params)).toEqual({
+      customerId: tenantId,
+      ExtIdpAuthChallengeState: state,
+      username: alice.email,
+    });
 
-      const resumed = await security(base, 'ResumeFromExtIdpAuth', {}, { query: Object.fromEntries(params) });
-      const user_ = await gatehouse.core.users.findByEmail(tenantId, alice.email);
-      const result = resumed.body.Result as Record<string, string>;
-      expect(resumed.body).toEqual({
-        success: true,
-        Result: {
-          AuthLevel: 'Normal',
-          DisplayName: alice.name,
-          Auth: result.Auth,
-          Token: result.Auth,
-          UserId: user_?.id,
-          EmailAddress: alice.email,
-          UserDirectory: 'FDS',
-          PodFqdn: new URL(gatehouse.url).host,
-          User: alice.email,
-          CustomerID: tenantId,
-          SystemID: tenantId,
-          SourceDsType: 'FDS',
-          Summary: 'LoginSuccess',
-        },
-        ...envelopeNulls,
-      });
-      const jar = new CookieJar();
-      jar.take(resumed.response);
-      expect(jar.cookies.get('.ASPXAUTH')).toBe(result.Auth);
+    const resumed = await security(base, 'ResumeFromExtIdpAuth', {}, { query: Object.fromEntries(params) });
+    const user_ = await gatehouse.core.users.findByEmail(tenantId, alice.email);
+    const result = resumed.body.Result as Record<string, string>;
+    expect(resumed.body).toEqual({
+      success: true,
+      Result: {
+        AuthLevel: 'Normal',
+        DisplayName: alice.name,
+        Auth: result.Auth,
+        Token: result.Auth,
+        UserId: user_?.id,
+        EmailAddress: alice.email,
+        UserDirectory: 'FDS',
+        PodFqdn: new URL(gatehouse.url).host,
+        User: alice.email,
+        CustomerID: tenantId,
+        SystemID: tenantId,
+        SourceDsType: 'FDS',
+        Summary: 'LoginSuccess',
+      },
+      ...envelopeNulls,
+    });
+    const jar = new CookieJar();
+    jar.take(resumed.response);
+    expect(jar.cookies.get('.ASPXAUTH')).toBe(result.Auth);
 
-      const info = await userinfo(gatehouse, tenantId, result.Auth ?? '');
-      expect(info.status).toBe(200);
-      expect(info.body).toMatchObject({ sub: user_?.id, email: alice.email });
-    },
-  );
+    const info = await userinfo(gatehouse, tenantId, result.Auth ?? '');
+    expect(info.status).toBe(200);
+    expect(info.body).toMatchObject({ sub: user_?.id, email: alice.email });
+  });
 });
