@@ -42,7 +42,10 @@ export const serveCommand = (program: Command): void => {
       throw error;
     }
     const running = server;
+    // Expired codes, tokens, sessions and flows are deleted every ten minutes by every instance (idempotent).
+    const stopMaintenance = app.core.maintenance.start();
     const stop = async () => {
+      stopMaintenance();
       await running.close();
       await app.close();
       process.exit(0);
