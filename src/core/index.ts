@@ -1,6 +1,7 @@
 import { pingDatabase } from '../store/database.js';
 import { createAccountResolver } from './accounts/resolve-account.js';
 import { createUnlinkIdentity } from './accounts/unlink-identity.js';
+import { auditLoginCancel, auditLoginStart, auditSessionEnd } from './audit/audited.js';
 import { createAuditLog } from './audit/events.js';
 import { createClientUseCases } from './clients/clients.js';
 import { createConfigIoUseCases } from './config-io/index.js';
@@ -39,7 +40,8 @@ export const createCore = (deps: CoreDeps) => {
   const configIo = createConfigIoUseCases(deps, audit);
   const demo = createDemoUseCases(deps, configIo);
   const tokens = createTokenUseCases(deps, audit, keys);
-  const sessions = createSessionUseCases(deps);
+  const plainSessions = createSessionUseCases(deps);
+  const sessions = { ...plainSessions, end: auditSessionEnd(plainSessions.end, audit) };
   const accounts = { ...createAccountResolver(deps, audit, keys.warm), unlink: createUnlinkIdentity(deps, audit) };
   const connectors = observeConnectors(createConnectorCache(deps, connections), metrics);
   const flows = createLoginFlows(deps, {
@@ -53,6 +55,8 @@ export const createCore = (deps: CoreDeps) => {
   });
   const login = {
     ...flows.login,
+    beginUpstreamLogin: auditLoginStart(flows.login.beginUpstreamLogin, audit),
+    cancelLogin: auditLoginCancel(flows.login.cancelLogin, audit),
     connectors,
     signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit),
     completeNewUser: createCompleteNewUser(accounts, deps.kv, connectors.trusted),
