@@ -13,21 +13,13 @@ import type { ServerOptions } from './options.js';
  * Registers every wire surface, one line each. A new wire format is one folder in `surfaces/` and one line here.
  */
 export const registerSurfaces = async (app: FastifyInstance, options: ServerOptions): Promise<void> => {
-  const { adminToken } = options;
-  await app.register(adminSurface, {
-    prefix: '/admin',
-    core: options.core,
-    ...(adminToken === undefined ? {} : { adminToken }),
-  });
-  await app.register(flexSurface, { core: options.core });
-  await app.register(oauthSurface, {
-    prefix: '/t/:tenant',
-    core: options.core,
-    upstreamLogin: upstreamLoginStarter(options.core),
-  });
-  await app.register(securitySurface, { core: options.core });
-  await app.register(upstreamLoginSurface, { core: options.core });
-  await app.register(mfaPagesSurface, { core: options.core });
-  await app.register(stsSurface, { prefix: '/connect', core: options.core });
-  await app.register(accountSurface, { prefix: '/t/:tenant/account', core: options.core });
+  const { core, adminToken } = options;
+  await app.register(adminSurface, { prefix: '/admin', core, ...(adminToken === undefined ? {} : { adminToken }) });
+  await app.register(flexSurface, { core });
+  await app.register(oauthSurface, { prefix: '/t/:tenant', core, upstreamLogin: upstreamLoginStarter(core) });
+  await app.register(securitySurface, { core });
+  await app.register(upstreamLoginSurface, { core });
+  await app.register(mfaPagesSurface, { core });
+  await app.register(stsSurface, { prefix: '/connect', core });
+  await app.register(accountSurface, { prefix: '/t/:tenant/account', core });
 };
