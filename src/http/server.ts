@@ -23,6 +23,8 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit,
+    // Surfaces register quickly, but a loaded machine (CI) can take longer than Fastify's 10 s default.
+    pluginTimeout: 60_000,
     trustProxy: options.trustProxy ?? false,
     genReqId: () => newOpaqueId(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

@@ -50,6 +50,9 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  // A server that drops a connection mid-query makes the checked-out client emit 'error': the query fails (and is
+  // reported as 503), the pool discards the client, and the process must not crash on an unheard event.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (schema !== undefined) schemas.set(db, schema);
   return db;

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { DbExecutor } from '../database.js';
 import type { IdentityRow, NewUserRow, UserRow, UserUpdate } from '../schema.js';
 
@@ -11,12 +12,9 @@ export const usersRepo = {
   list: (db: DbExecutor, tenantId: string, limit: number, after?: { createdAt: Date; id: string }) => {
     let q = db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
     if (after !== undefined) {
-      q = q.where((eb) =>
-        eb.or([
-          eb('created_at', '>', after.createdAt),
-          eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
-        ]),
-      );
+      // Compared in the database: a JS Date has milliseconds, timestamptz microseconds, so the cursor's own
+      // timestamp read back into JS would sort before the row it came from.
+      q = q.where(sql<boolean>`(created_at, id) > (select c.created_at, c.id from users c where c.id = ${after.id})`);
     }
     return q.orderBy('created_at').orderBy('id').limit(Math.min(limit, 500)).execute();
   },

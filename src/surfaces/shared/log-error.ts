@@ -8,7 +8,8 @@ import type { GatehouseError, UpstreamError } from '../../core/errors.js';
 export const logError = (request: FastifyRequest, error: GatehouseError): void => {
   const upstream = error as Partial<UpstreamError>;
   const fields = {
-    code: error.code,
+    // Not `code`: that field name is redacted everywhere, as it usually holds an authorization code.
+    errorCode: error.code,
     ...(upstream.step === undefined ? {} : { step: upstream.step, connectorId: upstream.connectorId }),
   };
   if (error.expose) request.log.info({ ...fields, description: error.description }, 'request.rejected');
