@@ -129,11 +129,27 @@ export const runFloorProgram = async (
   const child = spawnNode({ name, args: [file], env });
   try {
     const { rate } = await nextJson<{ rate: number }>(child);
+    // Let it finish on its own: it cleans up after itself (the db floor drops its schema).
+    await exitOf(child, 30_000);
     return rate;
   } finally {
     await child.stop();
   }
 };
+
+/** Resolves when `child` has exited, or after `timeoutMs`. */
+const exitOf = (child: Child, timeoutMs: number): Promise<void> =>
+  new Promise((resolve) => {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(resolve, timeoutMs);
+    child.process.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 
 /** Polls `url` until it answers 200. */
 export const waitForHttp = async (url: string, child: Child, timeoutMs = 120_000): Promise<void> => {
