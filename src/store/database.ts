@@ -1,6 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import {
+  type DatabaseIntrospector,
+  Kysely,
+  PostgresDialect,
+  type PostgresDialectConfig,
+  PostgresIntrospector,
+  sql,
+  type TableMetadata,
+  type Transaction,
+} from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -20,6 +29,46 @@ export type DatabaseOptions =
  * Opens the store: PGlite in-process (a directory, or `memory`) or a PostgreSQL pool. With `schema`, every connection
  * uses that schema (created if missing), so test runs and deployments can share one database without colliding.
  */
+/**
+ * Lists only the tables of one schema. Kysely's migrator asks for "the tables" to see whether its own exist; the stock
+ * PostgreSQL introspector reads every schema's catalog and fails when another schema is dropped at that moment (many
+ * deployments or test runs sharing one database).
+ */
+class SchemaScopedIntrospector extends PostgresIntrospector {
+  constructor(
+    private readonly database: Kysely<unknown>,
+    private readonly schema: string,
+  ) {
+    super(database);
+  }
+
+  override async getTables(): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ name: string; kind: string }>`
+      select c.relname as name, c.relkind as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = ${this.schema} and c.relkind in ('r', 'p', 'v', 'm')`.execute(this.database);
+    return rows.map((row) => ({
+      name: row.name,
+      schema: this.schema,
+      isView: row.kind === 'v' || row.kind === 'm',
+      columns: [],
+    }));
+  }
+}
+
+class SchemaScopedPostgresDialect extends PostgresDialect {
+  constructor(
+    config: PostgresDialectConfig,
+    private readonly schema: string,
+  ) {
+    super(config);
+  }
+
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new SchemaScopedIntrospector(db, this.schema);
+  }
+}
+
 const schemas = new WeakMap<Db, string>();
 
 /** The schema a database handle keeps its tables in (`public` unless one was configured). */
@@ -53,7 +102,7 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
   // A server that drops a connection mid-query makes the checked-out client emit 'error': the query fails (and is
   // reported as 503), the pool discards the client, and the process must not crash on an unheard event.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? 'public') });
   if (schema !== undefined) schemas.set(db, schema);
   return db;
 };
