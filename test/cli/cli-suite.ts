@@ -1,0 +1,337 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { StorageKind } from '../harness/storage.js';
+import { type CliStore, cliStore, json, runGatehouse, tempDir } from './spawn-cli.js';
+
+interface ClientOut {
+  clientId: string;
+  clientSecret?: string;
+}
+
+// Each step spawns the CLI (a few seconds each on a busy machine).
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 120_000 });
+
+const isoDate = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * Every CLI operation and refusal against one store. Each store has its own test file, so the two (each a few minutes
+ * of spawned processes) run in parallel.
+ */
+export const cliSuite = (kind: StorageKind) =>
+  describe(`gatehouse CLI on ${kind}`, () => {
+    let store: CliStore;
+    let files: string;
+    const cli = (...args: string[]) => runGatehouse([...args, ...store.args], { env: store.env });
+    let exported: unknown;
+
+    beforeAll(() => {
+      store = cliStore(kind);
+      files = tempDir();
+    });
+    afterAll(() => store.drop());
+
+    it('migrates a new store, then reports it up to date', async () => {
+      const first = await cli('migrate');
+      expect(first).toMatchObject({ code: 0, stderr: '' });
+      expect(first.stdout).toMatch(/^applied 0001-initial, /);
+      expect(await cli('migrate')).toEqual({ code: 0, stdout: 'up to date\n', stderr: '' });
+    });
+
+    it('tenant create, list and show', async () => {
+      const created = json(await cli('tenant', 'create', 'acme', '--name', 'Acme', '--mfa', 'social'));
+      const acme = {
+        id: 'acme',
+        name: 'Acme',
+        policies: { linking: 'merge_needed', mfa: 'social' },
+        hostnames: [],
+        createdAt: expect.stringMatching(isoDate),
+      };
+      expect(created).toEqual(acme);
+      expect(json(await cli('tenant', 'list'))).toEqual([acme]);
+      expect(json(await cli('tenant', 'show', 'acme'))).toEqual(acme);
+    });
+
+    it('client create (secret printed once), list (no secret) and rotate-secret', async () => {
+      const created = json<ClientOut>(
+        await cli(
+          'client',
+          'create',
+          '--tenant',
+          'acme',
+          '--client-id',
+          'acme-web',
+          '--name',
+          'Acme web',
+          '--redirect-uri',
+          'https://acme.example/cb',
+          '--redirect-uri',
+          'http://localhost:3000/cb',
+          '--grant-type',
+          'authorization_code',
+          '--grant-type',
+          'password',
+        ),
+      );
+      expect(created).toEqual({
+        clientId: 'acme-web',
+        tenantId: 'acme',
+        name: 'Acme web',
+        public: false,
+        redirectUris: ['https://acme.example/cb', 'http://localhost:3000/cb'],
+        callbackUrls: [],
+        grantTypes: ['authorization_code', 'password'],
+        settings: {},
+        createdAt: expect.stringMatching(isoDate),
+        clientSecret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      });
+      const { clientSecret: _secret, ...withoutSecret } = created;
+      expect(json(await cli('client', 'list', '--tenant', 'acme'))).toEqual([withoutSecret]);
+      const rotated = json<ClientOut>(await cli('client', 'rotate-secret', 'acme-web', '--tenant', 'acme'));
+      expect(rotated.clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(rotated.clientSecret).not.toBe(created.clientSecret);
+    });
+
+    it('idp set (secret from a file, never printed), list and remove', async () => {
+      const secretFile = join(files, 'google-secret');
+      writeFileSync(secretFile, 'google-app-secret\n');
+      const set = await cli(
+        'idp',
+        'set',
+        'google',
+        '--tenant',
+        'acme',
+        '--kind',
+        'google',
+        '--client-id',
+        'acme.apps.example',
+        '--client-secret-file',
+        secretFile,
+        '--scope',
+        'openid',
+        '--scope',
+        'email',
+        '--trust-email',
+      );
+      const google = {
+        id: 'google',
+        kind: 'google',
+        clientId: 'acme.apps.example',
+        hasClientSecret: true,
+        scopes: ['openid', 'email'],
+        trustEmail: true,
+        settings: {},
+      };
+      expect(json(set)).toEqual(google);
+      expect(set.stdout).not.toContain('google-app-secret');
+      const github = json(
+        await cli(
+          'idp',
+          'set',
+          'github',
+          '--tenant',
+          'acme',
+          '--kind',
+          'github',
+          '--client-id',
+          'gh',
+          '--client-secret',
+          'gh-secret',
+        ),
+      );
+      expect(github).toMatchObject({ id: 'github', hasClientSecret: true });
+      expect(json(await cli('idp', 'list', '--tenant', 'acme'))).toEqual([github, google]);
+      expect(json(await cli('idp', 'remove', 'github', '--tenant', 'acme'))).toEqual({
+        removed: 'github',
+        tenant: 'acme',
+      });
+      expect(json(await cli('idp', 'list', '--tenant', 'acme'))).toEqual([google]);
+    });
+
+    it('import adds users idempotently; user list, show and disable', async () => {
+      const file = join(files, 'users.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          tenants: [
+            {
+              id: 'acme',
+              users: [
+                { email: 'ada@example.com', password: 'correct horse battery', emailVerified: true, firstName: 'Ada' },
+                { email: 'grace@example.com' },
+              ],
+            },
+          ],
+        }),
+      );
+      const counts = (created: number, unchanged: number) => ({ created, updated: 0, unchanged });
+      expect(json(await cli('import', file))).toEqual({
+        tenants: counts(0, 1),
+        clients: counts(0, 0),
+        idps: counts(0, 0),
+        users: counts(2, 0),
+        secrets: [],
+      });
+      expect(json(await cli('import', file))).toMatchObject({ users: counts(0, 2) });
+
+      // Users imported in one transaction share a creation time: the page order is then by id.
+      type Page = { items: { email: string; id: string }[]; next: string | null };
+      const page = json<Page>(await cli('user', 'list', '--tenant', 'acme', '--limit', '1'));
+      expect(page.items).toHaveLength(1);
+      expect(page.next).toBe(page.items[0]?.id);
+      const rest = json<Page>(await cli('user', 'list', '--tenant', 'acme', '--after', page.next ?? ''));
+      expect([...page.items, ...rest.items].map((u) => u.email).sort()).toEqual([
+        'ada@example.com',
+        'grace@example.com',
+      ]);
+      expect(rest.next).toBeNull();
+      const ada = [...page.items, ...rest.items].find((u) => u.email === 'ada@example.com');
+      const shown = json(await cli('user', 'show', 'ada@example.com', '--tenant', 'acme'));
+      expect(shown).toEqual({
+        id: ada?.id,
+        tenantId: 'acme',
+        email: 'ada@example.com',
+        emailVerified: true,
+        hasPassword: true,
+        firstName: 'Ada',
+        lastName: null,
+        displayName: null,
+        profile: {},
+        status: 'active',
+        createdAt: expect.stringMatching(isoDate),
+        updatedAt: expect.stringMatching(isoDate),
+        identities: [],
+      });
+      const disabled = json(await cli('user', 'disable', ada?.id ?? '', '--tenant', 'acme'));
+      expect(disabled).toMatchObject({ email: 'ada@example.com', status: 'disabled' });
+      expect(json(await cli('user', 'enable', 'ada@example.com', '--tenant', 'acme'))).toMatchObject({
+        status: 'active',
+      });
+    });
+
+    it('keys list and rotate', async () => {
+      const before = json<{ kid: string; state: string }[]>(await cli('keys', 'list', '--tenant', 'acme'));
+      expect(before.map((k) => k.state)).toEqual(['active', 'next']);
+      const after = json<{ kid: string; state: string }[]>(await cli('keys', 'rotate', '--tenant', 'acme'));
+      expect(after.map((k) => [k.kid, k.state])).toEqual([
+        [before[0]?.kid, 'retired'],
+        [before[1]?.kid, 'active'],
+        [expect.any(String), 'next'],
+      ]);
+    });
+
+    it('export writes the configuration with secrets only as digests, sealed values and hashes', async () => {
+      exported = json(await cli('export'));
+      const text = JSON.stringify(exported);
+      expect(text).not.toMatch(/google-app-secret|correct horse battery/);
+      expect(exported).toMatchObject({
+        version: 1,
+        tenants: [
+          {
+            id: 'acme',
+            clients: [{ clientId: 'acme-web', clientSecretDigest: expect.any(String) }],
+            idps: [{ id: 'google', clientSecretEncrypted: expect.stringMatching(/^v1\./) }],
+            users: [
+              { email: 'ada@example.com', passwordHash: expect.stringMatching(/^\$argon2id\$/) },
+              { email: 'grace@example.com' },
+            ],
+          },
+        ],
+      });
+      const output = join(files, 'export.json');
+      expect(await cli('export', '--tenant', 'acme', '--output', output)).toEqual({ code: 0, stdout: '', stderr: '' });
+    });
+
+    it('import of the export into an empty store reproduces the configuration', async () => {
+      const empty = cliStore(kind);
+      try {
+        // The same master key seals the IdP secrets on both sides: carried over for the embedded store.
+        const env = kind === 'pglite' ? { ...empty.env, GATEHOUSE_MASTER_KEY: await masterKeyOf(store) } : empty.env;
+        const into = (...args: string[]) => runGatehouse([...args, ...empty.args], { env });
+        const result = json(await into('import', join(files, 'export.json')));
+        expect(result).toMatchObject({
+          tenants: { created: 1 },
+          clients: { created: 1 },
+          idps: { created: 1 },
+          users: { created: 2 },
+        });
+        expect(json(await into('export'))).toEqual(exported);
+      } finally {
+        await empty.drop();
+      }
+    });
+
+    describe('refusals: one line on stderr, exit code 1, nothing written', () => {
+      it.each([
+        [
+          ['tenant', 'create', 'Bad!'],
+          "gatehouse: invalid_request: tenant.id: Expected string to match '^[a-z0-9][a-z0-9-]{0,62}$'\n",
+        ],
+        [['tenant', 'create', 'acme'], 'gatehouse: conflict: tenant acme already exists\n'],
+        [['tenant', 'show', 'ghost'], 'gatehouse: not_found: tenant "ghost" does not exist\n'],
+        [['client', 'create', '--tenant', 'ghost'], 'gatehouse: not_found: tenant "ghost" does not exist\n'],
+        [
+          ['client', 'create', '--tenant', 'acme', '--client-id', 'x y'],
+          "gatehouse: invalid_request: client.clientId: Expected string to match '^[A-Za-z0-9._~-]{3,128}$'\n",
+        ],
+        [
+          ['client', 'rotate-secret', 'nobody', '--tenant', 'acme'],
+          'gatehouse: not_found: client "nobody" does not exist in tenant acme\n',
+        ],
+        [
+          ['idp', 'set', 'x', '--tenant', 'acme', '--kind', 'google', '--client-id', 'a', '--settings', '{bad'],
+          'gatehouse: --settings: must be a JSON object\n',
+        ],
+        [
+          ['idp', 'remove', 'nothing', '--tenant', 'acme'],
+          'gatehouse: not_found: connection "nothing" does not exist\n',
+        ],
+        [
+          ['user', 'show', 'nobody@example.com', '--tenant', 'acme'],
+          'gatehouse: not_found: user "nobody@example.com" does not exist\n',
+        ],
+        [['user', 'list', '--tenant', 'acme', '--limit', '0'], 'gatehouse: --limit: must be 1–500\n'],
+        [['import', '/nonexistent/doc.json'], 'gatehouse: /nonexistent/doc.json: cannot be read (ENOENT)\n'],
+      ])('gatehouse %j', async (args, stderr) => {
+        expect(await cli(...args)).toEqual({ code: 1, stdout: '', stderr });
+      });
+
+      it('refuses an invalid import document as a whole', async () => {
+        const file = join(files, 'bad.json');
+        writeFileSync(
+          file,
+          JSON.stringify({
+            tenants: [{ id: 'new-one' }, { id: 'acme', clients: [{ clientId: 'acme-web', public: true }] }],
+          }),
+        );
+        expect(await cli('import', file)).toEqual({
+          code: 1,
+          stdout: '',
+          stderr:
+            'gatehouse: invalid_request: document.tenants.1.clients.0.public: an existing client cannot change between public and confidential; delete it first\n',
+        });
+        writeFileSync(join(files, 'not-json.json'), '{"tenants": [');
+        expect(await cli('import', join(files, 'not-json.json'))).toEqual({
+          code: 1,
+          stdout: '',
+          stderr: `gatehouse: ${join(files, 'not-json.json')}: not valid JSON\n`,
+        });
+      });
+
+      it('reports a missing required option the commander way', async () => {
+        const result = await cli('client', 'list');
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(/^error: required option '--tenant <id>' not specified\n/);
+      });
+
+      it('left the configuration as it was', async () => {
+        expect(json(await cli('export'))).toEqual(exported);
+      });
+    });
+  });
+
+/** The master key the embedded store generated into its data dir. */
+const masterKeyOf = async (store: CliStore): Promise<string> => {
+  const { readFileSync } = await import('node:fs');
+  return readFileSync(join(store.args[1] ?? '', 'master-key'), 'utf8').trim();
+};
