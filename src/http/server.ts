@@ -28,7 +28,6 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
     trustProxy: options.trustProxy ?? false,
     genReqId: () => newOpaqueId(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    routerOptions: { ignoreTrailingSlash: true },
   });
 
   await app.register(formbody);

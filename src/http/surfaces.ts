@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { emulatorPlugin } from '../emulator/index.js';
 import { accountSurface } from '../surfaces/account/index.js';
 import { adminSurface } from '../surfaces/admin/index.js';
 import { securitySurface } from '../surfaces/cyberark/index.js';
@@ -22,4 +23,8 @@ export const registerSurfaces = async (app: FastifyInstance, options: ServerOpti
   await app.register(mfaPagesSurface, { core });
   await app.register(stsSurface, { prefix: '/connect', core });
   await app.register(accountSurface, { prefix: '/t/:tenant/account', core });
+  // Development and test only (compose decides): the demo tenant's connections point here.
+  if (options.emulator === true) {
+    await app.register(emulatorPlugin, { prefix: '/_emulator', baseUrl: `${options.publicUrl}/_emulator` });
+  }
 };
