@@ -19,7 +19,7 @@ const parseLimit = (text: string | undefined): number => {
   return Number(text);
 };
 
-/** `gatehouse user list|show|disable|enable`. */
+/** `gatehouse user list|show|disable|enable|unlink`. */
 export const userCommand = (program: Command): void => {
   const user = program.command('user').description("Manage a tenant's users.");
 
@@ -79,4 +79,20 @@ export const userCommand = (program: Command): void => {
       });
     });
   }
+
+  storeFlags(
+    user
+      .command('unlink')
+      .description("Unlink one of a user's identities (refused when it is their last way to sign in).")
+      .argument('<user>', 'user id or email')
+      .requiredOption('--idp <id>', 'the connection id of the identity')
+      .requiredOption('--tenant <id>', 'tenant id'),
+  ).action(async (idOrEmail: string, opts: { tenant: string; idp: string }) => {
+    await runWithApp(opts, async (app) => {
+      const tenant = await app.core.tenants.require(opts.tenant);
+      const found = await findUser(app, tenant.id, idOrEmail);
+      await app.core.accounts.unlink(tenant.id, found.id, opts.idp, 'cli');
+      printJson({ ...found, identities: await app.core.users.identities(found.id) });
+    });
+  });
 };

@@ -34,6 +34,7 @@ export const TenantParams = Type.Object({ tenant: TenantId }, closed);
 export const ClientParams = Type.Object({ tenant: TenantId, clientId: ClientId }, closed);
 export const IdpParams = Type.Object({ tenant: TenantId, idp: IdpId }, closed);
 export const UserParams = Type.Object({ tenant: TenantId, userId: UserId }, closed);
+export const UserIdentityParams = Type.Object({ tenant: TenantId, userId: UserId, idp: IdpId }, closed);
 
 /** The body of `PUT …/idps/:idp`: a connection without its id (the path names it). */
 export const IdpInput = Type.Omit(ConnectionInput, ['id']);

@@ -1,4 +1,4 @@
-import type { Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
@@ -7,6 +7,7 @@ import {
   problemResponses,
   TenantParams,
   UserDetailView,
+  UserIdentityParams,
   UserInput,
   UserListQuery,
   UserPage,
@@ -19,7 +20,7 @@ type Tenant = { Params: Static<typeof TenantParams> };
 type One = { Params: Static<typeof UserParams> };
 const tags = ['admin: users'];
 
-/** `/admin/tenants/:tenant/users`: create, page through, show (with identities), disable and enable. */
+/** `/admin/tenants/:tenant/users`: create, page through, show (with identities), disable, enable, unlink. */
 export const userRoutes = (app: FastifyInstance, core: Core): void => {
   app.post<Tenant & { Body: Static<typeof UserInput> }>(
     '/tenants/:tenant/users',
@@ -108,4 +109,22 @@ export const userRoutes = (app: FastifyInstance, core: Core): void => {
       },
     );
   }
+
+  app.delete<{ Params: Static<typeof UserIdentityParams> }>(
+    '/tenants/:tenant/users/:userId/identities/:idp',
+    {
+      schema: {
+        tags,
+        summary: "Unlink an identity (409 last_login_method when it is the user's last way to sign in)",
+        params: UserIdentityParams,
+        response: { 204: Type.Null(), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const tenant = await core.tenants.require(request.params.tenant);
+      // Recorded as identity.unlinked by the core.
+      await core.accounts.unlink(tenant.id, request.params.userId, request.params.idp, 'admin');
+      return reply.code(204).send();
+    },
+  );
 };
