@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import { sendOAuthError } from '../oauth/errors.js';
+import { bearerTokenOf } from '../shared/bearer.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 
@@ -32,12 +33,11 @@ const Account = Type.Object({
 
 /** The signed-in user, from an access token of this tenant issued to a user (RFC 6750 header). */
 const accountOf = async (core: Core, request: FastifyRequest<{ Params: { tenant: string } }>) => {
-  const header = request.headers.authorization;
-  const match = header === undefined ? null : /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
-  if (match?.[1] === undefined) throw new GatehouseError('invalid_token', 'a Bearer access token is required');
+  const token = bearerTokenOf(request.headers.authorization);
+  if (token === undefined) throw new GatehouseError('invalid_token', 'a Bearer access token is required');
   const tenant = await core.tenants.get(request.params.tenant);
   if (tenant === undefined) throw new GatehouseError('invalid_token', 'the access token is invalid');
-  const claims = await core.tokens.verifyAccessToken(tenant.id, match[1]);
+  const claims = await core.tokens.verifyAccessToken(tenant.id, token);
   if (claims.userId === undefined || claims.claims.newuser === true)
     throw new GatehouseError('invalid_token', 'the access token does not belong to a user');
   return { tenant, user: await core.users.require(tenant.id, claims.userId) };

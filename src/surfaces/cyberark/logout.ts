@@ -1,15 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isGatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
+import { bearerTokenOf } from '../shared/bearer.js';
 import { okEnvelope, sendEnvelope } from './envelope.js';
 import { authCookie, authCookieOptions } from './login-success.js';
 import { optionalField } from './schemas.js';
 import { securityContext } from './tenant.js';
 
-const bearer = (request: FastifyRequest): string | undefined => {
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(request.headers.authorization?.trim() ?? '');
-  return match?.[1] ?? request.cookies[authCookie];
-};
+const bearer = (request: FastifyRequest): string | undefined =>
+  bearerTokenOf(request.headers.authorization) ?? request.cookies[authCookie];
 
 /**
  * `POST /Security/Logout`: revokes the session's access token (from `Authorization: Bearer` or the `.ASPXAUTH`

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
+import { bearerTokenOf } from '../shared/bearer.js';
 import { tenantOf } from './tenant.js';
 
 /** RFC 6750 §2.1 header, or §2.2 form body (POST only); never both, never the query (§2.3 is not supported). */
@@ -13,12 +14,11 @@ const bearerToken = (request: FastifyRequest): string => {
   if (header !== undefined && form !== undefined)
     throw new GatehouseError('invalid_request', 'the access token was sent in more than one way');
   if (form !== undefined) return form;
-  const match = header === undefined ? null : /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
   // RFC 6750 §3.1: no credentials at all is `unauthorized` (a bare challenge); a bad token is `invalid_token`.
   if (header === undefined) throw new GatehouseError('unauthorized', 'a Bearer access token is required');
-  if (match?.[1] === undefined)
-    throw new GatehouseError('invalid_token', 'the Authorization header is not a Bearer token');
-  return match[1];
+  const token = bearerTokenOf(header);
+  if (token === undefined) throw new GatehouseError('invalid_token', 'the Authorization header is not a Bearer token');
+  return token;
 };
 
 /** `GET|POST /userinfo` (OIDC Core §5.3): the claims the access token's scopes release. */

@@ -3,13 +3,13 @@ import { assertNever, GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { User } from '../../core/users/user.js';
 import { toTokenResponse } from '../oauth/grants/grant.js';
+import { bearerTokenOf } from '../shared/bearer.js';
 import type { CreateAccountRequest } from './schemas.js';
 
 const bearer = (request: FastifyRequest): string => {
-  const header = request.headers.authorization;
-  const match = header === undefined ? null : /^Bearer ([\x21-\x7E]+)$/i.exec(header);
-  if (match?.[1] === undefined) throw new GatehouseError('invalid_token', 'a Bearer newuser token is required');
-  return match[1];
+  const token = bearerTokenOf(request.headers.authorization);
+  if (token === undefined) throw new GatehouseError('invalid_token', 'a Bearer newuser token is required');
+  return token;
 };
 
 const accountOf = (user: User) => ({
