@@ -94,3 +94,11 @@ export const createCompleteNewUser =
     );
     return { resolution, result, profile };
   };
+
+/**
+ * The user an access token acts for, or undefined for a token that acts for no user: a client's own token
+ * (client_credentials) or a `newuser` token. Proof of an account (STS `ff_token`, RFC 8693 `actor_token`, the account
+ * surface) accepts only the former kind.
+ */
+export const userIdOfToken = (token: AccessTokenClaims): string | undefined =>
+  token.claims.newuser === true ? undefined : token.userId;

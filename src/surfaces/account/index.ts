@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
+import { userIdOfToken } from '../../core/login/new-user-token.js';
 import { sendOAuthError } from '../oauth/errors.js';
 import { bearerTokenOf } from '../shared/bearer.js';
 import { toGatehouseError } from '../shared/errors.js';
@@ -38,9 +39,9 @@ const accountOf = async (core: Core, request: FastifyRequest<{ Params: { tenant:
   const tenant = await core.tenants.get(request.params.tenant);
   if (tenant === undefined) throw new GatehouseError('invalid_token', 'the access token is invalid');
   const claims = await core.tokens.verifyAccessToken(tenant.id, token);
-  if (claims.userId === undefined || claims.claims.newuser === true)
-    throw new GatehouseError('invalid_token', 'the access token does not belong to a user');
-  return { tenant, user: await core.users.require(tenant.id, claims.userId) };
+  const userId = userIdOfToken(claims);
+  if (userId === undefined) throw new GatehouseError('invalid_token', 'the access token does not belong to a user');
+  return { tenant, user: await core.users.require(tenant.id, userId) };
 };
 
 /**

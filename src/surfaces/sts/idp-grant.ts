@@ -2,7 +2,7 @@ import type { PresentedToken } from '../../connectors/connector.js';
 import type { Client } from '../../core/clients/client.js';
 import { assertNever, GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import { newUserClaims, newUserScope } from '../../core/login/new-user-token.js';
+import { newUserClaims, newUserScope, userIdOfToken } from '../../core/login/new-user-token.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { type TokenResponse, toTokenResponse } from '../oauth/grants/grant.js';
 import { type ProviderGrant, providerGrants } from './provider-grants.js';
@@ -36,9 +36,9 @@ const linkTarget = async (core: Core, tenant: Tenant, ffToken: string | undefine
   const claims = await core.tokens.verifyAccessToken(tenant.id, ffToken).catch((error: unknown) => {
     throw new GatehouseError('invalid_grant', 'Invalid ff_token', { cause: error });
   });
-  if (claims.userId === undefined || claims.claims.newuser === true)
-    throw new GatehouseError('invalid_grant', 'Invalid ff_token');
-  return claims.userId;
+  const userId = userIdOfToken(claims);
+  if (userId === undefined) throw new GatehouseError('invalid_grant', 'Invalid ff_token');
+  return userId;
 };
 
 /**

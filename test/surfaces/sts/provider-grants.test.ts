@@ -128,6 +128,24 @@ describe('POST /connect/token provider grants', () => {
     expect(response.body).toEqual({ error: 'invalid_grant', error_description: 'Invalid ff_token' });
   });
 
+  it('refuses a newuser token as ff_token: it proves no account', async () => {
+    const newUser = await postForm(tokenUrl, {
+      grant_type: 'Facebook',
+      assertion: await nativeToken('facebook', 'fb-newuser-ff', 'newuser-ff@example.com'),
+      ...credentials(),
+    });
+    expect(claimsOf(newUser.body.access_token).newuser).toBe(true);
+    const response = await expectNoWrites(f.gh.storage.db, async () =>
+      postForm(tokenUrl, {
+        grant_type: 'Facebook',
+        assertion: await nativeToken('facebook', 'fb-newuser-ff-2', 'other-ff@example.com'),
+        ff_token: newUser.body.access_token as string,
+        ...credentials(),
+      }),
+    );
+    expect(response.body).toEqual({ error: 'invalid_grant', error_description: 'Invalid ff_token' });
+  });
+
   it('refuses linking an identity that belongs to another account', async () => {
     const assertion = await nativeToken('facebook', 'fb-owned', 'owned@example.com');
     const first = await postForm(tokenUrl, { grant_type: 'Facebook', assertion, ...credentials() });

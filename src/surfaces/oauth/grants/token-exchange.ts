@@ -1,6 +1,7 @@
 import type { PresentedToken } from '../../../connectors/connector.js';
 import { assertNever, GatehouseError } from '../../../core/errors.js';
 import type { Core } from '../../../core/index.js';
+import { userIdOfToken } from '../../../core/login/new-user-token.js';
 import type { Tenant } from '../../../core/tenants/tenant.js';
 import { type GrantHandler, required, toTokenResponse } from './grant.js';
 
@@ -23,9 +24,9 @@ const actorUser = async (core: Core, tenant: Tenant, token: string | undefined, 
   const claims = await core.tokens.verifyAccessToken(tenant.id, token).catch((error: unknown) => {
     throw new GatehouseError('invalid_grant', 'the actor_token is invalid or expired', { cause: error });
   });
-  if (claims.userId === undefined || claims.claims.newuser === true)
-    throw new GatehouseError('invalid_grant', 'the actor_token does not belong to a user');
-  return claims.userId;
+  const userId = userIdOfToken(claims);
+  if (userId === undefined) throw new GatehouseError('invalid_grant', 'the actor_token does not belong to a user');
+  return userId;
 };
 
 /**
