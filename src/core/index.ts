@@ -22,6 +22,7 @@ import { createRateLimit } from './rate-limit/rate-limit.js';
 import { createSessionUseCases } from './sessions/sessions.js';
 import { createTenantUseCases } from './tenants/tenants.js';
 import { createTokenUseCases } from './tokens/tokens.js';
+import { createVerifyAccessTokenOfClient } from './tokens/verify-access-token-of-client.js';
 import { createUserUseCases } from './users/users.js';
 
 /**
@@ -81,7 +82,14 @@ export const createCore = (deps: CoreDeps) => {
     keys,
     configIo,
     demo,
-    tokens,
+    tokens: {
+      ...tokens,
+      verifyAccessTokenOfClient: createVerifyAccessTokenOfClient({
+        findClient: clients.find,
+        findTenant: tenants.get,
+        verifyAccessToken: (tenantId, token) => tokens.verifyAccessToken(tenantId, token),
+      }),
+    },
     sessions,
     accounts,
     login,

@@ -1,5 +1,4 @@
 import type { FastifyRequest } from 'fastify';
-import { decodeJwt } from 'jose';
 import type { Client } from '../../core/clients/client.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
@@ -48,31 +47,14 @@ export const bearerTokenOf = (request: FastifyRequest): string => {
   return match[1];
 };
 
-const clientIdClaim = (token: string): string | undefined => {
-  try {
-    const claim = decodeJwt(token).client_id;
-    return typeof claim === 'string' ? claim : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
 /**
- * Verifies the request's access token. The Marketplace API names no client, so the token's (unverified) `client_id`
- * says which tenant to verify it against; the signature, issuer and expiry are then checked with that tenant's keys,
- * and the verified `client_id` must agree.
+ * Verifies the request's access token. The Marketplace API names no client, so the token itself says which client,
+ * and so which tenant, to verify it against (`core.tokens.verifyAccessTokenOfClient`).
  * @throws GatehouseError `invalid_token`
  */
 export const verifyBearer = async (core: Core, request: FastifyRequest): Promise<FlexBearer> => {
-  const raw = bearerTokenOf(request);
-  const clientId = clientIdClaim(raw);
-  const client = clientId === undefined ? undefined : await core.clients.find(clientId);
-  const tenant = client === undefined ? undefined : await core.tenants.get(client.tenantId);
-  if (client === undefined || tenant === undefined)
-    throw new GatehouseError('invalid_token', 'the access token is invalid');
-  const token = await core.tokens.verifyAccessToken(tenant.id, raw);
-  if (token.clientId !== client.clientId) throw new GatehouseError('invalid_token', 'the access token is invalid');
-  return { tenant, client, token };
+  const { tenant, client, claims } = await core.tokens.verifyAccessTokenOfClient(bearerTokenOf(request));
+  return { tenant, client, token: claims };
 };
 
 /** Scopes of the Flex wire: an anonymous token reads public data; a user token acts as its user. */

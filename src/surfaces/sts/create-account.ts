@@ -30,13 +30,8 @@ const accountOf = (user: User) => ({
 export const createAccountEndpoint = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
   const token = bearer(request);
   const body = (request.body ?? {}) as CreateAccountRequest;
-  // The tenant is the token's: find it from the client the token was issued to.
-  const unverifiedClientId = clientIdOf(token);
-  const client = unverifiedClientId === undefined ? undefined : await core.clients.find(unverifiedClientId);
-  if (client === undefined) throw new GatehouseError('invalid_token', 'the newuser token is invalid');
-  const tenant = await core.tenants.require(client.tenantId);
-  const claims = await core.tokens.verifyAccessToken(tenant.id, token);
-  if (claims.clientId !== client.clientId) throw new GatehouseError('invalid_token', 'the newuser token is invalid');
+  // The tenant is the one of the client the token was issued to.
+  const { tenant, client, claims } = await core.tokens.verifyAccessTokenOfClient(token);
   const scope = core.tokens.scopes.parse(body.scope);
   core.tokens.scopes.requireAllowed(client, scope);
 
@@ -86,17 +81,5 @@ export const createAccountEndpoint = (core: Core) => async (request: FastifyRequ
       throw new GatehouseError('invalid_grant', 'the account cannot be created');
     default:
       return assertNever(resolution);
-  }
-};
-
-/** The `client_id` claim of a JWT, read without trusting it (only to find the tenant whose keys then verify it). */
-const clientIdOf = (token: string): string | undefined => {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
-      client_id?: unknown;
-    };
-    return typeof payload.client_id === 'string' ? payload.client_id : undefined;
-  } catch {
-    return undefined;
   }
 };
