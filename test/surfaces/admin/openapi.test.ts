@@ -38,6 +38,7 @@ describe('GET /openapi.json for the admin API', () => {
     ['/admin/tenants/{tenant}/users/{userId}', 'get'],
     ['/admin/tenants/{tenant}/users/{userId}/disable', 'post'],
     ['/admin/tenants/{tenant}/users/{userId}/enable', 'post'],
+    ['/admin/tenants/{tenant}/users/{userId}/identities/{idp}', 'delete'],
     ['/admin/tenants/{tenant}/keys', 'get'],
     ['/admin/tenants/{tenant}/keys/rotate', 'post'],
     ['/admin/tenants/{tenant}/audit', 'get'],
