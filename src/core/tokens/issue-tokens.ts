@@ -13,7 +13,7 @@ import type { User } from '../users/user.js';
 import { toUser } from '../users/users.js';
 import { atHash, reservedClaims, userClaims } from './claims.js';
 import { issuerOf } from './issuer.js';
-import { tokenLifetimes } from './lifetimes.js';
+import { type TokenLifetimes, tokenLifetimes } from './lifetimes.js';
 
 /** What to issue tokens for. Every surface (OAuth grants, STS, Flex, token exchange) ends in this. */
 export interface IssueTokensInput {
@@ -65,7 +65,7 @@ export interface IssuedTokens {
   readonly familyId?: string;
 }
 
-const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
+export const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
 
 const loadUser = async (db: DbExecutor, tenantId: string, userId: string): Promise<User> => {
   const row = await usersRepo.find(db, tenantId, userId);
@@ -73,32 +73,42 @@ const loadUser = async (db: DbExecutor, tenantId: string, userId: string): Promi
   return toUser(row);
 };
 
+/** What `signTokens` needs: the issuance, its user (loaded and active), its `jti` and its moment. */
+export interface TokensToSign {
+  readonly input: IssueTokensInput;
+  readonly user: User | undefined;
+  readonly jti: string;
+  readonly now: Date;
+}
+
+/** Signed tokens, not yet stored or audited. */
+export interface SignedTokens {
+  readonly accessToken: string;
+  readonly idToken: string | undefined;
+  readonly scope: string;
+  readonly lifetimes: TokenLifetimes;
+  /** When the access token expires (its `exp`). */
+  readonly accessExpiresAt: Date;
+  readonly authTime: number | undefined;
+  readonly amr: string[] | undefined;
+}
+
 /**
- * Creates `issueTokens`: an access token (always), an ID token (a user and `openid`), and a refresh token (a user and
- * a client allowed to refresh), all for one tenant and signed with its active key. One database write at most (the
- * refresh token, with its family when new); the audit event is batched.
+ * Signs the access token (RFC 9068) and, for a user with `openid`, the ID token (OIDC Core §2). Stores nothing: the
+ * callers write what the issuance needs (a refresh token, a family) before or after, in as few statements as they can.
+ * @throws TypeError when `extraClaims` tries to set a reserved claim.
  */
-export const createIssueTokens = (deps: CoreDeps, keys: SigningKeyUseCases, audit: AuditLog) => {
-  /**
-   * @param db a transaction to write in (a surface that commits the issuance with other work), else the database.
-   * @throws GatehouseError `invalid_grant` (the user is gone, or the family was revoked meanwhile),
-   *   `user_disabled`; TypeError when `extraClaims` tries to set a reserved claim.
-   */
-  return async (input: IssueTokensInput, db: DbExecutor = deps.db): Promise<IssuedTokens> => {
-    const { tenant, client, userId } = input;
+export const createTokenSigner =
+  (deps: CoreDeps, keys: SigningKeyUseCases) =>
+  async ({ input, user, jti, now }: TokensToSign): Promise<SignedTokens> => {
+    const { tenant, client } = input;
     for (const name of Object.keys(input.extraClaims ?? {})) {
       if (reservedClaims.has(name)) throw new TypeError(`extraClaims may not set the reserved claim ${name}`);
     }
-    const user = userId === undefined ? undefined : (input.user ?? (await loadUser(db, tenant.id, userId)));
-    if (user !== undefined && user.status !== 'active')
-      throw new GatehouseError('user_disabled', 'the user account is disabled');
-
-    const now = deps.clock.now();
     const iat = epoch(now);
     const lifetimes = tokenLifetimes(tenant, client);
     const iss = issuerOf(deps.settings, tenant.id);
     const scope = input.scope.join(' ');
-    const jti = newOpaqueId();
     const authTime = user === undefined ? undefined : epoch(input.authTime ?? now);
     const amr = input.amr !== undefined && input.amr.length > 0 ? [...input.amr] : undefined;
 
@@ -138,10 +148,82 @@ export const createIssueTokens = (deps: CoreDeps, keys: SigningKeyUseCases, audi
             ...(amr === undefined ? {} : { amr }),
           })
         : undefined;
+    return {
+      accessToken,
+      idToken,
+      scope,
+      lifetimes,
+      accessExpiresAt: new Date((iat + lifetimes.accessToken) * 1000),
+      authTime,
+      amr,
+    };
+  };
+
+export type TokenSigner = ReturnType<typeof createTokenSigner>;
+
+/** Records `tokens.issued` (batched) and renders the issuance in core terms. */
+export const issued = (
+  audit: AuditLog,
+  input: IssueTokensInput,
+  user: User | undefined,
+  jti: string,
+  signed: SignedTokens,
+  refreshToken: string | undefined,
+  familyId: string | undefined,
+): IssuedTokens => {
+  const { tenant, client } = input;
+  audit.record({
+    type: 'tokens.issued',
+    outcome: 'success',
+    tenantId: tenant.id,
+    actor: user === undefined ? `client:${client.clientId}` : `user:${user.id}`,
+    clientId: client.clientId,
+    ...(user === undefined ? {} : { userId: user.id }),
+    ...(input.ip === undefined ? {} : { ip: input.ip }),
+    details: {
+      jti,
+      scope: signed.scope,
+      idToken: signed.idToken !== undefined,
+      refreshToken: refreshToken !== undefined,
+      ...(input.grantType === undefined ? {} : { grantType: input.grantType }),
+      ...(familyId === undefined ? {} : { familyId }),
+    },
+  });
+  return {
+    accessToken: signed.accessToken,
+    tokenType: 'Bearer',
+    expiresIn: signed.lifetimes.accessToken,
+    scope: signed.scope,
+    jti,
+    ...(signed.idToken === undefined ? {} : { idToken: signed.idToken }),
+    ...(refreshToken === undefined ? {} : { refreshToken }),
+    ...(familyId === undefined ? {} : { familyId }),
+  };
+};
+
+/**
+ * Creates `issueTokens`: an access token (always), an ID token (a user and `openid`), and a refresh token (a user and
+ * a client allowed to refresh), all for one tenant and signed with its active key. One database write at most (the
+ * refresh token, with its family when new); the audit event is batched.
+ */
+export const createIssueTokens = (deps: CoreDeps, sign: TokenSigner, audit: AuditLog) => {
+  /**
+   * @param db a transaction to write in (a surface that commits the issuance with other work), else the database.
+   * @throws GatehouseError `invalid_grant` (the user is gone, or the family was revoked meanwhile),
+   *   `user_disabled`; TypeError when `extraClaims` tries to set a reserved claim.
+   */
+  return async (input: IssueTokensInput, db: DbExecutor = deps.db): Promise<IssuedTokens> => {
+    const { tenant, client, userId } = input;
+    const user = userId === undefined ? undefined : (input.user ?? (await loadUser(db, tenant.id, userId)));
+    if (user !== undefined && user.status !== 'active')
+      throw new GatehouseError('user_disabled', 'the user account is disabled');
+
+    const now = deps.clock.now();
+    const jti = newOpaqueId();
+    const signed = await sign({ input, user, jti, now });
 
     const wantsRefresh =
       user !== undefined && (input.refreshToken ?? client.grantTypes.includes('refresh_token')) === true;
-    const accessExpiresAt = new Date((iat + lifetimes.accessToken) * 1000);
     let refreshToken: string | undefined;
     let familyId = input.familyId;
     if (wantsRefresh) {
@@ -149,8 +231,8 @@ export const createIssueTokens = (deps: CoreDeps, keys: SigningKeyUseCases, audi
       const row = {
         token_digest: sha256(refreshToken),
         access_jti: jti,
-        access_expires_at: accessExpiresAt,
-        expires_at: new Date(now.getTime() + lifetimes.refreshToken * 1000),
+        access_expires_at: signed.accessExpiresAt,
+        expires_at: new Date(now.getTime() + signed.lifetimes.refreshToken * 1000),
       };
       if (familyId === undefined) {
         familyId = newOpaqueId();
@@ -161,9 +243,9 @@ export const createIssueTokens = (deps: CoreDeps, keys: SigningKeyUseCases, audi
             tenant_id: tenant.id,
             client_id: client.clientId,
             user_id: user.id,
-            scope,
-            auth_time: new Date((authTime ?? iat) * 1000),
-            amr: amr ?? [],
+            scope: signed.scope,
+            auth_time: new Date((signed.authTime ?? epoch(now)) * 1000),
+            amr: signed.amr ?? [],
             sid: input.sid ?? null,
           },
           row,
@@ -174,39 +256,12 @@ export const createIssueTokens = (deps: CoreDeps, keys: SigningKeyUseCases, audi
       }
     } else if (
       familyId !== undefined &&
-      !(await tokenFamiliesRepo.recordAccessToken(db, familyId, jti, accessExpiresAt))
+      !(await tokenFamiliesRepo.recordAccessToken(db, familyId, jti, signed.accessExpiresAt))
     ) {
       throw new GatehouseError('invalid_grant', 'the grant has been revoked');
     }
 
-    audit.record({
-      type: 'tokens.issued',
-      outcome: 'success',
-      tenantId: tenant.id,
-      actor: user === undefined ? `client:${client.clientId}` : `user:${user.id}`,
-      clientId: client.clientId,
-      ...(user === undefined ? {} : { userId: user.id }),
-      ...(input.ip === undefined ? {} : { ip: input.ip }),
-      details: {
-        jti,
-        scope,
-        idToken: idToken !== undefined,
-        refreshToken: refreshToken !== undefined,
-        ...(input.grantType === undefined ? {} : { grantType: input.grantType }),
-        ...(familyId === undefined ? {} : { familyId }),
-      },
-    });
-
-    return {
-      accessToken,
-      tokenType: 'Bearer',
-      expiresIn: lifetimes.accessToken,
-      scope,
-      jti,
-      ...(idToken === undefined ? {} : { idToken }),
-      ...(refreshToken === undefined ? {} : { refreshToken }),
-      ...(familyId === undefined ? {} : { familyId }),
-    };
+    return issued(audit, input, user, jti, signed, refreshToken, familyId);
   };
 };
 

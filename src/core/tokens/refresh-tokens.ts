@@ -1,10 +1,14 @@
-import { sha256 } from '../../lib/crypto.js';
+import { randomToken, sha256 } from '../../lib/crypto.js';
+import { newOpaqueId } from '../../lib/ids.js';
 import { refreshTokensRepo, tokenFamiliesRepo } from '../../store/repositories/tokens.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { Tenant } from '../tenants/tenant.js';
+import { toUser } from '../users/users.js';
+import { epoch, type IssuedTokens, type IssueTokensInput, issued, type TokenSigner } from './issue-tokens.js';
+import { tokenLifetimes } from './lifetimes.js';
 
 export interface RotateRefreshTokenInput {
   readonly tenant: Tenant;
@@ -15,19 +19,8 @@ export interface RotateRefreshTokenInput {
   readonly ip?: string;
 }
 
-/** The grant a rotated refresh token continues: pass it on to `issueTokens` (with `familyId`). */
-export interface RotatedRefreshToken {
-  readonly familyId: string;
-  readonly userId: string;
-  /** The scope for the new access token: the requested one, else the family's. */
-  readonly scope: readonly string[];
-  readonly authTime: Date;
-  readonly amr: readonly string[];
-  readonly sid?: string;
-}
-
 /** Refresh tokens: rotated on every use; a rotated one presented again revokes its whole family. */
-export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog) => {
+export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: TokenSigner) => {
   /**
    * Revokes a family: its refresh tokens stop working and the access tokens issued in it go on the revocation list.
    * @returns whether this call revoked it.
@@ -69,39 +62,64 @@ export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog) => {
 
   return {
     /**
-     * Consumes a refresh token of this client (a conditional UPDATE: of two concurrent uses exactly one wins) and
-     * returns its family for `issueTokens`, which issues the next refresh token into it.
+     * Spends a refresh token of this client and issues the next tokens of its family: new access token, ID token
+     * (when the scope has `openid`) and refresh token. The rotation is one conditional statement (of two concurrent
+     * uses exactly one wins) that also reads the user and stores the next refresh token; the tokens are signed after.
      * @throws GatehouseError `invalid_grant` (unknown, another client's, expired, revoked, or reused: the family is
-     *   then revoked), `invalid_scope` (more than was granted; the token stays usable).
+     *   then revoked; or the user is gone), `user_disabled`, `invalid_scope` (more than was granted; the token stays
+     *   usable).
      */
-    rotate: async (input: RotateRefreshTokenInput): Promise<RotatedRefreshToken> => {
+    exchange: async (input: RotateRefreshTokenInput): Promise<IssuedTokens> => {
+      const { tenant, client } = input;
       const digest = sha256(input.refreshToken);
-      const family = await refreshTokensRepo.consume(deps.db, {
+      const now = deps.clock.now();
+      const lifetimes = tokenLifetimes(tenant, client);
+      const jti = newOpaqueId();
+      const next = randomToken(32);
+      const rotated = await refreshTokensRepo.rotate(deps.db, {
         tokenDigest: digest,
-        tenantId: input.tenant.id,
-        clientId: input.client.clientId,
+        tenantId: tenant.id,
+        clientId: client.clientId,
         scope: input.scope ?? [],
-        now: deps.clock.now(),
+        now,
+        next: {
+          token_digest: sha256(next),
+          access_jti: jti,
+          // The same instant the signer derives `exp` from.
+          access_expires_at: new Date((epoch(now) + lifetimes.accessToken) * 1000),
+          expires_at: new Date(now.getTime() + lifetimes.refreshToken * 1000),
+        },
       });
-      if (family === undefined) return refuse(input, digest);
+      if (rotated === undefined) return refuse(input, digest);
+      const { family } = rotated;
       audit.record({
         type: 'refresh_token.rotated',
         outcome: 'success',
-        tenantId: input.tenant.id,
-        clientId: input.client.clientId,
+        tenantId: tenant.id,
+        clientId: client.clientId,
         userId: family.user_id,
         ...(input.ip === undefined ? {} : { ip: input.ip }),
         details: { familyId: family.id },
       });
-      return {
-        familyId: family.id,
-        userId: family.user_id,
+      if (rotated.user === undefined) throw new GatehouseError('invalid_grant', 'the user no longer exists');
+      const user = toUser(rotated.user);
+      if (user.status !== 'active') throw new GatehouseError('user_disabled', 'the user account is disabled');
+      const issuance: IssueTokensInput = {
+        tenant,
+        client,
+        userId: user.id,
+        user,
         scope:
           input.scope !== undefined && input.scope.length > 0 ? input.scope : family.scope.split(' ').filter(Boolean),
-        authTime: family.auth_time,
         amr: family.amr,
+        authTime: family.auth_time,
         ...(family.sid === null ? {} : { sid: family.sid }),
+        familyId: family.id,
+        grantType: 'refresh_token',
+        ...(input.ip === undefined ? {} : { ip: input.ip }),
       };
+      const signed = await sign({ input: issuance, user, jti, now });
+      return issued(audit, issuance, user, jti, signed, next, family.id);
     },
     revokeFamily,
   };

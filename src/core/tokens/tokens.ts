@@ -4,7 +4,7 @@ import type { CoreDeps } from '../deps.js';
 import type { SigningKeyUseCases } from '../keys/signing-keys.js';
 import { createAuthorizationCodes } from './authorization-codes.js';
 import { createIntrospectToken } from './introspection.js';
-import { createIssueTokens } from './issue-tokens.js';
+import { createIssueTokens, createTokenSigner } from './issue-tokens.js';
 import { issuerOf } from './issuer.js';
 import { createRefreshTokens } from './refresh-tokens.js';
 import { createRevokeToken } from './revocation.js';
@@ -15,10 +15,11 @@ import { createTokenVerifier } from './verify-access-token.js';
 /** Token issuance, rotation, verification, revocation and introspection, per tenant (`core.tokens`). */
 export const createTokenUseCases = (deps: CoreDeps, audit: AuditLog, keys: SigningKeyUseCases) => {
   const verifier = createTokenVerifier(deps, keys);
-  const refreshTokens = createRefreshTokens(deps, audit);
+  const sign = createTokenSigner(deps, keys);
+  const refreshTokens = createRefreshTokens(deps, audit, sign);
   return {
     /** See `IssueTokensInput`. */
-    issueTokens: createIssueTokens(deps, keys, audit),
+    issueTokens: createIssueTokens(deps, sign, audit),
     authorizationCodes: createAuthorizationCodes(deps, audit),
     refreshTokens,
     verifyAccessToken: verifier.verifyAccessToken,

@@ -1,6 +1,21 @@
 import { sql } from 'kysely';
 import type { DbExecutor } from '../database.js';
-import type { AuthorizationCodeRow, RefreshTokenRow, TokenFamilyRow } from '../schema.js';
+import type { AuthorizationCodeRow, RefreshTokenRow, TokenFamilyRow, UserRow } from '../schema.js';
+
+/** What a rotation needs of the family it continues. */
+export type RotatedFamily = Pick<TokenFamilyRow, 'id' | 'user_id' | 'scope' | 'auth_time' | 'amr' | 'sid'>;
+
+interface RotatedFamilyColumns {
+  family_id: string;
+  family_user_id: string;
+  family_scope: string;
+  family_auth_time: Date;
+  family_amr: TokenFamilyRow['amr'];
+  family_sid: string | null;
+}
+
+/** A user row from an outer join: every column null when there is no user. */
+type NullableUserRow = { [K in keyof UserRow]: UserRow[K] | null };
 
 export interface NewAuthorizationCode {
   readonly code_digest: string;
@@ -143,30 +158,56 @@ export const refreshTokensRepo = {
   },
 
   /**
-   * Marks a refresh token used, only if it is unused, unexpired, of this tenant and client, its family is live and
-   * grants the scope asked for.
-   * The conditional UPDATE is the atomic step: of two concurrent uses exactly one gets the family back.
+   * Rotation in one statement: marks the presented token used only if it is unused, unexpired, of this tenant and client, its family is live
+   * and grants the scope asked for, reads the
+   * family's user, and adds `next` to the family when that user is active. Of two concurrent uses exactly one gets a
+   * row back. The new token is stored before its access token is signed (its `access_jti` is chosen beforehand): a
+   * failure after this statement leaves an unused refresh token nobody holds, never a token without its row.
+   * @returns undefined when nothing was consumed (see `findWithFamily` for why); `user` undefined when the user is gone.
    */
-  consume: async (
+  rotate: async (
     db: DbExecutor,
     c: {
       tokenDigest: string;
       tenantId: string;
       clientId: string;
-      /** A narrower scope asked for: the family's scope must contain every one of these. */
       scope: readonly string[];
       now: Date;
+      next: NewRefreshToken;
     },
-  ): Promise<TokenFamilyRow | undefined> => {
-    const result = await sql<TokenFamilyRow>`
-      update refresh_tokens r set consumed_at = ${c.now}
-      from token_families f
-      where r.token_digest = ${c.tokenDigest} and r.consumed_at is null and r.expires_at > ${c.now}
-        and f.id = r.family_id and f.revoked_at is null and f.tenant_id = ${c.tenantId}
-        and f.client_id = ${c.clientId}
-        and to_jsonb(string_to_array(f.scope, ' ')) @> ${JSON.stringify(c.scope)}::jsonb
-      returning f.*`.execute(db);
-    return result.rows[0];
+  ): Promise<{ family: RotatedFamily; user: UserRow | undefined } | undefined> => {
+    const result = await sql<RotatedFamilyColumns & NullableUserRow>`
+      with c as (
+        update refresh_tokens r set consumed_at = ${c.now}
+        from token_families f
+        where r.token_digest = ${c.tokenDigest} and r.consumed_at is null and r.expires_at > ${c.now}
+          and f.id = r.family_id and f.revoked_at is null and f.tenant_id = ${c.tenantId}
+          and f.client_id = ${c.clientId}
+          and to_jsonb(string_to_array(f.scope, ' ')) @> ${JSON.stringify(c.scope)}::jsonb
+        returning f.id, f.tenant_id, f.user_id, f.scope, f.auth_time, f.amr, f.sid
+      ), n as (
+        insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
+        select ${c.next.token_digest}, c.id, c.tenant_id, ${c.next.access_jti}, ${c.next.access_expires_at}, ${c.now},
+               ${c.next.expires_at}
+        from c join users u on u.tenant_id = c.tenant_id and u.id = c.user_id and u.status = 'active'
+      )
+      select c.id as family_id, c.user_id as family_user_id, c.scope as family_scope, c.auth_time as family_auth_time,
+             c.amr as family_amr, c.sid as family_sid, u.*
+      from c left join users u on u.tenant_id = c.tenant_id and u.id = c.user_id`.execute(db);
+    const row = result.rows[0];
+    if (row === undefined) return undefined;
+    const { family_id, family_user_id, family_scope, family_auth_time, family_amr, family_sid, ...user } = row;
+    return {
+      family: {
+        id: family_id,
+        user_id: family_user_id,
+        scope: family_scope,
+        auth_time: family_auth_time,
+        amr: family_amr,
+        sid: family_sid,
+      },
+      user: user.id === null ? undefined : (user as UserRow),
+    };
   },
 
   /** A token with its family, whatever their state (to explain a failed use and detect reuse). */

@@ -63,19 +63,7 @@ const password: Grant = async (core, { tenant, client }, params, request) => {
 /** Rotation: the presented refresh token is spent, the next one continues its family (reuse revokes the family). */
 const refreshToken: Grant = async (core, { tenant, client }, params, request) => {
   const presented = required(params.refresh_token, 'refresh_token');
-  const rotated = await core.tokens.refreshTokens.rotate({ tenant, client, refreshToken: presented, ip: request.ip });
-  return core.tokens.issueTokens({
-    tenant,
-    client,
-    userId: rotated.userId,
-    scope: rotated.scope,
-    amr: rotated.amr,
-    authTime: rotated.authTime,
-    familyId: rotated.familyId,
-    ...(rotated.sid === undefined ? {} : { sid: rotated.sid }),
-    grantType: 'refresh_token',
-    ip: request.ip,
-  });
+  return core.tokens.refreshTokens.exchange({ tenant, client, refreshToken: presented, ip: request.ip });
 };
 
 const grants: Readonly<Record<string, { grant: Grant; allowedAs: GrantType }>> = {

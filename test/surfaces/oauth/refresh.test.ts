@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
 import { expectNoWrites } from '../../harness/storage.js';
-import { obtainCode, postForm, redirectUri, setUpTenant, type TestTenant, webTokens } from './fixture.js';
+import { obtainCode, password, postForm, redirectUri, setUpTenant, type TestTenant, webTokens } from './fixture.js';
 
 let gatehouse: RunningGatehouse;
 let tenant: TestTenant;
@@ -118,6 +118,30 @@ describe('POST /t/:tenant/token refresh_token', () => {
       client_id: tenant.spa.clientId,
     });
     expect(response.status).toBe(200);
+  });
+
+  it('refuses a disabled user and stores no next refresh token for them', async () => {
+    const email = 'carol@refresh.example';
+    const user = await gatehouse.core.users.create(tenant.id, { email, password });
+    const mobile = { basic: { clientId: tenant.mobile.clientId, secret: tenant.mobile.secret } };
+    const issued = await postForm(tokenUrl, { grant_type: 'password', username: email, password }, mobile);
+    const { refresh_token } = issued.body as { refresh_token: string };
+    await gatehouse.core.users.setStatus(tenant.id, user.id, 'disabled');
+
+    const refused = await postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token }, mobile);
+    expect(refused).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'the user account is disabled' },
+    });
+    const stored = await gatehouse.storage.db
+      .selectFrom('refresh_tokens')
+      .innerJoin('token_families', 'token_families.id', 'refresh_tokens.family_id')
+      .select('refresh_tokens.consumed_at')
+      .where('token_families.user_id', '=', user.id)
+      .execute();
+    // Only the presented token, spent: nothing was issued into the family.
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.consumed_at).toBeInstanceOf(Date);
   });
 
   it('refuses an unknown refresh token and writes nothing', async () => {
