@@ -218,11 +218,54 @@ describe('accounts.resolve', () => {
     });
     if (created.resolution.kind !== 'created') throw new Error('expected created');
     await core.users.setStatus(tenant.id, created.resolution.user.id, 'disabled');
-    await expect(
-      core.accounts.resolve({ tenant, profile: p, intent: { kind: 'login' }, connectionTrusted: false }),
-    ).rejects.toMatchObject({
-      code: 'user_disabled',
+    await expectNoWrites(gh.storage.db, () =>
+      expect(
+        core.accounts.resolve({ tenant, profile: p, intent: { kind: 'login' }, connectionTrusted: false }),
+      ).rejects.toMatchObject({
+        code: 'user_disabled',
+      }),
+    );
+  });
+
+  it("moves a known identity's last_login_at only when the work that follows its sign-in succeeds", async () => {
+    const p = profile();
+    const created = await core.accounts.resolve({
+      tenant,
+      profile: p,
+      intent: { kind: 'signup' },
+      connectionTrusted: false,
     });
+    if (created.resolution.kind !== 'created') throw new Error('expected created');
+    const lastLogin = async () =>
+      (
+        await gh.storage.db
+          .selectFrom('identities')
+          .select('last_login_at')
+          .where('id', '=', created.resolution.kind === 'created' ? created.resolution.identity.id : '')
+          .executeTakeFirstOrThrow()
+      ).last_login_at;
+    expect(await lastLogin()).toBeNull();
+    // Work passed to resolve gets the tenant's signing keys ready first (created on first use).
+    await core.keys.warm(tenant.id);
+
+    await expectNoWrites(gh.storage.db, () =>
+      expect(
+        core.accounts.resolve({ tenant, profile: p, intent: { kind: 'login' }, connectionTrusted: false }, async () => {
+          throw new Error('issuing failed');
+        }),
+      ).rejects.toThrow('issuing failed'),
+    );
+    expect(await lastLogin()).toBeNull();
+
+    const signedIn = await core.accounts.resolve(
+      { tenant, profile: p, intent: { kind: 'login' }, connectionTrusted: false },
+      async (_db, resolution) => resolution.user.id,
+    );
+    expect(signedIn.resolution.kind).toBe('logged_in');
+    expect(signedIn.result).toBe(created.resolution.user.id);
+    const moved = await lastLogin();
+    expect(moved).toBeInstanceOf(Date);
+    expect(signedIn.resolution.kind === 'logged_in' && signedIn.resolution.identity.lastLoginAt).toEqual(moved);
   });
 
   it('creates exactly one user and one identity when 50 first logins of one identity race', async () => {

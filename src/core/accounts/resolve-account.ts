@@ -23,9 +23,11 @@ export interface ResolveAccountInput {
 
 /**
  * Work that must commit together with a signed-in resolution (issuing tokens, starting a session). When it throws,
- * the whole resolution rolls back: no user, no identity is left behind.
+ * the whole resolution rolls back: no user, no identity is left behind, and a known identity's `last_login_at` is
+ * not moved. It gets a transaction when the resolution writes something, else the database: it must write in at most
+ * one statement (as `issueTokens` does), so that it is atomic either way.
  */
-export type WithinResolution<T> = (trx: Transaction<Database>, resolution: SignedInResolution) => Promise<T>;
+export type WithinResolution<T> = (db: DbExecutor, resolution: SignedInResolution) => Promise<T>;
 
 type Trx = Transaction<Database>;
 
@@ -139,6 +141,31 @@ const newIdentity = async (trx: Trx, input: ResolveAccountInput): Promise<Accoun
   return { kind: 'created', user: toUser(user), identity: await insertIdentity(trx, tenant, profile, user) };
 };
 
+/**
+ * The common case, without a transaction: an identity already linked to an active user signs in. One read finds
+ * both; `within` runs next (its one statement is its own transaction); `last_login_at` moves only after it succeeded.
+ * Undefined when the identity is not linked yet (the transactional path decides then).
+ */
+const knownIdentity = async <T>(
+  deps: CoreDeps,
+  input: ResolveAccountInput,
+  within: WithinResolution<T> | undefined,
+): Promise<{ resolution: AccountResolution; result: T | undefined } | undefined> => {
+  const { tenant, profile } = input;
+  const found = await identitiesRepo.findWithUser(deps.db, tenant.id, profile.idp, profile.subject);
+  if (found === undefined) return undefined;
+  requireActive(found.user);
+  const now = new Date();
+  const resolution: SignedInResolution = {
+    kind: 'logged_in',
+    user: toUser(found.user),
+    identity: toIdentity({ ...found.identity, last_login_at: now }),
+  };
+  const result = within === undefined ? undefined : await within(deps.db, resolution);
+  await identitiesRepo.touch(deps.db, found.identity.id, now);
+  return { resolution, result };
+};
+
 const decide = async (trx: Trx, input: ResolveAccountInput): Promise<AccountResolution> =>
   (await existingLink(trx, input)) ??
   (input.intent.kind === 'link' ? linkWithProof(trx, input, input.intent.userId) : newIdentity(trx, input));
@@ -165,6 +192,13 @@ export const createAccountResolver = (
     db: DbExecutor = deps.db,
   ): Promise<{ resolution: AccountResolution; result: T | undefined }> => {
     if (within !== undefined) await beforeTransaction(input.tenant.id);
+    if (!db.isTransaction && input.intent.kind !== 'link') {
+      const known = await knownIdentity(deps, input, within);
+      if (known !== undefined) {
+        recordOutcome(audit, input, known.resolution);
+        return known;
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         const run = async (trx: Trx) => {

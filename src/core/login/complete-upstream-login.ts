@@ -1,6 +1,6 @@
-import type { Transaction } from 'kysely';
+import type { DbExecutor } from '../../store/database.js';
 import { flowsRepo } from '../../store/repositories/flows.js';
-import type { Database, LoginFlowRow } from '../../store/schema.js';
+import type { LoginFlowRow } from '../../store/schema.js';
 import { type AccountResolution, isSignedIn } from '../accounts/outcomes.js';
 import type { AccountResolver } from '../accounts/resolve-account.js';
 import type { AuditLog } from '../audit/events.js';
@@ -125,8 +125,11 @@ export const createCompleteUpstreamLogin =
     }
   };
 
-/** In the account's transaction: the flow has its user. When another request ended the flow, nothing is written. */
-const toIdpDone = async (deps: CoreDeps, trx: Transaction<Database>, row: LoginFlowRow, user: User) => {
+/**
+ * With the account's resolution, in one statement: the flow has its user. When another request ended the flow,
+ * nothing is written.
+ */
+const toIdpDone = async (deps: CoreDeps, trx: DbExecutor, row: LoginFlowRow, user: User) => {
   const now = deps.clock.now();
   const done = await flowsRepo.transition(
     trx,

@@ -24,7 +24,7 @@ export const toUser = (row: UserRow): User => ({
   updatedAt: row.updated_at,
 });
 
-export const toIdentity = (row: IdentityRow): Identity => ({
+export const toIdentity = (row: Omit<IdentityRow, 'raw'>): Identity => ({
   id: row.id,
   userId: row.user_id,
   idp: row.idp,

@@ -40,6 +40,15 @@ export const usersRepo = {
     ),
 };
 
+interface IdentityColumns {
+  identity_id: string;
+  identity_issuer: string;
+  identity_email: string | null;
+  identity_email_verified: boolean;
+  identity_created_at: Date;
+  identity_last_login_at: Date | null;
+}
+
 export const identitiesRepo = {
   /** Uses identities_tenant_idp_subject_uq. */
   find: (db: DbExecutor, tenantId: string, idp: string, subject: string) =>
@@ -50,6 +59,49 @@ export const identitiesRepo = {
       .where('idp', '=', idp)
       .where('subject', '=', subject)
       .executeTakeFirst(),
+  /**
+   * An identity with its user, in one statement (uses identities_tenant_idp_subject_uq). The identity's `raw`
+   * profile is not read.
+   */
+  findWithUser: async (
+    db: DbExecutor,
+    tenantId: string,
+    idp: string,
+    subject: string,
+  ): Promise<{ identity: Omit<IdentityRow, 'raw'>; user: UserRow } | undefined> => {
+    const result = await sql<IdentityColumns & UserRow>`
+      select i.id as identity_id, i.issuer as identity_issuer, i.email as identity_email,
+             i.email_verified as identity_email_verified, i.created_at as identity_created_at,
+             i.last_login_at as identity_last_login_at, u.*
+      from identities i join users u on u.tenant_id = i.tenant_id and u.id = i.user_id
+      where i.tenant_id = ${tenantId} and i.idp = ${idp} and i.subject = ${subject}`.execute(db);
+    const row = result.rows[0];
+    if (row === undefined) return undefined;
+    const {
+      identity_id,
+      identity_issuer,
+      identity_email,
+      identity_email_verified,
+      identity_created_at,
+      identity_last_login_at,
+      ...user
+    } = row;
+    return {
+      identity: {
+        id: identity_id,
+        tenant_id: tenantId,
+        user_id: user.id,
+        idp,
+        issuer: identity_issuer,
+        subject,
+        email: identity_email,
+        email_verified: identity_email_verified,
+        created_at: identity_created_at,
+        last_login_at: identity_last_login_at,
+      },
+      user,
+    };
+  },
   /** Uses identities_user_idx. */
   listByUser: (db: DbExecutor, userId: string) =>
     db.selectFrom('identities').selectAll().where('user_id', '=', userId).orderBy('created_at').limit(100).execute(),
