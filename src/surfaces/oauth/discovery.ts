@@ -58,6 +58,20 @@ export const providerMetadata = (core: Core, tenantId: string) => {
   };
 };
 
-/** `GET /.well-known/openid-configuration`. */
-export const discoveryEndpoint = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) =>
-  reply.header('cache-control', 'public, max-age=300').send(providerMetadata(core, tenantOf(request).id));
+/**
+ * `GET /.well-known/openid-configuration`. The document depends only on the settings and the tenant id, so it is
+ * serialised once per tenant and sent as is.
+ */
+export const discoveryEndpoint = (core: Core) => {
+  const serialised = new Map<string, string>();
+  return (request: FastifyRequest, reply: FastifyReply): void => {
+    const tenantId = tenantOf(request).id;
+    let json = serialised.get(tenantId);
+    if (json === undefined) {
+      json = JSON.stringify(providerMetadata(core, tenantId));
+      if (serialised.size >= 10_000) serialised.clear();
+      serialised.set(tenantId, json);
+    }
+    reply.header('cache-control', 'public, max-age=300').type('application/json; charset=utf-8').send(json);
+  };
+};

@@ -66,6 +66,21 @@ describe('GET /t/:tenant/.well-known/openid-configuration', () => {
     });
   });
 
+  it('answers each tenant with its own document, the same every time, with the security headers', async () => {
+    await gatehouse.core.tenants.create({ id: 'discovery-two' });
+    const other = gatehouse.issuer('discovery-two');
+    for (const iss of [issuer, other, issuer, other]) {
+      const response = await fetch(`${iss}/.well-known/openid-configuration`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      const metadata = (await response.json()) as { issuer: string; jwks_uri: string };
+      expect(metadata.issuer).toBe(iss);
+      expect(metadata.jwks_uri).toBe(`${iss}/jwks`);
+    }
+  });
+
   it('lists at least the core grants', () => {
     expect(registeredGrantTypes).toEqual(
       expect.arrayContaining(['authorization_code', 'refresh_token', 'client_credentials', 'password']),
@@ -79,5 +94,17 @@ describe('GET /t/:tenant/.well-known/openid-configuration', () => {
       error: 'invalid_request',
       error_description: 'tenant "unknown-tenant" does not exist',
     });
+  });
+
+  it('answers an unknown tenant the same once its absence is cached, and a malformed id without a lookup', async () => {
+    for (const id of ['unknown-twice', 'unknown-twice', 'Not_A-Tenant']) {
+      const response = await fetch(`${gatehouse.url}/t/${id}/.well-known/openid-configuration`);
+      expect(response.status).toBe(404);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(await response.json()).toEqual({
+        error: 'invalid_request',
+        error_description: `tenant "${id}" does not exist`,
+      });
+    }
   });
 });
