@@ -53,6 +53,22 @@ describe('GET /metrics', () => {
     expect(seriesValue(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
+  it('labels each route by its pattern, whatever its prefix, method or status', async () => {
+    for (let i = 0; i < 2; i++) expect((await fetch(`${gh.url}/t/${tenant.id}/jwks`)).status).toBe(200);
+    expect((await fetch(`${gh.url}/t/nobody/jwks`)).status).toBe(404);
+    expect((await fetch(`${gh.url}/t/${tenant.id}/no-such-endpoint`)).status).toBe(404);
+    expect((await fetch(`${gh.url}/healthz`, { method: 'HEAD' })).status).toBe(200);
+    const text = await scrape();
+    const route = 'route="/t/:tenant/jwks"';
+    expect(seriesValue(text, `gatehouse_http_requests_total{method="GET",${route},status="200"}`)).toBe(2);
+    expect(seriesValue(text, `gatehouse_http_requests_total{method="GET",${route},status="404"}`)).toBe(1);
+    expect(seriesValue(text, `gatehouse_http_request_duration_seconds_count{method="GET",${route}}`)).toBe(3);
+    expect(
+      seriesValue(text, 'gatehouse_http_requests_total{method="GET",route="unmatched",status="404"}'),
+    ).toBeGreaterThanOrEqual(2);
+    expect(seriesValue(text, 'gatehouse_http_requests_total{method="HEAD",route="/healthz",status="200"}')).toBe(1);
+  });
+
   it('counts logins by IdP and outcome, and times the IdP validation', async () => {
     const token = async (sub: string) => {
       const minted = await idp.mint('google', {

@@ -21,13 +21,28 @@ interface HistogramSeries extends Series {
   count: number;
 }
 
+/** One series of a counter, looked up once and kept by a caller that records into it often. */
+export interface CounterSeriesHandle {
+  inc(by?: number): void;
+}
+
+/** One series of a histogram, looked up once and kept by a caller that records into it often. */
+export interface HistogramSeriesHandle {
+  /** Records one observation, in seconds. */
+  observe(seconds: number): void;
+}
+
 export interface Counter<Name extends string> {
   inc(labels: Labels<Name>, by?: number): void;
+  /** The series of `labels`, created now if new (or the `other` series, past the series limit). */
+  series(labels: Labels<Name>): CounterSeriesHandle;
 }
 
 export interface Histogram<Name extends string> {
   /** Records one observation, in seconds. */
   observe(labels: Labels<Name>, seconds: number): void;
+  /** The series of `labels`, created now if new (or the `other` series, past the series limit). */
+  series(labels: Labels<Name>): HistogramSeriesHandle;
 }
 
 interface Metric {
@@ -96,9 +111,18 @@ export const createMetricsRegistry = () => {
             out.push(`${name}${labelText(labelNames, s.values)} ${formatNumber(s.value)}`);
         },
       });
+      const make = (values: string[]): CounterSeries => ({ values, value: 0 });
       return {
         inc(labels, by = 1) {
-          seriesOf(store, labelNames, labels, (values) => ({ values, value: 0 })).value += by;
+          seriesOf(store, labelNames, labels, make).value += by;
+        },
+        series(labels) {
+          const s = seriesOf(store, labelNames, labels, make);
+          return {
+            inc(by = 1) {
+              s.value += by;
+            },
+          };
         },
       };
     },
@@ -125,19 +149,30 @@ export const createMetricsRegistry = () => {
           }
         },
       });
+      const make = (values: string[]): HistogramSeries => ({
+        values,
+        counts: new Array<number>(buckets.length + 1).fill(0),
+        sum: 0,
+        count: 0,
+      });
+      const record = (s: HistogramSeries, seconds: number) => {
+        let i = 0;
+        while (i < buckets.length && seconds > (buckets[i] as number)) i++;
+        s.counts[i] = (s.counts[i] ?? 0) + 1;
+        s.sum += seconds;
+        s.count += 1;
+      };
       return {
         observe(labels, seconds) {
-          const s = seriesOf(store, labelNames, labels, (values) => ({
-            values,
-            counts: new Array<number>(buckets.length + 1).fill(0),
-            sum: 0,
-            count: 0,
-          }));
-          let i = 0;
-          while (i < buckets.length && seconds > (buckets[i] as number)) i++;
-          s.counts[i] = (s.counts[i] ?? 0) + 1;
-          s.sum += seconds;
-          s.count += 1;
+          record(seriesOf(store, labelNames, labels, make), seconds);
+        },
+        series(labels) {
+          const s = seriesOf(store, labelNames, labels, make);
+          return {
+            observe(seconds) {
+              record(s, seconds);
+            },
+          };
         },
       };
     },

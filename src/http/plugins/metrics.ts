@@ -1,6 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import type { Core } from '../../core/index.js';
-import type { Counter, Histogram, MetricsRegistry } from '../../core/metrics/registry.js';
+import type {
+  Counter,
+  CounterSeriesHandle,
+  Histogram,
+  HistogramSeriesHandle,
+  MetricsRegistry,
+} from '../../core/metrics/registry.js';
 
 interface HttpInstruments {
   readonly requests: Counter<'method' | 'route' | 'status'>;
@@ -30,18 +36,54 @@ const instrumentsOf = (registry: MetricsRegistry): HttpInstruments => {
   return found;
 };
 
+type Recorder = (method: string, status: number, seconds: number) => void;
+
+/** Records the requests of one route pattern, each series looked up once and kept. */
+const recorderOf = ({ requests, duration }: HttpInstruments, route: string): Recorder => {
+  const byMethod = new Map<
+    string,
+    { readonly duration: HistogramSeriesHandle; readonly byStatus: Map<number, CounterSeriesHandle> }
+  >();
+  return (method, status, seconds) => {
+    let series = byMethod.get(method);
+    if (series === undefined) {
+      series = { duration: duration.series({ method, route }), byStatus: new Map() };
+      byMethod.set(method, series);
+    }
+    let count = series.byStatus.get(status);
+    if (count === undefined) {
+      count = requests.series({ method, route, status: String(status) });
+      series.byStatus.set(status, count);
+    }
+    count.inc();
+    series.duration.observe(seconds);
+  };
+};
+
+const asArray = <T>(value: T | readonly T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? [...value] : [value as T];
+
 /**
  * Request rate and latency for every route, and `GET /metrics` in the Prometheus text format. Routes are labelled by
  * their pattern (`/t/:tenant/token`), never by the raw URL, so the number of series stays bounded. The endpoint has no
  * authentication: keep it off the public listener (see docs/deployment.md).
+ *
+ * Each route gets an `onResponse` hook of its own that knows its pattern (so nothing is looked up per request); call
+ * this before any route is added. Requests no route matched are counted by a server-wide hook as `unmatched`.
  */
 export const registerMetrics = (app: FastifyInstance, core: Core): void => {
-  const { requests, duration } = instrumentsOf(core.metrics.registry);
+  const http = instrumentsOf(core.metrics.registry);
+  app.addHook('onRoute', (route) => {
+    const record = recorderOf(http, route.url);
+    const onResponse: onResponseHookHandler = (request, reply, done) => {
+      record(request.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    route.onResponse = [...asArray(route.onResponse), onResponse];
+  });
+  const unmatched = recorderOf(http, 'unmatched');
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const method = request.method;
-    requests.inc({ method, route, status: String(reply.statusCode) });
-    duration.observe({ method, route }, reply.elapsedTime / 1000);
+    if (request.is404) unmatched(request.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
   app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) =>
