@@ -18,10 +18,17 @@ export const createTenantUseCases = (deps: CoreDeps) => {
   const cacheMs = 2000;
   const cache = new Map<string, { tenant: Tenant | undefined; at: number }>();
 
-  const get = async (id: string): Promise<Tenant | undefined> => {
+  /** The cached answer for `id` while it is fresh: the tenant, or `null` for one known not to exist. */
+  const cached = (id: string): Tenant | null | undefined => {
     const hit = cache.get(id);
+    if (hit === undefined || deps.clock.now().getTime() - hit.at >= cacheMs) return undefined;
+    return hit.tenant ?? null;
+  };
+
+  const get = async (id: string): Promise<Tenant | undefined> => {
+    const hit = cached(id);
+    if (hit !== undefined) return hit ?? undefined;
     const now = deps.clock.now().getTime();
-    if (hit !== undefined && now - hit.at < cacheMs) return hit.tenant;
     const row = await tenantsRepo.find(deps.db, id);
     const tenant = row === undefined ? undefined : toTenant(row);
     if (cache.size > 10_000) cache.clear();
@@ -37,6 +44,11 @@ export const createTenantUseCases = (deps: CoreDeps) => {
       return tenant;
     },
     get,
+    /**
+     * `get` without waiting, for hot paths that can skip a promise when the cache answers: the tenant, `null` when it
+     * does not exist, `undefined` when the cache has no fresh answer (then call `get`).
+     */
+    cached,
     list: async (): Promise<Tenant[]> => (await tenantsRepo.list(deps.db)).map(toTenant),
     findByHostname: async (hostname: string): Promise<Tenant | undefined> => {
       const row = await tenantsRepo.findByHostname(deps.db, hostname.toLowerCase());

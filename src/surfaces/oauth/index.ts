@@ -15,7 +15,7 @@ import { introspectionEndpoint } from './introspection.js';
 import { jwksEndpoint } from './jwks.js';
 import { revocationEndpoint } from './revocation.js';
 import { EndSessionRequest, TokenOperationRequest, TokenRequest } from './schemas.js';
-import { tenantHook } from './tenant.js';
+import { registerTenantHook } from './tenant.js';
 import { tokenEndpoint } from './token.js';
 import type { UpstreamLoginStarter } from './upstream-login.js';
 import { userinfoEndpoint } from './userinfo.js';
@@ -43,7 +43,7 @@ export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (app,
   // RFC 6749 §3.2 and friends: form-encoded bodies only; anything else is refused before a handler runs.
   app.removeAllContentTypeParsers();
   await app.register(formbody);
-  app.addHook('onRequest', tenantHook(core));
+  registerTenantHook(app, core);
 
   const jsonErrors = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const e = toGatehouseError(error);
