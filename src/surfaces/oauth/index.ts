@@ -39,7 +39,6 @@ const realmOf = (core: Core, request: FastifyRequest): string | undefined => {
  * redirect URI is not yet trusted.
  */
 export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (app, { core, upstreamLogin }) => {
-  await app.register(cookie);
   // RFC 6749 §3.2 and friends: form-encoded bodies only; anything else is refused before a handler runs.
   app.removeAllContentTypeParsers();
   await app.register(formbody);
@@ -71,16 +70,21 @@ export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (app,
   const tags = ['oauth'];
   app.get('/.well-known/openid-configuration', { schema: { tags } }, discoveryEndpoint(core));
   app.get('/jwks', { schema: { tags } }, jwksEndpoint(core));
-  app.get('/authorize', { schema: { tags }, errorHandler: pageErrors }, authorizeEndpoint(core, upstreamLogin));
-  app.post('/authorize', { schema: { tags }, errorHandler: pageErrors }, authorizeEndpoint(core, upstreamLogin));
   app.post('/token', { schema: { tags, body: TokenRequest } }, tokenEndpoint(core));
   app.get('/userinfo', { schema: { tags }, errorHandler: bearerErrors }, userinfoEndpoint(core));
   app.post('/userinfo', { schema: { tags }, errorHandler: bearerErrors }, userinfoEndpoint(core));
   app.post('/revoke', { schema: { tags, body: TokenOperationRequest } }, revocationEndpoint(core));
   app.post('/introspect', { schema: { tags, body: TokenOperationRequest } }, introspectionEndpoint(core));
-  const logout = endSessionEndpoint(core);
-  app.get('/logout', { schema: { tags, querystring: EndSessionRequest }, errorHandler: pageErrors }, logout);
-  app.post('/logout', { schema: { tags, body: EndSessionRequest }, errorHandler: pageErrors }, logout);
 
-  await app.register(pagesSurface, { core });
+  // What a browser visits, the only routes that read or set cookies: the cookie parser's hooks run for these alone.
+  await app.register(async (browser) => {
+    await browser.register(cookie);
+    const authorize = authorizeEndpoint(core, upstreamLogin);
+    browser.get('/authorize', { schema: { tags }, errorHandler: pageErrors }, authorize);
+    browser.post('/authorize', { schema: { tags }, errorHandler: pageErrors }, authorize);
+    const logout = endSessionEndpoint(core);
+    browser.get('/logout', { schema: { tags, querystring: EndSessionRequest }, errorHandler: pageErrors }, logout);
+    browser.post('/logout', { schema: { tags, body: EndSessionRequest }, errorHandler: pageErrors }, logout);
+    await browser.register(pagesSurface, { core });
+  });
 };
