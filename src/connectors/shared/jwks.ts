@@ -1,5 +1,5 @@
-import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { UpstreamError } from '../../core/errors.js';
+import { PublicKeySet } from '../../lib/jws.js';
 import type { ConnectorDeps } from '../connector.js';
 import { asRecord, upstreamJson } from './http.js';
 
@@ -10,18 +10,17 @@ export const jwksRefetchCooldownSeconds = 30;
 
 const cacheKey = (jwksUri: string) => `connectors:jwks:${jwksUri}`;
 
-/** A key set ready for `jwtVerify`: its imported keys are reused across verifications. */
-export type KeySet = ReturnType<typeof createLocalJWKSet>;
-
 // Imported key sets by the exact JWKS text they were built from (content-addressed, so shared safely), so that a
 // verification does not re-import the IdP's keys every time.
-const keySets = new Map<string, KeySet>();
+const keySets = new Map<string, PublicKeySet>();
 const maxKeySets = 256;
 
-const keySetOf = (text: string): KeySet => {
+const keySetOf = (text: string): PublicKeySet => {
   let set = keySets.get(text);
   if (set === undefined) {
-    set = createLocalJWKSet(JSON.parse(text) as JSONWebKeySet);
+    const parsed = JSON.parse(text) as { keys?: unknown };
+    if (!Array.isArray(parsed.keys)) throw new TypeError('not a JSON Web Key Set');
+    set = new PublicKeySet({ keys: parsed.keys });
     keySets.set(text, set);
     if (keySets.size > maxKeySets) keySets.delete(keySets.keys().next().value ?? text);
   }
@@ -29,7 +28,7 @@ const keySetOf = (text: string): KeySet => {
 };
 
 /** The IdP's key set, from `deps.cache` when fresh, else fetched (with `deps.fetch` and the timeout) and cached. */
-export const loadJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: string): Promise<KeySet> => {
+export const loadJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: string): Promise<PublicKeySet> => {
   const cached = await deps.cache.get(cacheKey(jwksUri));
   if (cached !== undefined) {
     try {
@@ -50,7 +49,7 @@ export const refetchJwks = async (
   deps: ConnectorDeps,
   connectorId: string,
   jwksUri: string,
-): Promise<KeySet | undefined> => {
+): Promise<PublicKeySet | undefined> => {
   const first = await deps.cache.setIfAbsent(`connectors:jwks-refetch:${jwksUri}`, '1', jwksRefetchCooldownSeconds);
   if (!first) {
     deps.log.debug({ connectorId, jwksUri }, 'jwks.refetch_suppressed');

@@ -1,7 +1,17 @@
-import { type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import type { JWTPayload } from 'jose';
 import { GatehouseError } from '../../core/errors.js';
+import {
+  checkJwtClaims,
+  type DecodedJws,
+  decodeJws,
+  JwsError,
+  JwtClaimError,
+  type PublicKeySet,
+  supportedAlgorithms,
+  verifyJwsSignature,
+} from '../../lib/jws.js';
 import type { ConnectorDeps } from '../connector.js';
-import { type KeySet, loadJwks, refetchJwks } from './jwks.js';
+import { loadJwks, refetchJwks } from './jwks.js';
 
 /** What an ID token must satisfy. Everything is required unless marked otherwise: the check fails closed. */
 export interface IdTokenExpectations {
@@ -31,20 +41,6 @@ export type VerifiedClaims = JWTPayload & { readonly iss: string; readonly sub: 
 /** Leeway for `exp`/`iat`/`nbf` against `deps.clock`, for clock drift between us and the IdP. */
 export const clockSkewSeconds = 60;
 
-const asymmetricAlgorithms = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
-
 /**
  * The single, fail-closed ID-token verifier. Signature against the IdP's JWKS (cached in `deps.cache`, refetched
  * once on an unknown `kid`), then issuer, audience, authorized party, expiry, issued-at and nonce, with time from
@@ -57,21 +53,43 @@ export const verifyIdToken = async (
   token: string,
   expect: IdTokenExpectations,
 ): Promise<VerifiedClaims> => {
-  const algorithms = (expect.algorithms ?? ['RS256']).filter((alg) => asymmetricAlgorithms.has(alg));
+  const algorithms = (expect.algorithms ?? ['RS256']).filter((alg) => supportedAlgorithms.has(alg));
   if (algorithms.length === 0) throw new TypeError(`${expect.connectorId}: no asymmetric ID token algorithm allowed`);
-  let payload: JWTPayload;
+  let jws: DecodedJws;
   try {
-    ({ payload } = await jwtVerify(token, keyResolver(deps, expect), {
-      algorithms,
-      currentDate: deps.clock.now(),
-      clockTolerance: clockSkewSeconds,
-      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
-    }));
+    jws = decodeJws(token);
+    await verifySignature(deps, expect, jws, algorithms);
+    checkJwtClaims(jws.payload, {
+      now: deps.clock.now(),
+      toleranceSeconds: clockSkewSeconds,
+      required: ['iss', 'sub', 'aud', 'exp', 'iat'],
+    });
   } catch (error) {
-    if (error instanceof GatehouseError) throw error;
-    throw new GatehouseError('idp_token_invalid', describeJoseError(error), { cause: error });
+    if (error instanceof JwsError || error instanceof JwtClaimError)
+      throw new GatehouseError('idp_token_invalid', describe(error), { cause: error });
+    throw error;
   }
-  return checkClaims(deps, payload, expect);
+  return checkClaims(deps, jws.payload as JWTPayload, expect);
+};
+
+/** Signature against the IdP's JWKS; an unknown `kid` fetches the set again (the IdP may have rotated its keys). */
+const verifySignature = async (
+  deps: ConnectorDeps,
+  expect: IdTokenExpectations,
+  jws: DecodedJws,
+  algorithms: readonly string[],
+): Promise<void> => {
+  if (!algorithms.includes(jws.header.alg as string))
+    throw new JwsError('algorithm', `the token is signed with a disallowed algorithm (${String(jws.header.alg)})`);
+  let candidates = (await loadJwks(deps, expect.connectorId, expect.jwksUri)).candidates(jws.header);
+  if (candidates.length === 0) {
+    // At most one forced refetch per cooldown: made-up `kid`s cannot turn into a stream of requests to the IdP.
+    const fresh: PublicKeySet | undefined = await refetchJwks(deps, expect.connectorId, expect.jwksUri);
+    candidates = fresh?.candidates(jws.header) ?? [];
+  }
+  if (candidates.length === 0) throw new JwsError('no_key', 'no key of the IdP fits the token');
+  if (!candidates.some((key) => verifyJwsSignature(jws, algorithms, key)))
+    throw new JwsError('signature', 'the token signature does not verify');
 };
 
 const checkClaims = (deps: ConnectorDeps, claims: JWTPayload, expect: IdTokenExpectations): VerifiedClaims => {
@@ -113,26 +131,17 @@ const issuerMatches = (expected: IdTokenExpectations['issuer'], iss: string, cla
   return expected.includes(iss);
 };
 
-const keyResolver =
-  (deps: ConnectorDeps, expect: IdTokenExpectations): JWTVerifyGetKey =>
-  async (header, token) => {
-    const select = (keys: KeySet) => keys(header, token);
-    try {
-      return await select(await loadJwks(deps, expect.connectorId, expect.jwksUri));
-    } catch (error) {
-      if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
-      // The IdP may have rotated its keys since we cached the set: fetch again (at most once per cooldown).
-      const fresh = await refetchJwks(deps, expect.connectorId, expect.jwksUri);
-      if (fresh === undefined) throw error;
-      return select(fresh);
-    }
-  };
-
-const describeJoseError = (error: unknown): string => {
-  if (error instanceof joseErrors.JWTExpired) return 'the ID token has expired';
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the ID token signature is invalid';
-  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'the ID token is signed with an unknown key';
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'the ID token is signed with a disallowed algorithm';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `the ID token claim "${error.claim}" is invalid`;
-  return 'the ID token is malformed';
+const describe = (error: JwsError | JwtClaimError): string => {
+  if (error instanceof JwtClaimError)
+    return error.reason === 'expired' ? 'the ID token has expired' : `the ID token claim "${error.claim}" is invalid`;
+  switch (error.reason) {
+    case 'signature':
+      return 'the ID token signature is invalid';
+    case 'no_key':
+      return 'the ID token is signed with an unknown key';
+    case 'algorithm':
+      return 'the ID token is signed with a disallowed algorithm';
+    default:
+      return 'the ID token is malformed';
+  }
 };

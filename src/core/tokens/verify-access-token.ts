@@ -1,4 +1,5 @@
-import { compactVerify, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import type { JWTPayload } from 'jose';
+import { checkJwtClaims, type DecodedJws, decodeJws, JwtClaimError, verifyJwsSignature } from '../../lib/jws.js';
 import { revokedAccessTokensRepo } from '../../store/repositories/tokens.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
@@ -32,20 +33,24 @@ const clockToleranceSeconds = 5;
 const invalidToken = (description: string, cause?: unknown) =>
   new GatehouseError('invalid_token', description, cause === undefined ? undefined : { cause });
 
-/** Our own JWTs: ES256 by a key this tenant publishes, `kid` required. */
-const keyFor = async (keys: SigningKeyUseCases, tenantId: string, token: string) => {
-  let kid: string | undefined;
-  let alg: string | undefined;
+/**
+ * Our own JWTs: ES256 by a key this tenant publishes, `kid` required; the signature is checked here.
+ * @throws GatehouseError `invalid_token`
+ */
+const verifiedJws = async (keys: SigningKeyUseCases, tenantId: string, token: string): Promise<DecodedJws> => {
+  let jws: DecodedJws;
   try {
-    ({ kid, alg } = decodeProtectedHeader(token));
+    jws = decodeJws(token);
   } catch (error) {
     throw invalidToken('the token is malformed', error);
   }
-  if (alg !== 'ES256' || kid === undefined) throw invalidToken('the token is not signed by this issuer');
+  const { alg, kid } = jws.header;
+  if (alg !== 'ES256' || typeof kid !== 'string') throw invalidToken('the token is not signed by this issuer');
   // A token of another tenant names a key this tenant does not publish.
   const key = await keys.publicKey(tenantId, kid);
   if (key === undefined) throw invalidToken('the token is not signed by this issuer');
-  return key;
+  if (!verifyJwsSignature(jws, ['ES256'], key)) throw invalidToken('the access token is invalid');
+  return jws;
 };
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -63,19 +68,21 @@ export const createTokenVerifier = (deps: CoreDeps, keys: SigningKeyUseCases) =>
     token: string,
     options: VerifyAccessTokenOptions = {},
   ): Promise<AccessTokenClaims> => {
-    const key = await keyFor(keys, tenantId, token);
-    let payload: JWTPayload;
+    const jws = await verifiedJws(keys, tenantId, token);
+    const payload = jws.payload as JWTPayload;
+    // RFC 9068 §4: typ is at+jwt (with or without the application/ prefix).
+    const typ = typeof jws.header.typ === 'string' ? jws.header.typ.toLowerCase().replace(/^application\//, '') : '';
+    if (typ !== 'at+jwt' || payload.iss !== issuerOf(deps.settings, tenantId))
+      throw invalidToken('the access token is invalid');
     try {
-      ({ payload } = await jwtVerify(token, key, {
-        issuer: issuerOf(deps.settings, tenantId),
-        typ: 'at+jwt',
-        algorithms: ['ES256'],
-        currentDate: deps.clock.now(),
-        clockTolerance: clockToleranceSeconds,
-        requiredClaims: ['sub', 'jti', 'exp', 'iat', 'client_id'],
-      }));
+      checkJwtClaims(payload, {
+        now: deps.clock.now(),
+        toleranceSeconds: clockToleranceSeconds,
+        required: ['sub', 'jti', 'exp', 'iat', 'client_id'],
+      });
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw invalidToken('the access token has expired', error);
+      if (error instanceof JwtClaimError && error.reason === 'expired')
+        throw invalidToken('the access token has expired', error);
       throw invalidToken('the access token is invalid', error);
     }
     const { sub, jti, exp, iat } = payload as Required<Pick<JWTPayload, 'sub' | 'jti' | 'exp' | 'iat'>>;
@@ -110,9 +117,7 @@ export const createTokenVerifier = (deps: CoreDeps, keys: SigningKeyUseCases) =>
     token: string,
   ): Promise<{ subject: string; clientId: string; sid?: string }> => {
     try {
-      const key = await keyFor(keys, tenantId, token);
-      const { payload } = await compactVerify(token, key, { algorithms: ['ES256'] });
-      const claims = JSON.parse(new TextDecoder().decode(payload)) as JWTPayload;
+      const claims = (await verifiedJws(keys, tenantId, token)).payload as JWTPayload;
       const sid = str(claims.sid);
       const subject = str(claims.sub);
       const clientId = Array.isArray(claims.aud) ? str(claims.aud[0]) : str(claims.aud);

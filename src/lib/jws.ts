@@ -1,0 +1,274 @@
+import { constants, createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
+
+/**
+ * Verification of compact JWS / JWT (RFC 7515, RFC 7519) with `node:crypto` on `KeyObject`s imported once per key.
+ * Signing already uses `node:crypto`; verifying with it too keeps WebCrypto (a key import and a thread-pool job per
+ * call) off the hot paths: an upstream ID token on every social login, our own access token on every API call.
+ * Only asymmetric algorithms exist here: `none` and HMAC can never verify.
+ */
+
+export type JwsFailure =
+  /** Not a compact JWS with JSON header and JSON-object payload, or a header this verifier does not understand. */
+  | 'malformed'
+  /** The header's `alg` is not one the caller allows. */
+  | 'algorithm'
+  /** No key of the set fits the header (`kid`, key type, curve, `use`, `alg`). */
+  | 'no_key'
+  /** A fitting key was found and the signature does not verify with it. */
+  | 'signature';
+
+export class JwsError extends Error {
+  constructor(
+    readonly reason: JwsFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JwsError';
+  }
+}
+
+/** A compact JWS, split and decoded, signature not yet checked. */
+export interface DecodedJws {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** `BASE64URL(header) . BASE64URL(payload)`: the bytes the signature covers. */
+  readonly signingInput: Buffer;
+  readonly signature: Buffer;
+}
+
+const base64url = /^[A-Za-z0-9_-]+$/;
+
+const jsonObject = (part: string, what: string): Record<string, unknown> => {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch {
+    throw new JwsError('malformed', `the ${what} is not base64url-encoded JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new JwsError('malformed', `the ${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+};
+
+/**
+ * Splits and decodes a compact JWS. Refuses a `crit` header (RFC 7515 §4.1.11: no extension is understood here) and
+ * an unencoded payload (`b64: false`, RFC 7797).
+ * @throws JwsError `malformed`
+ */
+export const decodeJws = (token: string): DecodedJws => {
+  if (typeof token !== 'string') throw new JwsError('malformed', 'the token is not a string');
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new JwsError('malformed', 'the token is not a compact JWS');
+  const [h, p, s] = parts as [string, string, string];
+  if (!base64url.test(h) || !base64url.test(p) || !base64url.test(s))
+    throw new JwsError('malformed', 'the token is not a compact JWS');
+  const header = jsonObject(h, 'header');
+  if (header.crit !== undefined) throw new JwsError('malformed', 'the token has critical header parameters');
+  if (header.b64 !== undefined) throw new JwsError('malformed', 'the token has an unencoded payload');
+  if (typeof header.alg !== 'string') throw new JwsError('malformed', 'the token header has no alg');
+  return {
+    header,
+    payload: jsonObject(p, 'payload'),
+    signingInput: Buffer.from(`${h}.${p}`, 'ascii'),
+    signature: Buffer.from(s, 'base64url'),
+  };
+};
+
+interface Algorithm {
+  /** JWK `kty` of the keys it verifies with. */
+  readonly kty: 'RSA' | 'EC' | 'OKP';
+  /** `crv` for EC and OKP keys. */
+  readonly crv?: readonly string[];
+  readonly check: (key: KeyObject, data: Buffer, signature: Buffer) => boolean;
+}
+
+const minRsaBits = 2048;
+const rsaBits = (key: KeyObject) => key.asymmetricKeyDetails?.modulusLength ?? 0;
+
+const pkcs1 = (hash: string): Algorithm => ({
+  kty: 'RSA',
+  check: (key, data, signature) =>
+    key.asymmetricKeyType === 'rsa' && rsaBits(key) >= minRsaBits && verify(hash, data, key, signature),
+});
+
+const pss = (hash: string, saltLength: number): Algorithm => ({
+  kty: 'RSA',
+  check: (key, data, signature) =>
+    (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') &&
+    rsaBits(key) >= minRsaBits &&
+    verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature),
+});
+
+const ecdsa = (hash: string, crv: string, namedCurve: string, size: number): Algorithm => ({
+  kty: 'EC',
+  crv: [crv],
+  // JWS ECDSA signatures are R || S (RFC 7518 §3.4), not DER.
+  check: (key, data, signature) =>
+    key.asymmetricKeyType === 'ec' &&
+    key.asymmetricKeyDetails?.namedCurve === namedCurve &&
+    signature.length === size * 2 &&
+    verify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature),
+});
+
+const eddsa = (curves: readonly string[]): Algorithm => ({
+  kty: 'OKP',
+  crv: curves,
+  check: (key, data, signature) =>
+    curves.map((c) => c.toLowerCase()).includes(key.asymmetricKeyType ?? '') && verify(null, data, key, signature),
+});
+
+/** Every algorithm this verifier knows (RFC 7518 §3, RFC 8037, RFC 9864): asymmetric only. */
+const algorithms: Readonly<Record<string, Algorithm>> = {
+  RS256: pkcs1('sha256'),
+  RS384: pkcs1('sha384'),
+  RS512: pkcs1('sha512'),
+  PS256: pss('sha256', 32),
+  PS384: pss('sha384', 48),
+  PS512: pss('sha512', 64),
+  ES256: ecdsa('sha256', 'P-256', 'prime256v1', 32),
+  ES384: ecdsa('sha384', 'P-384', 'secp384r1', 48),
+  ES512: ecdsa('sha512', 'P-521', 'secp521r1', 66),
+  EdDSA: eddsa(['Ed25519', 'Ed448']),
+  Ed25519: eddsa(['Ed25519']),
+};
+
+/** The algorithms `verifyJwsSignature` can check. */
+export const supportedAlgorithms: ReadonlySet<string> = new Set(Object.keys(algorithms));
+
+/**
+ * Checks a decoded JWS's signature with one key, under the header's `alg`, which must be in `allowed`.
+ * @returns whether it verifies (false also when the key does not suit the algorithm)
+ * @throws JwsError `algorithm` when `alg` is not allowed or not supported
+ */
+export const verifyJwsSignature = (jws: DecodedJws, allowed: readonly string[], key: KeyObject): boolean => {
+  const alg = jws.header.alg as string;
+  const algorithm = Object.hasOwn(algorithms, alg) ? algorithms[alg] : undefined;
+  if (algorithm === undefined || !allowed.includes(alg))
+    throw new JwsError('algorithm', `the token is signed with a disallowed algorithm (${alg})`);
+  if (key.type !== 'public') return false;
+  try {
+    return algorithm.check(key, jws.signingInput, jws.signature);
+  } catch {
+    // A malformed signature for the key (wrong length, bad encoding) is a signature that does not verify.
+    return false;
+  }
+};
+
+interface ImportedKey {
+  readonly jwk: Readonly<Record<string, unknown>>;
+  readonly key: KeyObject;
+}
+
+/**
+ * A JSON Web Key Set imported once into `KeyObject`s. Keys that cannot be imported, private keys and symmetric keys
+ * are left out.
+ */
+export class PublicKeySet {
+  readonly #keys: readonly ImportedKey[];
+
+  constructor(jwks: { readonly keys: readonly unknown[] }) {
+    const keys: ImportedKey[] = [];
+    for (const entry of jwks.keys) {
+      if (typeof entry !== 'object' || entry === null) continue;
+      const jwk = entry as Record<string, unknown>;
+      if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') continue;
+      if (jwk.d !== undefined) continue;
+      try {
+        keys.push({ jwk, key: createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }) });
+      } catch {
+        // Not a key node:crypto can use: it can verify nothing.
+      }
+    }
+    this.#keys = keys;
+  }
+
+  get size(): number {
+    return this.#keys.length;
+  }
+
+  /**
+   * The keys that may have signed a JWS with this header (RFC 7517 §4): same `kid` when the header names one, a key
+   * type (and curve) for its `alg`, `use` absent or `sig`, `key_ops` absent or with `verify`, `alg` absent or equal.
+   */
+  candidates(header: Readonly<Record<string, unknown>>): KeyObject[] {
+    const alg = typeof header.alg === 'string' && Object.hasOwn(algorithms, header.alg) ? header.alg : undefined;
+    if (alg === undefined) return [];
+    const algorithm = algorithms[alg] as Algorithm;
+    const kid = header.kid;
+    return this.#keys
+      .filter(({ jwk }) => {
+        if (kid !== undefined && jwk.kid !== kid) return false;
+        if (jwk.kty !== algorithm.kty) return false;
+        if (algorithm.crv !== undefined && !algorithm.crv.includes(jwk.crv as string)) return false;
+        if (jwk.use !== undefined && jwk.use !== 'sig') return false;
+        if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes('verify')) return false;
+        return jwk.alg === undefined || jwk.alg === alg;
+      })
+      .map(({ key }) => key);
+  }
+}
+
+/**
+ * Verifies a compact JWS against a key set: the header's `alg` must be allowed, and one of the keys fitting the
+ * header must verify the signature.
+ * @throws JwsError `malformed`, `algorithm`, `no_key`, `signature`
+ */
+export const verifyJwsWithKeySet = (token: string, allowed: readonly string[], keys: PublicKeySet): DecodedJws => {
+  const jws = decodeJws(token);
+  const alg = jws.header.alg as string;
+  if (!allowed.includes(alg) || !supportedAlgorithms.has(alg))
+    throw new JwsError('algorithm', `the token is signed with a disallowed algorithm (${alg})`);
+  const candidates = keys.candidates(jws.header);
+  if (candidates.length === 0) throw new JwsError('no_key', 'no key of the set fits the token');
+  if (!candidates.some((key) => verifyJwsSignature(jws, allowed, key)))
+    throw new JwsError('signature', 'the token signature does not verify');
+  return jws;
+};
+
+export type JwtClaimFailure = 'expired' | 'invalid';
+
+export class JwtClaimError extends Error {
+  constructor(
+    readonly claim: string,
+    readonly reason: JwtClaimFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JwtClaimError';
+  }
+}
+
+const numericClaims = ['exp', 'iat', 'nbf'] as const;
+const stringClaims = ['iss', 'sub', 'jti'] as const;
+
+/**
+ * The registered claims of a JWT payload (RFC 7519 §4.1): types of `iss`, `sub`, `jti`, `aud`, `exp`, `iat`, `nbf`
+ * when present, the `required` ones present, `exp` in the future and `nbf` in the past, each within `toleranceSeconds`.
+ * @throws JwtClaimError (`expired` for `exp`, else `invalid`)
+ */
+export const checkJwtClaims = (
+  payload: Readonly<Record<string, unknown>>,
+  options: { readonly now: Date; readonly toleranceSeconds: number; readonly required: readonly string[] },
+): void => {
+  for (const name of options.required) {
+    if (payload[name] === undefined) throw new JwtClaimError(name, 'invalid', `the token has no "${name}" claim`);
+  }
+  for (const name of numericClaims) {
+    const value = payload[name];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value)))
+      throw new JwtClaimError(name, 'invalid', `the token's "${name}" claim is not a number`);
+  }
+  for (const name of stringClaims) {
+    const value = payload[name];
+    if (value !== undefined && typeof value !== 'string')
+      throw new JwtClaimError(name, 'invalid', `the token's "${name}" claim is not a string`);
+  }
+  const { aud } = payload;
+  if (aud !== undefined && typeof aud !== 'string' && !(Array.isArray(aud) && aud.every((a) => typeof a === 'string')))
+    throw new JwtClaimError('aud', 'invalid', `the token's "aud" claim is not a string or an array of strings`);
+  const now = Math.floor(options.now.getTime() / 1000);
+  if (typeof payload.exp === 'number' && payload.exp <= now - options.toleranceSeconds)
+    throw new JwtClaimError('exp', 'expired', 'the token has expired');
+  if (typeof payload.nbf === 'number' && payload.nbf > now + options.toleranceSeconds)
+    throw new JwtClaimError('nbf', 'invalid', 'the token is not valid yet');
+};

@@ -1,0 +1,161 @@
+import { createHmac, createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkJwtClaims,
+  decodeJws,
+  JwsError,
+  JwtClaimError,
+  PublicKeySet,
+  verifyJwsWithKeySet,
+} from '../../src/lib/jws.js';
+
+// Tokens are signed by jose, an independent implementation: what it signs must verify here, and nothing else.
+type Pair = Awaited<ReturnType<typeof generateKeyPair>>;
+const algs = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
+const pairs = new Map<string, Pair>();
+const jwks = new Map<string, JWK>();
+
+const sign = (alg: string, claims: Record<string, unknown> = { sub: 'u1' }, header: Record<string, unknown> = {}) =>
+  new SignJWT(claims).setProtectedHeader({ alg, kid: `k-${alg}`, ...header }).sign((pairs.get(alg) as Pair).privateKey);
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const reasonOf = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    if (error instanceof JwsError) return error.reason;
+    throw error;
+  }
+};
+
+let set: PublicKeySet;
+beforeAll(async () => {
+  for (const alg of algs) {
+    const pair = await generateKeyPair(alg, { extractable: true });
+    pairs.set(alg, pair);
+    jwks.set(alg, { ...(await exportJWK(pair.publicKey)), kid: `k-${alg}`, use: 'sig' });
+  }
+  set = new PublicKeySet({ keys: [...jwks.values()] });
+});
+
+describe('verifyJwsWithKeySet', () => {
+  it.each(algs)('verifies a %s token signed by jose and returns its header and claims', async (alg) => {
+    const token = await sign(alg, { sub: 'u1', n: 1 });
+    const jws = verifyJwsWithKeySet(token, [alg], set);
+    expect(jws.header).toMatchObject({ alg, kid: `k-${alg}` });
+    expect(jws.payload).toEqual({ sub: 'u1', n: 1 });
+  });
+
+  it('refuses a token whose payload was changed after signing', async () => {
+    const [h, , s] = (await sign('ES256')).split('.');
+    expect(reasonOf(() => verifyJwsWithKeySet(`${h}.${b64({ sub: 'admin' })}.${s}`, ['ES256'], set))).toBe('signature');
+  });
+
+  it('refuses a signature made by another key with the same kid', async () => {
+    const other = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ sub: 'u1' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k-ES256' })
+      .sign(other.privateKey);
+    expect(reasonOf(() => verifyJwsWithKeySet(forged, ['ES256'], set))).toBe('signature');
+  });
+
+  it('refuses alg none, whatever the allowed list says', () => {
+    const token = `${b64({ alg: 'none', kid: 'k-RS256' })}.${b64({ sub: 'u1' })}.`;
+    expect(reasonOf(() => verifyJwsWithKeySet(token, ['RS256', 'none'], set))).toBe('malformed');
+    const withSignature = `${b64({ alg: 'none', kid: 'k-RS256' })}.${b64({ sub: 'u1' })}.AAAA`;
+    expect(reasonOf(() => verifyJwsWithKeySet(withSignature, ['RS256', 'none'], set))).toBe('algorithm');
+  });
+
+  it('refuses an HMAC token keyed with the public key (algorithm confusion)', () => {
+    const input = `${b64({ alg: 'HS256', kid: 'k-RS256' })}.${b64({ sub: 'admin' })}`;
+    const secret = JSON.stringify(jwks.get('RS256'));
+    const mac = createHmac('sha256', secret).update(input).digest('base64url');
+    expect(reasonOf(() => verifyJwsWithKeySet(`${input}.${mac}`, ['RS256', 'HS256'], set))).toBe('algorithm');
+  });
+
+  it('refuses an allowed-looking algorithm the caller did not allow', async () => {
+    expect(reasonOf(() => verifyJwsWithKeySet('x', ['RS256'], set))).toBe('malformed');
+    const token = await sign('PS256');
+    expect(reasonOf(() => verifyJwsWithKeySet(token, ['RS256'], set))).toBe('algorithm');
+  });
+
+  it('finds no key when the key the header names is of another type', async () => {
+    const token = await sign('RS256', { sub: 'u1' }, { kid: 'k-ES256' });
+    expect(reasonOf(() => verifyJwsWithKeySet(token, ['RS256'], set))).toBe('no_key');
+  });
+
+  it('answers no_key for an unknown kid, and picks among kid-less candidates', async () => {
+    expect(
+      reasonOf(() => verifyJwsWithKeySet(`${b64({ alg: 'ES256', kid: 'nope' })}.${b64({})}.AAAA`, ['ES256'], set)),
+    ).toBe('no_key');
+    const noKid = await new SignJWT({ sub: 'u1' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .sign((pairs.get('ES256') as Pair).privateKey);
+    const other = await generateKeyPair('ES256', { extractable: true });
+    const two = new PublicKeySet({ keys: [await exportJWK(other.publicKey), jwks.get('ES256')] });
+    expect(verifyJwsWithKeySet(noKid, ['ES256'], two).payload).toEqual({ sub: 'u1' });
+  });
+
+  it('leaves out keys marked for encryption, private keys and keys it cannot import', async () => {
+    const encryption = new PublicKeySet({ keys: [{ ...jwks.get('ES256'), use: 'enc' }] });
+    expect(encryption.size).toBe(1);
+    expect(reasonOf(() => verifyJwsWithKeySet('', ['ES256'], encryption))).toBe('malformed');
+    const token = await sign('ES256');
+    expect(reasonOf(() => verifyJwsWithKeySet(token, ['ES256'], encryption))).toBe('no_key');
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const privateJwk = createPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' })).export({ format: 'jwk' });
+    const odd = new PublicKeySet({
+      keys: [privateJwk, { kty: 'oct', k: 'c2VjcmV0' }, { kty: 'RSA', n: 'x' }, 'x', null],
+    });
+    expect(odd.size).toBe(0);
+  });
+
+  it('refuses a critical header and an unencoded payload', () => {
+    const crit = `${b64({ alg: 'ES256', kid: 'k-ES256', crit: ['exp'], exp: 1 })}.${b64({})}.AAAA`;
+    expect(reasonOf(() => verifyJwsWithKeySet(crit, ['ES256'], set))).toBe('malformed');
+    const token = `${b64({ alg: 'ES256', kid: 'k-ES256', b64: false })}.${b64({})}.AAAA`;
+    expect(reasonOf(() => verifyJwsWithKeySet(token, ['ES256'], set))).toBe('malformed');
+  });
+
+  it.each([
+    ['two parts', 'a.b'],
+    ['four parts', 'a.b.c.d'],
+    ['a header that is not JSON', `${Buffer.from('{').toString('base64url')}.${b64({})}.AAAA`],
+    ['a payload that is an array', `${b64({ alg: 'ES256' })}.${b64([1])}.AAAA`],
+    ['a header without alg', `${b64({ kid: 'k-ES256' })}.${b64({})}.AAAA`],
+    ['characters outside base64url', `${b64({ alg: 'ES256' })}.${b64({})}.AA+A`],
+  ])('refuses %s as malformed', (_what, token) => {
+    expect(reasonOf(() => decodeJws(token))).toBe('malformed');
+  });
+});
+
+describe('checkJwtClaims', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const t = now.getTime() / 1000;
+  const failure = (payload: Record<string, unknown>, required: string[] = []) => {
+    try {
+      checkJwtClaims(payload, { now, toleranceSeconds: 60, required });
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof JwtClaimError)) throw error;
+      return `${error.claim}:${error.reason}`;
+    }
+  };
+
+  it('accepts times within the tolerance and refuses them beyond it', () => {
+    expect(failure({ exp: t - 59, nbf: t + 59, iat: t })).toBeUndefined();
+    expect(failure({ exp: t - 60 })).toBe('exp:expired');
+    expect(failure({ nbf: t + 61 })).toBe('nbf:invalid');
+  });
+
+  it('requires the claims asked for and checks the registered claims’ types', () => {
+    expect(failure({ sub: 'u' }, ['sub', 'exp'])).toBe('exp:invalid');
+    expect(failure({ exp: '1' })).toBe('exp:invalid');
+    expect(failure({ iat: Number.NaN })).toBe('iat:invalid');
+    expect(failure({ iss: 1 })).toBe('iss:invalid');
+    expect(failure({ aud: ['a', 2] })).toBe('aud:invalid');
+    expect(failure({ aud: ['a', 'b'], sub: 's', jti: 'j' })).toBeUndefined();
+  });
+});
