@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { CoreDeps } from '../deps.js';
 
 /** Typed domain events, named `noun.outcome`. */
@@ -61,22 +62,25 @@ export const createAuditLog = (deps: CoreDeps, flushMs = 200, maxBatch = 500) =>
 
   const write = async (batch: AuditEvent[]) => {
     try {
-      await deps.db
-        .insertInto('audit_events')
-        .values(
-          batch.map((e) => ({
-            tenant_id: e.tenantId ?? null,
-            type: e.type,
-            outcome: e.outcome,
-            actor: e.actor ?? null,
-            client_id: e.clientId ?? null,
-            idp: e.idp ?? null,
-            user_id: e.userId ?? null,
-            ip: e.ip ?? null,
-            details: JSON.stringify(e.details ?? {}),
-          })),
-        )
-        .execute();
+      // One JSON parameter for the whole batch: no per-value query building, and no limit on the number of rows.
+      const rows = batch.map((e) => ({
+        tenant_id: e.tenantId ?? null,
+        type: e.type,
+        outcome: e.outcome,
+        actor: e.actor ?? null,
+        client_id: e.clientId ?? null,
+        idp: e.idp ?? null,
+        user_id: e.userId ?? null,
+        ip: e.ip ?? null,
+        details: e.details ?? {},
+      }));
+      await sql`
+        insert into audit_events (tenant_id, type, outcome, actor, client_id, idp, user_id, ip, details)
+        select tenant_id, type, outcome, actor, client_id, idp, user_id, ip, details
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(
+          tenant_id text, type text, outcome text, actor text, client_id text, idp text, user_id uuid, ip text,
+          details jsonb
+        )`.execute(deps.db);
     } catch (error) {
       deps.log.error({ err: error, events: batch.length }, 'audit.write_failed');
     }
