@@ -108,6 +108,7 @@ export const createCore = (deps: CoreDeps) => {
     /** Writes what is buffered and releases the store and the cache. */
     close: async (): Promise<void> => {
       await audit.flush();
+      await accounts.flushSignInTimes();
       metrics.close();
       flows.mail.close();
       await deps.kv.close();

@@ -255,6 +255,7 @@ describe('accounts.resolve', () => {
         }),
       ).rejects.toThrow('issuing failed'),
     );
+    await core.accounts.flushSignInTimes();
     expect(await lastLogin()).toBeNull();
 
     const signedIn = await core.accounts.resolve(
@@ -263,6 +264,8 @@ describe('accounts.resolve', () => {
     );
     expect(signedIn.resolution.kind).toBe('logged_in');
     expect(signedIn.result).toBe(created.resolution.user.id);
+    // Returning users' sign-in times are written in batches.
+    await core.accounts.flushSignInTimes();
     const moved = await lastLogin();
     expect(moved).toBeInstanceOf(Date);
     expect(signedIn.resolution.kind === 'logged_in' && signedIn.resolution.identity.lastLoginAt).toEqual(moved);

@@ -12,6 +12,7 @@ import { isEmailShaped, normaliseEmail } from '../users/email.js';
 import { toIdentity, toUser } from '../users/users.js';
 import type { AccountIntent, AccountResolution, SignedInResolution, SignupProfile } from './outcomes.js';
 import { isSignedIn } from './outcomes.js';
+import { createSignInTimes, type SignInTimes } from './sign-in-times.js';
 
 export interface ResolveAccountInput {
   readonly tenant: Tenant;
@@ -143,11 +144,13 @@ const newIdentity = async (trx: Trx, input: ResolveAccountInput): Promise<Accoun
 
 /**
  * The common case, without a transaction: an identity already linked to an active user signs in. One read finds
- * both; `within` runs next (its one statement is its own transaction); `last_login_at` moves only after it succeeded.
- * Undefined when the identity is not linked yet (the transactional path decides then).
+ * both; `within` runs next (its one statement is its own transaction); `last_login_at` is recorded only after it
+ * succeeded, in the next batch of sign-in times. Undefined when the identity is not linked yet (the transactional
+ * path decides then).
  */
 const knownIdentity = async <T>(
   deps: CoreDeps,
+  signInTimes: SignInTimes,
   input: ResolveAccountInput,
   within: WithinResolution<T> | undefined,
 ): Promise<{ resolution: AccountResolution; result: T | undefined } | undefined> => {
@@ -162,7 +165,7 @@ const knownIdentity = async <T>(
     identity: toIdentity({ ...found.identity, last_login_at: now }),
   };
   const result = within === undefined ? undefined : await within(deps.db, resolution);
-  await identitiesRepo.touch(deps.db, found.identity.id, now);
+  signInTimes.record(found.identity.id, now);
   return { resolution, result };
 };
 
@@ -185,6 +188,7 @@ export const createAccountResolver = (
   audit: AuditLog,
   /** Prepares what `within` will need without a second connection (the tenant's signing keys). */
   beforeTransaction: (tenantId: string) => Promise<void> = async () => {},
+  signInTimes: SignInTimes = createSignInTimes(deps),
 ) => {
   const resolve = async <T = undefined>(
     input: ResolveAccountInput,
@@ -193,7 +197,7 @@ export const createAccountResolver = (
   ): Promise<{ resolution: AccountResolution; result: T | undefined }> => {
     if (within !== undefined) await beforeTransaction(input.tenant.id);
     if (!db.isTransaction && input.intent.kind !== 'link') {
-      const known = await knownIdentity(deps, input, within);
+      const known = await knownIdentity(deps, signInTimes, input, within);
       if (known !== undefined) {
         recordOutcome(audit, input, known.resolution);
         return known;
@@ -216,7 +220,11 @@ export const createAccountResolver = (
       }
     }
   };
-  return { resolve };
+  return {
+    resolve,
+    /** Writes the buffered sign-in times of returning users (shutdown, tests). */
+    flushSignInTimes: signInTimes.flush,
+  };
 };
 
 const auditType = {
