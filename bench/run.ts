@@ -11,7 +11,7 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type LoadResult, runLoad } from './lib/load.js';
-import { type Child, canPin, nextJson, pinSelf, rssOf, spawnNode } from './lib/process.js';
+import { type Child, canPin, nextJson, pinSelf, pinServices, rssOf, spawnNode } from './lib/process.js';
 import {
   jsonLines,
   type LeakCheck,
@@ -56,17 +56,26 @@ const startedAt = Date.now();
 
 const main = async () => {
   const pinned = (await pinSelf()) && canPin;
+  const unpinServices = pinned ? await pinServices() : undefined;
+  const restore = async () => {
+    await unpinServices?.();
+  };
+  const interrupted = () => {
+    void restore().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const loadBefore = loadavg();
   log(
-    `pinning: ${pinned ? 'servers on core 0, load on core 1' : 'off'}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+    `pinning: ${pinned ? `servers on core 0, load on core 1${unpinServices === undefined ? '' : ' with PostgreSQL and Redis'}` : 'off'}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
   );
   const load = { connections, seconds };
-
-  const floor = await measureFloor(load, warmupSeconds, rounds, log);
 
   const emulator: Child = spawnNode({ name: 'emulator', args: ['bench/servers/emulator.ts'], pin: false });
   const systems: RunningSystem[] = [];
   try {
+    const floor = await measureFloor(load, warmupSeconds, rounds, log);
+
     const { url: emulatorUrl } = await nextJson<{ url: string }>(emulator);
     const profile = args.profile === undefined ? {} : { profileDir: args.profile };
     if (wanted.has('gatehouse')) {
@@ -163,6 +172,7 @@ const main = async () => {
         cores: cpus().length,
         node: process.versions.node,
         pinned,
+        servicesPinned: unpinServices !== undefined,
         connections,
         seconds,
         rounds,
@@ -181,6 +191,7 @@ const main = async () => {
   } finally {
     for (const system of systems) await system.stop().catch((error: unknown) => log(String(error)));
     await emulator.stop();
+    await restore();
   }
 };
 

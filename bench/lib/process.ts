@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 
@@ -16,6 +16,52 @@ export const pinSelf = async (): Promise<boolean> => {
   if (!canPin) return false;
   const child = spawn('taskset', ['-a', '-cp', String(loadCpu), String(process.pid)], { stdio: 'ignore' });
   return new Promise((resolve) => child.once('exit', (code) => resolve(code === 0)));
+};
+
+/** Processes of the local database and cache servers (by command name), found in /proc. */
+const servicePids = (): number[] => {
+  const names = new Set(['postgres', 'redis-server']);
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (names.has(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) pids.push(Number(entry));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return pids;
+};
+
+const taskset = (args: readonly string[]): Promise<string | undefined> =>
+  new Promise((resolve) => {
+    const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once('error', () => resolve(undefined));
+    child.once('exit', (code) => resolve(code === 0 ? out : undefined));
+  });
+
+/**
+ * Moves the local PostgreSQL and Redis processes (and the backends they will fork) to the load generator's core for
+ * the run, so that the server's core is the server's alone, as on a fleet where the database has its own machine.
+ * @returns a function that puts every process back on the cores it had, or undefined when nothing could be moved
+ *   (no taskset, one core, or not permitted).
+ */
+export const pinServices = async (): Promise<(() => Promise<void>) | undefined> => {
+  if (!canPin) return undefined;
+  const moved: { pid: number; mask: string }[] = [];
+  for (const pid of servicePids()) {
+    const mask = /:\s*([0-9a-f]+)\s*$/i.exec((await taskset(['-p', String(pid)])) ?? '')?.[1];
+    if (mask === undefined) continue;
+    if ((await taskset(['-p', '-c', String(loadCpu), String(pid)])) !== undefined) moved.push({ pid, mask });
+  }
+  if (moved.length === 0) return undefined;
+  return async () => {
+    for (const { pid, mask } of moved) await taskset(['-p', mask, String(pid)]);
+  };
 };
 
 /** Resident set size of a process in bytes, from /proc (0 when it is gone). */

@@ -28,6 +28,8 @@ export interface Conditions {
   readonly cores: number;
   readonly node: string;
   readonly pinned: boolean;
+  /** PostgreSQL and Redis were moved to the load generator's core for the run. */
+  readonly servicesPinned: boolean;
   readonly connections: number;
   readonly seconds: number;
   readonly rounds: number;
@@ -116,7 +118,7 @@ export const markdown = (report: Report): string => {
   const { floor, conditions: c } = report;
   const out: string[] = [];
   out.push(
-    `Run on ${c.date}: ${c.cpu}, ${c.cores} cores, Node ${c.node}; ${c.pinned ? 'each server and floor program pinned to core 0 and the load generator (autocannon) to core 1 with `taskset`' : 'no pinning (taskset or a second core missing)'}; ${c.connections} connections; per scenario and system a ${c.warmupSeconds} s warm-up, then ${c.rounds} measured runs of ${c.seconds} s alternating between the systems, the best one kept; load average before ${c.loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after ${c.loadAfter.map((l) => l.toFixed(2)).join(' / ')}; whole run ${Math.round(c.totalSeconds)} s. PostgreSQL and Redis are not pinned.`,
+    `Run on ${c.date}: ${c.cpu}, ${c.cores} cores, Node ${c.node}; ${c.pinned ? 'each server and floor program pinned to core 0 and the load generator (autocannon) to core 1 with `taskset`' : 'no pinning (taskset or a second core missing)'}; ${c.connections} connections; per scenario and system a ${c.warmupSeconds} s warm-up, then ${c.rounds} measured runs of ${c.seconds} s alternating between the systems, the best one kept; load average before ${c.loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after ${c.loadAfter.map((l) => l.toFixed(2)).join(' / ')}; whole run ${Math.round(c.totalSeconds)} s. ${c.servicesPinned ? "PostgreSQL and Redis were moved to core 1 for the run (the server core is the server's alone, as on a fleet where the database has its own machine)." : 'PostgreSQL and Redis are not pinned.'}`,
     '',
     '| scenario | system | req/s | p50 ms | p99 ms | errors | server CPU µs/req | vs oidc-provider | vs floor |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
