@@ -22,6 +22,12 @@ export const toClient = (row: ClientRow): Client => ({
 // A digest no secret hashes to: compared against when the client is unknown, so timing does not reveal which ids exist.
 const absentDigest = sha256(randomToken());
 
+interface CacheEntry {
+  readonly row: ClientRow | undefined;
+  readonly client: Client | undefined;
+  readonly at: number;
+}
+
 /** How the client presented its credentials (RFC 6749 §2.3.1). */
 export type ClientAuthentication =
   | {
@@ -40,22 +46,27 @@ export interface ClientUseCasesOptions {
 
 /** Client administration and authentication. */
 export const createClientUseCases = (deps: CoreDeps) => {
+  // Clients are read on every token request; a short per-instance cache keeps that off the database, with the
+  // client built once per entry (Client is immutable). Writes clear it here; other instances see a change within
+  // `cacheMs`.
   const cacheMs = 2000;
-  const cache = new Map<string, { row: ClientRow | undefined; at: number }>();
-  const findRow = async (clientId: string): Promise<ClientRow | undefined> => {
-    const now = deps.clock.now().getTime();
+  const cache = new Map<string, CacheEntry>();
+  const fresh = (clientId: string): CacheEntry | undefined => {
     const hit = cache.get(clientId);
-    if (hit !== undefined && now - hit.at < cacheMs) return hit.row;
+    return hit !== undefined && deps.clock.now().getTime() - hit.at < cacheMs ? hit : undefined;
+  };
+  const load = async (clientId: string): Promise<CacheEntry> => {
+    const at = deps.clock.now().getTime();
     const row = await clientsRepo.find(deps.db, clientId);
+    const entry: CacheEntry = { row, client: row === undefined ? undefined : toClient(row), at };
     if (cache.size > 10_000) cache.clear();
-    cache.set(clientId, { row, at: now });
-    return row;
+    cache.set(clientId, entry);
+    return entry;
   };
+  // A cache hit returns without waiting on a promise.
+  const entryOf = (clientId: string): CacheEntry | Promise<CacheEntry> => fresh(clientId) ?? load(clientId);
 
-  const find = async (clientId: string): Promise<Client | undefined> => {
-    const row = await findRow(clientId);
-    return row === undefined ? undefined : toClient(row);
-  };
+  const find = async (clientId: string): Promise<Client | undefined> => (await entryOf(clientId)).client;
 
   return {
     find,
@@ -162,7 +173,7 @@ export const createClientUseCases = (deps: CoreDeps) => {
 
     /** The stored secret digest (export only). */
     secretDigest: async (clientId: string): Promise<string | null | undefined> =>
-      (await findRow(clientId))?.secret_digest,
+      (await entryOf(clientId)).row?.secret_digest,
 
     /**
      * Authenticates a client (RFC 6749 §2.3): confidential clients by secret (constant-time against the stored digest),
@@ -170,17 +181,15 @@ export const createClientUseCases = (deps: CoreDeps) => {
      * @throws GatehouseError `invalid_client`
      */
     authenticate: async (auth: ClientAuthentication, tenantId?: string): Promise<Client> => {
-      const row = await findRow(auth.clientId);
-      const inTenant = row !== undefined && (tenantId === undefined || row.tenant_id === tenantId);
+      const { row, client } = await entryOf(auth.clientId);
+      const inTenant = client !== undefined && (tenantId === undefined || client.tenantId === tenantId);
       if (auth.method === 'none') {
-        if (inTenant && row.public) return toClient(row);
+        if (inTenant && client.public) return client;
         throw new GatehouseError('invalid_client', 'client authentication failed');
       }
-      const ok = verifySecretDigest(
-        auth.clientSecret,
-        inTenant && row.secret_digest !== null ? row.secret_digest : absentDigest,
-      );
-      if (ok && inTenant && !row.public) return toClient(row);
+      const digest = inTenant ? row?.secret_digest : undefined;
+      const ok = verifySecretDigest(auth.clientSecret, typeof digest === 'string' ? digest : absentDigest);
+      if (ok && inTenant && !client.public) return client;
       throw new GatehouseError('invalid_client', 'client authentication failed');
     },
   };
