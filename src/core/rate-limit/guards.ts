@@ -21,7 +21,7 @@ export const limitClientAuthentication = (clients: ClientUseCases, rateLimit: Ra
   ...clients,
   authenticate: async (auth: ClientAuthentication, tenantId?: string, context: AttemptContext = {}) => {
     const policy = rateLimitPolicies.clientAuthFailures;
-    const key = [tenantId ?? '', auth.clientId, context.ip ?? ''].join(sep);
+    const key = `${tenantId ?? ''}${sep}${auth.clientId}${sep}${context.ip ?? ''}`;
     await rateLimit.check(key, policy);
     try {
       return await clients.authenticate(auth, tenantId);

@@ -6,7 +6,9 @@ import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 
 /** RFC 6749 §2.3.1 and Appendix B: each half of Basic credentials is form-urlencoded. */
-const formDecode = (value: string): string => decodeURIComponent(value.replace(/\+/g, ' '));
+const formDecode = (value: string): string =>
+  // Most ids and secrets have nothing encoded: skip the decoder for them.
+  value.includes('%') || value.includes('+') ? decodeURIComponent(value.replace(/\+/g, ' ')) : value;
 
 const basicCredentials = (header: string): { clientId: string; clientSecret: string } => {
   const decoded = Buffer.from(header.slice('basic '.length).trim(), 'base64').toString('utf8');

@@ -187,6 +187,42 @@ describe('POST /t/:tenant/token client authentication', () => {
     expect(response.body).toMatchObject({ token_type: 'Bearer', scope: '' });
   });
 
+  it('form-decodes each half of Basic credentials (RFC 6749 §2.3.1), and takes them as they are when nothing is encoded', async () => {
+    const secret = 'an operator chose+this%secret:with/odd chars';
+    await gatehouse.core.clients.create(
+      tenant.id,
+      { clientId: 'tokens-odd-secret', grantTypes: ['client_credentials'] },
+      { clientSecret: secret },
+    );
+    const header = (value: string) => ({ authorization: `Basic ${Buffer.from(value).toString('base64')}` });
+    const form = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+    const encoded = await postForm(
+      tokenUrl,
+      { grant_type: 'client_credentials' },
+      {
+        headers: header(`tokens-odd-secret:${form(secret)}`),
+      },
+    );
+    expect(encoded.status).toBe(200);
+    const plain = await postForm(
+      tokenUrl,
+      { grant_type: 'client_credentials' },
+      {
+        basic: { clientId: tenant.service.clientId, secret: tenant.service.secret },
+      },
+    );
+    expect(plain.status).toBe(200);
+    // Sent unencoded, `+` and `%` mean something else: not the secret.
+    const unencoded = await postForm(
+      tokenUrl,
+      { grant_type: 'client_credentials' },
+      {
+        headers: header(`tokens-odd-secret:${secret}`),
+      },
+    );
+    expect(unencoded.status).toBe(401);
+  });
+
   it('refuses a client of another tenant as if it did not exist', async () => {
     await gatehouse.core.tenants.create({ id: 'tokens-other' });
     const response = await noWrites(() =>

@@ -24,8 +24,11 @@ export type RegisteredGrantType = keyof typeof grantRegistry;
 
 export const registeredGrantTypes = Object.keys(grantRegistry) as RegisteredGrantType[];
 
+const grants = new Map<string, { readonly type: RegisteredGrantType; readonly handle: GrantHandler }>(
+  registeredGrantTypes.map((type) => [type, { type, handle: grantRegistry[type] }]),
+);
+
 /** The handler of `grantType`, if this surface serves it (case-sensitive, as RFC 6749 §4.5 names are). */
-export const findGrant = (grantType: string): { type: RegisteredGrantType; handle: GrantHandler } | undefined =>
-  Object.hasOwn(grantRegistry, grantType)
-    ? { type: grantType as RegisteredGrantType, handle: grantRegistry[grantType as RegisteredGrantType] }
-    : undefined;
+export const findGrant = (
+  grantType: string,
+): { readonly type: RegisteredGrantType; readonly handle: GrantHandler } | undefined => grants.get(grantType);
