@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import {
@@ -69,6 +70,54 @@ class SchemaScopedPostgresDialect extends PostgresDialect {
   }
 }
 
+/** Statements that are worth preparing: data statements, not transaction control or DDL. */
+const preparable = /^\s*(?:select|insert|update|delete|with)\b/i;
+/** Distinct statement texts given a name; beyond this, statements run unnamed (the set is fixed in practice). */
+const maxPreparedStatements = 1000;
+const statementNames = new Map<string, string>();
+let statementGeneration = 0;
+
+const statementName = (text: string): string | undefined => {
+  let name = statementNames.get(text);
+  if (name === undefined && preparable.test(text) && statementNames.size < maxPreparedStatements) {
+    name = `gh_${statementGeneration}_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+};
+
+type QueryFn = (config: unknown, values?: unknown, callback?: unknown) => unknown;
+
+/**
+ * Names every data statement after a digest of its text, so that each pooled connection parses and plans it once and
+ * then only binds and executes it (a server-side prepared statement, as postgres.js does by default): the statements
+ * the query builder produces are a fixed set. A schema change that alters a prepared statement's result type (a
+ * migration adding a column under `select *`) makes the server refuse the stale plan ("cached plan must not change
+ * result type"): the statement is then prepared afresh under a new name and run again, which succeeds outside a
+ * transaction; inside one, the transaction fails with the original error.
+ */
+const prepareStatements = (client: pg.PoolClient): void => {
+  const query = client.query.bind(client) as QueryFn;
+  (client as unknown as { query: QueryFn }).query = (config, values, callback) => {
+    if (typeof config !== 'string' || !Array.isArray(values) || callback !== undefined)
+      return query(config, values, callback);
+    const name = statementName(config);
+    if (name === undefined) return query(config, values);
+    return (query({ name, text: config, values }) as Promise<unknown>).catch(async (error: unknown) => {
+      if ((error as { code?: unknown }).code !== '0A000') throw error;
+      statementNames.delete(config);
+      statementGeneration++;
+      const renamed = statementName(config);
+      if (renamed === undefined) throw error;
+      // Outside a transaction the statement simply runs again, prepared afresh; inside one, the transaction has
+      // failed already and the original error is the one to report.
+      return (query({ name: renamed, text: config, values }) as Promise<unknown>).catch((retry: unknown) => {
+        throw (retry as { code?: unknown }).code === '25P02' ? error : retry;
+      });
+    });
+  };
+};
+
 const schemas = new WeakMap<Db, string>();
 
 /** The schema a database handle keeps its tables in (`public` unless one was configured). */
@@ -101,7 +150,10 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
   pool.on('error', () => {});
   // A server that drops a connection mid-query makes the checked-out client emit 'error': the query fails (and is
   // reported as 503), the pool discards the client, and the process must not crash on an unheard event.
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    prepareStatements(client);
+  });
   const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? 'public') });
   if (schema !== undefined) schemas.set(db, schema);
   return db;
