@@ -60,6 +60,7 @@ export const openDatabase = (config: Config): Promise<Db> =>
         driver: 'postgres',
         url: config.databaseUrl,
         poolSize: config.databasePoolSize,
+        prepareStatements: config.databasePreparedStatements,
         ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
       });
 

@@ -50,6 +50,11 @@ export const ConfigSchema = Type.Object(
       maximum: 200,
       description: 'PostgreSQL connection pool size per instance.',
     }),
+    databasePreparedStatements: Type.Boolean({
+      default: true,
+      description:
+        'Prepare data statements once per pooled PostgreSQL connection (parsed and planned once, then only executed). Turn off behind a pooler that cannot keep prepared statements: PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`.',
+    }),
     redisUrl: Type.Optional(
       Type.String({
         pattern: '^rediss?://',

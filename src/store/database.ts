@@ -21,7 +21,14 @@ export type DbExecutor = Kysely<Database> | Transaction<Database>;
 
 export type DatabaseOptions =
   | { readonly driver: 'pglite'; readonly dataDir: string | 'memory' }
-  | { readonly driver: 'postgres'; readonly url: string; readonly poolSize: number; readonly schema?: string };
+  | {
+      readonly driver: 'postgres';
+      readonly url: string;
+      readonly poolSize: number;
+      readonly schema?: string;
+      /** Prepare data statements once per connection (default true; see `prepareStatements`). */
+      readonly prepareStatements?: boolean;
+    };
 
 // jsonb columns: node-postgres and PGlite both parse them; timestamptz arrive as Date on both.
 // bigint (audit ids, counts) stays a string on both, so it never loses precision.
@@ -152,7 +159,7 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
   // reported as 503), the pool discards the client, and the process must not crash on an unheard event.
   pool.on('connect', (client) => {
     client.on('error', () => {});
-    prepareStatements(client);
+    if (options.prepareStatements !== false) prepareStatements(client);
   });
   const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? 'public') });
   if (schema !== undefined) schemas.set(db, schema);

@@ -51,4 +51,21 @@ describe('PostgreSQL statements', () => {
     expect(inTransaction).toBe('0A000: cached plan must not change result type');
     expect((await all()).rows).toEqual([{ id: 1, label: 'one', rank: 1 }]);
   });
+
+  it('runs every statement unprepared when told to (poolers that cannot keep prepared statements)', async () => {
+    const plain = await createDatabase({
+      driver: 'postgres',
+      url: testDatabaseUrl,
+      poolSize: 1,
+      schema,
+      prepareStatements: false,
+    });
+    try {
+      for (const id of [1, 1]) await sql`select id from things where id = ${id}`.execute(plain);
+      const names = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(plain);
+      expect(names.rows).toEqual([]);
+    } finally {
+      await plain.destroy();
+    }
+  });
 });
