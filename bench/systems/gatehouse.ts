@@ -189,8 +189,9 @@ export const startGatehouse = async (options: GatehouseOptions): Promise<Running
       };
     },
     // Known users: 256 users who signed up before the run, one ID token each, used round robin; the connector
-    // validates each fully (signature against the JWKS it caches, issuer, audience, expiry). Spread over many users
-    // as real traffic is: one user signing in 50 times at once would measure waits on that user's row locks.
+    // validates each on every use (issuer, audience, expiry), its signature once per token while the IdP's JWKS is
+    // unchanged (the IdP's validation cached as the connector allows). Spread over many users as real traffic is:
+    // one user signing in 50 times at once would measure waits on that user's row locks.
     social_login_known: async () => {
       if (knownTokens === undefined) {
         const tokens = await mintIdTokens(options.emulatorUrl, knownUsers, (i) => `bench-known-${i}`);

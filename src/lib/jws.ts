@@ -165,6 +165,8 @@ interface ImportedKey {
  */
 export class PublicKeySet {
   readonly #keys: readonly ImportedKey[];
+  /** Tokens whose signature verified with this set, oldest first (bounded). */
+  readonly #verified = new Set<string>();
 
   constructor(jwks: { readonly keys: readonly unknown[] }) {
     const keys: ImportedKey[] = [];
@@ -185,6 +187,26 @@ export class PublicKeySet {
   get size(): number {
     return this.#keys.length;
   }
+
+  /**
+   * Whether this exact token (every byte of it) was verified with this set before. A signature check is a pure
+   * function of the token and the keys, and a set's keys never change, so a token presented again need not be checked
+   * again while its set is in use; its claims (expiry first) still are, on every use.
+   */
+  hasVerified(token: string): boolean {
+    return this.#verified.has(token);
+  }
+
+  /** Remembers a token whose signature verified with this set (the oldest is forgotten beyond `maxRemembered`). */
+  rememberVerified(token: string): void {
+    if (this.#verified.size >= PublicKeySet.maxRemembered) {
+      const oldest = this.#verified.values().next();
+      if (oldest.done !== true) this.#verified.delete(oldest.value);
+    }
+    this.#verified.add(token);
+  }
+
+  static readonly maxRemembered = 4096;
 
   /**
    * The keys that may have signed a JWS with this header (RFC 7517 §4): same `kid` when the header names one, a key

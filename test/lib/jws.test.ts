@@ -131,6 +131,24 @@ describe('verifyJwsWithKeySet', () => {
   });
 });
 
+describe('PublicKeySet memory of verified tokens', () => {
+  it('remembers exactly the tokens it was told verified, byte for byte, and forgets the oldest beyond its bound', async () => {
+    const keys = new PublicKeySet({ keys: [jwks.get('ES256')] });
+    const token = await sign('ES256');
+    expect(keys.hasVerified(token)).toBe(false);
+    keys.rememberVerified(token);
+    expect(keys.hasVerified(token)).toBe(true);
+    const [h, , s] = token.split('.');
+    expect(keys.hasVerified(`${h}.${b64({ sub: 'admin' })}.${s}`)).toBe(false);
+    // Another set (a refetched JWKS) remembers nothing.
+    expect(new PublicKeySet({ keys: [jwks.get('ES256')] }).hasVerified(token)).toBe(false);
+
+    for (let i = 0; i < PublicKeySet.maxRemembered; i++) keys.rememberVerified(`token-${i}`);
+    expect(keys.hasVerified(token)).toBe(false);
+    expect(keys.hasVerified('token-0')).toBe(true);
+  });
+});
+
 describe('checkJwtClaims', () => {
   const now = new Date('2026-01-01T00:00:00Z');
   const t = now.getTime() / 1000;

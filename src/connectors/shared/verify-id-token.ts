@@ -58,7 +58,7 @@ export const verifyIdToken = async (
   let jws: DecodedJws;
   try {
     jws = decodeJws(token);
-    await verifySignature(deps, expect, jws, algorithms);
+    await verifySignature(deps, expect, token, jws, algorithms);
     checkJwtClaims(jws.payload, {
       now: deps.clock.now(),
       toleranceSeconds: clockSkewSeconds,
@@ -72,24 +72,31 @@ export const verifyIdToken = async (
   return checkClaims(deps, jws.payload as JWTPayload, expect);
 };
 
-/** Signature against the IdP's JWKS; an unknown `kid` fetches the set again (the IdP may have rotated its keys). */
+/**
+ * Signature against the IdP's JWKS; an unknown `kid` fetches the set again (the IdP may have rotated its keys). A
+ * token the same key set verified before is not verified again (see `PublicKeySet.hasVerified`).
+ */
 const verifySignature = async (
   deps: ConnectorDeps,
   expect: IdTokenExpectations,
+  token: string,
   jws: DecodedJws,
   algorithms: readonly string[],
 ): Promise<void> => {
   if (!algorithms.includes(jws.header.alg as string))
     throw new JwsError('algorithm', `the token is signed with a disallowed algorithm (${String(jws.header.alg)})`);
-  let candidates = (await loadJwks(deps, expect.connectorId, expect.jwksUri)).candidates(jws.header);
+  let set: PublicKeySet | undefined = await loadJwks(deps, expect.connectorId, expect.jwksUri);
+  if (set.hasVerified(token)) return;
+  let candidates = set.candidates(jws.header);
   if (candidates.length === 0) {
     // At most one forced refetch per cooldown: made-up `kid`s cannot turn into a stream of requests to the IdP.
-    const fresh: PublicKeySet | undefined = await refetchJwks(deps, expect.connectorId, expect.jwksUri);
-    candidates = fresh?.candidates(jws.header) ?? [];
+    set = await refetchJwks(deps, expect.connectorId, expect.jwksUri);
+    candidates = set?.candidates(jws.header) ?? [];
   }
-  if (candidates.length === 0) throw new JwsError('no_key', 'no key of the IdP fits the token');
+  if (set === undefined || candidates.length === 0) throw new JwsError('no_key', 'no key of the IdP fits the token');
   if (!candidates.some((key) => verifyJwsSignature(jws, algorithms, key)))
     throw new JwsError('signature', 'the token signature does not verify');
+  set.rememberVerified(token);
 };
 
 const checkClaims = (deps: ConnectorDeps, claims: JWTPayload, expect: IdTokenExpectations): VerifiedClaims => {
