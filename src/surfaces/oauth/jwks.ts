@@ -4,10 +4,19 @@ import { tenantOf } from './tenant.js';
 
 /**
  * `GET /jwks`: the tenant's published keys, serialised once by the core and sent as is. Cacheable: a rotation only
- * starts signing with a key that was already published as `next`, and retired keys stay published.
+ * starts signing with a key that was already published as `next`, and retired keys stay published. A callback-style
+ * handler: the keys' promise is the only one on this path.
  */
-export const jwksEndpoint = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) =>
-  reply
-    .header('cache-control', 'public, max-age=300')
-    .type('application/json')
-    .send(await core.keys.jwksJson(tenantOf(request).id));
+export const jwksEndpoint =
+  (core: Core) =>
+  (request: FastifyRequest, reply: FastifyReply): void => {
+    core.keys.jwksJson(tenantOf(request).id).then(
+      (json) => {
+        reply.header('cache-control', 'public, max-age=300').type('application/json').send(json);
+      },
+      // As a thrown error would be: to the surface's error handler.
+      (error: unknown) => {
+        reply.send(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  };

@@ -1,5 +1,6 @@
 import * as jose from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GatehouseError } from '../../../src/core/errors.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
 import { postForm, setUpTenant, type TestTenant } from './fixture.js';
 
@@ -66,5 +67,29 @@ describe('GET /t/:tenant/jwks across a key rotation', () => {
       { basic: { clientId: tenant.web.clientId, secret: tenant.web.secret } },
     );
     expect(introspection.body).toMatchObject({ active: true, client_id: tenant.service.clientId });
+  });
+});
+
+describe('GET /t/:tenant/jwks when the keys cannot be read', () => {
+  it('answers with the surface’s JSON error, whatever the failure', async () => {
+    const keys = gatehouse.core.keys as { jwksJson: (tenantId: string) => Promise<string> };
+    const original = keys.jwksJson;
+    try {
+      keys.jwksJson = () => Promise.reject(new GatehouseError('storage_unavailable', 'the database is down'));
+      const down = await fetch(`${tenant.issuer}/jwks`);
+      expect(down.status).toBe(503);
+      expect(down.headers.get('cache-control')).toBe('no-store');
+      expect(await down.json()).toEqual({
+        error: 'temporarily_unavailable',
+        error_description: 'The database or cache is unreachable.',
+      });
+      keys.jwksJson = () => Promise.reject('not an Error');
+      const odd = await fetch(`${tenant.issuer}/jwks`);
+      expect(odd.status).toBe(500);
+      expect(await odd.json()).toMatchObject({ error: 'server_error' });
+    } finally {
+      keys.jwksJson = original;
+    }
+    expect((await fetch(`${tenant.issuer}/jwks`)).status).toBe(200);
   });
 });
