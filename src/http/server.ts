@@ -2,12 +2,12 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { errorCatalog } from '../core/errors.js';
-import { newOpaqueId } from '../lib/ids.js';
 import { healthSurface } from '../surfaces/health/index.js';
 import { toGatehouseError } from '../surfaces/shared/errors.js';
 import { logError } from '../surfaces/shared/log-error.js';
 import type { ServerOptions } from './options.js';
 import { registerMetrics } from './plugins/metrics.js';
+import { newRequestId } from './request-id.js';
 import { requestLoggerFactory } from './request-logger.js';
 import { registerSurfaces } from './surfaces.js';
 
@@ -27,7 +27,7 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
     // Surfaces register quickly, but a loaded machine (CI) can take longer than Fastify's 10 s default.
     pluginTimeout: 60_000,
     trustProxy: options.trustProxy ?? false,
-    genReqId: () => newOpaqueId(),
+    genReqId: newRequestId,
     childLoggerFactory: requestLoggerFactory,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
