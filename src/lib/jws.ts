@@ -1,4 +1,11 @@
-import { constants, createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
+import {
+  constants,
+  createPublicKey,
+  type JsonWebKey,
+  type KeyObject,
+  type VerifyKeyObjectInput,
+  verify,
+} from 'node:crypto';
 
 /**
  * Verification of compact JWS / JWT (RFC 7515, RFC 7519) with `node:crypto` on `KeyObject`s imported once per key.
@@ -74,12 +81,30 @@ export const decodeJws = (token: string): DecodedJws => {
   };
 };
 
+/** `crypto.verify` on libuv's thread pool (its callback form), never on the event loop. */
+const verifyOffLoop = (
+  hash: string | null,
+  data: Buffer,
+  key: KeyObject | VerifyKeyObjectInput,
+  signature: Buffer,
+): Promise<boolean> =>
+  new Promise((resolve) => {
+    try {
+      verify(hash, data, key, signature, (error, valid) => resolve(error === null && valid));
+    } catch {
+      // A signature the key cannot even take (wrong size, bad encoding) is a signature that does not verify.
+      resolve(false);
+    }
+  });
+
 interface Algorithm {
   /** JWK `kty` of the keys it verifies with. */
   readonly kty: 'RSA' | 'EC' | 'OKP';
   /** `crv` for EC and OKP keys. */
   readonly crv?: readonly string[];
-  readonly check: (key: KeyObject, data: Buffer, signature: Buffer) => boolean;
+  /** Whether the key suits the algorithm (type, curve, size). */
+  readonly suits: (key: KeyObject, signature: Buffer) => boolean;
+  readonly check: (key: KeyObject, data: Buffer, signature: Buffer) => Promise<boolean>;
 }
 
 const minRsaBits = 2048;
@@ -87,34 +112,34 @@ const rsaBits = (key: KeyObject) => key.asymmetricKeyDetails?.modulusLength ?? 0
 
 const pkcs1 = (hash: string): Algorithm => ({
   kty: 'RSA',
-  check: (key, data, signature) =>
-    key.asymmetricKeyType === 'rsa' && rsaBits(key) >= minRsaBits && verify(hash, data, key, signature),
+  suits: (key) => key.asymmetricKeyType === 'rsa' && rsaBits(key) >= minRsaBits,
+  check: (key, data, signature) => verifyOffLoop(hash, data, key, signature),
 });
 
 const pss = (hash: string, saltLength: number): Algorithm => ({
   kty: 'RSA',
+  suits: (key) =>
+    (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') && rsaBits(key) >= minRsaBits,
   check: (key, data, signature) =>
-    (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') &&
-    rsaBits(key) >= minRsaBits &&
-    verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature),
+    verifyOffLoop(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature),
 });
 
 const ecdsa = (hash: string, crv: string, namedCurve: string, size: number): Algorithm => ({
   kty: 'EC',
   crv: [crv],
   // JWS ECDSA signatures are R || S (RFC 7518 §3.4), not DER.
-  check: (key, data, signature) =>
+  suits: (key, signature) =>
     key.asymmetricKeyType === 'ec' &&
     key.asymmetricKeyDetails?.namedCurve === namedCurve &&
-    signature.length === size * 2 &&
-    verify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature),
+    signature.length === size * 2,
+  check: (key, data, signature) => verifyOffLoop(hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature),
 });
 
 const eddsa = (curves: readonly string[]): Algorithm => ({
   kty: 'OKP',
   crv: curves,
-  check: (key, data, signature) =>
-    curves.map((c) => c.toLowerCase()).includes(key.asymmetricKeyType ?? '') && verify(null, data, key, signature),
+  suits: (key) => curves.map((c) => c.toLowerCase()).includes(key.asymmetricKeyType ?? ''),
+  check: (key, data, signature) => verifyOffLoop(null, data, key, signature),
 });
 
 /** Every algorithm this verifier knows (RFC 7518 §3, RFC 8037, RFC 9864): asymmetric only. */
@@ -136,22 +161,32 @@ const algorithms: Readonly<Record<string, Algorithm>> = {
 export const supportedAlgorithms: ReadonlySet<string> = new Set(Object.keys(algorithms));
 
 /**
- * Checks a decoded JWS's signature with one key, under the header's `alg`, which must be in `allowed`.
+ * Checks a decoded JWS's signature with one key, under the header's `alg`, which must be in `allowed`. The signature
+ * is computed on libuv's thread pool.
  * @returns whether it verifies (false also when the key does not suit the algorithm)
  * @throws JwsError `algorithm` when `alg` is not allowed or not supported
  */
-export const verifyJwsSignature = (jws: DecodedJws, allowed: readonly string[], key: KeyObject): boolean => {
+export const verifyJwsSignature = async (
+  jws: DecodedJws,
+  allowed: readonly string[],
+  key: KeyObject,
+): Promise<boolean> => {
   const alg = jws.header.alg as string;
   const algorithm = Object.hasOwn(algorithms, alg) ? algorithms[alg] : undefined;
   if (algorithm === undefined || !allowed.includes(alg))
     throw new JwsError('algorithm', `the token is signed with a disallowed algorithm (${alg})`);
-  if (key.type !== 'public') return false;
-  try {
-    return algorithm.check(key, jws.signingInput, jws.signature);
-  } catch {
-    // A malformed signature for the key (wrong length, bad encoding) is a signature that does not verify.
-    return false;
-  }
+  if (key.type !== 'public' || !algorithm.suits(key, jws.signature)) return false;
+  return algorithm.check(key, jws.signingInput, jws.signature);
+};
+
+/** Whether one of `keys` verifies the JWS (tried in turn). */
+export const verifiedByAny = async (
+  jws: DecodedJws,
+  allowed: readonly string[],
+  keys: readonly KeyObject[],
+): Promise<boolean> => {
+  for (const key of keys) if (await verifyJwsSignature(jws, allowed, key)) return true;
+  return false;
 };
 
 interface ImportedKey {
@@ -235,14 +270,18 @@ export class PublicKeySet {
  * header must verify the signature.
  * @throws JwsError `malformed`, `algorithm`, `no_key`, `signature`
  */
-export const verifyJwsWithKeySet = (token: string, allowed: readonly string[], keys: PublicKeySet): DecodedJws => {
+export const verifyJwsWithKeySet = async (
+  token: string,
+  allowed: readonly string[],
+  keys: PublicKeySet,
+): Promise<DecodedJws> => {
   const jws = decodeJws(token);
   const alg = jws.header.alg as string;
   if (!allowed.includes(alg) || !supportedAlgorithms.has(alg))
     throw new JwsError('algorithm', `the token is signed with a disallowed algorithm (${alg})`);
   const candidates = keys.candidates(jws.header);
   if (candidates.length === 0) throw new JwsError('no_key', 'no key of the set fits the token');
-  if (!candidates.some((key) => verifyJwsSignature(jws, allowed, key)))
+  if (!(await verifiedByAny(jws, allowed, candidates)))
     throw new JwsError('signature', 'the token signature does not verify');
   return jws;
 };

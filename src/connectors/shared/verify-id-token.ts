@@ -8,7 +8,7 @@ import {
   JwtClaimError,
   type PublicKeySet,
   supportedAlgorithms,
-  verifyJwsSignature,
+  verifiedByAny,
 } from '../../lib/jws.js';
 import type { ConnectorDeps } from '../connector.js';
 import { loadJwks, refetchJwks } from './jwks.js';
@@ -94,7 +94,7 @@ const verifySignature = async (
     candidates = set?.candidates(jws.header) ?? [];
   }
   if (set === undefined || candidates.length === 0) throw new JwsError('no_key', 'no key of the IdP fits the token');
-  if (!candidates.some((key) => verifyJwsSignature(jws, algorithms, key)))
+  if (!(await verifiedByAny(jws, algorithms, candidates)))
     throw new JwsError('signature', 'the token signature does not verify');
   set.rememberVerified(token);
 };

@@ -45,6 +45,27 @@ const cacheMs = 5000;
 
 const b64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
+/** Encoded JOSE headers by `kid` and `typ`: the same few for every token a key signs. */
+const headers = new Map<string, string>();
+const headerOf = (kid: string, typ: string): string => {
+  const key = `${kid} ${typ}`;
+  let header = headers.get(key);
+  if (header === undefined) {
+    header = b64url(JSON.stringify({ alg: 'ES256', typ, kid }));
+    if (headers.size >= 1000) headers.clear();
+    headers.set(key, header);
+  }
+  return header;
+};
+
+/** ES256 over `input` (JWS R || S), computed on libuv's thread pool rather than on the event loop. */
+const signOffLoop = (input: Buffer, key: KeyObject): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    sign('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, (error, signature) =>
+      error === null ? resolve(signature) : reject(error),
+    );
+  });
+
 /**
  * Per-tenant ES256 signing keys. States: `next` (published, not yet signing) → `active` (signs) → `retired`
  * (published until its tokens expire). Private keys are sealed with the master key. Signing uses `node:crypto` on a
@@ -148,8 +169,8 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
      */
     signJwt: async (tenantId: string, payload: Record<string, unknown>, typ = 'JWT'): Promise<string> => {
       const { active } = await current(tenantId);
-      const input = `${b64url(JSON.stringify({ alg: 'ES256', typ, kid: active.kid }))}.${b64url(JSON.stringify(payload))}`;
-      const signature = sign('sha256', Buffer.from(input), { key: active.privateKey, dsaEncoding: 'ieee-p1363' });
+      const input = `${headerOf(active.kid, typ)}.${b64url(JSON.stringify(payload))}`;
+      const signature = await signOffLoop(Buffer.from(input), active.privateKey);
       return `${input}.${signature.toString('base64url')}`;
     },
 

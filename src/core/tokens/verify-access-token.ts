@@ -49,7 +49,7 @@ const verifiedJws = async (keys: SigningKeyUseCases, tenantId: string, token: st
   // A token of another tenant names a key this tenant does not publish.
   const key = await keys.publicKey(tenantId, kid);
   if (key === undefined) throw invalidToken('the token is not signed by this issuer');
-  if (!verifyJwsSignature(jws, ['ES256'], key)) throw invalidToken('the access token is invalid');
+  if (!(await verifyJwsSignature(jws, ['ES256'], key))) throw invalidToken('the access token is invalid');
   return jws;
 };
 
