@@ -1,11 +1,11 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 
 /** A URL-safe random string of `bytes` bytes of entropy (default 32: 256 bits). */
 export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
 
 /** SHA-256 of a UTF-8 string, base64url. Used for high-entropy secrets (client secrets, codes, refresh tokens). */
-export const sha256 = (value: string): string => createHash('sha256').update(value, 'utf8').digest('base64url');
+export const sha256 = (value: string): string => hash('sha256', value, 'base64url');
 
 /** Constant-time string equality; unequal lengths compare as unequal without leaking where they differ. */
 export const constantTimeEqual = (a: string, b: string): boolean => {
@@ -79,4 +79,4 @@ export const parseMasterKey = (value: string): Buffer | undefined => {
 
 /** PKCE S256 (RFC 7636 §4.2): BASE64URL(SHA256(ASCII(code_verifier))). */
 export const pkceChallenge = (verifier: string): string =>
-  createHash('sha256').update(verifier, 'ascii').digest('base64url');
+  hash('sha256', verifier, 'base64url');
