@@ -78,5 +78,4 @@ export const parseMasterKey = (value: string): Buffer | undefined => {
 };
 
 /** PKCE S256 (RFC 7636 §4.2): BASE64URL(SHA256(ASCII(code_verifier))). */
-export const pkceChallenge = (verifier: string): string =>
-  hash('sha256', verifier, 'base64url');
+export const pkceChallenge = (verifier: string): string => hash('sha256', verifier, 'base64url');
