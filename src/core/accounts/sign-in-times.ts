@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { createBatcher } from '../../lib/batcher.js';
 import type { CoreDeps } from '../deps.js';
 
 /**
@@ -9,42 +10,28 @@ import type { CoreDeps } from '../deps.js';
  * logged, never thrown to a caller.
  */
 export const createSignInTimes = (deps: CoreDeps, flushMs = 200, maxBatch = 500) => {
-  let pending = new Map<string, Date>();
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
-
-  const write = async (batch: Map<string, Date>) => {
+  const write = async (batch: { readonly identityId: string; readonly at: Date }[]) => {
+    // The latest time of each identity in the batch.
+    const latest = new Map<string, Date>();
+    for (const { identityId, at } of batch) {
+      const previous = latest.get(identityId);
+      if (previous === undefined || previous < at) latest.set(identityId, at);
+    }
     try {
-      const rows = [...batch].map(([id, at]) => ({ id, at: at.toISOString() }));
+      const rows = [...latest].map(([id, at]) => ({ id, at: at.toISOString() }));
       await sql`
         update identities i set last_login_at = v.at
         from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id uuid, at timestamptz)
         where i.id = v.id and (i.last_login_at is null or i.last_login_at < v.at)`.execute(deps.db);
     } catch (error) {
-      deps.log.error({ err: error, identities: batch.size }, 'sign_in_times.write_failed');
+      deps.log.error({ err: error, identities: latest.size }, 'sign_in_times.write_failed');
     }
   };
-
-  const flush = async (): Promise<void> => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    const batch = pending;
-    pending = new Map();
-    if (batch.size > 0) inFlight = inFlight.then(() => write(batch));
-    await inFlight;
-  };
+  const batches = createBatcher(write, { flushMs, maxBatch });
 
   return {
-    record: (identityId: string, at: Date): void => {
-      const previous = pending.get(identityId);
-      if (previous === undefined || previous < at) pending.set(identityId, at);
-      if (pending.size >= maxBatch) void flush();
-      else if (timer === undefined) {
-        timer = setTimeout(() => void flush(), flushMs);
-        timer.unref();
-      }
-    },
-    flush,
+    record: (identityId: string, at: Date): void => batches.add({ identityId, at }),
+    flush: batches.flush,
   };
 };
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { createBatcher } from '../../lib/batcher.js';
 import type { CoreDeps } from '../deps.js';
 
 /** Typed domain events, named `noun.outcome`. */
@@ -56,10 +57,6 @@ export interface AuditEvent {
  * An event that cannot be written is logged, never thrown to the caller.
  */
 export const createAuditLog = (deps: CoreDeps, flushMs = 200, maxBatch = 500) => {
-  let pending: AuditEvent[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
-
   const write = async (batch: AuditEvent[]) => {
     try {
       // One JSON parameter for the whole batch: no per-value query building, and no limit on the number of rows.
@@ -86,25 +83,11 @@ export const createAuditLog = (deps: CoreDeps, flushMs = 200, maxBatch = 500) =>
     }
   };
 
-  const flush = async (): Promise<void> => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    const batch = pending;
-    pending = [];
-    if (batch.length > 0) inFlight = inFlight.then(() => write(batch));
-    await inFlight;
-  };
+  const batches = createBatcher(write, { flushMs, maxBatch });
 
   return {
-    record: (event: AuditEvent): void => {
-      pending.push(event);
-      if (pending.length >= maxBatch) void flush();
-      else if (timer === undefined) {
-        timer = setTimeout(() => void flush(), flushMs);
-        timer.unref();
-      }
-    },
-    flush,
+    record: (event: AuditEvent): void => batches.add(event),
+    flush: batches.flush,
     /** Recent events of a tenant, newest first (admin API). */
     list: async (tenantId: string, limit = 100) =>
       deps.db
