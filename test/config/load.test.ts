@@ -20,6 +20,7 @@ const wrong: Record<string, Source | 'any string is valid'> = {
   databaseUrl: { env: 'mysql://db.example/gatehouse' },
   databaseSchema: { env: 'Bad-Schema' },
   databasePoolSize: { env: '0' },
+  databasePreparedStatements: { env: 'sometimes' },
   redisUrl: { env: 'http://cache.example' },
   masterKey: { file: '' },
   adminToken: { env: 'too-short' },
