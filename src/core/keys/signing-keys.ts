@@ -159,6 +159,12 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
     warm: async (tenantId: string): Promise<void> => {
       await current(tenantId);
     },
+    /**
+     * The tenant's serialised JWKS when this instance holds it (a stale copy starts a refresh, as `jwksJson` does),
+     * else undefined: lets the JWKS endpoint answer without a promise on the common path.
+     */
+    cachedJwksJson: (tenantId: string): string | undefined =>
+      cache.has(tenantId) ? (current(tenantId) as TenantKeys).jwksJson : undefined,
     /** The tenant's JWKS as a serialised string (served byte for byte; cached per instance). */
     jwksJson: async (tenantId: string): Promise<string> => (await current(tenantId)).jwksJson,
     jwks: async (tenantId: string): Promise<{ keys: PublicJwk[] }> => (await current(tenantId)).jwks,

@@ -2,18 +2,26 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
 import { tenantOf } from './tenant.js';
 
+const send = (reply: FastifyReply, json: string): void => {
+  reply.header('cache-control', 'public, max-age=300').type('application/json').send(json);
+};
+
 /**
  * `GET /jwks`: the tenant's published keys, serialised once by the core and sent as is. Cacheable: a rotation only
  * starts signing with a key that was already published as `next`, and retired keys stay published. A callback-style
- * handler: the keys' promise is the only one on this path.
+ * handler: when this instance holds the tenant's keys no promise is made at all; else the keys' load is the only one.
  */
 export const jwksEndpoint =
   (core: Core) =>
   (request: FastifyRequest, reply: FastifyReply): void => {
-    core.keys.jwksJson(tenantOf(request).id).then(
-      (json) => {
-        reply.header('cache-control', 'public, max-age=300').type('application/json').send(json);
-      },
+    const tenantId = tenantOf(request).id;
+    const cached = core.keys.cachedJwksJson(tenantId);
+    if (cached !== undefined) {
+      send(reply, cached);
+      return;
+    }
+    core.keys.jwksJson(tenantId).then(
+      (json) => send(reply, json),
       // As a thrown error would be: to the surface's error handler.
       (error: unknown) => {
         reply.send(error instanceof Error ? error : new Error(String(error)));
