@@ -36,6 +36,18 @@ beforeAll(async () => {
 });
 afterAll(async () => gh?.close());
 
+/** A new identity signed up in `tenant`: the created user and identity. */
+const signUp = async (p: ExternalProfile) => {
+  const { resolution } = await core.accounts.resolve({
+    tenant,
+    profile: p,
+    intent: { kind: 'signup' },
+    connectionTrusted: false,
+  });
+  if (resolution.kind !== 'created') throw new Error(`expected created, got ${resolution.kind}`);
+  return resolution;
+};
+
 describe('accounts.resolve', () => {
   it('creates the user and links the identity when a new identity signs up with an unknown email', async () => {
     const p = profile({ email: 'New.Person@Example.COM' });
@@ -58,12 +70,7 @@ describe('accounts.resolve', () => {
 
   it('signs in the linked user when the identity is already linked, whatever the intent', async () => {
     const p = profile();
-    const created = await core.accounts.resolve({
-      tenant,
-      profile: p,
-      intent: { kind: 'signup' },
-      connectionTrusted: false,
-    });
+    const created = await signUp(p);
     const again = await core.accounts.resolve({
       tenant,
       profile: p,
@@ -71,9 +78,7 @@ describe('accounts.resolve', () => {
       connectionTrusted: false,
     });
     expect(again.resolution.kind).toBe('logged_in');
-    expect(again.resolution.kind === 'logged_in' && again.resolution.user.id).toBe(
-      created.resolution.kind === 'created' && created.resolution.user.id,
-    );
+    expect(again.resolution.kind === 'logged_in' && again.resolution.user.id).toBe(created.user.id);
   });
 
   it('answers new_user_required and writes nothing when a login intent meets an unknown identity and email', async () => {
@@ -210,14 +215,8 @@ describe('accounts.resolve', () => {
 
   it('refuses a disabled user', async () => {
     const p = profile();
-    const created = await core.accounts.resolve({
-      tenant,
-      profile: p,
-      intent: { kind: 'signup' },
-      connectionTrusted: false,
-    });
-    if (created.resolution.kind !== 'created') throw new Error('expected created');
-    await core.users.setStatus(tenant.id, created.resolution.user.id, 'disabled');
+    const created = await signUp(p);
+    await core.users.setStatus(tenant.id, created.user.id, 'disabled');
     await expectNoWrites(gh.storage.db, () =>
       expect(
         core.accounts.resolve({ tenant, profile: p, intent: { kind: 'login' }, connectionTrusted: false }),
@@ -229,19 +228,13 @@ describe('accounts.resolve', () => {
 
   it("moves a known identity's last_login_at only when the work that follows its sign-in succeeds", async () => {
     const p = profile();
-    const created = await core.accounts.resolve({
-      tenant,
-      profile: p,
-      intent: { kind: 'signup' },
-      connectionTrusted: false,
-    });
-    if (created.resolution.kind !== 'created') throw new Error('expected created');
+    const created = await signUp(p);
     const lastLogin = async () =>
       (
         await gh.storage.db
           .selectFrom('identities')
           .select('last_login_at')
-          .where('id', '=', created.resolution.kind === 'created' ? created.resolution.identity.id : '')
+          .where('id', '=', created.identity.id)
           .executeTakeFirstOrThrow()
       ).last_login_at;
     expect(await lastLogin()).toBeNull();
@@ -263,7 +256,7 @@ describe('accounts.resolve', () => {
       async (_db, resolution) => resolution.user.id,
     );
     expect(signedIn.resolution.kind).toBe('logged_in');
-    expect(signedIn.result).toBe(created.resolution.user.id);
+    expect(signedIn.result).toBe(created.user.id);
     // Returning users' sign-in times are written in batches.
     await core.accounts.flushSignInTimes();
     const moved = await lastLogin();
@@ -335,14 +328,8 @@ describe('accounts.resolve', () => {
 describe('accounts.unlink', () => {
   it("refuses to remove a user's last way to sign in, and removes a link when another remains", async () => {
     const p = profile();
-    const created = await core.accounts.resolve({
-      tenant,
-      profile: p,
-      intent: { kind: 'signup' },
-      connectionTrusted: false,
-    });
-    if (created.resolution.kind !== 'created') throw new Error('expected created');
-    const user = created.resolution.user;
+    const created = await signUp(p);
+    const user = created.user;
     await expect(core.accounts.unlink(tenant.id, user.id, 'google', 'admin')).rejects.toMatchObject({
       code: 'last_login_method',
     });
