@@ -72,9 +72,14 @@ describe('GET /t/:tenant/jwks across a key rotation', () => {
 
 describe('GET /t/:tenant/jwks when the keys cannot be read', () => {
   it('answers with the surface’s JSON error, whatever the failure', async () => {
-    const keys = gatehouse.core.keys as { jwksJson: (tenantId: string) => Promise<string> };
-    const original = keys.jwksJson;
+    const keys = gatehouse.core.keys as {
+      jwksJson: (tenantId: string) => Promise<string>;
+      cachedJwksJson: (tenantId: string) => string | undefined;
+    };
+    const original = { jwksJson: keys.jwksJson, cachedJwksJson: keys.cachedJwksJson };
     try {
+      // An instance that holds no keys for the tenant and cannot load them.
+      keys.cachedJwksJson = () => undefined;
       keys.jwksJson = () => Promise.reject(new GatehouseError('storage_unavailable', 'the database is down'));
       const down = await fetch(`${tenant.issuer}/jwks`);
       expect(down.status).toBe(503);
@@ -88,7 +93,7 @@ describe('GET /t/:tenant/jwks when the keys cannot be read', () => {
       expect(odd.status).toBe(500);
       expect(await odd.json()).toMatchObject({ error: 'server_error' });
     } finally {
-      keys.jwksJson = original;
+      Object.assign(keys, original);
     }
     expect((await fetch(`${tenant.issuer}/jwks`)).status).toBe(200);
   });
