@@ -1,4 +1,5 @@
 import { randomToken, sha256, verifySecretDigest } from '../../lib/crypto.js';
+import { createReadCache } from '../../lib/read-cache.js';
 import { isUniqueViolation } from '../../store/database.js';
 import { clientsRepo } from '../../store/repositories/clients.js';
 import type { ClientRow } from '../../store/schema.js';
@@ -25,7 +26,6 @@ const absentDigest = sha256(randomToken());
 interface CacheEntry {
   readonly row: ClientRow | undefined;
   readonly client: Client | undefined;
-  readonly at: number;
 }
 
 /** How the client presented its credentials (RFC 6749 §2.3.1). */
@@ -47,26 +47,18 @@ export interface ClientUseCasesOptions {
 /** Client administration and authentication. */
 export const createClientUseCases = (deps: CoreDeps) => {
   // Clients are read on every token request; a short per-instance cache keeps that off the database, with the
-  // client built once per entry (Client is immutable). Writes clear it here; other instances see a change within
-  // `cacheMs`.
-  const cacheMs = 2000;
-  const cache = new Map<string, CacheEntry>();
-  const fresh = (clientId: string): CacheEntry | undefined => {
-    const hit = cache.get(clientId);
-    return hit !== undefined && deps.clock.now().getTime() - hit.at < cacheMs ? hit : undefined;
-  };
-  const load = async (clientId: string): Promise<CacheEntry> => {
-    const at = deps.clock.now().getTime();
-    const row = await clientsRepo.find(deps.db, clientId);
-    const entry: CacheEntry = { row, client: row === undefined ? undefined : toClient(row), at };
-    if (cache.size > 10_000) cache.clear();
-    cache.set(clientId, entry);
-    return entry;
-  };
-  // A cache hit returns without waiting on a promise.
-  const entryOf = (clientId: string): CacheEntry | Promise<CacheEntry> => fresh(clientId) ?? load(clientId);
+  // client built once per entry (Client is immutable). Writes clear it here; other instances see a change within two
+  // seconds. A cache hit returns without waiting on a promise.
+  const cache = createReadCache<CacheEntry>({
+    ttlMs: 2000,
+    now: () => deps.clock.now().getTime(),
+    load: async (clientId) => {
+      const row = await clientsRepo.find(deps.db, clientId);
+      return { row, client: row === undefined ? undefined : toClient(row) };
+    },
+  });
 
-  const find = async (clientId: string): Promise<Client | undefined> => (await entryOf(clientId)).client;
+  const find = async (clientId: string): Promise<Client | undefined> => (await cache.get(clientId)).client;
 
   return {
     find,
@@ -173,7 +165,7 @@ export const createClientUseCases = (deps: CoreDeps) => {
 
     /** The stored secret digest (export only). */
     secretDigest: async (clientId: string): Promise<string | null | undefined> =>
-      (await entryOf(clientId)).row?.secret_digest,
+      (await cache.get(clientId)).row?.secret_digest,
 
     /**
      * Authenticates a client (RFC 6749 §2.3): confidential clients by secret (constant-time against the stored digest),
@@ -181,7 +173,7 @@ export const createClientUseCases = (deps: CoreDeps) => {
      * @throws GatehouseError `invalid_client`
      */
     authenticate: async (auth: ClientAuthentication, tenantId?: string): Promise<Client> => {
-      const { row, client } = await entryOf(auth.clientId);
+      const { row, client } = await cache.get(auth.clientId);
       const inTenant = client !== undefined && (tenantId === undefined || client.tenantId === tenantId);
       if (auth.method === 'none') {
         if (inTenant && client.public) return client;

@@ -1,3 +1,4 @@
+import { createReadCache } from '../../lib/read-cache.js';
 import { isUniqueViolation } from '../../store/database.js';
 import { tenantsRepo, toTenant } from '../../store/repositories/tenants.js';
 import type { TenantPolicies } from '../../store/schema.js';
@@ -14,27 +15,23 @@ const mergePolicies = (base: TenantPolicies, patch: Partial<TenantPolicies> | un
 /** Tenant administration. Every tenant gets its signing keys on first use (see keys). */
 export const createTenantUseCases = (deps: CoreDeps) => {
   // Tenants are read on every request; a short per-instance cache keeps that off the database. Writes clear it here;
-  // other instances see a change within `cacheMs`.
-  const cacheMs = 2000;
-  const cache = new Map<string, { tenant: Tenant | undefined; at: number }>();
+  // other instances see a change within two seconds.
+  const cache = createReadCache<Tenant | undefined>({
+    ttlMs: 2000,
+    now: () => deps.clock.now().getTime(),
+    load: async (id) => {
+      const row = await tenantsRepo.find(deps.db, id);
+      return row === undefined ? undefined : toTenant(row);
+    },
+  });
 
   /** The cached answer for `id` while it is fresh: the tenant, or `null` for one known not to exist. */
   const cached = (id: string): Tenant | null | undefined => {
-    const hit = cache.get(id);
-    if (hit === undefined || deps.clock.now().getTime() - hit.at >= cacheMs) return undefined;
-    return hit.tenant ?? null;
+    const hit = cache.peek(id);
+    return hit === undefined ? undefined : (hit.value ?? null);
   };
 
-  const get = async (id: string): Promise<Tenant | undefined> => {
-    const hit = cached(id);
-    if (hit !== undefined) return hit ?? undefined;
-    const now = deps.clock.now().getTime();
-    const row = await tenantsRepo.find(deps.db, id);
-    const tenant = row === undefined ? undefined : toTenant(row);
-    if (cache.size > 10_000) cache.clear();
-    cache.set(id, { tenant, at: now });
-    return tenant;
-  };
+  const get = async (id: string): Promise<Tenant | undefined> => cache.get(id);
 
   return {
     /** @throws GatehouseError `not_found` */
