@@ -65,7 +65,11 @@ export interface IssuedTokens {
   readonly familyId?: string;
 }
 
-export const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
+const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+/** When an access token issued at `now` expires: its `exp`, which is in whole seconds. */
+export const accessExpiry = (now: Date, lifetimes: TokenLifetimes): Date =>
+  new Date((epoch(now) + lifetimes.accessToken) * 1000);
 
 const loadUser = async (db: DbExecutor, tenantId: string, userId: string): Promise<User> => {
   const row = await usersRepo.find(db, tenantId, userId);
@@ -73,7 +77,7 @@ const loadUser = async (db: DbExecutor, tenantId: string, userId: string): Promi
   return toUser(row);
 };
 
-/** What `signTokens` needs: the issuance, its user (loaded and active), its `jti` and its moment. */
+/** What a `TokenSigner` needs: the issuance, its user (loaded and active), its `jti` and its moment. */
 export interface TokensToSign {
   readonly input: IssueTokensInput;
   readonly user: User | undefined;
@@ -153,7 +157,7 @@ export const createTokenSigner =
       idToken,
       scope,
       lifetimes,
-      accessExpiresAt: new Date((iat + lifetimes.accessToken) * 1000),
+      accessExpiresAt: accessExpiry(now, lifetimes),
       authTime,
       amr,
     };

@@ -7,7 +7,7 @@ import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { toUser } from '../users/users.js';
-import { epoch, type IssuedTokens, type IssueTokensInput, issued, type TokenSigner } from './issue-tokens.js';
+import { accessExpiry, type IssuedTokens, type IssueTokensInput, issued, type TokenSigner } from './issue-tokens.js';
 import { tokenLifetimes } from './lifetimes.js';
 
 export interface RotateRefreshTokenInput {
@@ -85,8 +85,8 @@ export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: Token
         next: {
           token_digest: sha256(next),
           access_jti: jti,
-          // The same instant the signer derives `exp` from.
-          access_expires_at: new Date((epoch(now) + lifetimes.accessToken) * 1000),
+          // The `exp` the signer will put in the access token (same `now`, same lifetimes).
+          access_expires_at: accessExpiry(now, lifetimes),
           expires_at: new Date(now.getTime() + lifetimes.refreshToken * 1000),
         },
       });

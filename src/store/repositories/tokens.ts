@@ -158,12 +158,13 @@ export const refreshTokensRepo = {
   },
 
   /**
-   * Rotation in one statement: marks the presented token used only if it is unused, unexpired, of this tenant and client, its family is live
-   * and grants the scope asked for, reads the
-   * family's user, and adds `next` to the family when that user is active. Of two concurrent uses exactly one gets a
-   * row back. The new token is stored before its access token is signed (its `access_jti` is chosen beforehand): a
-   * failure after this statement leaves an unused refresh token nobody holds, never a token without its row.
-   * @returns undefined when nothing was consumed (see `findWithFamily` for why); `user` undefined when the user is gone.
+   * Rotation in one statement: marks the presented token used (only if it is unused, unexpired, of this tenant and
+   * client, and its family is live and grants the scope asked for), reads the family's user, and adds `next` to the
+   * family when that user is active. Of two concurrent uses exactly one gets a row back. The new token is stored
+   * before its access token is signed (its `access_jti` is chosen beforehand): a failure after this statement leaves
+   * an unused refresh token nobody holds, never a token without its row.
+   * @returns undefined when nothing was consumed (see `findWithFamily` for why); `user` undefined when the user is
+   *   gone.
    */
   rotate: async (
     db: DbExecutor,
@@ -171,6 +172,7 @@ export const refreshTokensRepo = {
       tokenDigest: string;
       tenantId: string;
       clientId: string;
+      /** A narrower scope asked for: the family's scope must contain every one of these. */
       scope: readonly string[];
       now: Date;
       next: NewRefreshToken;
