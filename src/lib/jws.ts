@@ -161,6 +161,16 @@ const algorithms: Readonly<Record<string, Algorithm>> = {
 export const supportedAlgorithms: ReadonlySet<string> = new Set(Object.keys(algorithms));
 
 /**
+ * Refuses a JWS whose `alg` is not in `allowed` or not one this verifier knows (before any key is looked for).
+ * @throws JwsError `algorithm`
+ */
+export const requireAllowedAlgorithm = (jws: DecodedJws, allowed: readonly string[]): void => {
+  const alg = jws.header.alg as string;
+  if (!allowed.includes(alg) || !supportedAlgorithms.has(alg))
+    throw new JwsError('algorithm', `the token is signed with a disallowed algorithm (${alg})`);
+};
+
+/**
  * Checks a decoded JWS's signature with one key, under the header's `alg`, which must be in `allowed`. The signature
  * is computed on libuv's thread pool.
  * @returns whether it verifies (false also when the key does not suit the algorithm)
@@ -171,16 +181,14 @@ export const verifyJwsSignature = async (
   allowed: readonly string[],
   key: KeyObject,
 ): Promise<boolean> => {
-  const alg = jws.header.alg as string;
-  const algorithm = Object.hasOwn(algorithms, alg) ? algorithms[alg] : undefined;
-  if (algorithm === undefined || !allowed.includes(alg))
-    throw new JwsError('algorithm', `the token is signed with a disallowed algorithm (${alg})`);
+  requireAllowedAlgorithm(jws, allowed);
+  const algorithm = algorithms[jws.header.alg as string] as Algorithm;
   if (key.type !== 'public' || !algorithm.suits(key, jws.signature)) return false;
   return algorithm.check(key, jws.signingInput, jws.signature);
 };
 
 /** Whether one of `keys` verifies the JWS (tried in turn). */
-export const verifiedByAny = async (
+const verifiedByAny = async (
   jws: DecodedJws,
   allowed: readonly string[],
   keys: readonly KeyObject[],
@@ -266,8 +274,28 @@ export class PublicKeySet {
 }
 
 /**
- * Verifies a compact JWS against a key set: the header's `alg` must be allowed, and one of the keys fitting the
- * header must verify the signature.
+ * Checks a decoded JWS's signature against a key set: the header's `alg` must be allowed, and one of the keys fitting
+ * the header must verify it. A token (`token`, its exact text) the set verified before is not verified again, and one
+ * that verifies now is remembered (see `PublicKeySet.hasVerified`).
+ * @throws JwsError `algorithm`, `no_key`, `signature`
+ */
+export const checkJwsWithKeySet = async (
+  token: string,
+  jws: DecodedJws,
+  allowed: readonly string[],
+  keys: PublicKeySet,
+): Promise<void> => {
+  requireAllowedAlgorithm(jws, allowed);
+  if (keys.hasVerified(token)) return;
+  const candidates = keys.candidates(jws.header);
+  if (candidates.length === 0) throw new JwsError('no_key', 'no key of the set fits the token');
+  if (!(await verifiedByAny(jws, allowed, candidates)))
+    throw new JwsError('signature', 'the token signature does not verify');
+  keys.rememberVerified(token);
+};
+
+/**
+ * Decodes a compact JWS and checks it against a key set (`checkJwsWithKeySet`).
  * @throws JwsError `malformed`, `algorithm`, `no_key`, `signature`
  */
 export const verifyJwsWithKeySet = async (
@@ -276,13 +304,7 @@ export const verifyJwsWithKeySet = async (
   keys: PublicKeySet,
 ): Promise<DecodedJws> => {
   const jws = decodeJws(token);
-  const alg = jws.header.alg as string;
-  if (!allowed.includes(alg) || !supportedAlgorithms.has(alg))
-    throw new JwsError('algorithm', `the token is signed with a disallowed algorithm (${alg})`);
-  const candidates = keys.candidates(jws.header);
-  if (candidates.length === 0) throw new JwsError('no_key', 'no key of the set fits the token');
-  if (!(await verifiedByAny(jws, allowed, candidates)))
-    throw new JwsError('signature', 'the token signature does not verify');
+  await checkJwsWithKeySet(token, jws, allowed, keys);
   return jws;
 };
 

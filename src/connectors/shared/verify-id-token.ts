@@ -1,14 +1,14 @@
 import type { JWTPayload } from 'jose';
 import { GatehouseError } from '../../core/errors.js';
 import {
+  checkJwsWithKeySet,
   checkJwtClaims,
   type DecodedJws,
   decodeJws,
   JwsError,
   JwtClaimError,
-  type PublicKeySet,
+  requireAllowedAlgorithm,
   supportedAlgorithms,
-  verifiedByAny,
 } from '../../lib/jws.js';
 import type { ConnectorDeps } from '../connector.js';
 import { loadJwks, refetchJwks } from './jwks.js';
@@ -73,8 +73,8 @@ export const verifyIdToken = async (
 };
 
 /**
- * Signature against the IdP's JWKS; an unknown `kid` fetches the set again (the IdP may have rotated its keys). A
- * token the same key set verified before is not verified again (see `PublicKeySet.hasVerified`).
+ * Signature against the IdP's JWKS; no key for the token's header fetches the set again (the IdP may have rotated its
+ * keys), at most once per cooldown, so that made-up `kid`s cannot turn into a stream of requests to the IdP.
  */
 const verifySignature = async (
   deps: ConnectorDeps,
@@ -83,20 +83,16 @@ const verifySignature = async (
   jws: DecodedJws,
   algorithms: readonly string[],
 ): Promise<void> => {
-  if (!algorithms.includes(jws.header.alg as string))
-    throw new JwsError('algorithm', `the token is signed with a disallowed algorithm (${String(jws.header.alg)})`);
-  let set: PublicKeySet | undefined = await loadJwks(deps, expect.connectorId, expect.jwksUri);
-  if (set.hasVerified(token)) return;
-  let candidates = set.candidates(jws.header);
-  if (candidates.length === 0) {
-    // At most one forced refetch per cooldown: made-up `kid`s cannot turn into a stream of requests to the IdP.
-    set = await refetchJwks(deps, expect.connectorId, expect.jwksUri);
-    candidates = set?.candidates(jws.header) ?? [];
+  // An algorithm we would refuse anyway costs no JWKS fetch.
+  requireAllowedAlgorithm(jws, algorithms);
+  try {
+    await checkJwsWithKeySet(token, jws, algorithms, await loadJwks(deps, expect.connectorId, expect.jwksUri));
+  } catch (error) {
+    if (!(error instanceof JwsError && error.reason === 'no_key')) throw error;
+    const fresh = await refetchJwks(deps, expect.connectorId, expect.jwksUri);
+    if (fresh === undefined) throw error;
+    await checkJwsWithKeySet(token, jws, algorithms, fresh);
   }
-  if (set === undefined || candidates.length === 0) throw new JwsError('no_key', 'no key of the IdP fits the token');
-  if (!(await verifiedByAny(jws, algorithms, candidates)))
-    throw new JwsError('signature', 'the token signature does not verify');
-  set.rememberVerified(token);
 };
 
 const checkClaims = (deps: ConnectorDeps, claims: JWTPayload, expect: IdTokenExpectations): VerifiedClaims => {
