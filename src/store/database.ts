@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import {
@@ -13,6 +12,7 @@ import {
 } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import { sha256 } from '../lib/crypto.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -87,7 +87,7 @@ let statementGeneration = 0;
 const statementName = (text: string): string | undefined => {
   let name = statementNames.get(text);
   if (name === undefined && preparable.test(text) && statementNames.size < maxPreparedStatements) {
-    name = `gh_${statementGeneration}_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
+    name = `gh_${statementGeneration}_${sha256(text).slice(0, 22)}`;
     statementNames.set(text, name);
   }
   return name;
