@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
-import { testDatabaseUrl } from '../harness/storage.js';
+import { dropTestSchema, testDatabaseUrl } from '../harness/storage.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const bin = join(repoRoot, 'bin/gatehouse.js');
@@ -76,15 +75,7 @@ export const cliStore = (kind: 'pglite' | 'postgres'): CliStore => {
       GATEHOUSE_MASTER_KEY: masterKey,
       GATEHOUSE_DATA_DIR: tempDir(),
     }),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: testDatabaseUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await client.end();
-      }
-    },
+    drop: () => dropTestSchema(schema),
   };
 };
 

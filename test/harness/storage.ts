@@ -21,6 +21,17 @@ export interface TestStorage {
 }
 
 /** A fresh, empty store: an in-memory PGlite, or a new PostgreSQL schema dropped on close. */
+/** Drops a schema a test made in the test database, with everything in it. */
+export const dropTestSchema = async (schema: string): Promise<void> => {
+  const client = new pg.Client({ connectionString: testDatabaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+};
+
 export const openTestStorage = async (kind: StorageKind = 'postgres'): Promise<TestStorage> => {
   if (kind === 'pglite') {
     const db = await createDatabase({ driver: 'pglite', dataDir: 'memory' });
@@ -35,13 +46,7 @@ export const openTestStorage = async (kind: StorageKind = 'postgres'): Promise<T
     configFields: { databaseUrl: testDatabaseUrl, databaseSchema: schema },
     close: async () => {
       await db.destroy();
-      const client = new pg.Client({ connectionString: testDatabaseUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await client.end();
-      }
+      await dropTestSchema(schema);
     },
   };
 };

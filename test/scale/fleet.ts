@@ -4,9 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { freePort } from '../harness/gatehouse.js';
-import { testDatabaseUrl } from '../harness/storage.js';
+import { dropTestSchema, testDatabaseUrl } from '../harness/storage.js';
 
 export const testRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -97,13 +96,7 @@ export const startFleet = async (count = 2, options: FleetOptions = {}): Promise
   const instances = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const close = async () => {
     await Promise.all(instances.map((i) => i.stop()));
-    const client = new pg.Client({ connectionString: testDatabaseUrl });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropTestSchema(schema);
   };
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed !== undefined) {
