@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { idpProfile, userWithIdentities } from '../harness/accounts.js';
 import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
 import { testDatabaseUrl } from '../harness/storage.js';
 import { cleanEnv, runGatehouse } from './spawn-cli.js';
@@ -11,21 +12,10 @@ let userId: string;
 beforeAll(async () => {
   gh = await startGatehouse();
   const tenant = await gh.core.tenants.create({ id: 'cli-unlink' });
-  const base = { email: 'cli@example.com', emailVerified: true, raw: {} };
-  const created = await gh.core.accounts.resolve({
-    tenant,
-    profile: { ...base, idp: 'google', kind: 'google', issuer: 'https://google.example', subject: 'g' },
-    intent: { kind: 'signup' },
-    connectionTrusted: false,
-  });
-  if (created.resolution.kind !== 'created') throw new Error('expected a new user');
-  userId = created.resolution.user.id;
-  await gh.core.accounts.resolve({
-    tenant,
-    profile: { ...base, idp: 'github', kind: 'github', issuer: 'https://github.example', subject: 'h' },
-    intent: { kind: 'link', userId },
-    connectionTrusted: false,
-  });
+  userId = await userWithIdentities(gh.core, tenant, [
+    idpProfile('google', 'g', 'cli@example.com'),
+    idpProfile('github', 'h', 'cli@example.com'),
+  ]);
 });
 afterAll(async () => gh?.close());
 

@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExternalProfile } from '../../../src/connectors/connector.js';
+import { idpProfile, userWithIdentities } from '../../harness/accounts.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
 import { expectNoWrites, storageKinds } from '../../harness/storage.js';
-
-const profile = (idp: string, subject: string): ExternalProfile => ({
-  idp,
-  kind: idp,
-  issuer: `https://${idp}.example`,
-  subject,
-  email: 'linked@example.com',
-  emailVerified: true,
-  raw: {},
-});
 
 describe.each(storageKinds)('DELETE /admin/tenants/:tenant/users/:userId/identities/:idp on %s', (kind) => {
   let gh: RunningGatehouse;
@@ -22,20 +12,7 @@ describe.each(storageKinds)('DELETE /admin/tenants/:tenant/users/:userId/identit
   beforeAll(async () => {
     gh = await startGatehouse({ storage: kind });
     const tenant = await gh.core.tenants.create({ id: 'unlinking' });
-    const created = await gh.core.accounts.resolve({
-      tenant,
-      profile: profile('google', 'g-1'),
-      intent: { kind: 'signup' },
-      connectionTrusted: false,
-    });
-    if (created.resolution.kind !== 'created') throw new Error('expected a new user');
-    userId = created.resolution.user.id;
-    await gh.core.accounts.resolve({
-      tenant,
-      profile: profile('github', 'gh-1'),
-      intent: { kind: 'link', userId },
-      connectionTrusted: false,
-    });
+    userId = await userWithIdentities(gh.core, tenant, [idpProfile('google', 'g-1'), idpProfile('github', 'gh-1')]);
   });
   afterAll(async () => gh?.close());
 
