@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { App } from '../../compose.js';
 import { GatehouseError } from '../../core/errors.js';
+import type { Tenant } from '../../core/tenants/tenant.js';
+import type { User } from '../../core/users/user.js';
 import { CliError, printJson, recordCliEvent, runWithApp } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
@@ -12,6 +14,17 @@ const findUser = async (app: App, tenantId: string, idOrEmail: string) => {
   if (user === undefined) throw new GatehouseError('not_found', `user ${JSON.stringify(idOrEmail)} does not exist`);
   return user;
 };
+
+/** Runs `action` on the user named by id or email in `--tenant`. @throws GatehouseError `not_found` */
+const withUser = (
+  opts: { tenant: string },
+  idOrEmail: string,
+  action: (app: App, tenant: Tenant, user: User) => Promise<void>,
+): Promise<void> =>
+  runWithApp(opts, async (app) => {
+    const tenant = await app.core.tenants.require(opts.tenant);
+    await action(app, tenant, await findUser(app, tenant.id, idOrEmail));
+  });
 
 const parseLimit = (text: string | undefined): number => {
   if (text === undefined) return 100;
@@ -48,9 +61,7 @@ export const userCommand = (program: Command): void => {
       .argument('<user>', 'user id or email')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (idOrEmail: string, opts: { tenant: string }) => {
-    await runWithApp(opts, async (app) => {
-      const tenant = await app.core.tenants.require(opts.tenant);
-      const found = await findUser(app, tenant.id, idOrEmail);
+    await withUser(opts, idOrEmail, async (app, _tenant, found) => {
       printJson({ ...found, identities: await app.core.users.identities(found.id) });
     });
   });
@@ -66,9 +77,7 @@ export const userCommand = (program: Command): void => {
         .argument('<user>', 'user id or email')
         .requiredOption('--tenant <id>', 'tenant id'),
     ).action(async (idOrEmail: string, opts: { tenant: string }) => {
-      await runWithApp(opts, async (app) => {
-        const tenant = await app.core.tenants.require(opts.tenant);
-        const found = await findUser(app, tenant.id, idOrEmail);
+      await withUser(opts, idOrEmail, async (app, tenant, found) => {
         const updated = await app.core.users.setStatus(tenant.id, found.id, status);
         recordCliEvent(app, {
           type: status === 'disabled' ? 'user.disabled' : 'user.enabled',
@@ -88,9 +97,7 @@ export const userCommand = (program: Command): void => {
       .requiredOption('--idp <id>', 'the connection id of the identity')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (idOrEmail: string, opts: { tenant: string; idp: string }) => {
-    await runWithApp(opts, async (app) => {
-      const tenant = await app.core.tenants.require(opts.tenant);
-      const found = await findUser(app, tenant.id, idOrEmail);
+    await withUser(opts, idOrEmail, async (app, tenant, found) => {
       await app.core.accounts.unlink(tenant.id, found.id, opts.idp, 'cli');
       printJson({ ...found, identities: await app.core.users.identities(found.id) });
     });
