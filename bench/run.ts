@@ -22,7 +22,7 @@ import {
   writeMarkdown,
 } from './lib/report.js';
 import { type RunningSystem, type Scenario, scenarios } from './lib/scenarios.js';
-import { measureFloor } from './systems/floor.js';
+import { type FloorBench, type FloorRound, floorKindOf, startFloor } from './systems/floor.js';
 import { startGatehouse } from './systems/gatehouse.js';
 import { startOidcProvider } from './systems/oidc-provider.js';
 
@@ -73,8 +73,10 @@ const main = async () => {
 
   const emulator: Child = spawnNode({ name: 'emulator', args: ['bench/servers/emulator.ts'], pin: false });
   const systems: RunningSystem[] = [];
+  let floor: FloorBench | undefined;
   try {
-    const floor = await measureFloor(load, warmupSeconds, rounds, log);
+    floor = await startFloor(load, log);
+    await floor.measureAll(rounds);
 
     const { url: emulatorUrl } = await nextJson<{ url: string }>(emulator);
     const profile = args.profile === undefined ? {} : { profileDir: args.profile };
@@ -92,6 +94,7 @@ const main = async () => {
     }
 
     const rows: Row[] = [];
+    const floors: Partial<Record<Scenario, FloorRound>> = {};
     const peaks = new Map<RunningSystem, number>(systems.map((s) => [s, s.idleRss]));
     const rates = new Map<string, number>();
     for (const scenario of scenarios) {
@@ -112,8 +115,12 @@ const main = async () => {
         await runLoad(await build(Math.ceil(estimate * warmupSeconds)), { ...load, seconds: warmupSeconds });
         running.push(system);
       }
-      // Rounds alternate between the systems, so a burst of load from elsewhere on the machine hits them alike;
-      // each system keeps its best round (outside load only ever slows a run down).
+      if (running.length === 0) continue;
+      const floorKind = floorKindOf(scenario);
+      await floor.warmUp(floorKind, warmupSeconds);
+      // Rounds alternate between the systems and the floor the scenario is compared with, so a burst of load from
+      // elsewhere on the machine hits every side of a ratio alike; each keeps its best round (outside load only ever
+      // slows a run down).
       const best = new Map<RunningSystem, LoadResult>();
       for (let round = 1; round <= rounds; round++) {
         for (const system of running) {
@@ -127,6 +134,10 @@ const main = async () => {
           const previous = best.get(system);
           if (previous === undefined || result.rps > previous.rps) best.set(system, result);
         }
+        const floorRound = await floor.measure(floorKind);
+        log(`${scenario}: floor (${floorKind}), round ${round}: ${Math.round(floorRound.rps)} req/s`);
+        const previous = floors[scenario];
+        if (previous === undefined || floorRound.rps > previous.rps) floors[scenario] = floorRound;
       }
       for (const system of running) {
         const result = best.get(system) as LoadResult;
@@ -163,7 +174,8 @@ const main = async () => {
     }));
     const report: Report = {
       rows,
-      floor,
+      floor: floor.results(),
+      floors,
       memory,
       ...(leak === undefined ? {} : { leak }),
       conditions: {
@@ -190,6 +202,7 @@ const main = async () => {
     }
   } finally {
     for (const system of systems) await system.stop().catch((error: unknown) => log(String(error)));
+    await floor?.stop();
     await emulator.stop();
     await restore();
   }
