@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { ExternalProfile } from '../../connectors/connector.js';
 import { newId } from '../../lib/ids.js';
 import { type DbExecutor, isUniqueViolation } from '../../store/database.js';
+import type { FamilyStart } from '../../store/repositories/tokens.js';
 import { identitiesRepo, usersRepo } from '../../store/repositories/users.js';
 import type { Database, UserRow } from '../../store/schema.js';
 import type { AuditLog } from '../audit/events.js';
@@ -26,9 +27,30 @@ export interface ResolveAccountInput {
  * Work that must commit together with a signed-in resolution (issuing tokens, starting a session). When it throws,
  * the whole resolution rolls back: no user, no identity is left behind, and a known identity's `last_login_at` is
  * not moved. It gets a transaction when the resolution writes something, else the database: it must write in at most
- * one statement (as `issueTokens` does), so that it is atomic either way.
+ * one statement (as `issueTokens` does), so that it is atomic either way. A {@link PlannedWork} can also name that
+ * one write before the user is known.
  */
-export type WithinResolution<T> = (db: DbExecutor, resolution: SignedInResolution) => Promise<T>;
+export type WithinResolution<T> = SignedInWork<T> | PlannedWork<T>;
+
+type SignedInWork<T> = (db: DbExecutor, resolution: SignedInResolution) => Promise<T>;
+
+/**
+ * Work whose one write is a refresh-token family that can be chosen before the user is known. A returning user's
+ * sign-in then writes it in the statement that finds the user (one round trip, not two), and `finish` completes the
+ * work without writing; every other resolution runs `run` as any {@link WithinResolution} and the plan is dropped.
+ * A failure in `finish` leaves a family whose refresh token nobody holds, never a token without its row.
+ */
+export interface PlannedWork<T> {
+  readonly run: SignedInWork<T>;
+  /** Called once for a sign-in that may be a returning user's; `start` undefined when the work writes nothing. */
+  readonly plan: () => {
+    readonly start: FamilyStart | undefined;
+    readonly finish: (resolution: SignedInResolution) => Promise<T>;
+  };
+}
+
+const runWithin = <T>(within: WithinResolution<T>, db: DbExecutor, resolution: SignedInResolution): Promise<T> =>
+  typeof within === 'function' ? within(db, resolution) : within.run(db, resolution);
 
 type Trx = Transaction<Database>;
 
@@ -144,9 +166,9 @@ const newIdentity = async (trx: Trx, input: ResolveAccountInput): Promise<Accoun
 
 /**
  * The common case, without a transaction: an identity already linked to an active user signs in. One read finds
- * both; `within` runs next (its one statement is its own transaction); `last_login_at` is recorded only after it
- * succeeded, in the next batch of sign-in times. Undefined when the identity is not linked yet (the transactional
- * path decides then).
+ * both, and also writes the refresh-token family a {@link PlannedWork} planned; `within` runs next (a plain one writes
+ * in its own one statement); `last_login_at` is recorded only after it succeeded, in the next batch of sign-in times.
+ * Undefined when the identity is not linked yet (the transactional path decides then).
  */
 const knownIdentity = async <T>(
   deps: CoreDeps,
@@ -155,16 +177,24 @@ const knownIdentity = async <T>(
   within: WithinResolution<T> | undefined,
 ): Promise<{ resolution: AccountResolution; result: T | undefined } | undefined> => {
   const { tenant, profile } = input;
-  const found = await identitiesRepo.findWithUser(deps.db, tenant.id, profile.idp, profile.subject);
+  const planned = within === undefined || typeof within === 'function' ? undefined : within.plan();
+  const found = await identitiesRepo.findWithUser(deps.db, tenant.id, profile.idp, profile.subject, planned?.start);
   if (found === undefined) return undefined;
   requireActive(found.user);
+  if (planned?.start !== undefined && !found.familyStarted)
+    throw new Error(`the refresh-token family of active user ${found.user.id} was not written`);
   const now = new Date();
   const resolution: SignedInResolution = {
     kind: 'logged_in',
     user: toUser(found.user),
     identity: toIdentity({ ...found.identity, last_login_at: now }),
   };
-  const result = within === undefined ? undefined : await within(deps.db, resolution);
+  const result =
+    within === undefined
+      ? undefined
+      : planned !== undefined
+        ? await planned.finish(resolution)
+        : await runWithin(within, deps.db, resolution);
   signInTimes.record(found.identity.id, now);
   return { resolution, result };
 };
@@ -207,7 +237,8 @@ export const createAccountResolver = (
       try {
         const run = async (trx: Trx) => {
           const resolution = await decide(trx, input);
-          const result = within !== undefined && isSignedIn(resolution) ? await within(trx, resolution) : undefined;
+          const result =
+            within !== undefined && isSignedIn(resolution) ? await runWithin(within, trx, resolution) : undefined;
           return { resolution, result };
         };
         const outcome = db.isTransaction ? await run(db as Trx) : await deps.db.transaction().execute(run);

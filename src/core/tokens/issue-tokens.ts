@@ -1,8 +1,14 @@
 import { randomToken, sha256 } from '../../lib/crypto.js';
 import { newOpaqueId } from '../../lib/ids.js';
 import type { DbExecutor } from '../../store/database.js';
-import { refreshTokensRepo, tokenFamiliesRepo } from '../../store/repositories/tokens.js';
+import {
+  type FamilyStart,
+  type NewRefreshToken,
+  refreshTokensRepo,
+  tokenFamiliesRepo,
+} from '../../store/repositories/tokens.js';
 import { usersRepo } from '../../store/repositories/users.js';
+import type { PlannedWork } from '../accounts/resolve-account.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
@@ -70,6 +76,27 @@ const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
 /** When an access token issued at `now` expires: its `exp`, which is in whole seconds. */
 export const accessExpiry = (now: Date, lifetimes: TokenLifetimes): Date =>
   new Date((epoch(now) + lifetimes.accessToken) * 1000);
+
+/**
+ * A new refresh token (opaque, only its digest stored) issued at `now` with the access token `jti`: the token and the
+ * row that stores it. The row's `access_expires_at` is the `exp` the signer puts in that access token.
+ */
+export const newRefreshToken = (
+  now: Date,
+  jti: string,
+  lifetimes: TokenLifetimes,
+): { readonly token: string; readonly row: NewRefreshToken } => {
+  const token = randomToken(32);
+  return {
+    token,
+    row: {
+      token_digest: sha256(token),
+      access_jti: jti,
+      access_expires_at: accessExpiry(now, lifetimes),
+      expires_at: new Date(now.getTime() + lifetimes.refreshToken * 1000),
+    },
+  };
+};
 
 const loadUser = async (db: DbExecutor, tenantId: string, userId: string): Promise<User> => {
   const row = await usersRepo.find(db, tenantId, userId);
@@ -165,6 +192,10 @@ export const createTokenSigner =
 
 export type TokenSigner = ReturnType<typeof createTokenSigner>;
 
+/** Whether an issuance to a user comes with a refresh token: as asked, else when the client may refresh. */
+const refreshWanted = (input: Pick<IssueTokensInput, 'client' | 'refreshToken'>): boolean =>
+  input.refreshToken ?? input.client.grantTypes.includes('refresh_token');
+
 /** Records `tokens.issued` (batched) and renders the issuance in core terms. */
 export const issued = (
   audit: AuditLog,
@@ -226,18 +257,13 @@ export const createIssueTokens = (deps: CoreDeps, sign: TokenSigner, audit: Audi
     const jti = newOpaqueId();
     const signed = await sign({ input, user, jti, now });
 
-    const wantsRefresh =
-      user !== undefined && (input.refreshToken ?? client.grantTypes.includes('refresh_token')) === true;
+    const wantsRefresh = user !== undefined && refreshWanted(input);
     let refreshToken: string | undefined;
     let familyId = input.familyId;
     if (wantsRefresh) {
-      refreshToken = randomToken(32);
-      const row = {
-        token_digest: sha256(refreshToken),
-        access_jti: jti,
-        access_expires_at: signed.accessExpiresAt,
-        expires_at: new Date(now.getTime() + signed.lifetimes.refreshToken * 1000),
-      };
+      const next = newRefreshToken(now, jti, signed.lifetimes);
+      refreshToken = next.token;
+      const { row } = next;
       if (familyId === undefined) {
         familyId = newOpaqueId();
         await tokenFamiliesRepo.insertWithRefreshToken(
@@ -270,3 +296,53 @@ export const createIssueTokens = (deps: CoreDeps, sign: TokenSigner, audit: Audi
 };
 
 export type IssueTokens = ReturnType<typeof createIssueTokens>;
+
+/** What a sign-in issues: everything but the user, who is known once the account is resolved. */
+export type SignInIssuanceInput = Omit<IssueTokensInput, 'userId' | 'user' | 'familyId'>;
+
+/**
+ * Creates `issueOnSignIn`: the work of a token-in sign-in (RFC 8693, STS, Flex) that issues tokens to the user the
+ * account resolution finds. As a {@link PlannedWork}, a returning user's refresh-token family (its id, token digest and
+ * access `jti`) is chosen before the user is known and written by the statement that finds the user; the tokens are
+ * signed after. Any other resolution issues them as `issueTokens` does, in the resolution's transaction.
+ */
+export const createIssueOnSignIn =
+  (deps: CoreDeps, sign: TokenSigner, audit: AuditLog, issueTokens: IssueTokens) =>
+  (base: SignInIssuanceInput): PlannedWork<IssuedTokens> => {
+    const forUser = (user: User): IssueTokensInput => ({ ...base, userId: user.id, user });
+    return {
+      run: (db, resolution) => issueTokens(forUser(resolution.user), db),
+      plan: () => {
+        if (!refreshWanted(base))
+          return { start: undefined, finish: (resolution) => issueTokens(forUser(resolution.user)) };
+        const { tenant, client } = base;
+        const now = deps.clock.now();
+        const jti = newOpaqueId();
+        const familyId = newOpaqueId();
+        const next = newRefreshToken(now, jti, tokenLifetimes(tenant, client));
+        // The family row issueTokens would write for this input: the signer derives the same scope, auth_time and amr.
+        const start: FamilyStart = {
+          family: {
+            id: familyId,
+            client_id: client.clientId,
+            scope: base.scope.join(' '),
+            auth_time: new Date(epoch(base.authTime ?? now) * 1000),
+            amr: base.amr ?? [],
+            sid: base.sid ?? null,
+          },
+          token: next.row,
+          now,
+        };
+        return {
+          start,
+          finish: async (resolution) => {
+            const input = forUser(resolution.user);
+            const signed = await sign({ input, user: resolution.user, jti, now });
+            return issued(audit, input, resolution.user, jti, signed, next.token, familyId);
+          },
+        };
+      },
+    };
+  };
+
+export type IssueOnSignIn = ReturnType<typeof createIssueOnSignIn>;

@@ -1,4 +1,4 @@
-import { randomToken, sha256 } from '../../lib/crypto.js';
+import { sha256 } from '../../lib/crypto.js';
 import { newOpaqueId } from '../../lib/ids.js';
 import { refreshTokensRepo, tokenFamiliesRepo } from '../../store/repositories/tokens.js';
 import type { AuditLog } from '../audit/events.js';
@@ -7,7 +7,7 @@ import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { toUser } from '../users/users.js';
-import { accessExpiry, type IssuedTokens, type IssueTokensInput, issued, type TokenSigner } from './issue-tokens.js';
+import { type IssuedTokens, type IssueTokensInput, issued, newRefreshToken, type TokenSigner } from './issue-tokens.js';
 import { tokenLifetimes } from './lifetimes.js';
 
 export interface RotateRefreshTokenInput {
@@ -75,20 +75,14 @@ export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: Token
       const now = deps.clock.now();
       const lifetimes = tokenLifetimes(tenant, client);
       const jti = newOpaqueId();
-      const next = randomToken(32);
+      const next = newRefreshToken(now, jti, lifetimes);
       const rotated = await refreshTokensRepo.rotate(deps.db, {
         tokenDigest: digest,
         tenantId: tenant.id,
         clientId: client.clientId,
         scope: input.scope ?? [],
         now,
-        next: {
-          token_digest: sha256(next),
-          access_jti: jti,
-          // The `exp` the signer will put in the access token (same `now`, same lifetimes).
-          access_expires_at: accessExpiry(now, lifetimes),
-          expires_at: new Date(now.getTime() + lifetimes.refreshToken * 1000),
-        },
+        next: next.row,
       });
       if (rotated === undefined) return refuse(input, digest);
       const { family } = rotated;
@@ -119,7 +113,7 @@ export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: Token
         ...(input.ip === undefined ? {} : { ip: input.ip }),
       };
       const signed = await sign({ input: issuance, user, jti, now });
-      return issued(audit, issuance, user, jti, signed, next, family.id);
+      return issued(audit, issuance, user, jti, signed, next.token, family.id);
     },
     revokeFamily,
   };

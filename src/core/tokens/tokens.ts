@@ -4,7 +4,7 @@ import type { CoreDeps } from '../deps.js';
 import type { SigningKeyUseCases } from '../keys/signing-keys.js';
 import { createAuthorizationCodes } from './authorization-codes.js';
 import { createIntrospectToken } from './introspection.js';
-import { createIssueTokens, createTokenSigner } from './issue-tokens.js';
+import { createIssueOnSignIn, createIssueTokens, createTokenSigner } from './issue-tokens.js';
 import { issuerOf } from './issuer.js';
 import { createRefreshTokens } from './refresh-tokens.js';
 import { createRevokeToken } from './revocation.js';
@@ -17,9 +17,12 @@ export const createTokenUseCases = (deps: CoreDeps, audit: AuditLog, keys: Signi
   const verifier = createTokenVerifier(deps, keys);
   const sign = createTokenSigner(deps, keys);
   const refreshTokens = createRefreshTokens(deps, audit, sign);
+  const issueTokens = createIssueTokens(deps, sign, audit);
   return {
     /** See `IssueTokensInput`. */
-    issueTokens: createIssueTokens(deps, sign, audit),
+    issueTokens,
+    /** The `within` of a token-in sign-in that issues tokens to the resolved user; see `createIssueOnSignIn`. */
+    issueOnSignIn: createIssueOnSignIn(deps, sign, audit, issueTokens),
     authorizationCodes: createAuthorizationCodes(deps, audit),
     refreshTokens,
     verifyAccessToken: verifier.verifyAccessToken,

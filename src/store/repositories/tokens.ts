@@ -61,6 +61,13 @@ export interface NewRefreshToken {
   readonly expires_at: Date;
 }
 
+/** A family and its first refresh token, chosen before the user is known (its `user_id` is filled in by SQL). */
+export interface FamilyStart {
+  readonly family: Omit<NewFamily, 'user_id' | 'tenant_id'>;
+  readonly token: NewRefreshToken;
+  readonly now: Date;
+}
+
 export const authorizationCodesRepo = {
   insert: (db: DbExecutor, row: NewAuthorizationCode) =>
     db

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { DbExecutor } from '../database.js';
 import type { IdentityRow, NewUserRow, UserRow, UserUpdate } from '../schema.js';
+import type { FamilyStart } from './tokens.js';
 
 export const usersRepo = {
   find: (db: DbExecutor, tenantId: string, id: string) =>
@@ -49,6 +50,8 @@ interface IdentityColumns {
   identity_last_login_at: Date | null;
 }
 
+type FoundRow = IdentityColumns & UserRow & { family_started?: boolean };
+
 export const identitiesRepo = {
   /** Uses identities_tenant_idp_subject_uq. */
   find: (db: DbExecutor, tenantId: string, idp: string, subject: string) =>
@@ -61,20 +64,44 @@ export const identitiesRepo = {
       .executeTakeFirst(),
   /**
    * An identity with its user, in one statement (uses identities_tenant_idp_subject_uq). The identity's `raw`
-   * profile is not read.
+   * profile is not read. With `start`, the same statement also starts a refresh-token family for that user, when the
+   * user is active: a returning user's sign-in finds the user and stores the refresh token in one round trip.
+   * @returns undefined when the identity is not linked; `familyStarted` says whether `start` was written.
    */
   findWithUser: async (
     db: DbExecutor,
     tenantId: string,
     idp: string,
     subject: string,
-  ): Promise<{ identity: Omit<IdentityRow, 'raw'>; user: UserRow } | undefined> => {
-    const result = await sql<IdentityColumns & UserRow>`
+    start?: FamilyStart,
+  ): Promise<{ identity: Omit<IdentityRow, 'raw'>; user: UserRow; familyStarted: boolean } | undefined> => {
+    const found = sql<FoundRow>`
       select i.id as identity_id, i.issuer as identity_issuer, i.email as identity_email,
              i.email_verified as identity_email_verified, i.created_at as identity_created_at,
              i.last_login_at as identity_last_login_at, u.*
       from identities i join users u on u.tenant_id = i.tenant_id and u.id = i.user_id
-      where i.tenant_id = ${tenantId} and i.idp = ${idp} and i.subject = ${subject}`.execute(db);
+      where i.tenant_id = ${tenantId} and i.idp = ${idp} and i.subject = ${subject}`;
+    const result =
+      start === undefined
+        ? await found.execute(db)
+        : await sql<FoundRow>`
+            with found as (${found}),
+            f as (
+              insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
+              select ${start.family.id}, found.tenant_id, ${start.family.client_id}, found.id, ${start.family.scope},
+                     ${start.family.auth_time}, ${JSON.stringify(start.family.amr)}::jsonb, ${start.family.sid},
+                     ${start.now}
+              from found where found.status = 'active'
+              returning id, tenant_id
+            ),
+            r as (
+              insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at,
+                                          expires_at)
+              select ${start.token.token_digest}, f.id, f.tenant_id, ${start.token.access_jti},
+                     ${start.token.access_expires_at}, ${start.now}, ${start.token.expires_at}
+              from f
+            )
+            select found.*, exists (select 1 from f) as family_started from found`.execute(db);
     const row = result.rows[0];
     if (row === undefined) return undefined;
     const {
@@ -84,6 +111,7 @@ export const identitiesRepo = {
       identity_email_verified,
       identity_created_at,
       identity_last_login_at,
+      family_started,
       ...user
     } = row;
     return {
@@ -100,6 +128,7 @@ export const identitiesRepo = {
         last_login_at: identity_last_login_at,
       },
       user,
+      familyStarted: family_started === true,
     };
   },
   /** Uses identities_user_idx. */

@@ -60,20 +60,14 @@ export const authWithIdpRoute = (app: FastifyInstance, core: Core): void => {
         idpToken: params.idp_token,
         intent: { kind: 'login' },
         ip: request.ip,
-        within: (trx, signedIn) =>
-          core.tokens.issueTokens(
-            {
-              tenant,
-              client,
-              userId: signedIn.user.id,
-              user: signedIn.user,
-              scope: [userScope],
-              amr: ['external'],
-              grantType: 'auth_with_idp',
-              ip: request.ip,
-            },
-            trx,
-          ),
+        within: core.tokens.issueOnSignIn({
+          tenant,
+          client,
+          scope: [userScope],
+          amr: ['external'],
+          grantType: 'auth_with_idp',
+          ip: request.ip,
+        }),
       });
       if (result === undefined) throw refusal(resolution);
       return sendTokens(reply, result);

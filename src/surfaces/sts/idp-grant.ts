@@ -71,11 +71,7 @@ export const idpGrant = async ({
       intent: linkTo === undefined ? { kind: 'login' } : { kind: 'link', userId: linkTo },
       clientId: client.clientId,
       ip,
-      within: (trx, r) =>
-        core.tokens.issueTokens(
-          { tenant, client, userId: r.user.id, user: r.user, scope, amr: ['external', kind], grantType: grant, ip },
-          trx,
-        ),
+      within: core.tokens.issueOnSignIn({ tenant, client, scope, amr: ['external', kind], grantType: grant, ip }),
     })
     .catch((error: unknown) => {
       // The assertion is the grant: a token of a kind the provider does not issue is an invalid grant here.

@@ -86,6 +86,57 @@ describe('POST /t/{tenant}/token grant_type=token-exchange (RFC 8693)', () => {
     expect(claimsOf(again.body.access_token).sub).toBe(claimsOf(first.body.access_token).sub);
   });
 
+  it("stores a returning user's refresh token with its family, as issued, so that it rotates", async () => {
+    await exchange(await googleIdToken('g-return', 'return@example.com'), 'google');
+    const again = await exchange(await googleIdToken('g-return', 'return@example.com'), 'google');
+    expect(again.status).toBe(200);
+    const access = claimsOf(again.body.access_token);
+    const family = await f.gh.storage.db
+      .selectFrom('refresh_tokens')
+      .innerJoin('token_families', 'token_families.id', 'refresh_tokens.family_id')
+      .select([
+        'token_families.user_id',
+        'token_families.client_id',
+        'token_families.scope',
+        'token_families.amr',
+        'token_families.auth_time',
+        'refresh_tokens.access_jti',
+        'refresh_tokens.access_expires_at',
+        'refresh_tokens.consumed_at',
+      ])
+      .where('refresh_tokens.access_jti', '=', String(access.jti))
+      .executeTakeFirstOrThrow();
+    expect(family).toEqual({
+      user_id: access.sub,
+      client_id: f.clientId,
+      scope: 'openid email profile',
+      amr: ['external', 'google'],
+      auth_time: new Date(Number(access.auth_time) * 1000),
+      access_jti: access.jti,
+      access_expires_at: new Date(Number(access.exp) * 1000),
+      consumed_at: null,
+    });
+    const rotated = await postForm(tokenUrl, {
+      grant_type: 'refresh_token',
+      refresh_token: String(again.body.refresh_token),
+      client_id: f.clientId,
+      client_secret: f.clientSecret,
+    });
+    expect(rotated.status).toBe(200);
+    expect(claimsOf(rotated.body.access_token)).toMatchObject({ sub: access.sub, amr: ['external', 'google'] });
+  });
+
+  it("refuses a disabled user's exchange with invalid_grant and starts no token family for them", async () => {
+    const first = await exchange(await googleIdToken('g-disabled', 'disabled@example.com'), 'google');
+    await f.gh.core.users.setStatus(f.tenant.id, String(claimsOf(first.body.access_token).sub), 'disabled');
+    const token = await googleIdToken('g-disabled', 'disabled@example.com');
+    const refused = await expectNoWrites(f.gh.storage.db, () => exchange(token, 'google'));
+    expect(refused).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'the user account is disabled' },
+    });
+  });
+
   it('refuses with invalid_grant and writes nothing when the email belongs to another user', async () => {
     await f.gh.core.users.create(f.tenant.id, {
       email: 'owner@example.com',

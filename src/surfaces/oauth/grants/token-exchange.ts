@@ -54,20 +54,14 @@ export const tokenExchangeGrant: GrantHandler = async ({ core, tenant, client, p
       intent: linkTo === undefined ? { kind: 'signup' } : { kind: 'link', userId: linkTo },
       clientId: client.clientId,
       ip,
-      within: (trx, resolution) =>
-        core.tokens.issueTokens(
-          {
-            tenant,
-            client,
-            userId: resolution.user.id,
-            user: resolution.user,
-            scope,
-            amr: ['external', resolution.identity.idp],
-            grantType: 'urn:ietf:params:oauth:grant-type:token-exchange',
-            ip,
-          },
-          trx,
-        ),
+      within: core.tokens.issueOnSignIn({
+        tenant,
+        client,
+        scope,
+        amr: ['external', connectionId],
+        grantType: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        ip,
+      }),
     })
     .catch((error: unknown) => {
       if (error instanceof GatehouseError && error.code === 'not_found')
