@@ -2,10 +2,11 @@
  * Summarises V8 CPU profiles (`--cpu-prof`, or `npm run bench -- --profile DIR`): self time by function and by
  * package or source folder, the view that says where a hot path spends its time.
  *
- *   npx tsx bench/profile-summary.ts .bench-profiles/CPU.*.cpuprofile [--top 30] [--last 10]
+ *   npx tsx bench/profile-summary.ts .bench-profiles/CPU.*.cpuprofile [--top 30] [--busiest 10]
  *
- * `--last N` keeps only the samples of the N seconds before the last one: with a single-scenario run
- * (`--only X --rounds 1 --seconds N`) that is the measured run, without start-up, set-up and warm-up.
+ * `--busiest N` keeps only the samples of the N seconds in which the thread was busiest: with a single-scenario run
+ * (`--only X --rounds 1 --seconds N`) that is the measured run, without start-up, set-up, warm-up and the idle time
+ * while the floor's round runs.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -22,11 +23,31 @@ interface Profile {
 }
 
 const { values, positionals } = parseArgs({
-  options: { top: { type: 'string', default: '30' }, last: { type: 'string' } },
+  options: { top: { type: 'string', default: '30' }, busiest: { type: 'string' } },
   allowPositionals: true,
 });
 const top = Number(values.top);
-const lastUs = values.last === undefined ? undefined : Number(values.last) * 1e6;
+const windowUs = values.busiest === undefined ? undefined : Number(values.busiest) * 1e6;
+
+/** The `[from, to]` span of `windowUs` in which the thread was busiest (fewest idle samples). */
+const busiestWindow = (times: readonly number[], idle: readonly boolean[], span: number): [number, number] => {
+  let best: [number, number] = [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY];
+  let bestBusy = -1;
+  let busy = 0;
+  let start = 0;
+  for (let end = 0; end < times.length; end++) {
+    if (!idle[end]) busy++;
+    while ((times[end] ?? 0) - (times[start] ?? 0) > span) {
+      if (!idle[start]) busy--;
+      start++;
+    }
+    if (busy > bestBusy) {
+      bestBusy = busy;
+      best = [times[start] ?? 0, times[end] ?? 0];
+    }
+  }
+  return best;
+};
 
 const area = (url: string): string => {
   if (url === '') return '(native / V8)';
@@ -56,9 +77,14 @@ for (const file of positionals) {
     at += delta;
     times.push(at);
   }
-  const from = lastUs === undefined ? Number.NEGATIVE_INFINITY : at - lastUs;
+  const idle = profile.samples.map((id) => byId.get(id)?.callFrame.functionName === '(idle)');
+  const [from, to] =
+    windowUs === undefined
+      ? [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]
+      : busiestWindow(times, idle, windowUs);
   profile.samples.forEach((id, i) => {
-    if ((times[i] ?? 0) >= from) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    const t = times[i] ?? 0;
+    if (t >= from && t <= to) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const byFunction = new Map<string, number>();

@@ -135,7 +135,9 @@ const main = async () => {
           if (previous === undefined || result.rps > previous.rps) best.set(system, result);
         }
         const floorRound = await floor.measure(floorKind);
-        log(`${scenario}: floor (${floorKind}), round ${round}: ${Math.round(floorRound.rps)} req/s`);
+        log(
+          `${scenario}: floor (${floorKind}), round ${round}: ${Math.round(floorRound.rps)} req/s, HTTP part ${Math.round(floorRound.http.cpuUsPerRequest ?? 0)} µs CPU/request`,
+        );
         const previous = floors[scenario];
         if (previous === undefined || floorRound.rps > previous.rps) floors[scenario] = floorRound;
       }
