@@ -344,5 +344,3 @@ export const createIssueOnSignIn =
       },
     };
   };
-
-export type IssueOnSignIn = ReturnType<typeof createIssueOnSignIn>;
