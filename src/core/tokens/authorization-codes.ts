@@ -1,12 +1,13 @@
 import { pkceChallenge, randomToken, sha256 } from '../../lib/crypto.js';
 import { newOpaqueId } from '../../lib/ids.js';
-import { authorizationCodesRepo, tokenFamiliesRepo } from '../../store/repositories/tokens.js';
+import { authorizationCodesRepo } from '../../store/repositories/tokens.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { authorizationCodeLifetimeSeconds } from './lifetimes.js';
+import { revokeTokenFamily } from './refresh-tokens.js';
 
 /** What a code is issued for: an approved authorization request and the sign-in that approved it. */
 export interface NewAuthorizationCode {
@@ -54,8 +55,7 @@ export const createAuthorizationCodes = (deps: CoreDeps, audit: AuditLog) => {
       throw invalidGrant('the authorization code is invalid');
     if (row.consumed_at !== null) {
       // RFC 6749 §4.1.2: a code used twice ⇒ revoke every token issued from it.
-      const revoked =
-        row.family_id !== null && (await tokenFamiliesRepo.revoke(deps.db, row.family_id, deps.clock.now()));
+      const revoked = row.family_id !== null && (await revokeTokenFamily(deps, row.family_id));
       audit.record({
         type: 'authorization_code.replayed',
         outcome: 'failure',

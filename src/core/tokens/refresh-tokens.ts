@@ -19,14 +19,18 @@ export interface RotateRefreshTokenInput {
   readonly ip?: string;
 }
 
+/**
+ * Revokes a token family, in one transaction: its refresh tokens stop working and the access tokens issued in it go on
+ * the revocation list, those of a rotation that raced the revocation included.
+ * @returns whether this call revoked it.
+ */
+export const revokeTokenFamily = (deps: CoreDeps, familyId: string): Promise<boolean> =>
+  deps.db.transaction().execute((trx) => tokenFamiliesRepo.revoke(trx, familyId, deps.clock.now()));
+
 /** Refresh tokens: rotated on every use; a rotated one presented again revokes its whole family. */
 export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: TokenSigner) => {
-  /**
-   * Revokes a family: its refresh tokens stop working and the access tokens issued in it go on the revocation list.
-   * @returns whether this call revoked it.
-   */
-  const revokeFamily = (familyId: string): Promise<boolean> =>
-    tokenFamiliesRepo.revoke(deps.db, familyId, deps.clock.now());
+  /** See {@link revokeTokenFamily}. */
+  const revokeFamily = (familyId: string): Promise<boolean> => revokeTokenFamily(deps, familyId);
 
   const refuse = async (input: RotateRefreshTokenInput, digest: string): Promise<never> => {
     const found = await refreshTokensRepo.findWithFamily(deps.db, digest);

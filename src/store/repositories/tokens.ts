@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DbExecutor } from '../database.js';
-import type { AuthorizationCodeRow, RefreshTokenRow, TokenFamilyRow, UserRow } from '../schema.js';
+import type { AuthorizationCodeRow, Database, RefreshTokenRow, TokenFamilyRow, UserRow } from '../schema.js';
 
 /** What a rotation needs of the family it continues. */
 export type RotatedFamily = Pick<TokenFamilyRow, 'id' | 'user_id' | 'scope' | 'auth_time' | 'amr' | 'sid'>;
@@ -128,46 +128,52 @@ export const tokenFamiliesRepo = {
   },
 
   /**
-   * Revokes a family and puts every still-valid access token issued in it on the revocation list, in one statement.
+   * Revokes a family and puts every still-valid access token issued in it on the revocation list. Two statements,
+   * for one transaction: the first marks the family revoked once no rotation holds it (writers of a family take its
+   * row `for share`); the second, with a snapshot taken after that wait, reads the access tokens of every rotation
+   * that committed meanwhile. In a single statement they would be read as they were before the wait, and an access
+   * token issued by a racing rotation would stay valid until it expired.
    * @returns whether this call revoked it (false: unknown or already revoked).
    */
-  revoke: async (db: DbExecutor, familyId: string, now: Date): Promise<boolean> => {
-    const result = await sql<{ families: string }>`
-      with f as (
-        update token_families set revoked_at = ${now} where id = ${familyId} and revoked_at is null
-        returning id, tenant_id, access_jti, access_expires_at
-      ), j as (
-        select access_jti as jti, tenant_id, access_expires_at as expires_at from f
-        where access_jti is not null and access_expires_at > ${now}
+  revoke: async (trx: Transaction<Database>, familyId: string, now: Date): Promise<boolean> => {
+    const revoked = await sql`
+      update token_families set revoked_at = ${now} where id = ${familyId} and revoked_at is null`.execute(trx);
+    if ((revoked.numAffectedRows ?? 0n) === 0n) return false;
+    await sql`
+      insert into revoked_access_tokens (jti, tenant_id, expires_at, created_at)
+      select jti, tenant_id, expires_at, ${now} from (
+        select access_jti as jti, tenant_id, access_expires_at as expires_at from token_families
+        where id = ${familyId} and access_jti is not null
         union
-        select r.access_jti, r.tenant_id, r.access_expires_at from refresh_tokens r join f on r.family_id = f.id
-        where r.access_expires_at > ${now}
-      ), i as (
-        insert into revoked_access_tokens (jti, tenant_id, expires_at, created_at)
-        select jti, tenant_id, expires_at, ${now} from j
-        on conflict (jti) do nothing
-        returning 1
-      )
-      select (select count(*) from f) as families, (select count(*) from i) as tokens`.execute(db);
-    return Number(result.rows[0]?.families ?? 0) > 0;
+        select access_jti, tenant_id, access_expires_at from refresh_tokens where family_id = ${familyId}
+      ) issued
+      where expires_at > ${now}
+      on conflict (jti) do nothing`.execute(trx);
+    return true;
   },
 };
 
 export const refreshTokensRepo = {
-  /** Adds a rotated token to a live family. @returns false when the family was revoked meanwhile. */
+  /**
+   * Adds a token to a live family, holding the family `for share` so that a concurrent revocation waits for it (see
+   * `tokenFamiliesRepo.revoke`). @returns false when the family was revoked meanwhile.
+   */
   insert: async (db: DbExecutor, familyId: string, token: NewRefreshToken, now: Date): Promise<boolean> => {
     const result = await sql`
       insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
       select ${token.token_digest}, id, tenant_id, ${token.access_jti}, ${token.access_expires_at}, ${now},
              ${token.expires_at}
-      from token_families where id = ${familyId} and revoked_at is null`.execute(db);
+      from token_families where id = ${familyId} and revoked_at is null
+      for share`.execute(db);
     return (result.numAffectedRows ?? 0n) > 0n;
   },
 
   /**
    * Rotation in one statement: marks the presented token used (only if it is unused, unexpired, of this tenant and
    * client, and its family is live and grants the scope asked for), reads the family's user, and adds `next` to the
-   * family when that user is active. Of two concurrent uses exactly one gets a row back. The new token is stored
+   * family when that user is active. Of two concurrent uses exactly one gets a row back. The family is held
+   * `for share` (`live`): a revocation under way makes it wait and then find the family revoked, and a revocation that
+   * comes after waits for it (see `tokenFamiliesRepo.revoke`). The new token is stored
    * before its access token is signed (its `access_jti` is chosen beforehand): a failure after this statement leaves
    * an unused refresh token nobody holds, never a token without its row.
    * @returns undefined when nothing was consumed (see `findWithFamily` for why); `user` undefined when the user is
@@ -186,11 +192,15 @@ export const refreshTokensRepo = {
     },
   ): Promise<{ family: RotatedFamily; user: UserRow | undefined } | undefined> => {
     const result = await sql<RotatedFamilyColumns & NullableUserRow>`
-      with c as (
+      with live as (
+        select f.id from token_families f join refresh_tokens r on r.family_id = f.id
+        where r.token_digest = ${c.tokenDigest} and f.revoked_at is null
+        for share of f
+      ), c as (
         update refresh_tokens r set consumed_at = ${c.now}
         from token_families f
         where r.token_digest = ${c.tokenDigest} and r.consumed_at is null and r.expires_at > ${c.now}
-          and f.id = r.family_id and f.revoked_at is null and f.tenant_id = ${c.tenantId}
+          and f.id = r.family_id and f.id in (select id from live) and f.revoked_at is null and f.tenant_id = ${c.tenantId}
           and f.client_id = ${c.clientId}
           and to_jsonb(string_to_array(f.scope, ' ')) @> ${JSON.stringify(c.scope)}::jsonb
         returning f.id, f.tenant_id, f.user_id, f.scope, f.auth_time, f.amr, f.sid

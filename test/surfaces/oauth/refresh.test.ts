@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
 import { expectNoWrites } from '../../harness/storage.js';
@@ -19,6 +20,28 @@ afterAll(async () => {
 const web = () => ({ basic: { clientId: tenant.web.clientId, secret: tenant.web.secret } });
 const refresh = (refreshToken: string, extra: Record<string, string> = {}) =>
   postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, web());
+const jtiOf = (accessToken: string): string =>
+  String(JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')).jti);
+/** The family an access token was issued in (its `jti` is on the family's refresh token). */
+const familyOf = async (accessToken: string): Promise<string> => {
+  const row = await gatehouse.storage.db
+    .selectFrom('refresh_tokens')
+    .select('family_id')
+    .where('access_jti', '=', jtiOf(accessToken))
+    .executeTakeFirstOrThrow();
+  return row.family_id;
+};
+/** Resolves once a backend running a statement that contains `text` waits for a lock; fails after 10 s. */
+const waitingOnLock = async (text: string): Promise<void> => {
+  for (let tries = 0; tries < 200; tries++) {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from pg_stat_activity
+      where wait_event_type = 'Lock' and position(${text} in query) > 0`.execute(gatehouse.storage.db);
+    if ((rows[0]?.n ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no statement with ${JSON.stringify(text)} waited for a lock`);
+};
 const active = async (token: string) =>
   ((await postForm(`${tenant.issuer}/introspect`, { token }, web())).body as { active: boolean }).active;
 
@@ -118,6 +141,52 @@ describe('POST /t/:tenant/token refresh_token', () => {
       client_id: tenant.spa.clientId,
     });
     expect(response.status).toBe(200);
+  });
+
+  it('refuses a rotation that races the revocation of its family, and adds nothing to the family', async () => {
+    const { tokens } = await webTokens(tenant);
+    const familyId = await familyOf(tokens.access_token);
+    let rotation: ReturnType<typeof refresh> | undefined;
+    // A revocation under way: the family row is updated and not yet committed.
+    await gatehouse.storage.db.transaction().execute(async (trx) => {
+      await sql`update token_families set revoked_at = now() where id = ${familyId}`.execute(trx);
+      rotation = refresh(tokens.refresh_token);
+      await waitingOnLock('for share of f');
+    });
+    expect(await rotation).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'the refresh token has been revoked' },
+    });
+    const stored = await gatehouse.storage.db
+      .selectFrom('refresh_tokens')
+      .select(['access_jti', 'consumed_at'])
+      .where('family_id', '=', familyId)
+      .execute();
+    expect(stored).toEqual([{ access_jti: expect.any(String), consumed_at: null }]);
+  });
+
+  it('revokes the access token of a rotation that was adding to the family while it was revoked', async () => {
+    const { tokens } = await webTokens(tenant);
+    const familyId = await familyOf(tokens.access_token);
+    const racingJti = `racing-${familyId}`;
+    let revocation: ReturnType<typeof postForm> | undefined;
+    // A rotation under way: it holds the family as every writer of a family does, and has stored its next token.
+    await gatehouse.storage.db.transaction().execute(async (trx) => {
+      await sql`select id from token_families where id = ${familyId} for share`.execute(trx);
+      await sql`
+        insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
+        values (${`digest-${racingJti}`}, ${familyId}, ${tenant.id}, ${racingJti}, now() + interval '10 minutes', now(),
+                now() + interval '1 day')`.execute(trx);
+      revocation = postForm(`${tenant.issuer}/revoke`, { token: tokens.refresh_token }, web());
+      await waitingOnLock('update token_families set revoked_at');
+    });
+    expect((await revocation)?.status).toBe(200);
+    const listed = await gatehouse.storage.db
+      .selectFrom('revoked_access_tokens')
+      .select('jti')
+      .where('jti', 'in', [racingJti, jtiOf(tokens.access_token)])
+      .execute();
+    expect(listed.map((row) => row.jti).sort()).toEqual([racingJti, jtiOf(tokens.access_token)].sort());
   });
 
   it('refuses a disabled user and stores no next refresh token for them', async () => {
