@@ -6,7 +6,7 @@
  *   npm run bench -- --seconds 5 --rounds 2 --warmup 1 --connections 50 --only client_credentials,jwks --systems gatehouse --no-write
  *   npm run bench -- --profile .bench-profiles   CPU profiles (--cpu-prof) of every server, for flame graphs
  *
- * Progress goes to stderr. Each run is bounded (warm-up, then a measured run); the whole bench takes about 6 minutes.
+ * Progress goes to stderr. Each run is bounded (warm-up, then a measured run); the whole bench takes about 9 minutes.
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
