@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExternalProfile } from '../../src/connectors/connector.js';
 import type { Core } from '../../src/core/index.js';
 import type { Tenant } from '../../src/core/tenants/tenant.js';
+import { createTestClock } from '../../src/lib/clock.js';
 import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
 import { expectNoWrites } from '../harness/storage.js';
 
@@ -262,6 +263,42 @@ describe('accounts.resolve', () => {
     const moved = await lastLogin();
     expect(moved).toBeInstanceOf(Date);
     expect(signedIn.resolution.kind === 'logged_in' && signedIn.resolution.identity.lastLoginAt).toEqual(moved);
+  });
+
+  it("stamps a returning identity's last_login_at with the core's clock, with or without a transaction", async () => {
+    const clock = createTestClock(new Date('2031-05-06T07:08:09.123Z'));
+    const timed = await startGatehouse({ clock });
+    try {
+      const shop = await timed.core.tenants.create({
+        id: 'resolve-clock',
+        policies: { linking: 'merge_needed', mfa: 'off' },
+      });
+      const p = profile();
+      const input = { tenant: shop, profile: p, intent: { kind: 'login' as const }, connectionTrusted: false };
+      await timed.core.accounts.resolve({ ...input, intent: { kind: 'signup' } });
+      const lastLogin = async () =>
+        (
+          await timed.storage.db
+            .selectFrom('identities')
+            .select('last_login_at')
+            .where('subject', '=', p.subject)
+            .executeTakeFirstOrThrow()
+        ).last_login_at;
+
+      const known = await timed.core.accounts.resolve(input);
+      await timed.core.accounts.flushSignInTimes();
+      expect(known.resolution).toMatchObject({ kind: 'logged_in', identity: { lastLoginAt: clock.now() } });
+      expect(await lastLogin()).toEqual(clock.now());
+
+      clock.advance(60_000);
+      const inTransaction = await timed.storage.db
+        .transaction()
+        .execute((trx) => timed.core.accounts.resolve(input, undefined, trx));
+      expect(inTransaction.resolution).toMatchObject({ kind: 'logged_in', identity: { lastLoginAt: clock.now() } });
+      expect(await lastLogin()).toEqual(clock.now());
+    } finally {
+      await timed.close();
+    }
   });
 
   it('creates exactly one user and one identity when 50 first logins of one identity race', async () => {

@@ -59,7 +59,11 @@ const requireActive = (row: UserRow): void => {
 };
 
 // Step 1: the identity is already linked.
-const existingLink = async (trx: Trx, input: ResolveAccountInput): Promise<AccountResolution | undefined> => {
+const existingLink = async (
+  trx: Trx,
+  input: ResolveAccountInput,
+  now: Date,
+): Promise<AccountResolution | undefined> => {
   const { tenant, profile, intent } = input;
   const identity = await identitiesRepo.find(trx, tenant.id, profile.idp, profile.subject);
   if (identity === undefined) return undefined;
@@ -67,8 +71,8 @@ const existingLink = async (trx: Trx, input: ResolveAccountInput): Promise<Accou
   const user = await usersRepo.find(trx, tenant.id, identity.user_id);
   if (user === undefined) throw new Error(`identity ${identity.id} has no user`);
   requireActive(user);
-  await identitiesRepo.touch(trx, identity.id, new Date());
-  return { kind: 'logged_in', user: toUser(user), identity: toIdentity({ ...identity, last_login_at: new Date() }) };
+  await identitiesRepo.touch(trx, identity.id, now);
+  return { kind: 'logged_in', user: toUser(user), identity: toIdentity({ ...identity, last_login_at: now }) };
 };
 
 const insertIdentity = async (trx: Trx, tenant: Tenant, profile: ExternalProfile, user: UserRow) =>
@@ -116,7 +120,7 @@ const signupEmail = (profile: ExternalProfile, supplied: SignupProfile | undefin
 };
 
 // Step 3: a new identity. Auto-link by a verified email only under the tenant's policy; else create or refuse.
-const newIdentity = async (trx: Trx, input: ResolveAccountInput): Promise<AccountResolution> => {
+const newIdentity = async (trx: Trx, input: ResolveAccountInput, now: Date): Promise<AccountResolution> => {
   const { tenant, profile, intent } = input;
   const supplied = intent.kind === 'signup' ? intent.profile : undefined;
   const { email, verified } = signupEmail(profile, supplied);
@@ -128,7 +132,7 @@ const newIdentity = async (trx: Trx, input: ResolveAccountInput): Promise<Accoun
     if (owner !== undefined) {
       // Each statement sees what was committed before it ran: a concurrent first login of this same identity may
       // have committed its user and identity between our two reads. Its link, not a merge, is the answer then.
-      const linkedMeanwhile = await existingLink(trx, input);
+      const linkedMeanwhile = await existingLink(trx, input, now);
       if (linkedMeanwhile !== undefined) return linkedMeanwhile;
       const autoLink =
         tenant.policies.linking === 'auto_link_verified' && verified && owner.email_verified && input.connectionTrusted;
@@ -183,7 +187,7 @@ const knownIdentity = async <T>(
   requireActive(found.user);
   if (planned?.start !== undefined && !found.familyStarted)
     throw new Error(`the refresh-token family of active user ${found.user.id} was not written`);
-  const now = new Date();
+  const now = deps.clock.now();
   const resolution: SignedInResolution = {
     kind: 'logged_in',
     user: toUser(found.user),
@@ -199,9 +203,9 @@ const knownIdentity = async <T>(
   return { resolution, result };
 };
 
-const decide = async (trx: Trx, input: ResolveAccountInput): Promise<AccountResolution> =>
-  (await existingLink(trx, input)) ??
-  (input.intent.kind === 'link' ? linkWithProof(trx, input, input.intent.userId) : newIdentity(trx, input));
+const decide = async (trx: Trx, input: ResolveAccountInput, now: Date): Promise<AccountResolution> =>
+  (await existingLink(trx, input, now)) ??
+  (input.intent.kind === 'link' ? linkWithProof(trx, input, input.intent.userId) : newIdentity(trx, input, now));
 
 /** Concurrent first logins of one identity collide on a unique index; the losers retry and find the winner's link. */
 const maxAttempts = 4;
@@ -236,7 +240,7 @@ export const createAccountResolver = (
     for (let attempt = 1; ; attempt++) {
       try {
         const run = async (trx: Trx) => {
-          const resolution = await decide(trx, input);
+          const resolution = await decide(trx, input, deps.clock.now());
           const result =
             within !== undefined && isSignedIn(resolution) ? await runWithin(within, trx, resolution) : undefined;
           return { resolution, result };
