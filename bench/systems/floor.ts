@@ -49,7 +49,6 @@ export interface FloorRound {
 export const compositeRate = (post: number, sign: number, db: number): number => 1 / (1 / post + 1 / sign + 1 / db);
 
 export interface FloorBench {
-  readonly pid: number;
   /** Measures every part of the floor once (best of `rounds`), before any system runs. */
   measureAll(rounds: number): Promise<void>;
   warmUp(kind: FloorKind, seconds: number): Promise<void>;
@@ -69,7 +68,10 @@ export interface FloorBench {
 export const startFloor = async (load: Omit<LoadOptions, 'pid'>, log: (line: string) => void): Promise<FloorBench> => {
   const seconds = String(load.seconds);
   const server: Child = spawnNode({ name: 'floor http', args: ['bench/servers/floor-http.ts'] });
-  const { url } = await nextJson<{ url: string }>(server);
+  const { url } = await nextJson<{ url: string }>(server).catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
+  });
   const idleRss = server.rss();
   const specs: Record<'get' | 'post', LoadSpec> = {
     get: { url, request: { method: 'GET', path: '/' } },
@@ -109,7 +111,6 @@ export const startFloor = async (load: Omit<LoadOptions, 'pid'>, log: (line: str
   };
 
   return {
-    pid: server.pid,
     measureAll: async (rounds) => {
       for (let round = 0; round < rounds; round++) {
         log(`floor: ES256 signatures, PostgreSQL INSERT+SELECT, Fastify GET / and POST / (round ${round + 1})`);
