@@ -7,11 +7,15 @@ import { toGatehouseError } from '../surfaces/shared/errors.js';
 import { logError } from '../surfaces/shared/log-error.js';
 import type { ServerOptions } from './options.js';
 import { registerMetrics } from './plugins/metrics.js';
+import { createPublishedDocuments } from './published-documents.js';
 import { newRequestId } from './request-id.js';
 import { requestLoggerFactory } from './request-logger.js';
+import { securityHeaders } from './security-headers.js';
 import { registerSurfaces } from './surfaces.js';
 
 export type { ServerOptions } from './options.js';
+
+const securityHeaderList = Object.entries(securityHeaders);
 
 /** Largest request body accepted anywhere (forms and JSON are small in identity protocols). */
 export const bodyLimit = 128 * 1024;
@@ -21,7 +25,10 @@ export const bodyLimit = 128 * 1024;
  * falls through to here (unknown routes, health) is RFC 9457 problem+json.
  */
 export const buildServer = async (options: ServerOptions): Promise<FastifyInstance> => {
+  // Answered without Fastify only while Fastify would not log the request either.
+  const documents = createPublishedDocuments({ enabled: !options.log.isLevelEnabled('info') });
   const app = Fastify({
+    serverFactory: documents.serverFactory,
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit,
     // Surfaces register quickly, but a loaded machine (CI) can take longer than Fastify's 10 s default.
@@ -72,15 +79,18 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
   // Security headers for every response; pages set their own CSP. A callback hook, not an async one: a promise per
   // response costs more than the three headers.
   app.addHook('onSend', (_request, reply, payload, done) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
+    for (const [name, value] of securityHeaderList) reply.header(name, value);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     done(null, payload);
   });
 
   registerMetrics(app, options.core);
+  app.addHook('preClose', (done) => {
+    documents.close();
+    done();
+  });
   await app.register(healthSurface, { core: options.core });
-  await registerSurfaces(app, options);
+  await registerSurfaces(app, options, documents);
 
   app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=60');

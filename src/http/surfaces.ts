@@ -9,15 +9,25 @@ import { oauthSurface } from '../surfaces/oauth/index.js';
 import { stsSurface } from '../surfaces/sts/index.js';
 import { upstreamLoginStarter, upstreamLoginSurface } from '../surfaces/upstream-login/index.js';
 import type { ServerOptions } from './options.js';
+import type { PublishedDocuments } from './published-documents.js';
 
 /**
  * Registers every wire surface, one line each. A new wire format is one folder in `surfaces/` and one line here.
  */
-export const registerSurfaces = async (app: FastifyInstance, options: ServerOptions): Promise<void> => {
+export const registerSurfaces = async (
+  app: FastifyInstance,
+  options: ServerOptions,
+  documents: PublishedDocuments,
+): Promise<void> => {
   const { core, adminToken } = options;
   await app.register(adminSurface, { prefix: '/admin', core, ...(adminToken === undefined ? {} : { adminToken }) });
   await app.register(flexSurface, { core });
-  await app.register(oauthSurface, { prefix: '/t/:tenant', core, upstreamLogin: upstreamLoginStarter(core) });
+  await app.register(oauthSurface, {
+    prefix: '/t/:tenant',
+    core,
+    upstreamLogin: upstreamLoginStarter(core),
+    documents,
+  });
   await app.register(securitySurface, { core });
   await app.register(upstreamLoginSurface, { core });
   await app.register(mfaPagesSurface, { core });

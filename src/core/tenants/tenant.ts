@@ -1,9 +1,14 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { TenantPolicies } from '../../store/schema.js';
 
+const tenantIdPattern = '^[a-z0-9][a-z0-9-]{0,62}$';
+
+/** Whether a URL path segment has the shape of a tenant id (checked before any lookup). */
+export const tenantIdShape = new RegExp(tenantIdPattern);
+
 /** Tenant ids are URL path segments (`/t/{tenant}`): lowercase letters, digits and dashes. */
 export const TenantId = Type.String({
-  pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+  pattern: tenantIdPattern,
   description: 'Tenant id: 1–63 lowercase letters, digits or dashes, starting with a letter or digit.',
 });
 

@@ -60,6 +60,15 @@ const recorderOf = ({ requests, duration }: HttpInstruments, route: string): Rec
   };
 };
 
+/**
+ * Records the answers of `GET route` sent without Fastify (published documents, always 200) into the route's own
+ * series.
+ */
+export const documentRecorder = (core: Core, route: string): ((seconds: number) => void) => {
+  const record = recorderOf(instrumentsOf(core.metrics.registry), route);
+  return (seconds) => record('GET', 200, seconds);
+};
+
 const asArray = <T>(value: T | readonly T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? [...value] : [value as T];
 

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
+import { type DocumentSource, documentRenderer } from '../../http/published-documents.js';
 import { registeredGrantTypes } from './grants/index.js';
 import { tenantOf } from './tenant.js';
 
@@ -58,20 +59,33 @@ export const providerMetadata = (core: Core, tenantId: string) => {
   };
 };
 
-/**
- * `GET /.well-known/openid-configuration`. The document depends only on the settings and the tenant id, so it is
- * serialised once per tenant and sent as is.
- */
-export const discoveryEndpoint = (core: Core) => {
+const discoveryHeaders = { 'cache-control': 'public, max-age=300', 'content-type': 'application/json; charset=utf-8' };
+
+/** Each tenant's metadata, serialised once: it depends only on the settings and the tenant id. */
+const serialisedMetadata = (core: Core) => {
   const serialised = new Map<string, string>();
-  return (request: FastifyRequest, reply: FastifyReply): void => {
-    const tenantId = tenantOf(request).id;
+  return (tenantId: string): string => {
     let json = serialised.get(tenantId);
     if (json === undefined) {
       json = JSON.stringify(providerMetadata(core, tenantId));
       if (serialised.size >= 10_000) serialised.clear();
       serialised.set(tenantId, json);
     }
-    reply.header('cache-control', 'public, max-age=300').type('application/json; charset=utf-8').send(json);
+    return json;
   };
+};
+
+/** `GET /.well-known/openid-configuration`, the serialised document sent as is. */
+export const discoveryEndpoint = (core: Core) => {
+  const metadata = serialisedMetadata(core);
+  return (request: FastifyRequest, reply: FastifyReply): void => {
+    reply.headers(discoveryHeaders).send(metadata(tenantOf(request).id));
+  };
+};
+
+/** The metadata of a tenant this instance holds, for the published documents (see `discoveryEndpoint`). */
+export const publishedDiscovery = (core: Core): DocumentSource => {
+  const metadata = serialisedMetadata(core);
+  const render = documentRenderer(discoveryHeaders);
+  return (tenantId) => (core.tenants.cached(tenantId) ? render(tenantId, metadata(tenantId)) : undefined);
 };

@@ -3,16 +3,18 @@ import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
+import { documentRecorder } from '../../http/plugins/metrics.js';
+import type { PublishedDocuments } from '../../http/published-documents.js';
 import { sendErrorPage } from '../pages/error-page.js';
 import { pagesSurface } from '../pages/index.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { authorizeEndpoint } from './authorize.js';
-import { discoveryEndpoint } from './discovery.js';
+import { discoveryEndpoint, publishedDiscovery } from './discovery.js';
 import { endSessionEndpoint } from './end-session.js';
 import { sendOAuthError } from './errors.js';
 import { introspectionEndpoint } from './introspection.js';
-import { jwksEndpoint } from './jwks.js';
+import { jwksEndpoint, publishedJwks } from './jwks.js';
 import { revocationEndpoint } from './revocation.js';
 import { EndSessionRequest, TokenOperationRequest, TokenRequest } from './schemas.js';
 import { registerTenantHook } from './tenant.js';
@@ -26,6 +28,8 @@ export interface OAuthSurfaceOptions {
   readonly core: Core;
   /** Where `idp_hint` sends the browser; see `UpstreamLoginStarter`. */
   readonly upstreamLogin?: UpstreamLoginStarter;
+  /** Where discovery and JWKS are also published, to be answered before the framework (see `PublishedDocuments`). */
+  readonly documents?: PublishedDocuments;
 }
 
 const realmOf = (core: Core, request: FastifyRequest): string | undefined => {
@@ -38,7 +42,10 @@ const realmOf = (core: Core, request: FastifyRequest): string | undefined => {
  * included (validation, body, content type), is RFC 6749 §5.2 JSON — or a page where a browser is looking and the
  * redirect URI is not yet trusted.
  */
-export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (app, { core, upstreamLogin }) => {
+export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (
+  app,
+  { core, upstreamLogin, documents },
+) => {
   // RFC 6749 §3.2 and friends: form-encoded bodies only; anything else is refused before a handler runs.
   app.removeAllContentTypeParsers();
   await app.register(formbody);
@@ -70,6 +77,13 @@ export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (app,
   const tags = ['oauth'];
   app.get('/.well-known/openid-configuration', { schema: { tags } }, discoveryEndpoint(core));
   app.get('/jwks', { schema: { tags } }, jwksEndpoint(core));
+  if (documents !== undefined) {
+    // Mounted at /t/:tenant, where the published documents are looked for.
+    const route = (path: string) => documentRecorder(core, `${app.prefix}/${path}`);
+    const discovery = '.well-known/openid-configuration';
+    documents.publish(discovery, publishedDiscovery(core), route(discovery));
+    documents.publish('jwks', publishedJwks(core), route('jwks'));
+  }
   app.post('/token', { schema: { tags, body: TokenRequest } }, tokenEndpoint(core));
   app.get('/userinfo', { schema: { tags }, errorHandler: bearerErrors }, userinfoEndpoint(core));
   app.post('/userinfo', { schema: { tags }, errorHandler: bearerErrors }, userinfoEndpoint(core));

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import type { Tenant } from '../../core/tenants/tenant.js';
+import { type Tenant, tenantIdShape } from '../../core/tenants/tenant.js';
 
 const kTenant = Symbol('gatehouse.tenant');
-const tenantIdShape = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 type WithTenant = FastifyRequest & { [kTenant]: Tenant | null };
 
