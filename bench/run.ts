@@ -128,7 +128,7 @@ const main = async () => {
           const estimate = rates.get(`${system.system}:social_login_known`) ?? 1000;
           const result = await runLoad(await build(Math.ceil(estimate * seconds)), { ...load, pid: system.pid });
           log(
-            `${scenario} on ${system.system}, round ${round}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors, ${Math.round(result.cpuUsPerRequest ?? 0)} µs CPU/request`,
+            `${scenario} on ${system.system}, round ${round}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors, ${Math.round(result.cpuUsPerRequest ?? 0)} µs CPU/request, load generator ${Math.round(result.loadCpuShare * 100)}%`,
           );
           peaks.set(system, Math.max(peaks.get(system) ?? 0, result.peakRss));
           const previous = best.get(system);

@@ -41,6 +41,11 @@ export interface LoadResult {
    * machine (throughput on a busy machine is not).
    */
   readonly cpuUsPerRequest?: number;
+  /**
+   * Share of its own core the load generator (this process) used during the run, 0 to 1. Near 1, the client was the
+   * limit as much as the server: the req/s then says little about the server, its CPU per request says more.
+   */
+  readonly loadCpuShare: number;
 }
 
 const percentile = (sorted: Float64Array, p: number): number => {
@@ -57,6 +62,8 @@ export const runLoad = (spec: LoadSpec, options: LoadOptions): Promise<LoadResul
   new Promise((resolve, reject) => {
     const latencies: number[] = [];
     const cpuBefore = options.pid === undefined ? 0 : cpuSecondsOf(options.pid);
+    const loadCpuBefore = process.cpuUsage();
+    const startedAt = performance.now();
     let peakRss = options.pid === undefined ? 0 : rssOf(options.pid);
     const sampler =
       options.pid === undefined
@@ -107,6 +114,8 @@ export const runLoad = (spec: LoadSpec, options: LoadOptions): Promise<LoadResul
           reject(error);
           return;
         }
+        const loadCpu = process.cpuUsage(loadCpuBefore);
+        const loadCpuShare = (loadCpu.user + loadCpu.system) / 1000 / (performance.now() - startedAt);
         const sorted = Float64Array.from(latencies).sort();
         const requests = result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'];
         resolve({
@@ -117,6 +126,7 @@ export const runLoad = (spec: LoadSpec, options: LoadOptions): Promise<LoadResul
           requests,
           seconds: result.duration,
           peakRss,
+          loadCpuShare,
           ...(options.pid === undefined || requests === 0
             ? {}
             : { cpuUsPerRequest: ((cpuSecondsOf(options.pid) - cpuBefore) * 1e6) / requests }),

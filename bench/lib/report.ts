@@ -63,6 +63,7 @@ export const jsonLines = (report: Report): string[] => {
       p99_ms: row.result === undefined ? null : round(row.result.p99Ms, 3),
       errors: row.result === undefined ? null : row.result.errors,
       ...(row.result?.cpuUsPerRequest === undefined ? {} : { cpu_us_per_req: round(row.result.cpuUsPerRequest, 1) }),
+      ...(row.result === undefined ? {} : { load_cpu_share: round(row.result.loadCpuShare, 2) }),
       ...(row.skipped === undefined ? {} : { skipped: row.skipped }),
     }),
   );
@@ -83,6 +84,7 @@ export const jsonLines = (report: Report): string[] => {
 const compositeFloor = (floor: FloorResults): number => compositeRate(floor.httpPost.rps, floor.sign, floor.db);
 
 const n = (value: number) => Math.round(value).toLocaleString('en-US');
+const percent = (share: number) => `${Math.round(share * 100)}%`;
 const ms = (value: number) => (Number.isNaN(value) ? '–' : value < 10 ? value.toFixed(2) : value.toFixed(1));
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const ratio = (value: number | undefined) =>
@@ -115,32 +117,34 @@ export const markdown = (report: Report): string => {
   out.push(
     `Run on ${c.date}: ${c.cpu}, ${c.cores} cores, Node ${c.node}; ${c.pinned ? 'each server and floor program pinned to core 0 and the load generator (autocannon) to core 1 with `taskset`' : 'no pinning (taskset or a second core missing)'}; ${c.connections} connections; per scenario and system a ${c.warmupSeconds} s warm-up, then ${c.rounds} measured runs of ${c.seconds} s alternating between the systems, the best one kept; load average before ${c.loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after ${c.loadAfter.map((l) => l.toFixed(2)).join(' / ')}; whole run ${Math.round(c.totalSeconds)} s. ${c.servicesPinned ? "PostgreSQL and Redis were moved to core 1 for the run (the server core is the server's alone, as on a fleet where the database has its own machine)." : 'PostgreSQL and Redis are not pinned.'}`,
     '',
-    '| scenario | system | req/s | p50 ms | p99 ms | errors | server CPU µs/req | vs oidc-provider | vs floor |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | system | req/s | p50 ms | p99 ms | errors | server CPU µs/req | load generator CPU | vs oidc-provider | vs floor |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const row of report.rows) {
     const label = row.system;
     if (row.result === undefined) {
-      out.push(`| ${row.scenario} | ${label} | not run: ${row.skipped ?? 'unavailable'} | | | | | | |`);
+      out.push(`| ${row.scenario} | ${label} | not run: ${row.skipped ?? 'unavailable'} | | | | | | | |`);
       continue;
     }
     const peer = row.system === 'oidc-provider' ? undefined : find(report, row.scenario, 'oidc-provider');
     const base = floorOf(report, row.scenario);
     out.push(
-      `| ${row.scenario} | ${label} | ${n(row.result.rps)} | ${ms(row.result.p50Ms)} | ${ms(row.result.p99Ms)} | ${row.result.errors} | ${row.result.cpuUsPerRequest === undefined ? '' : n(row.result.cpuUsPerRequest)} | ${ratio(peer === undefined ? undefined : row.result.rps / peer.rps)} | ${ratio(base === undefined ? undefined : row.result.rps / base)} |`,
+      `| ${row.scenario} | ${label} | ${n(row.result.rps)} | ${ms(row.result.p50Ms)} | ${ms(row.result.p99Ms)} | ${row.result.errors} | ${row.result.cpuUsPerRequest === undefined ? '' : n(row.result.cpuUsPerRequest)} | ${percent(row.result.loadCpuShare)} | ${ratio(peer === undefined ? undefined : row.result.rps / peer.rps)} | ${ratio(base === undefined ? undefined : row.result.rps / base)} |`,
     );
   }
   out.push(
     '',
     'The floor, same machine, same run:',
     '',
-    '| floor | rate | p50 ms | p99 ms | server CPU µs/req |',
-    '|---|---:|---:|---:|---:|',
-    `| http: bare Fastify GET / | ${n(floor.http.rps)} req/s | ${ms(floor.http.p50Ms)} | ${ms(floor.http.p99Ms)} | ${n(floor.http.cpuUsPerRequest ?? Number.NaN)} |`,
-    `| http: bare Fastify POST / (urlencoded) | ${n(floor.httpPost.rps)} req/s | ${ms(floor.httpPost.p50Ms)} | ${ms(floor.httpPost.p99Ms)} | ${n(floor.httpPost.cpuUsPerRequest ?? Number.NaN)} |`,
-    `| sign: ES256 JWT, node:crypto, one process | ${n(floor.sign)} /s | | | |`,
-    `| db: PostgreSQL INSERT+SELECT pair, pg pool 10 | ${n(floor.db)} /s | | | |`,
-    `| composite: POST + one sign + one db pair, in series | ${n(compositeFloor(floor))} req/s | | | |`,
+    '| floor | rate | p50 ms | p99 ms | server CPU µs/req | load generator CPU |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| http: bare Fastify GET / | ${n(floor.http.rps)} req/s | ${ms(floor.http.p50Ms)} | ${ms(floor.http.p99Ms)} | ${n(floor.http.cpuUsPerRequest ?? Number.NaN)} | ${percent(floor.http.loadCpuShare)} |`,
+    `| http: bare Fastify POST / (urlencoded) | ${n(floor.httpPost.rps)} req/s | ${ms(floor.httpPost.p50Ms)} | ${ms(floor.httpPost.p99Ms)} | ${n(floor.httpPost.cpuUsPerRequest ?? Number.NaN)} | ${percent(floor.httpPost.loadCpuShare)} |`,
+    `| sign: ES256 JWT, node:crypto, one process | ${n(floor.sign)} /s | | | | |`,
+    `| db: PostgreSQL INSERT+SELECT pair, pg pool 10 | ${n(floor.db)} /s | | | | |`,
+    `| composite: POST + one sign + one db pair, in series | ${n(compositeFloor(floor))} req/s | | | | |`,
+    '',
+    '"Load generator CPU" is the share of its own core autocannon used during the run. Near 100%, the client limited the rate as much as the server did, and the req/s ratio measures both; the server\'s CPU per request is then the better comparison.',
     '',
     '"vs floor" compares discovery, JWKS and userinfo with the bare GET, the token grants with the bare POST, and social login with the composite, each measured in rounds alternating with the scenario\'s own (the best kept, as for the systems); the table above is the best of each part over the whole run.',
     '',
