@@ -70,7 +70,13 @@ export const createPublishedDocuments = (options: { readonly enabled: boolean })
     const tenantId = url.slice(tenantPrefix.length, slash);
     if (!tenantIdShape.test(tenantId)) return false;
     const start = performance.now();
-    const document = published.source(tenantId);
+    let document: PublishedDocument | undefined;
+    try {
+      document = published.source(tenantId);
+    } catch {
+      // Not ours to report: the route runs the same code and answers (and logs) whatever went wrong.
+      return false;
+    }
     if (document === undefined) return false;
     response.writeHead(200, document.headers as string[]);
     response.end(document.body);
