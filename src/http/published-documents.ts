@@ -16,6 +16,12 @@ export type DocumentSource = (tenantId: string) => PublishedDocument | undefined
 /** Counts one answered request and its duration in seconds (the route's metrics). */
 export type DocumentRecorder = (seconds: number) => void;
 
+/** What the routes of the published documents send them with: JSON that caches and proxies may keep 5 minutes. */
+export const publicDocumentHeaders: Readonly<Record<string, string>> = {
+  'cache-control': 'public, max-age=300',
+  'content-type': 'application/json; charset=utf-8',
+};
+
 /** Renders a JSON document with its route's headers and those the server adds to every response. */
 const renderDocument = (json: string, headers: Readonly<Record<string, string>>): PublishedDocument => {
   const body = Buffer.from(json);

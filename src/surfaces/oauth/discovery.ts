@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
-import { type DocumentSource, documentRenderer } from '../../http/published-documents.js';
+import { type DocumentSource, documentRenderer, publicDocumentHeaders } from '../../http/published-documents.js';
 import { registeredGrantTypes } from './grants/index.js';
 import { tenantOf } from './tenant.js';
 
@@ -59,10 +59,8 @@ export const providerMetadata = (core: Core, tenantId: string) => {
   };
 };
 
-const discoveryHeaders = { 'cache-control': 'public, max-age=300', 'content-type': 'application/json; charset=utf-8' };
-
 /** Each tenant's metadata, serialised once: it depends only on the settings and the tenant id. */
-const serialisedMetadata = (core: Core) => {
+export const serialisedMetadata = (core: Core) => {
   const serialised = new Map<string, string>();
   return (tenantId: string): string => {
     let json = serialised.get(tenantId);
@@ -75,17 +73,17 @@ const serialisedMetadata = (core: Core) => {
   };
 };
 
+export type SerialisedMetadata = ReturnType<typeof serialisedMetadata>;
+
 /** `GET /.well-known/openid-configuration`, the serialised document sent as is. */
-export const discoveryEndpoint = (core: Core) => {
-  const metadata = serialisedMetadata(core);
-  return (request: FastifyRequest, reply: FastifyReply): void => {
-    reply.headers(discoveryHeaders).send(metadata(tenantOf(request).id));
+export const discoveryEndpoint =
+  (metadata: SerialisedMetadata) =>
+  (request: FastifyRequest, reply: FastifyReply): void => {
+    reply.headers(publicDocumentHeaders).send(metadata(tenantOf(request).id));
   };
-};
 
 /** The metadata of a tenant this instance holds, for the published documents (see `discoveryEndpoint`). */
-export const publishedDiscovery = (core: Core): DocumentSource => {
-  const metadata = serialisedMetadata(core);
-  const render = documentRenderer(discoveryHeaders);
+export const publishedDiscovery = (core: Core, metadata: SerialisedMetadata): DocumentSource => {
+  const render = documentRenderer(publicDocumentHeaders);
   return (tenantId) => (core.tenants.cached(tenantId) ? render(tenantId, metadata(tenantId)) : undefined);
 };

@@ -10,7 +10,7 @@ import { pagesSurface } from '../pages/index.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { authorizeEndpoint } from './authorize.js';
-import { discoveryEndpoint, publishedDiscovery } from './discovery.js';
+import { discoveryEndpoint, publishedDiscovery, serialisedMetadata } from './discovery.js';
 import { endSessionEndpoint } from './end-session.js';
 import { sendOAuthError } from './errors.js';
 import { introspectionEndpoint } from './introspection.js';
@@ -75,13 +75,14 @@ export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (
   });
 
   const tags = ['oauth'];
-  app.get('/.well-known/openid-configuration', { schema: { tags } }, discoveryEndpoint(core));
+  const metadata = serialisedMetadata(core);
+  app.get('/.well-known/openid-configuration', { schema: { tags } }, discoveryEndpoint(metadata));
   app.get('/jwks', { schema: { tags } }, jwksEndpoint(core));
   if (documents !== undefined) {
     // Mounted at /t/:tenant, where the published documents are looked for.
     const route = (path: string) => documentRecorder(core, `${app.prefix}/${path}`);
     const discovery = '.well-known/openid-configuration';
-    documents.publish(discovery, publishedDiscovery(core), route(discovery));
+    documents.publish(discovery, publishedDiscovery(core, metadata), route(discovery));
     documents.publish('jwks', publishedJwks(core), route('jwks'));
   }
   app.post('/token', { schema: { tags, body: TokenRequest } }, tokenEndpoint(core));

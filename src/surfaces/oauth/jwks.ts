@@ -1,12 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
-import { type DocumentSource, documentRenderer } from '../../http/published-documents.js';
+import { type DocumentSource, documentRenderer, publicDocumentHeaders } from '../../http/published-documents.js';
 import { tenantOf } from './tenant.js';
 
-const jwksHeaders = { 'cache-control': 'public, max-age=300', 'content-type': 'application/json; charset=utf-8' };
-
 const send = (reply: FastifyReply, json: string): void => {
-  reply.headers(jwksHeaders).send(json);
+  reply.headers(publicDocumentHeaders).send(json);
 };
 
 /**
@@ -34,7 +32,7 @@ export const jwksEndpoint =
 
 /** The JWKS of a tenant this instance holds, with its keys, for the published documents (see `jwksEndpoint`). */
 export const publishedJwks = (core: Core): DocumentSource => {
-  const render = documentRenderer(jwksHeaders);
+  const render = documentRenderer(publicDocumentHeaders);
   return (tenantId) => {
     if (!core.tenants.cached(tenantId)) return undefined;
     const json = core.keys.cachedJwksJson(tenantId);
