@@ -176,6 +176,12 @@ export const refreshTokensRepo = {
    * comes after waits for it (see `tokenFamiliesRepo.revoke`). The new token is stored
    * before its access token is signed (its `access_jti` is chosen beforehand): a failure after this statement leaves
    * an unused refresh token nobody holds, never a token without its row.
+   *
+   * Every row is reached by its primary key: the family through the token's digest, the user through the family's
+   * `user_id`, in a materialized CTE so that the tenant check is made on the row read rather than offered to the
+   * planner as an index condition (see `identitiesRepo.findWithUser`). The plan is then a handful of index lookups
+   * whatever the tables' statistics say, on a database created a minute ago too: planned without statistics, the
+   * previous join scanned every family of the table, and every user of the tenant, on each rotation.
    * @returns undefined when nothing was consumed (see `findWithFamily` for why); `user` undefined when the user is
    *   gone.
    */
@@ -193,26 +199,28 @@ export const refreshTokensRepo = {
   ): Promise<{ family: RotatedFamily; user: UserRow | undefined } | undefined> => {
     const result = await sql<RotatedFamilyColumns & NullableUserRow>`
       with live as (
-        select f.id from token_families f join refresh_tokens r on r.family_id = f.id
-        where r.token_digest = ${c.tokenDigest} and f.revoked_at is null
-        for share of f
+        select f.id, f.tenant_id, f.user_id, f.scope, f.auth_time, f.amr, f.sid from token_families f
+        where f.id = (select family_id from refresh_tokens where token_digest = ${c.tokenDigest})
+          and f.revoked_at is null and f.tenant_id = ${c.tenantId} and f.client_id = ${c.clientId}
+          and to_jsonb(string_to_array(f.scope, ' ')) @> ${JSON.stringify(c.scope)}::jsonb
+        for share
       ), c as (
         update refresh_tokens r set consumed_at = ${c.now}
-        from token_families f
-        where r.token_digest = ${c.tokenDigest} and r.consumed_at is null and r.expires_at > ${c.now}
-          and f.id = r.family_id and f.id in (select id from live) and f.revoked_at is null and f.tenant_id = ${c.tenantId}
-          and f.client_id = ${c.clientId}
-          and to_jsonb(string_to_array(f.scope, ' ')) @> ${JSON.stringify(c.scope)}::jsonb
+        from live f
+        where r.token_digest = ${c.tokenDigest} and r.family_id = f.id and r.consumed_at is null
+          and r.expires_at > ${c.now}
         returning f.id, f.tenant_id, f.user_id, f.scope, f.auth_time, f.amr, f.sid
+      ), u as materialized (
+        select * from users where id = (select user_id from c)
       ), n as (
         insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
         select ${c.next.token_digest}, c.id, c.tenant_id, ${c.next.access_jti}, ${c.next.access_expires_at}, ${c.now},
                ${c.next.expires_at}
-        from c join users u on u.tenant_id = c.tenant_id and u.id = c.user_id and u.status = 'active'
+        from c join u on u.tenant_id = c.tenant_id and u.status = 'active'
       )
       select c.id as family_id, c.user_id as family_user_id, c.scope as family_scope, c.auth_time as family_auth_time,
              c.amr as family_amr, c.sid as family_sid, u.*
-      from c left join users u on u.tenant_id = c.tenant_id and u.id = c.user_id`.execute(db);
+      from c left join u on u.tenant_id = c.tenant_id`.execute(db);
     const row = result.rows[0];
     if (row === undefined) return undefined;
     const { family_id, family_user_id, family_scope, family_auth_time, family_amr, family_sid, ...user } = row;

@@ -4,8 +4,14 @@ import type { IdentityRow, NewUserRow, UserRow, UserUpdate } from '../schema.js'
 import type { FamilyStart } from './tokens.js';
 
 export const usersRepo = {
-  find: (db: DbExecutor, tenantId: string, id: string) =>
-    db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst(),
+  /**
+   * Read by primary key, the tenant checked on the row read: with both in the query the planner may pick the
+   * (tenant_id, created_at) index instead (see `identitiesRepo.findWithUser`).
+   */
+  find: async (db: DbExecutor, tenantId: string, id: string): Promise<UserRow | undefined> => {
+    const user = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return user?.tenant_id === tenantId ? user : undefined;
+  },
   /** Uses users_tenant_email_uq. `email` must be normalised. */
   findByEmail: (db: DbExecutor, tenantId: string, email: string) =>
     db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('email', '=', email).executeTakeFirst(),
@@ -66,6 +72,11 @@ export const identitiesRepo = {
    * An identity with its user, in one statement (uses identities_tenant_idp_subject_uq). The identity's `raw`
    * profile is not read. With `start`, the same statement also starts a refresh-token family for that user, when the
    * user is active: a returning user's sign-in finds the user and stores the refresh token in one round trip.
+   *
+   * The user is read by primary key alone, in a materialized CTE, and its tenant checked on the row read. Given
+   * `u.tenant_id = … and u.id = …` in one scan, the planner may choose the (tenant_id, created_at) index and read
+   * every user of the tenant to find one; it did on tables without statistics (a database just created, before
+   * autovacuum's first ANALYZE), where both indexes look equally selective.
    * @returns undefined when the identity is not linked; `familyStarted` says whether `start` was written.
    */
   findWithUser: async (
@@ -75,17 +86,23 @@ export const identitiesRepo = {
     subject: string,
     start?: FamilyStart,
   ): Promise<{ identity: Omit<IdentityRow, 'raw'>; user: UserRow; familyStarted: boolean } | undefined> => {
-    const found = sql<FoundRow>`
-      select i.id as identity_id, i.issuer as identity_issuer, i.email as identity_email,
-             i.email_verified as identity_email_verified, i.created_at as identity_created_at,
-             i.last_login_at as identity_last_login_at, u.*
-      from identities i join users u on u.tenant_id = i.tenant_id and u.id = i.user_id
-      where i.tenant_id = ${tenantId} and i.idp = ${idp} and i.subject = ${subject}`;
+    const lookup = sql`
+      i as materialized (
+        select id, tenant_id, user_id, issuer, email, email_verified, created_at, last_login_at from identities
+        where tenant_id = ${tenantId} and idp = ${idp} and subject = ${subject}
+      ),
+      u as materialized (select * from users where id = (select user_id from i)),
+      found as (
+        select i.id as identity_id, i.issuer as identity_issuer, i.email as identity_email,
+               i.email_verified as identity_email_verified, i.created_at as identity_created_at,
+               i.last_login_at as identity_last_login_at, u.*
+        from i join u on u.tenant_id = i.tenant_id
+      )`;
     const result =
       start === undefined
-        ? await found.execute(db)
+        ? await sql<FoundRow>`with ${lookup} select * from found`.execute(db)
         : await sql<FoundRow>`
-            with found as (${found}),
+            with ${lookup},
             f as (
               insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
               select ${start.family.id}, found.tenant_id, ${start.family.client_id}, found.id, ${start.family.scope},

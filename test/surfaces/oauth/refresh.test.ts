@@ -151,7 +151,7 @@ describe('POST /t/:tenant/token refresh_token', () => {
     await gatehouse.storage.db.transaction().execute(async (trx) => {
       await sql`update token_families set revoked_at = now() where id = ${familyId}`.execute(trx);
       rotation = refresh(tokens.refresh_token);
-      await waitingOnLock('for share of f');
+      await waitingOnLock('with live as (');
     });
     expect(await rotation).toMatchObject({
       status: 400,
