@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { DbExecutor } from '../database.js';
 import type { AuthorizationCodeRow, Database, RefreshTokenRow, TokenFamilyRow, UserRow } from '../schema.js';
 
@@ -68,6 +68,26 @@ export interface FamilyStart {
   readonly now: Date;
 }
 
+/**
+ * Two CTEs, `f` and `r`, that start a family and store its first refresh token, for a statement that names the
+ * family's user: `owner` is a query yielding at most one row of `user_id` and `tenant_id`, and nothing is written when
+ * it yields none. Shared by {@link tokenFamiliesRepo.insertWithRefreshToken} and `identitiesRepo.findWithUser`.
+ */
+export const familyStart = (start: FamilyStart, owner: RawBuilder<unknown>): RawBuilder<unknown> => sql`
+  f as (
+    insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
+    select ${start.family.id}, o.tenant_id, ${start.family.client_id}, o.user_id, ${start.family.scope},
+           ${start.family.auth_time}, ${JSON.stringify(start.family.amr)}::jsonb, ${start.family.sid}, ${start.now}
+    from (${owner}) o
+    returning id, tenant_id
+  ),
+  r as (
+    insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
+    select ${start.token.token_digest}, f.id, f.tenant_id, ${start.token.access_jti}, ${start.token.access_expires_at},
+           ${start.now}, ${start.token.expires_at}
+    from f
+  )`;
+
 export const authorizationCodesRepo = {
   insert: (db: DbExecutor, row: NewAuthorizationCode) =>
     db
@@ -105,16 +125,11 @@ export const tokenFamiliesRepo = {
   /** Starts a family and its first refresh token in one statement. */
   insertWithRefreshToken: (db: DbExecutor, family: NewFamily, token: NewRefreshToken, now: Date) =>
     sql`
-      with f as (
-        insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
-        values (${family.id}, ${family.tenant_id}, ${family.client_id}, ${family.user_id}, ${family.scope},
-                ${family.auth_time}, ${JSON.stringify(family.amr)}::jsonb, ${family.sid}, ${now})
-        returning id, tenant_id
-      )
-      insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
-      select ${token.token_digest}, f.id, f.tenant_id, ${token.access_jti}, ${token.access_expires_at}, ${now},
-             ${token.expires_at}
-      from f`.execute(db),
+      with ${familyStart(
+        { family, token, now },
+        sql`select ${family.user_id}::uuid as user_id, ${family.tenant_id}::text as tenant_id`,
+      )}
+      select 1`.execute(db),
 
   /** Records the access token issued when a family started without a refresh token. @returns false if revoked. */
   recordAccessToken: async (db: DbExecutor, familyId: string, jti: string, expiresAt: Date): Promise<boolean> => {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { DbExecutor } from '../database.js';
 import type { IdentityRow, NewUserRow, UserRow, UserUpdate } from '../schema.js';
-import type { FamilyStart } from './tokens.js';
+import { type FamilyStart, familyStart } from './tokens.js';
 
 export const usersRepo = {
   /**
@@ -103,21 +103,7 @@ export const identitiesRepo = {
         ? await sql<FoundRow>`with ${lookup} select * from found`.execute(db)
         : await sql<FoundRow>`
             with ${lookup},
-            f as (
-              insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
-              select ${start.family.id}, found.tenant_id, ${start.family.client_id}, found.id, ${start.family.scope},
-                     ${start.family.auth_time}, ${JSON.stringify(start.family.amr)}::jsonb, ${start.family.sid},
-                     ${start.now}
-              from found where found.status = 'active'
-              returning id, tenant_id
-            ),
-            r as (
-              insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at,
-                                          expires_at)
-              select ${start.token.token_digest}, f.id, f.tenant_id, ${start.token.access_jti},
-                     ${start.token.access_expires_at}, ${start.now}, ${start.token.expires_at}
-              from f
-            )
+            ${familyStart(start, sql`select id as user_id, tenant_id from found where status = 'active'`)}
             select found.*, exists (select 1 from f) as family_started from found`.execute(db);
     const row = result.rows[0];
     if (row === undefined) return undefined;
