@@ -123,6 +123,16 @@ describe.each(storageKinds)('admin users on %s', (storage) => {
     expect(row.status).toBe('active');
   });
 
+  it("answers 404 for another tenant's user, and leaves that user as it was", async () => {
+    await api.post('/admin/tenants', { id: 'elsewhere' });
+    const shown = await api.get(`/admin/tenants/elsewhere/users/${ada.id}`);
+    expect(shown.status).toBe(404);
+    expect(shown.body).toEqual(problem('not_found', 404, `user "${ada.id}" does not exist`));
+    const disabled = await api.post(`/admin/tenants/elsewhere/users/${ada.id}/disable`);
+    expect(disabled.status).toBe(404);
+    expect((await api.get(`/admin/tenants/shop/users/${ada.id}`)).body).toMatchObject({ id: ada.id, status: 'active' });
+  });
+
   it('answers 404 for an unknown user and 400 for a malformed user id or cursor', async () => {
     const unknown = await api.get('/admin/tenants/shop/users/00000000-0000-4000-8000-000000000000');
     expect(unknown.status).toBe(404);
