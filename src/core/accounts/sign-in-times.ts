@@ -18,13 +18,16 @@ export const createSignInTimes = (deps: CoreDeps, flushMs = 200, maxBatch = 500)
       if (previous === undefined || previous < at) latest.set(identityId, at);
     }
     try {
-      const rows = JSON.stringify([...latest].map(([id, at]) => ({ id, at: at.toISOString() })));
+      const rows = [...latest].map(([id, at]) => ({ id, at: at.toISOString() }));
       // The identities are found by primary key (`= any(array(...))`): joined to the batch alone, a table without
       // statistics was read whole for every batch.
       await sql`
+        with v as materialized (
+          select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id uuid, at timestamptz)
+        )
         update identities i set last_login_at = v.at
-        from jsonb_to_recordset(${rows}::jsonb) as v(id uuid, at timestamptz)
-        where i.id = any(array(select (e ->> 'id')::uuid from jsonb_array_elements(${rows}::jsonb) e))
+        from v
+        where i.id = any(array(select id from v))
           and i.id = v.id and (i.last_login_at is null or i.last_login_at < v.at)`.execute(deps.db);
     } catch (error) {
       deps.log.error({ err: error, identities: latest.size }, 'sign_in_times.write_failed');
