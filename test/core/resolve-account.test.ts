@@ -227,6 +227,36 @@ describe('accounts.resolve', () => {
     );
   });
 
+  it('resolves returning identities that arrive together each to its own user, and refuses only the disabled one', async () => {
+    const profiles = Array.from({ length: 8 }, () => profile());
+    const created: Awaited<ReturnType<typeof signUp>>[] = [];
+    for (const p of profiles) created.push(await signUp(p));
+    const off = profile();
+    await core.users.setStatus(tenant.id, (await signUp(off)).user.id, 'disabled');
+    const login = (p: ExternalProfile) =>
+      core.accounts.resolve({ tenant, profile: p, intent: { kind: 'login' }, connectionTrusted: false });
+
+    const [refused, unknown, ...known] = await Promise.allSettled([
+      login(off),
+      login(profile()),
+      ...profiles.map(login),
+    ]);
+    expect(refused).toMatchObject({ status: 'rejected', reason: { code: 'user_disabled' } });
+    expect(unknown).toMatchObject({ status: 'fulfilled', value: { resolution: { kind: 'new_user_required' } } });
+    known.forEach((outcome, i) => {
+      expect(outcome).toMatchObject({
+        status: 'fulfilled',
+        value: {
+          resolution: {
+            kind: 'logged_in',
+            user: { id: created[i]?.user.id },
+            identity: { id: created[i]?.identity.id, subject: profiles[i]?.subject },
+          },
+        },
+      });
+    });
+  });
+
   it("moves a known identity's last_login_at only when the work that follows its sign-in succeeds", async () => {
     const p = profile();
     const created = await signUp(p);

@@ -1,9 +1,10 @@
 import type { Transaction } from 'kysely';
 import type { ExternalProfile } from '../../connectors/connector.js';
+import { createCoalescer } from '../../lib/coalescer.js';
 import { newId } from '../../lib/ids.js';
-import { type DbExecutor, isUniqueViolation } from '../../store/database.js';
+import { type DbExecutor, isStorageUnavailable, isUniqueViolation } from '../../store/database.js';
 import type { FamilyStart } from '../../store/repositories/tokens.js';
-import { identitiesRepo, usersRepo } from '../../store/repositories/users.js';
+import { type FoundWithUser, identitiesRepo, type SignInLookup, usersRepo } from '../../store/repositories/users.js';
 import type { Database, UserRow } from '../../store/schema.js';
 import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
@@ -177,12 +178,18 @@ const newIdentity = async (trx: Trx, input: ResolveAccountInput, now: Date): Pro
 const knownIdentity = async <T>(
   deps: CoreDeps,
   signInTimes: SignInTimes,
+  findSignedIn: (lookup: SignInLookup) => Promise<FoundWithUser | undefined>,
   input: ResolveAccountInput,
   within: WithinResolution<T> | undefined,
 ): Promise<{ resolution: AccountResolution; result: T | undefined } | undefined> => {
   const { tenant, profile } = input;
   const planned = within === undefined || typeof within === 'function' ? undefined : within.plan();
-  const found = await identitiesRepo.findWithUser(deps.db, tenant.id, profile.idp, profile.subject, planned?.start);
+  const found = await findSignedIn({
+    tenantId: tenant.id,
+    idp: profile.idp,
+    subject: profile.subject,
+    ...(planned?.start === undefined ? {} : { start: planned.start }),
+  });
   if (found === undefined) return undefined;
   requireActive(found.user);
   if (planned?.start !== undefined && !found.familyStarted)
@@ -224,6 +231,12 @@ export const createAccountResolver = (
   beforeTransaction: (tenantId: string) => Promise<void> = async () => {},
   signInTimes: SignInTimes = createSignInTimes(deps),
 ) => {
+  // Returning users' sign-ins arriving together are looked up (and their refresh tokens stored) in one statement.
+  const findSignedIn = createCoalescer((lookups: SignInLookup[]) => identitiesRepo.findManyWithUser(deps.db, lookups), {
+    lanes: 4,
+    maxBatch: 64,
+    retrySingly: (error) => !isStorageUnavailable(error),
+  });
   const resolve = async <T = undefined>(
     input: ResolveAccountInput,
     within?: WithinResolution<T>,
@@ -231,7 +244,7 @@ export const createAccountResolver = (
   ): Promise<{ resolution: AccountResolution; result: T | undefined }> => {
     if (within !== undefined) await beforeTransaction(input.tenant.id);
     if (!db.isTransaction && input.intent.kind !== 'link') {
-      const known = await knownIdentity(deps, signInTimes, input, within);
+      const known = await knownIdentity(deps, signInTimes, findSignedIn, input, within);
       if (known !== undefined) {
         recordOutcome(audit, input, known.resolution);
         return known;

@@ -71,9 +71,9 @@ export interface FamilyStart {
 /**
  * Two CTEs, `f` and `r`, that start a family and store its first refresh token, for a statement that names the
  * family's user: `owner` is a query yielding at most one row of `user_id` and `tenant_id`, and nothing is written when
- * it yields none. Shared by {@link tokenFamiliesRepo.insertWithRefreshToken} and `identitiesRepo.findWithUser`.
+ * it yields none. `identitiesRepo.findManyWithUser` writes the same two rows for a batch of sign-ins.
  */
-export const familyStart = (start: FamilyStart, owner: RawBuilder<unknown>): RawBuilder<unknown> => sql`
+const familyStart = (start: FamilyStart, owner: RawBuilder<unknown>): RawBuilder<unknown> => sql`
   f as (
     insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
     select ${start.family.id}, o.tenant_id, ${start.family.client_id}, o.user_id, ${start.family.scope},
@@ -194,7 +194,7 @@ export const refreshTokensRepo = {
    *
    * Every row is reached by its primary key: the family through the token's digest, the user through the family's
    * `user_id`, in a materialized CTE so that the tenant check is made on the row read rather than offered to the
-   * planner as an index condition (see `identitiesRepo.findWithUser`). The plan is then a handful of index lookups
+   * planner as an index condition (see `usersRepo.find`). The plan is then a handful of index lookups
    * whatever the tables' statistics say, on a database created a minute ago too: planned without statistics, the
    * previous join scanned every family of the table, and every user of the tenant, on each rotation.
    * @returns undefined when nothing was consumed (see `findWithFamily` for why); `user` undefined when the user is

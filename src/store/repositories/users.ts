@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import type { DbExecutor } from '../database.js';
 import type { IdentityRow, NewUserRow, UserRow, UserUpdate } from '../schema.js';
-import { type FamilyStart, familyStart } from './tokens.js';
+import type { FamilyStart } from './tokens.js';
 
 export const usersRepo = {
   /**
    * Read by primary key, the tenant checked on the row read: with both in the query the planner may pick the
-   * (tenant_id, created_at) index instead (see `identitiesRepo.findWithUser`).
+   * (tenant_id, created_at) index instead (see `identitiesRepo.findManyWithUser`).
    */
   find: async (db: DbExecutor, tenantId: string, id: string): Promise<UserRow | undefined> => {
     const user = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
@@ -56,7 +56,23 @@ interface IdentityColumns {
   identity_last_login_at: Date | null;
 }
 
-type FoundRow = IdentityColumns & UserRow & { family_started?: boolean };
+type FoundRow = IdentityColumns & UserRow & { family_started: boolean };
+
+/** One sign-in's lookup for {@link identitiesRepo.findManyWithUser}. */
+export interface SignInLookup {
+  readonly tenantId: string;
+  /** The connection id. */
+  readonly idp: string;
+  readonly subject: string;
+  /** The refresh-token family to start for the user, when active. */
+  readonly start?: FamilyStart;
+}
+
+export interface FoundWithUser {
+  readonly identity: Omit<IdentityRow, 'raw'>;
+  readonly user: UserRow;
+  readonly familyStarted: boolean;
+}
 
 export const identitiesRepo = {
   /** Uses identities_tenant_idp_subject_uq. */
@@ -69,70 +85,110 @@ export const identitiesRepo = {
       .where('subject', '=', subject)
       .executeTakeFirst(),
   /**
-   * An identity with its user, in one statement (uses identities_tenant_idp_subject_uq). The identity's `raw`
-   * profile is not read. With `start`, the same statement also starts a refresh-token family for that user, when the
-   * user is active: a returning user's sign-in finds the user and stores the refresh token in one round trip.
+   * Identities with their users, for a batch of sign-ins, in one statement: for each lookup (tenant, connection,
+   * subject), the identity (uses identities_tenant_idp_subject_uq; its `raw` profile is not read) and its user. With
+   * `start`, the same statement also starts a refresh-token family for that user, when the user is active: returning
+   * users' sign-ins find their users and store their refresh tokens in one round trip. All or nothing: when the
+   * statement fails, none of its families was written.
    *
-   * The user is read by primary key alone, in a materialized CTE, and its tenant checked on the row read. Given
-   * `u.tenant_id = … and u.id = …` in one scan, the planner may choose the (tenant_id, created_at) index and read
-   * every user of the tenant to find one; it did on tables without statistics (a database just created, before
-   * autovacuum's first ANALYZE), where both indexes look equally selective.
-   * @returns undefined when the identity is not linked; `familyStarted` says whether `start` was written.
+   * Each lookup reaches its rows through a lateral subquery with `limit 1` (both are unique lookups): without it the
+   * planner flattens the subqueries into joins, which on tables without statistics (a database just created, before
+   * autovacuum's first ANALYZE) it answered by reading the whole identities table. The user is read by primary key alone and its tenant checked on the row read: given
+   * `u.tenant_id = … and u.id = …` in one scan, the planner may choose the (tenant_id, created_at) index and read every
+   * user of the tenant to find one; it did on tables without statistics, where both indexes look equally selective.
+   * @returns one answer per lookup, in order: undefined when the identity is not linked; `familyStarted` says whether
+   *   its `start` was written.
    */
-  findWithUser: async (
+  findManyWithUser: async (
     db: DbExecutor,
-    tenantId: string,
-    idp: string,
-    subject: string,
-    start?: FamilyStart,
-  ): Promise<{ identity: Omit<IdentityRow, 'raw'>; user: UserRow; familyStarted: boolean } | undefined> => {
-    const lookup = sql`
-      i as materialized (
-        select id, tenant_id, user_id, issuer, email, email_verified, created_at, last_login_at from identities
-        where tenant_id = ${tenantId} and idp = ${idp} and subject = ${subject}
+    lookups: readonly SignInLookup[],
+  ): Promise<(FoundWithUser | undefined)[]> => {
+    const requests = lookups.map(({ tenantId, idp, subject, start }, n) => ({
+      n,
+      tenant_id: tenantId,
+      idp,
+      subject,
+      ...(start === undefined
+        ? {}
+        : {
+            family_id: start.family.id,
+            client_id: start.family.client_id,
+            scope: start.family.scope,
+            auth_time: start.family.auth_time,
+            amr: start.family.amr,
+            sid: start.family.sid,
+            token_digest: start.token.token_digest,
+            access_jti: start.token.access_jti,
+            access_expires_at: start.token.access_expires_at,
+            expires_at: start.token.expires_at,
+            now: start.now,
+          }),
+    }));
+    const { rows } = await sql<FoundRow & { n: number }>`
+      with req as materialized (
+        select * from jsonb_to_recordset(${JSON.stringify(requests)}::jsonb) as r(
+          n int, tenant_id text, idp text, subject text, family_id text, client_id text, scope text,
+          auth_time timestamptz, amr jsonb, sid text, token_digest text, access_jti text, access_expires_at timestamptz,
+          expires_at timestamptz, now timestamptz)
       ),
-      u as materialized (select * from users where id = (select user_id from i)),
-      found as (
-        select i.id as identity_id, i.issuer as identity_issuer, i.email as identity_email,
-               i.email_verified as identity_email_verified, i.created_at as identity_created_at,
-               i.last_login_at as identity_last_login_at, u.*
-        from i join u on u.tenant_id = i.tenant_id
-      )`;
-    const result =
-      start === undefined
-        ? await sql<FoundRow>`with ${lookup} select * from found`.execute(db)
-        : await sql<FoundRow>`
-            with ${lookup},
-            ${familyStart(start, sql`select id as user_id, tenant_id from found where status = 'active'`)}
-            select found.*, exists (select 1 from f) as family_started from found`.execute(db);
-    const row = result.rows[0];
-    if (row === undefined) return undefined;
-    const {
-      identity_id,
-      identity_issuer,
-      identity_email,
-      identity_email_verified,
-      identity_created_at,
-      identity_last_login_at,
-      family_started,
-      ...user
-    } = row;
-    return {
-      identity: {
-        id: identity_id,
-        tenant_id: tenantId,
-        user_id: user.id,
-        idp,
-        issuer: identity_issuer,
-        subject,
-        email: identity_email,
-        email_verified: identity_email_verified,
-        created_at: identity_created_at,
-        last_login_at: identity_last_login_at,
-      },
-      user,
-      familyStarted: family_started === true,
-    };
+      i as materialized (
+        select r.n, x.* from req r cross join lateral (
+          select id, tenant_id, user_id, issuer, email, email_verified, created_at, last_login_at from identities
+          where tenant_id = r.tenant_id and idp = r.idp and subject = r.subject limit 1
+        ) x
+      ),
+      u as materialized (
+        select i.n, x.* from i cross join lateral (select * from users where id = i.user_id limit 1) x
+        where x.tenant_id = i.tenant_id
+      ),
+      f as (
+        insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
+        select r.family_id, u.tenant_id, r.client_id, u.id, r.scope, r.auth_time, r.amr, r.sid, r.now
+        from req r join u on u.n = r.n
+        where r.family_id is not null and u.status = 'active'
+        returning id, tenant_id
+      ),
+      t as (
+        insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
+        select r.token_digest, f.id, f.tenant_id, r.access_jti, r.access_expires_at, r.now, r.expires_at
+        from f join req r on r.family_id = f.id
+      )
+      select i.id as identity_id, i.issuer as identity_issuer, i.email as identity_email,
+             i.email_verified as identity_email_verified, i.created_at as identity_created_at,
+             i.last_login_at as identity_last_login_at, u.*, f.id is not null as family_started
+      from req r join i on i.n = r.n join u on u.n = r.n left join f on f.id = r.family_id`.execute(db);
+    const answers: (FoundWithUser | undefined)[] = lookups.map(() => undefined);
+    for (const row of rows) {
+      const {
+        n,
+        identity_id,
+        identity_issuer,
+        identity_email,
+        identity_email_verified,
+        identity_created_at,
+        identity_last_login_at,
+        family_started,
+        ...user
+      } = row;
+      const lookup = lookups[n] as SignInLookup;
+      answers[n] = {
+        identity: {
+          id: identity_id,
+          tenant_id: lookup.tenantId,
+          user_id: user.id,
+          idp: lookup.idp,
+          issuer: identity_issuer,
+          subject: lookup.subject,
+          email: identity_email,
+          email_verified: identity_email_verified,
+          created_at: identity_created_at,
+          last_login_at: identity_last_login_at,
+        },
+        user,
+        familyStarted: family_started === true,
+      };
+    }
+    return answers;
   },
   /** Uses identities_user_idx. */
   listByUser: (db: DbExecutor, userId: string) =>

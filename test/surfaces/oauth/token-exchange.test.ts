@@ -137,6 +137,44 @@ describe('POST /t/{tenant}/token grant_type=token-exchange (RFC 8693)', () => {
     });
   });
 
+  it('signs in returning users who arrive together each as themselves, with refresh tokens of their own', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `g-together-${i}`);
+    const subjects = new Map<string, unknown>();
+    for (const name of names) {
+      const first = await exchange(await googleIdToken(name, `${name}@example.com`), 'google');
+      subjects.set(name, claimsOf(first.body.access_token).sub);
+    }
+    const off = await exchange(await googleIdToken('g-together-off', 'together-off@example.com'), 'google');
+    await f.gh.core.users.setStatus(f.tenant.id, String(claimsOf(off.body.access_token).sub), 'disabled');
+    const tokens = await Promise.all(names.map((name) => googleIdToken(name, `${name}@example.com`)));
+    const offToken = await googleIdToken('g-together-off', 'together-off@example.com');
+
+    const [refused, ...responses] = await Promise.all([
+      exchange(offToken, 'google'),
+      ...tokens.map((token) => exchange(token, 'google')),
+    ]);
+    expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    responses.forEach((response, i) => {
+      expect(response.status).toBe(200);
+      const name = names[i] as string;
+      expect(claimsOf(response.body.access_token).sub).toBe(subjects.get(name));
+      expect(claimsOf(response.body.id_token)).toMatchObject({ sub: subjects.get(name), email: `${name}@example.com` });
+    });
+    const rotated = await Promise.all(
+      responses.map((response) =>
+        postForm(tokenUrl, {
+          grant_type: 'refresh_token',
+          refresh_token: String(response.body.refresh_token),
+          client_id: f.clientId,
+          client_secret: f.clientSecret,
+        }),
+      ),
+    );
+    expect(rotated.map((r) => [r.status, claimsOf(r.body.access_token).sub])).toEqual(
+      names.map((name) => [200, subjects.get(name)]),
+    );
+  });
+
   it('refuses with invalid_grant and writes nothing when the email belongs to another user', async () => {
     await f.gh.core.users.create(f.tenant.id, {
       email: 'owner@example.com',
