@@ -143,6 +143,10 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
     await admin.connect();
     try {
       await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    } catch (error) {
+      // Instances starting at once may all find the schema missing: the others' CREATE then fails on the catalog's
+      // unique index (IF NOT EXISTS does not guard against a concurrent creation), and the schema is there.
+      if (!isUniqueViolation(error, 'pg_namespace_nspname_index')) throw error;
     } finally {
       await admin.end();
     }
