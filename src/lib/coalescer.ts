@@ -27,17 +27,15 @@ export const createCoalescer = <I, O>(
   /** Calls at the head of `pending` that must each go alone (a failed batch being retried). */
   let singles = 0;
 
-  const settle = (calls: Call[], results: O[]): void => {
-    calls.forEach((call, i) => {
-      call.resolve(results[i] as O);
-    });
-  };
-
   const send = (calls: Call[]): void => {
     inFlight++;
     run(calls.map((call) => call.item))
       .then(
-        (results) => settle(calls, results),
+        (results) => {
+          calls.forEach((call, i) => {
+            call.resolve(results[i] as O);
+          });
+        },
         (error: unknown) => {
           if (calls.length === 1 || !retrySingly(error)) {
             for (const call of calls) call.reject(error);

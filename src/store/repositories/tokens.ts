@@ -69,23 +69,22 @@ export interface FamilyStart {
 }
 
 /**
- * Two CTEs, `f` and `r`, that start a family and store its first refresh token, for a statement that names the
- * family's user: `owner` is a query yielding at most one row of `user_id` and `tenant_id`, and nothing is written when
- * it yields none. `identitiesRepo.findManyWithUser` writes the same two rows for a batch of sign-ins.
+ * Two CTEs, `f` and `r`, that start token families and store each one's first refresh token, one of each per row of a
+ * CTE named `starts` that the statement defines before them, with the columns `family_id, tenant_id, client_id,
+ * user_id, scope, auth_time, amr, sid, now, token_digest, access_jti, access_expires_at, expires_at`. Nothing is
+ * written when it has no rows. Shared by {@link tokenFamiliesRepo.insertWithRefreshToken} and
+ * `identitiesRepo.findManyWithUser`.
  */
-const familyStart = (start: FamilyStart, owner: RawBuilder<unknown>): RawBuilder<unknown> => sql`
+export const familyStarts: RawBuilder<unknown> = sql`
   f as (
     insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
-    select ${start.family.id}, o.tenant_id, ${start.family.client_id}, o.user_id, ${start.family.scope},
-           ${start.family.auth_time}, ${JSON.stringify(start.family.amr)}::jsonb, ${start.family.sid}, ${start.now}
-    from (${owner}) o
+    select family_id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, now from starts
     returning id, tenant_id
   ),
   r as (
     insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
-    select ${start.token.token_digest}, f.id, f.tenant_id, ${start.token.access_jti}, ${start.token.access_expires_at},
-           ${start.now}, ${start.token.expires_at}
-    from f
+    select s.token_digest, f.id, f.tenant_id, s.access_jti, s.access_expires_at, s.now, s.expires_at
+    from f join starts s on s.family_id = f.id
   )`;
 
 export const authorizationCodesRepo = {
@@ -125,10 +124,15 @@ export const tokenFamiliesRepo = {
   /** Starts a family and its first refresh token in one statement. */
   insertWithRefreshToken: (db: DbExecutor, family: NewFamily, token: NewRefreshToken, now: Date) =>
     sql`
-      with ${familyStart(
-        { family, token, now },
-        sql`select ${family.user_id}::uuid as user_id, ${family.tenant_id}::text as tenant_id`,
-      )}
+      with starts as (
+        select ${family.id}::text as family_id, ${family.tenant_id}::text as tenant_id,
+               ${family.client_id}::text as client_id, ${family.user_id}::uuid as user_id, ${family.scope}::text as scope,
+               ${family.auth_time}::timestamptz as auth_time, ${JSON.stringify(family.amr)}::jsonb as amr,
+               ${family.sid}::text as sid, ${now}::timestamptz as now, ${token.token_digest}::text as token_digest,
+               ${token.access_jti}::text as access_jti, ${token.access_expires_at}::timestamptz as access_expires_at,
+               ${token.expires_at}::timestamptz as expires_at
+      ),
+      ${familyStarts}
       select 1`.execute(db),
 
   /** Records the access token issued when a family started without a refresh token. @returns false if revoked. */

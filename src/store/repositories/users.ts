@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { DbExecutor } from '../database.js';
 import type { IdentityRow, NewUserRow, UserRow, UserUpdate } from '../schema.js';
-import type { FamilyStart } from './tokens.js';
+import { type FamilyStart, familyStarts } from './tokens.js';
 
 export const usersRepo = {
   /**
@@ -93,9 +93,10 @@ export const identitiesRepo = {
    *
    * Each lookup reaches its rows through a lateral subquery with `limit 1` (both are unique lookups): without it the
    * planner flattens the subqueries into joins, which on tables without statistics (a database just created, before
-   * autovacuum's first ANALYZE) it answered by reading the whole identities table. The user is read by primary key alone and its tenant checked on the row read: given
-   * `u.tenant_id = … and u.id = …` in one scan, the planner may choose the (tenant_id, created_at) index and read every
-   * user of the tenant to find one; it did on tables without statistics, where both indexes look equally selective.
+   * autovacuum's first ANALYZE) it answered by reading the whole identities table. The user is read by primary key
+   * alone and its tenant checked on the row read: given `u.tenant_id = … and u.id = …` in one scan, the planner may
+   * choose the (tenant_id, created_at) index and read every user of the tenant to find one; it did on tables without
+   * statistics, where both indexes look equally selective.
    * @returns one answer per lookup, in order: undefined when the identity is not linked; `familyStarted` says whether
    *   its `start` was written.
    */
@@ -141,18 +142,13 @@ export const identitiesRepo = {
         select i.n, x.* from i cross join lateral (select * from users where id = i.user_id limit 1) x
         where x.tenant_id = i.tenant_id
       ),
-      f as (
-        insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
-        select r.family_id, u.tenant_id, r.client_id, u.id, r.scope, r.auth_time, r.amr, r.sid, r.now
+      starts as (
+        select r.family_id, u.tenant_id, r.client_id, u.id as user_id, r.scope, r.auth_time, r.amr, r.sid, r.now,
+               r.token_digest, r.access_jti, r.access_expires_at, r.expires_at
         from req r join u on u.n = r.n
         where r.family_id is not null and u.status = 'active'
-        returning id, tenant_id
       ),
-      t as (
-        insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
-        select r.token_digest, f.id, f.tenant_id, r.access_jti, r.access_expires_at, r.now, r.expires_at
-        from f join req r on r.family_id = f.id
-      )
+      ${familyStarts}
       select i.id as identity_id, i.issuer as identity_issuer, i.email as identity_email,
              i.email_verified as identity_email_verified, i.created_at as identity_created_at,
              i.last_login_at as identity_last_login_at, u.*, f.id is not null as family_started
