@@ -1,6 +1,8 @@
+import { createCoalescer } from '../../lib/coalescer.js';
 import { sha256 } from '../../lib/crypto.js';
 import { newOpaqueId } from '../../lib/ids.js';
-import { refreshTokensRepo, tokenFamiliesRepo } from '../../store/repositories/tokens.js';
+import { isStorageUnavailable } from '../../store/database.js';
+import { type Rotation, refreshTokensRepo, tokenFamiliesRepo } from '../../store/repositories/tokens.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
@@ -31,6 +33,12 @@ export const revokeTokenFamily = (deps: CoreDeps, familyId: string): Promise<boo
 export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: TokenSigner) => {
   /** See {@link revokeTokenFamily}. */
   const revokeFamily = (familyId: string): Promise<boolean> => revokeTokenFamily(deps, familyId);
+  // Rotations arriving together go in one statement.
+  const rotate = createCoalescer((rotations: Rotation[]) => refreshTokensRepo.rotateMany(deps.db, rotations), {
+    lanes: 4,
+    maxBatch: 64,
+    retrySingly: (error) => !isStorageUnavailable(error),
+  });
 
   const refuse = async (input: RotateRefreshTokenInput, digest: string): Promise<never> => {
     const found = await refreshTokensRepo.findWithFamily(deps.db, digest);
@@ -68,7 +76,8 @@ export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: Token
     /**
      * Spends a refresh token of this client and issues the next tokens of its family: new access token, ID token
      * (when the scope has `openid`) and refresh token. The rotation is one conditional statement (of two concurrent
-     * uses exactly one wins) that also reads the user and stores the next refresh token; the tokens are signed after.
+     * uses exactly one wins) that also reads the user and stores the next refresh token, shared with the rotations that
+     * arrive at the same time; the tokens are signed after.
      * @throws GatehouseError `invalid_grant` (unknown, another client's, expired, revoked, or reused: the family is
      *   then revoked; or the user is gone), `user_disabled`, `invalid_scope` (more than was granted; the token stays
      *   usable).
@@ -80,7 +89,7 @@ export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: Token
       const lifetimes = tokenLifetimes(tenant, client);
       const jti = newOpaqueId();
       const next = newRefreshToken(now, jti, lifetimes);
-      const rotated = await refreshTokensRepo.rotate(deps.db, {
+      const rotated = await rotate({
         tokenDigest: digest,
         tenantId: tenant.id,
         clientId: client.clientId,

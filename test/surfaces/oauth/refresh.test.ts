@@ -100,6 +100,18 @@ describe('POST /t/:tenant/token refresh_token', () => {
     }
   });
 
+  it('rotates refresh tokens of different families used at the same time, each in its own family', async () => {
+    const started = [];
+    for (let i = 0; i < 12; i++) started.push((await webTokens(tenant)).tokens);
+    const results = await Promise.all(started.map((tokens) => refresh(tokens.refresh_token)));
+    for (const [i, result] of results.entries()) {
+      expect(result.status).toBe(200);
+      const body = result.body as { access_token: string; refresh_token: string };
+      expect(await familyOf(body.access_token)).toBe(await familyOf(started[i]?.access_token as string));
+      expect((await refresh(body.refresh_token)).status).toBe(200);
+    }
+  });
+
   it('narrows the scope of the new access token when asked, and refuses a wider one without using the token up', async () => {
     const { tokens } = await webTokens(tenant);
     const wider = await expectNoWrites(gatehouse.storage.db, () =>
@@ -151,7 +163,7 @@ describe('POST /t/:tenant/token refresh_token', () => {
     await gatehouse.storage.db.transaction().execute(async (trx) => {
       await sql`update token_families set revoked_at = now() where id = ${familyId}`.execute(trx);
       rotation = refresh(tokens.refresh_token);
-      await waitingOnLock('with live as (');
+      await waitingOnLock('live as materialized (');
     });
     expect(await rotation).toMatchObject({
       status: 400,
