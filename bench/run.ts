@@ -10,6 +10,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { collectGarbage } from './lib/garbage.js';
 import { type LoadResult, runLoad } from './lib/load.js';
 import { type Child, canPin, nextJson, pinSelf, pinServices, rssOf, spawnNode } from './lib/process.js';
 import {
@@ -152,6 +153,7 @@ const main = async () => {
     const gatehouse = systems.find((s) => s.system === 'gatehouse');
     if (!args['no-leak-check'] && gatehouse !== undefined) {
       const rss: number[] = [];
+      let collected = true;
       const mix = (['client_credentials', 'refresh_token', 'social_login_known'] as const).filter((s) =>
         rows.some((r) => r.system === 'gatehouse' && r.scenario === s && r.result !== undefined),
       );
@@ -161,12 +163,18 @@ const main = async () => {
           if (build !== undefined) await runLoad(await build(1000), { ...load, pid: gatehouse.pid });
         }
         await new Promise((r) => setTimeout(r, 1000));
+        if (!(await collectGarbage(gatehouse.pid))) collected = false;
+        await new Promise((r) => setTimeout(r, 500));
         const now = rssOf(gatehouse.pid);
         log(`leak check round ${round}: RSS ${(now / 1024 / 1024).toFixed(0)} MB`);
         rss.push(now);
       }
       if (rss.length === 3)
-        leak = { label: `Gatehouse (PostgreSQL), rounds of ${mix.join(' + ')} at ${seconds} s each`, rounds: rss };
+        leak = {
+          label: `Gatehouse (PostgreSQL), rounds of ${mix.join(' + ')} at ${seconds} s each`,
+          rounds: rss,
+          afterCollection: collected,
+        };
     }
 
     const memory: MemoryRow[] = systems.map((s) => ({

@@ -20,6 +20,8 @@ export interface MemoryRow {
 export interface LeakCheck {
   readonly label: string;
   readonly rounds: readonly number[];
+  /** Whether each round's RSS was read after a full garbage collection in the server. */
+  readonly afterCollection: boolean;
 }
 
 export interface Conditions {
@@ -191,7 +193,7 @@ export const markdown = (report: Report): string => {
     const [first = 0, , last = 0] = report.leak.rounds;
     out.push(
       '',
-      `Leak check, ${report.leak.label}: RSS after each of 3 rounds of load ${report.leak.rounds.map(mb).join(' / ')}; round 3 / round 1 = ${(last / first).toFixed(2)} (limit 1.20): ${last <= first * 1.2 ? 'pass' : '**fail**'}.`,
+      `Leak check, ${report.leak.label}: RSS after each of 3 rounds of load${report.leak.afterCollection ? ' and a full garbage collection' : ''} ${report.leak.rounds.map(mb).join(' / ')}; round 3 / round 1 = ${(last / first).toFixed(2)} (limit 1.20): ${last <= first * 1.2 ? 'pass' : '**fail**'}.`,
     );
   }
   return out.join('\n');
