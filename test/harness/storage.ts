@@ -51,6 +51,26 @@ export const openTestStorage = async (kind: StorageKind = 'postgres'): Promise<T
   };
 };
 
+/** Inserts a tenant and confidential clients of it (`{tenantId}-{name}` for each name), straight into the store. */
+export const insertTenantWithClients = async (db: Db, tenantId: string, names: readonly string[]): Promise<void> => {
+  await db.insertInto('tenants').values({ id: tenantId, name: tenantId, policies: '{}', hostnames: '[]' }).execute();
+  for (const name of names) {
+    await db
+      .insertInto('clients')
+      .values({
+        client_id: `${tenantId}-${name}`,
+        tenant_id: tenantId,
+        name,
+        redirect_uris: '[]',
+        callback_urls: '[]',
+        grant_types: '["refresh_token"]',
+        public: false,
+        settings: '{}',
+      })
+      .execute();
+  }
+};
+
 /** Row counts of every table: take one before and after a bad request to show that nothing was written. */
 export const tableCounts = async (db: Db): Promise<Record<string, number>> => {
   const tables = [

@@ -2,34 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { type NewRefreshToken, type Rotation, refreshTokensRepo } from '../../src/store/repositories/tokens.js';
-import { expectNoWrites, openTestStorage, storageKinds, type TestStorage } from '../harness/storage.js';
+import {
+  expectNoWrites,
+  insertTenantWithClients,
+  openTestStorage,
+  storageKinds,
+  type TestStorage,
+} from '../harness/storage.js';
 
 describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
   let storage: TestStorage;
   const hour = 3_600_000;
   const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-
-  const seedTenant = async (tenantId: string) => {
-    await storage.db
-      .insertInto('tenants')
-      .values({ id: tenantId, name: tenantId, policies: '{}', hostnames: '[]' })
-      .execute();
-    for (const client of ['app', 'other']) {
-      await storage.db
-        .insertInto('clients')
-        .values({
-          client_id: `${tenantId}-${client}`,
-          tenant_id: tenantId,
-          name: client,
-          redirect_uris: '[]',
-          callback_urls: '[]',
-          grant_types: '["refresh_token"]',
-          public: false,
-          settings: '{}',
-        })
-        .execute();
-    }
-  };
 
   /** A user of `tenantId` with a family of `tenantId-app` holding one refresh token; returns the token's digest. */
   const family = async (
@@ -106,8 +90,8 @@ describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
   beforeAll(async () => {
     storage = await openTestStorage(kind);
     await migrateToLatest(storage.db);
-    await seedTenant('one');
-    await seedTenant('two');
+    await insertTenantWithClients(storage.db, 'one', ['app', 'other']);
+    await insertTenantWithClients(storage.db, 'two', ['app', 'other']);
   });
   afterAll(async () => storage?.close());
 

@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import type { FamilyStart } from '../../src/store/repositories/tokens.js';
 import { identitiesRepo } from '../../src/store/repositories/users.js';
-import { expectNoWrites, openTestStorage, storageKinds, type TestStorage } from '../harness/storage.js';
+import {
+  expectNoWrites,
+  insertTenantWithClients,
+  openTestStorage,
+  storageKinds,
+  type TestStorage,
+} from '../harness/storage.js';
 
 describe.each(storageKinds)('identitiesRepo.findManyWithUser on %s', (kind) => {
   let storage: TestStorage;
@@ -12,20 +18,7 @@ describe.each(storageKinds)('identitiesRepo.findManyWithUser on %s', (kind) => {
   /** A tenant with a client and users, each linked to a Google identity `g-{name}`. */
   const seed = async (tenantId: string, names: Record<string, 'active' | 'disabled'>) => {
     const db = storage.db;
-    await db.insertInto('tenants').values({ id: tenantId, name: tenantId, policies: '{}', hostnames: '[]' }).execute();
-    await db
-      .insertInto('clients')
-      .values({
-        client_id: `${tenantId}-app`,
-        tenant_id: tenantId,
-        name: 'app',
-        redirect_uris: '[]',
-        callback_urls: '[]',
-        grant_types: '["refresh_token"]',
-        public: false,
-        settings: '{}',
-      })
-      .execute();
+    await insertTenantWithClients(db, tenantId, ['app']);
     for (const [name, status] of Object.entries(names)) {
       const id = randomUUID();
       users[`${tenantId}/${name}`] = id;
