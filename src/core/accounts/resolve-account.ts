@@ -1,8 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { ExternalProfile } from '../../connectors/connector.js';
-import { createCoalescer } from '../../lib/coalescer.js';
 import { newId } from '../../lib/ids.js';
-import { type DbExecutor, isStorageUnavailable, isUniqueViolation } from '../../store/database.js';
+import { coalesceStatements, type DbExecutor, isUniqueViolation } from '../../store/database.js';
 import type { FamilyStart } from '../../store/repositories/tokens.js';
 import { type FoundWithUser, identitiesRepo, type SignInLookup, usersRepo } from '../../store/repositories/users.js';
 import type { Database, UserRow } from '../../store/schema.js';
@@ -232,11 +231,9 @@ export const createAccountResolver = (
   signInTimes: SignInTimes = createSignInTimes(deps),
 ) => {
   // Returning users' sign-ins arriving together are looked up (and their refresh tokens stored) in one statement.
-  const findSignedIn = createCoalescer((lookups: SignInLookup[]) => identitiesRepo.findManyWithUser(deps.db, lookups), {
-    lanes: 4,
-    maxBatch: 64,
-    retrySingly: (error) => !isStorageUnavailable(error),
-  });
+  const findSignedIn = coalesceStatements((lookups: SignInLookup[]) =>
+    identitiesRepo.findManyWithUser(deps.db, lookups),
+  );
   const resolve = async <T = undefined>(
     input: ResolveAccountInput,
     within?: WithinResolution<T>,

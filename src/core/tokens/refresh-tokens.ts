@@ -1,7 +1,6 @@
-import { createCoalescer } from '../../lib/coalescer.js';
 import { sha256 } from '../../lib/crypto.js';
 import { newOpaqueId } from '../../lib/ids.js';
-import { isStorageUnavailable } from '../../store/database.js';
+import { coalesceStatements } from '../../store/database.js';
 import { type Rotation, refreshTokensRepo, tokenFamiliesRepo } from '../../store/repositories/tokens.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
@@ -34,11 +33,7 @@ export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: Token
   /** See {@link revokeTokenFamily}. */
   const revokeFamily = (familyId: string): Promise<boolean> => revokeTokenFamily(deps, familyId);
   // Rotations arriving together go in one statement.
-  const rotate = createCoalescer((rotations: Rotation[]) => refreshTokensRepo.rotateMany(deps.db, rotations), {
-    lanes: 4,
-    maxBatch: 64,
-    retrySingly: (error) => !isStorageUnavailable(error),
-  });
+  const rotate = coalesceStatements((rotations: Rotation[]) => refreshTokensRepo.rotateMany(deps.db, rotations));
 
   const refuse = async (input: RotateRefreshTokenInput, digest: string): Promise<never> => {
     const found = await refreshTokensRepo.findWithFamily(deps.db, digest);
