@@ -109,13 +109,13 @@ describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
       expired: rotation((await family('one', { expired: true })).digest),
       revoked: rotation((await family('one', { revoked: true })).digest),
     };
-    const batch = [
-      rotation(ada.digest),
-      ...Object.values(refused),
-      rotation(bob.digest),
-      rotation(narrowed.digest, { scope: ['email'] }),
-      rotation(off.digest),
+    const kept = [
+      { ...ada, asked: rotation(ada.digest) },
+      { ...bob, asked: rotation(bob.digest) },
+      { ...narrowed, asked: rotation(narrowed.digest, { scope: ['email'] }) },
     ];
+    const [adaAsked, bobAsked, narrowedAsked] = kept.map((k) => k.asked) as [Rotation, Rotation, Rotation];
+    const batch = [adaAsked, ...Object.values(refused), bobAsked, narrowedAsked, rotation(off.digest)];
     const answers = await refreshTokensRepo.rotateMany(storage.db, batch);
 
     expect(answers.map((a) => a && { family: a.family.id, user: a.user?.id, status: a.user?.status })).toEqual([
@@ -134,8 +134,7 @@ describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
       sid: 'sid-1',
     });
     expect(answers[0]?.user).toMatchObject({ tenant_id: 'one', email: `${ada.userId}@example.com` });
-    for (const [i, { digest, familyId }] of [ada, bob, narrowed].entries()) {
-      const asked = batch[[0, 8, 9][i] as number] as Rotation;
+    for (const { digest, familyId, asked } of kept) {
       expect(await tokensOf(familyId)).toEqual([
         { token_digest: digest, consumed_at: now },
         { token_digest: asked.next.token_digest, consumed_at: null },
