@@ -1,4 +1,5 @@
 import { pingDatabase } from '../store/database.js';
+import { createVerifyLinkProof } from './accounts/link-proof.js';
 import { createAccountResolver } from './accounts/resolve-account.js';
 import { createUnlinkIdentity } from './accounts/unlink-identity.js';
 import { auditLoginCancel, auditLoginStart, auditSessionEnd } from './audit/audited.js';
@@ -43,7 +44,12 @@ export const createCore = (deps: CoreDeps) => {
   const tokens = createTokenUseCases(deps, audit, keys);
   const plainSessions = createSessionUseCases(deps);
   const sessions = { ...plainSessions, end: auditSessionEnd(plainSessions.end, audit) };
-  const accounts = { ...createAccountResolver(deps, audit, keys.warm), unlink: createUnlinkIdentity(deps, audit) };
+  const accounts = {
+    ...createAccountResolver(deps, audit, keys.warm),
+    unlink: createUnlinkIdentity(deps, audit),
+    /** Checks the proof of an account a link asks for; see `LinkProof`. */
+    verifyLinkProof: createVerifyLinkProof(deps, audit, tokens.verifyAccessToken),
+  };
   const connectors = observeConnectors(createConnectorCache(deps, connections), metrics);
   const flows = createLoginFlows(deps, {
     tenants,

@@ -18,6 +18,8 @@ export interface TenantPolicies {
   readonly accessTokenTtlSeconds?: number;
   readonly idTokenTtlSeconds?: number;
   readonly refreshTokenTtlSeconds?: number;
+  /** How recent a sign-in must be for its access token to prove the account when linking an identity (default 300). */
+  readonly linkProofMaxAgeSeconds?: number;
 }
 
 export interface TenantsTable {
@@ -32,6 +34,8 @@ export interface TenantsTable {
 export interface ClientSettings {
   readonly accessTokenTtlSeconds?: number;
   readonly refreshTokenTtlSeconds?: number;
+  /** How long a refresh-token family lasts from its sign-in, however often it rotates. */
+  readonly refreshTokenAbsoluteTtlSeconds?: number;
   /** Scopes the client may ask for; any when absent. */
   readonly scopes?: readonly string[];
   /** Post-logout redirect URIs (exact match). */
@@ -172,6 +176,8 @@ export interface SessionsTable {
   user_id: string;
   auth_time: Timestamp;
   amr: Json<string[]>;
+  /** The identity the session was signed in through (null: no upstream identity); ended when it is unlinked. */
+  identity_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   expires_at: Timestamp;
 }
@@ -189,7 +195,11 @@ export interface TokenFamiliesTable {
   /** The access token issued when the family started (revoked with it). */
   access_jti: string | null;
   access_expires_at: NullableTimestamp;
+  /** The identity the grant was obtained through (null: a password, a client); revoked when it is unlinked. */
+  identity_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
+  /** Absolute end: no rotation past it, however recent the refresh token. */
+  expires_at: ColumnType<Date, Date | string, Date | string>;
   revoked_at: NullableTimestamp;
 }
 
@@ -209,6 +219,8 @@ export interface AuthorizationCodesTable {
   sid: string | null;
   /** The family its redemption started (set atomically with `consumed_at`). */
   family_id: string | null;
+  /** The identity the user signed in through; its family inherits it. */
+  identity_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   expires_at: Timestamp;
   consumed_at: NullableTimestamp;
@@ -226,6 +238,18 @@ export interface RefreshTokensTable {
   expires_at: Timestamp;
   /** Set when the token was rotated; presenting it again is reuse (RFC 9700 §4.14.2). */
   consumed_at: NullableTimestamp;
+}
+
+/** An access token spent to prove an account when linking an identity to it: each `jti` is accepted once. */
+export interface LinkProofsTable {
+  jti: string;
+  tenant_id: string;
+  /** The client it was issued to and presented by. */
+  client_id: string;
+  user_id: string;
+  used_at: Timestamp;
+  /** The token's own `exp`; the row is useless after it. */
+  expires_at: Timestamp;
 }
 
 export interface RevokedAccessTokensTable {
@@ -283,6 +307,8 @@ export interface LoginFlowsTable {
   user_id: string | null;
   username: string | null;
   amr: Json<string[]>;
+  /** The identity the first factor signed in through, once known (null for a password). */
+  identity_id: ColumnType<string | null, string | null | undefined, string | null>;
   auth_time: NullableTimestamp;
   mfa_package: Json<StoredMfaPackage | null>;
   mfa_step: ColumnType<number, number | undefined, number>;
@@ -343,6 +369,7 @@ export interface Database {
   authorization_codes: AuthorizationCodesTable;
   refresh_tokens: RefreshTokensTable;
   revoked_access_tokens: RevokedAccessTokensTable;
+  link_proofs: LinkProofsTable;
   login_flows: LoginFlowsTable;
   mfa_factors: MfaFactorsTable;
   mfa_challenges: MfaChallengesTable;

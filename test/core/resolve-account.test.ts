@@ -4,6 +4,7 @@ import type { ExternalProfile } from '../../src/connectors/connector.js';
 import type { Core } from '../../src/core/index.js';
 import type { Tenant } from '../../src/core/tenants/tenant.js';
 import { createTestClock } from '../../src/lib/clock.js';
+import { linkIntent } from '../harness/accounts.js';
 import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
 import { expectNoWrites } from '../harness/storage.js';
 
@@ -183,18 +184,19 @@ describe('accounts.resolve', () => {
     const linked = await core.accounts.resolve({
       tenant,
       profile: p,
-      intent: { kind: 'link', userId: alice.id },
+      intent: await linkIntent(core, tenant, alice.id),
       connectionTrusted: false,
     });
     expect(linked.resolution).toMatchObject({ kind: 'linked', automatic: false, user: { id: alice.id } });
+    const toBob = await linkIntent(core, tenant, bob.id);
     const elsewhere = await expectNoWrites(gh.storage.db, () =>
-      core.accounts.resolve({ tenant, profile: p, intent: { kind: 'link', userId: bob.id }, connectionTrusted: false }),
+      core.accounts.resolve({ tenant, profile: p, intent: toBob, connectionTrusted: false }),
     );
     expect(elsewhere.resolution).toEqual({ kind: 'already_linked_elsewhere' });
     const sameUser = await core.accounts.resolve({
       tenant,
       profile: p,
-      intent: { kind: 'link', userId: alice.id },
+      intent: await linkIntent(core, tenant, alice.id),
       connectionTrusted: false,
     });
     expect(sameUser.resolution.kind).toBe('logged_in');
@@ -203,11 +205,12 @@ describe('accounts.resolve', () => {
   it("refuses to link an identity whose email is another user's address to the prover", async () => {
     const carol = await core.users.create(tenant.id, { email: 'carol@example.com', password: 'carol password' });
     await core.users.create(tenant.id, { email: 'dave@example.com', password: 'dave password 1' });
+    const toCarol = await linkIntent(core, tenant, carol.id);
     const { resolution } = await expectNoWrites(gh.storage.db, () =>
       core.accounts.resolve({
         tenant,
         profile: profile({ email: 'dave@example.com' }),
-        intent: { kind: 'link', userId: carol.id },
+        intent: toCarol,
         connectionTrusted: true,
       }),
     );
@@ -403,7 +406,7 @@ describe('accounts.unlink', () => {
     await core.accounts.resolve({
       tenant,
       profile: profile({ idp: 'github', kind: 'github', issuer: 'https://github.com', email: user.email ?? '' }),
-      intent: { kind: 'link', userId: user.id },
+      intent: await linkIntent(core, tenant, user.id),
       connectionTrusted: false,
     });
     await core.accounts.unlink(tenant.id, user.id, 'google', 'admin');

@@ -18,7 +18,14 @@ describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
   /** A user of `tenantId` with a family of `tenantId-app` holding one refresh token; returns the token's digest. */
   const family = async (
     tenantId: string,
-    o: { status?: 'active' | 'disabled'; revoked?: boolean; consumed?: boolean; expired?: boolean } = {},
+    o: {
+      status?: 'active' | 'disabled';
+      revoked?: boolean;
+      consumed?: boolean;
+      expired?: boolean;
+      /** The family's absolute end, from now (default a week). */
+      familyEndsIn?: number;
+    } = {},
   ) => {
     const userId = randomUUID();
     await storage.db
@@ -44,6 +51,7 @@ describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
         auth_time: now,
         amr: JSON.stringify(['external', 'google']),
         sid: 'sid-1',
+        expires_at: new Date(now.getTime() + (o.familyEndsIn ?? 7 * 24 * hour)),
         revoked_at: o.revoked === true ? now : null,
       })
       .execute();
@@ -108,6 +116,8 @@ describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
       consumed: rotation((await family('one', { consumed: true })).digest),
       expired: rotation((await family('one', { expired: true })).digest),
       revoked: rotation((await family('one', { revoked: true })).digest),
+      // The token itself is fresh; its family is past its absolute lifetime.
+      familyEnded: rotation((await family('one', { familyEndsIn: 0 })).digest),
     };
     const kept = [
       { ...ada, asked: rotation(ada.digest) },
@@ -150,6 +160,19 @@ describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
         .execute();
       expect(stored).toEqual([]);
     }
+  });
+
+  it("stores the next token to expire no later than its family's absolute end", async () => {
+    const ada = await family('one', { familyEndsIn: 2 * hour });
+    const [answer] = await refreshTokensRepo.rotateMany(storage.db, [rotation(ada.digest)]);
+    expect(answer?.family.id).toBe(ada.familyId);
+    const stored = await storage.db
+      .selectFrom('refresh_tokens')
+      .select('expires_at')
+      .where('family_id', '=', ada.familyId)
+      .where('consumed_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    expect(stored.expires_at).toEqual(new Date(now.getTime() + 2 * hour));
   });
 
   it('lets only one of two uses of one token in a batch win', async () => {

@@ -53,6 +53,7 @@ describe.each(storageKinds)('identitiesRepo.findManyWithUser on %s', (kind) => {
         auth_time: now,
         amr: ['external', 'google'],
         sid: null,
+        expires_at: new Date(now.getTime() + 86_400_000),
       },
       token: {
         token_digest: `digest-${randomUUID()}`,

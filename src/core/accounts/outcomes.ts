@@ -1,18 +1,19 @@
 import type { ExternalProfile } from '../../connectors/connector.js';
 import type { Identity, User } from '../users/user.js';
+import type { LinkProof } from './link-proof.js';
 
 /**
  * What the caller wants from an upstream identity.
  * - `login`: sign in an existing account; never creates one (STS grant, Flex `auth_with_idp`).
  * - `signup`: sign in, or create the account when the identity and its email are new (Flex `create_with_idp`,
  *   RFC 8693 exchange, redirect logins). `profile` may supply what the IdP did not (an email, names).
- * - `link`: attach the identity to `userId`, whose owner has already proven themselves (their access token or a
- *   fresh password sign-in).
+ * - `link`: attach the identity to the account a {@link LinkProof} proves (a recent sign-in's access token of the
+ *   presenting client); the proof is spent, once, in the transaction of the sign-in it gives.
  */
 export type AccountIntent =
   | { readonly kind: 'login' }
   | { readonly kind: 'signup'; readonly profile?: SignupProfile }
-  | { readonly kind: 'link'; readonly userId: string };
+  | { readonly kind: 'link'; readonly proof: LinkProof };
 
 /** What a sign-up surface may add to the IdP's claims. An email the IdP did not verify is stored unverified. */
 export interface SignupProfile {

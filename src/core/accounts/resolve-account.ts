@@ -11,6 +11,7 @@ import { GatehouseError } from '../errors.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { isEmailShaped, normaliseEmail } from '../users/email.js';
 import { toIdentity, toUser } from '../users/users.js';
+import { spendLinkProof } from './link-proof.js';
 import type { AccountIntent, AccountResolution, SignedInResolution, SignupProfile } from './outcomes.js';
 import { isSignedIn } from './outcomes.js';
 import { createSignInTimes, type SignInTimes } from './sign-in-times.js';
@@ -67,7 +68,7 @@ const existingLink = async (
   const { tenant, profile, intent } = input;
   const identity = await identitiesRepo.find(trx, tenant.id, profile.idp, profile.subject);
   if (identity === undefined) return undefined;
-  if (intent.kind === 'link' && identity.user_id !== intent.userId) return { kind: 'already_linked_elsewhere' };
+  if (intent.kind === 'link' && identity.user_id !== intent.proof.userId) return { kind: 'already_linked_elsewhere' };
   const user = await usersRepo.find(trx, tenant.id, identity.user_id);
   if (user === undefined) throw new Error(`identity ${identity.id} has no user`);
   requireActive(user);
@@ -209,9 +210,17 @@ const knownIdentity = async <T>(
   return { resolution, result };
 };
 
-const decide = async (trx: Trx, input: ResolveAccountInput, now: Date): Promise<AccountResolution> =>
-  (await existingLink(trx, input, now)) ??
-  (input.intent.kind === 'link' ? linkWithProof(trx, input, input.intent.userId) : newIdentity(trx, input, now));
+const decide = async (trx: Trx, input: ResolveAccountInput, audit: AuditLog, now: Date): Promise<AccountResolution> => {
+  const { intent } = input;
+  const resolution =
+    (await existingLink(trx, input, now)) ??
+    (intent.kind === 'link'
+      ? await linkWithProof(trx, input, intent.proof.userId)
+      : await newIdentity(trx, input, now));
+  // A proof is spent with the sign-in it gave, in its transaction: replayed, it undoes the link and signs nobody in.
+  if (intent.kind === 'link' && isSignedIn(resolution)) await spendLinkProof(trx, audit, intent.proof, now);
+  return resolution;
+};
 
 /** Concurrent first logins of one identity collide on a unique index; the losers retry and find the winner's link. */
 const maxAttempts = 4;
@@ -250,7 +259,7 @@ export const createAccountResolver = (
     for (let attempt = 1; ; attempt++) {
       try {
         const run = async (trx: Trx) => {
-          const resolution = await decide(trx, input, deps.clock.now());
+          const resolution = await decide(trx, input, audit, deps.clock.now());
           const result =
             within !== undefined && isSignedIn(resolution) ? await runWithin(within, trx, resolution) : undefined;
           return { resolution, result };

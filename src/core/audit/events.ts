@@ -26,6 +26,7 @@ export type AuditEventType =
   | 'login.new_user_required'
   | 'identity.linked'
   | 'identity.unlinked'
+  | 'identity.link_refused'
   | 'tokens.issued'
   | 'refresh_token.rotated'
   | 'refresh_token.reused'

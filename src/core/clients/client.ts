@@ -41,6 +41,14 @@ export const ClientInput = Type.Object(
         {
           accessTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
           refreshTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 31536000 })),
+          refreshTokenAbsoluteTtlSeconds: Type.Optional(
+            Type.Integer({
+              minimum: 300,
+              maximum: 31536000,
+              description:
+                'How long a refresh-token family lasts from its sign-in, however often it rotates; then the user signs in again. Default 30 days.',
+            }),
+          ),
           scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }))),
           postLogoutRedirectUris: Type.Optional(Type.Array(Url, { uniqueItems: true })),
         },

@@ -25,6 +25,8 @@ export interface SignedIn {
   readonly authTime: Date;
   /** The browser session, when one was started (ID token `sid`). */
   readonly sid?: string;
+  /** The upstream identity the user signed in through, if any: the code's token family records it. */
+  readonly identityId?: string;
 }
 
 /** An approved authorization request: where to send the browser, and what with (RFC 6749 §4.1.2, RFC 9207). */
@@ -68,6 +70,7 @@ export const createAuthorizationRequests = (deps: CoreDeps, codes: Authorization
       authTime: signedIn.authTime,
       amr: signedIn.amr,
       ...(signedIn.sid === undefined ? {} : { sid: signedIn.sid }),
+      ...(signedIn.identityId === undefined ? {} : { identityId: signedIn.identityId }),
     });
     return {
       redirectUri: params.redirectUri,

@@ -1,7 +1,7 @@
 import type { DbExecutor } from '../../store/database.js';
 import { flowsRepo } from '../../store/repositories/flows.js';
 import type { LoginFlowRow } from '../../store/schema.js';
-import { type AccountResolution, isSignedIn } from '../accounts/outcomes.js';
+import { type AccountResolution, isSignedIn, type SignedInResolution } from '../accounts/outcomes.js';
 import type { AccountResolver } from '../accounts/resolve-account.js';
 import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
@@ -113,7 +113,7 @@ export const createCompleteUpstreamLogin =
       const connectionTrusted = await parts.connectors.trusted(tenantId, connectionId);
       const { resolution, result: moved } = await parts.accounts.resolve(
         { tenant, profile, intent: { kind: 'signup' }, connectionTrusted },
-        (trx, signedIn) => toIdpDone(deps, trx, row, signedIn.user),
+        (trx, signedIn) => toIdpDone(deps, trx, row, signedIn),
       );
       if (!isSignedIn(resolution)) return fail(refusal(resolution, connector.displayName));
       if (moved === undefined) throw flowInvalid();
@@ -126,10 +126,15 @@ export const createCompleteUpstreamLogin =
   };
 
 /**
- * With the account's resolution, in one statement: the flow has its user. When another request ended the flow,
+ * With the account's resolution, in one statement: the flow has its user and the identity it signed in through. When another request ended the flow,
  * nothing is written.
  */
-const toIdpDone = async (deps: CoreDeps, trx: DbExecutor, row: LoginFlowRow, user: User) => {
+const toIdpDone = async (
+  deps: CoreDeps,
+  trx: DbExecutor,
+  row: LoginFlowRow,
+  { user, identity }: SignedInResolution,
+) => {
   const now = deps.clock.now();
   const done = await flowsRepo.transition(
     trx,
@@ -140,6 +145,7 @@ const toIdpDone = async (deps: CoreDeps, trx: DbExecutor, row: LoginFlowRow, use
       user_id: user.id,
       username: user.email ?? user.id,
       amr: JSON.stringify(['external']),
+      identity_id: identity.id,
       auth_time: now,
       expires_at: new Date(now.getTime() + flowLifetimeMs.resume),
     },

@@ -33,6 +33,8 @@ export interface LoginFlow {
   /** The user's email (or the name typed at a password sign-in). */
   readonly username: string | null;
   readonly amr: readonly string[];
+  /** The upstream identity the first factor signed in through, once known. */
+  readonly identityId: string | null;
   readonly authTime: Date | null;
   readonly mfaStep: number;
   readonly failedAttempts: number;
@@ -50,6 +52,7 @@ export const toLoginFlow = (row: LoginFlowRow): LoginFlow => ({
   userId: row.user_id,
   username: row.username,
   amr: row.amr,
+  identityId: row.identity_id,
   authTime: row.auth_time,
   mfaStep: row.mfa_step,
   failedAttempts: row.failed_attempts,

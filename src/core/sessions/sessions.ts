@@ -12,6 +12,8 @@ export interface Session {
   readonly userId: string;
   readonly authTime: Date;
   readonly amr: readonly string[];
+  /** The upstream identity signed in through, if any: unlinking it ends the session. */
+  readonly identityId?: string;
   readonly expiresAt: Date;
 }
 
@@ -24,6 +26,7 @@ const toSession = (row: SessionRow): Session => ({
   userId: row.user_id,
   authTime: row.auth_time,
   amr: row.amr,
+  ...(row.identity_id === null ? {} : { identityId: row.identity_id }),
   expiresAt: row.expires_at,
 });
 
@@ -38,6 +41,7 @@ export const createSessionUseCases = (deps: CoreDeps) => ({
     userId: string;
     amr: readonly string[];
     authTime: Date;
+    identityId?: string;
   }): Promise<{ cookie: string; session: Session }> => {
     const cookie = randomToken(32);
     const now = deps.clock.now();
@@ -48,6 +52,7 @@ export const createSessionUseCases = (deps: CoreDeps) => ({
       user_id: input.userId,
       auth_time: input.authTime,
       amr: [...input.amr],
+      identity_id: input.identityId ?? null,
       created_at: now,
       expires_at: new Date(now.getTime() + sessionLifetimeSeconds * 1000),
     };

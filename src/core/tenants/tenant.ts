@@ -33,6 +33,14 @@ export const TenantPoliciesSchema = Type.Object(
     accessTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
     idTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
     refreshTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 31536000 })),
+    linkProofMaxAgeSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 30,
+        maximum: 3600,
+        description:
+          'How recent a sign-in must be for its access token to prove the account when linking an identity to it (RFC 8693 `actor_token`, STS `ff_token`). Default 300.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

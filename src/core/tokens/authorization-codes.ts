@@ -6,7 +6,7 @@ import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { Tenant } from '../tenants/tenant.js';
-import { authorizationCodeLifetimeSeconds } from './lifetimes.js';
+import { authorizationCodeLifetimeSeconds, familyExpiry, tokenLifetimes } from './lifetimes.js';
 import { revokeTokenFamily } from './refresh-tokens.js';
 
 /** What a code is issued for: an approved authorization request and the sign-in that approved it. */
@@ -22,6 +22,8 @@ export interface NewAuthorizationCode {
   readonly authTime: Date;
   readonly amr: readonly string[];
   readonly sid?: string;
+  /** The identity the user signed in through, when an upstream one: the code's family records it. */
+  readonly identityId?: string;
 }
 
 export interface RedeemAuthorizationCodeInput {
@@ -96,6 +98,7 @@ export const createAuthorizationCodes = (deps: CoreDeps, audit: AuditLog) => {
         auth_time: input.authTime,
         amr: input.amr,
         sid: input.sid ?? null,
+        identity_id: input.identityId ?? null,
         expires_at: new Date(now.getTime() + authorizationCodeLifetimeSeconds * 1000),
       });
       return code;
@@ -109,6 +112,7 @@ export const createAuthorizationCodes = (deps: CoreDeps, audit: AuditLog) => {
      */
     redeem: async (input: RedeemAuthorizationCodeInput): Promise<RedeemedAuthorizationCode> => {
       const codeDigest = sha256(input.code);
+      const now = deps.clock.now();
       const row = await authorizationCodesRepo.redeem(deps.db, {
         codeDigest,
         tenantId: input.tenant.id,
@@ -116,7 +120,8 @@ export const createAuthorizationCodes = (deps: CoreDeps, audit: AuditLog) => {
         redirectUri: input.redirectUri,
         challenge: input.codeVerifier === undefined ? null : pkceChallenge(input.codeVerifier),
         familyId: newOpaqueId(),
-        now: deps.clock.now(),
+        familyExpiresAt: familyExpiry(now, tokenLifetimes(input.tenant, input.client)),
+        now,
       });
       if (row === undefined) return refuse(input, codeDigest);
       return {

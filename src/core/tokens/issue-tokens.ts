@@ -8,6 +8,7 @@ import {
   tokenFamiliesRepo,
 } from '../../store/repositories/tokens.js';
 import { usersRepo } from '../../store/repositories/users.js';
+import type { SignedInResolution } from '../accounts/outcomes.js';
 import type { PlannedWork } from '../accounts/resolve-account.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
@@ -19,7 +20,7 @@ import type { User } from '../users/user.js';
 import { toUser } from '../users/users.js';
 import { atHash, reservedClaims, userClaims } from './claims.js';
 import { issuerOf } from './issuer.js';
-import { type TokenLifetimes, tokenLifetimes } from './lifetimes.js';
+import { familyExpiry, type TokenLifetimes, tokenLifetimes } from './lifetimes.js';
 
 /** What to issue tokens for. Every surface (OAuth grants, STS, Flex, token exchange) ends in this. */
 export interface IssueTokensInput {
@@ -43,6 +44,8 @@ export interface IssueTokensInput {
   readonly extraClaims?: Readonly<Record<string, unknown>>;
   /** The family this issuance continues (a redeemed code, a rotated refresh token); a new one starts otherwise. */
   readonly familyId?: string;
+  /** The upstream identity the user signed in through: a new family records it, and ends when it is unlinked. */
+  readonly identityId?: string;
   /**
    * Issue a refresh token. Default: when there is a user and the client may use the `refresh_token` grant.
    * Never for client_credentials.
@@ -277,6 +280,8 @@ export const createIssueTokens = (deps: CoreDeps, sign: TokenSigner, audit: Audi
             auth_time: new Date((signed.authTime ?? epoch(now)) * 1000),
             amr: signed.amr ?? [],
             sid: input.sid ?? null,
+            identity_id: input.identityId ?? null,
+            expires_at: familyExpiry(now, signed.lifetimes),
           },
           row,
           now,
@@ -309,17 +314,22 @@ export type SignInIssuanceInput = Omit<IssueTokensInput, 'userId' | 'user' | 'fa
 export const createIssueOnSignIn =
   (deps: CoreDeps, sign: TokenSigner, audit: AuditLog, issueTokens: IssueTokens) =>
   (base: SignInIssuanceInput): PlannedWork<IssuedTokens> => {
-    const forUser = (user: User): IssueTokensInput => ({ ...base, userId: user.id, user });
+    const forUser = ({ user, identity }: SignedInResolution): IssueTokensInput => ({
+      ...base,
+      userId: user.id,
+      user,
+      identityId: identity.id,
+    });
     return {
-      run: (db, resolution) => issueTokens(forUser(resolution.user), db),
+      run: (db, resolution) => issueTokens(forUser(resolution), db),
       plan: () => {
-        if (!refreshWanted(base))
-          return { start: undefined, finish: (resolution) => issueTokens(forUser(resolution.user)) };
+        if (!refreshWanted(base)) return { start: undefined, finish: (resolution) => issueTokens(forUser(resolution)) };
         const { tenant, client } = base;
         const now = deps.clock.now();
         const jti = newOpaqueId();
         const familyId = newOpaqueId();
-        const next = newRefreshToken(now, jti, tokenLifetimes(tenant, client));
+        const lifetimes = tokenLifetimes(tenant, client);
+        const next = newRefreshToken(now, jti, lifetimes);
         // The family row issueTokens would write for this input: the signer derives the same scope, auth_time and amr.
         const start: FamilyStart = {
           family: {
@@ -329,6 +339,7 @@ export const createIssueOnSignIn =
             auth_time: new Date(epoch(base.authTime ?? now) * 1000),
             amr: base.amr ?? [],
             sid: base.sid ?? null,
+            expires_at: familyExpiry(now, lifetimes),
           },
           token: next.row,
           now,
@@ -336,7 +347,7 @@ export const createIssueOnSignIn =
         return {
           start,
           finish: async (resolution) => {
-            const input = forUser(resolution.user);
+            const input = forUser(resolution);
             const signed = await sign({ input, user: resolution.user, jti, now });
             return issued(audit, input, resolution.user, jti, signed, next.token, familyId);
           },

@@ -59,7 +59,10 @@ export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: Token
       });
       throw new GatehouseError('invalid_grant', 'the refresh token has already been used');
     }
-    if (found.token.expires_at.getTime() > deps.clock.now().getTime()) {
+    const now = deps.clock.now().getTime();
+    if (found.family.expires_at.getTime() <= now)
+      throw new GatehouseError('invalid_grant', 'the grant has reached its absolute lifetime: sign in again');
+    if (found.token.expires_at.getTime() > now) {
       const granted = found.family.scope.split(' ');
       const extra = (input.scope ?? []).find((scope) => !granted.includes(scope));
       throw new GatehouseError('invalid_scope', `scope ${JSON.stringify(extra)} exceeds what was granted`);
@@ -73,9 +76,9 @@ export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: Token
      * (when the scope has `openid`) and refresh token. The rotation is one conditional statement (of two concurrent
      * uses exactly one wins) that also reads the user and stores the next refresh token, shared with the rotations that
      * arrive at the same time; the tokens are signed after.
-     * @throws GatehouseError `invalid_grant` (unknown, another client's, expired, revoked, or reused: the family is
-     *   then revoked; or the user is gone), `user_disabled`, `invalid_scope` (more than was granted; the token stays
-     *   usable).
+     * @throws GatehouseError `invalid_grant` (unknown, another client's, expired, revoked, past its family's absolute
+     *   lifetime, or reused: the family is then revoked; or the user is gone), `user_disabled`, `invalid_scope` (more
+     *   than was granted; the token stays usable).
      */
     exchange: async (input: RotateRefreshTokenInput): Promise<IssuedTokens> => {
       const { tenant, client } = input;

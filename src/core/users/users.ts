@@ -1,6 +1,8 @@
 import { hashPassword, verifyPassword } from '../../lib/crypto.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { isUniqueViolation } from '../../store/database.js';
+import { sessionsRepo } from '../../store/repositories/sessions.js';
+import { tokenFamiliesRepo } from '../../store/repositories/tokens.js';
 import { identitiesRepo, usersRepo } from '../../store/repositories/users.js';
 import type { IdentityRow, UserRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
@@ -97,10 +99,21 @@ export const createUserUseCases = (deps: CoreDeps) => {
       }
     },
 
-    /** @throws GatehouseError `not_found` */
+    /**
+     * Disables or enables a user. Disabling also ends, in the same transaction, everything the user holds: every
+     * refresh-token family (their access tokens revoked) and every browser session; enabling again revives none.
+     * @throws GatehouseError `not_found`
+     */
     setStatus: async (tenantId: string, userId: string, status: 'active' | 'disabled'): Promise<User> => {
       await requireRow(tenantId, userId);
-      const row = await usersRepo.update(deps.db, tenantId, userId, { status });
+      const row = await deps.db.transaction().execute(async (trx) => {
+        const updated = await usersRepo.update(trx, tenantId, userId, { status });
+        if (updated !== undefined && status === 'disabled') {
+          await tokenFamiliesRepo.revokeOfUser(trx, userId, undefined, deps.clock.now());
+          await sessionsRepo.deleteOfUser(trx, userId);
+        }
+        return updated;
+      });
       if (row === undefined) throw new GatehouseError('not_found', `user ${JSON.stringify(userId)} does not exist`);
       return toUser(row);
     },

@@ -11,6 +11,7 @@ export const sessionsRepo = {
       user_id: string;
       auth_time: Date;
       amr: readonly string[];
+      identity_id: string | null;
       created_at: Date;
       expires_at: Date;
     },
@@ -38,6 +39,15 @@ export const sessionsRepo = {
       .returningAll()
       .executeTakeFirst(),
   deleteExpired: (db: DbExecutor, now: Date) => db.deleteFrom('sessions').where('expires_at', '<', now).execute(),
+  /**
+   * Ends every session of a user, or only those signed in through one identity (sessions_user_idx).
+   * @returns how many were ended.
+   */
+  deleteOfUser: async (db: DbExecutor, userId: string, identityId?: string): Promise<number> => {
+    let query = db.deleteFrom('sessions').where('user_id', '=', userId);
+    if (identityId !== undefined) query = query.where('identity_id', '=', identityId);
+    return Number((await query.executeTakeFirst()).numDeletedRows);
+  },
 };
 
 export const authorizationRequestsRepo = {

@@ -46,6 +46,8 @@ export interface NewAuthorizationCode {
   readonly auth_time: Date;
   readonly amr: readonly string[];
   readonly sid: string | null;
+  /** The identity the user signed in through, when an upstream one. */
+  readonly identity_id: string | null;
   readonly expires_at: Date;
 }
 
@@ -57,6 +59,8 @@ export interface CodeRedemption {
   /** S256 of the presented verifier, or null when none was presented. */
   readonly challenge: string | null;
   readonly familyId: string;
+  /** The absolute end of the family the redemption starts. */
+  readonly familyExpiresAt: Date;
   readonly now: Date;
 }
 
@@ -69,6 +73,10 @@ export interface NewFamily {
   readonly auth_time: Date;
   readonly amr: readonly string[];
   readonly sid: string | null;
+  /** The identity the grant was obtained through (revoked when it is unlinked); null for a password or a client. */
+  readonly identity_id: string | null;
+  /** The family's absolute end. */
+  readonly expires_at: Date;
 }
 
 export interface NewRefreshToken {
@@ -78,9 +86,12 @@ export interface NewRefreshToken {
   readonly expires_at: Date;
 }
 
-/** A family and its first refresh token, chosen before the user is known (its `user_id` is filled in by SQL). */
+/**
+ * A family and its first refresh token, chosen before the user is known (its `user_id` and `identity_id` are filled in
+ * by SQL).
+ */
 export interface FamilyStart {
-  readonly family: Omit<NewFamily, 'user_id' | 'tenant_id'>;
+  readonly family: Omit<NewFamily, 'user_id' | 'tenant_id' | 'identity_id'>;
   readonly token: NewRefreshToken;
   readonly now: Date;
 }
@@ -88,19 +99,22 @@ export interface FamilyStart {
 /**
  * Two CTEs, `f` and `r`, that start token families and store each one's first refresh token, one of each per row of a
  * CTE named `starts` that the statement defines before them, with the columns `family_id, tenant_id, client_id,
- * user_id, scope, auth_time, amr, sid, now, token_digest, access_jti, access_expires_at, expires_at`. Nothing is
+ * user_id, scope, auth_time, amr, sid, identity_id, family_expires_at, now, token_digest, access_jti,
+ * access_expires_at, expires_at`. Nothing is
  * written when it has no rows. Shared by {@link tokenFamiliesRepo.insertWithRefreshToken} and
  * `identitiesRepo.findManyWithUser`.
  */
 export const familyStarts: RawBuilder<unknown> = sql`
   f as (
-    insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
-    select family_id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, now from starts
-    returning id, tenant_id
+    insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, identity_id, created_at,
+                                expires_at)
+    select family_id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, identity_id, now, family_expires_at
+    from starts
+    returning id, tenant_id, expires_at
   ),
   r as (
     insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
-    select s.token_digest, f.id, f.tenant_id, s.access_jti, s.access_expires_at, s.now, s.expires_at
+    select s.token_digest, f.id, f.tenant_id, s.access_jti, s.access_expires_at, s.now, least(s.expires_at, f.expires_at)
     from f join starts s on s.family_id = f.id
   )`;
 
@@ -125,8 +139,11 @@ export const authorizationCodesRepo = {
           and code_challenge is not distinct from ${r.challenge}
         returning *
       ), f as (
-        insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, created_at)
-        select family_id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, ${r.now} from c
+        insert into token_families (id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, identity_id,
+                                    created_at, expires_at)
+        select family_id, tenant_id, client_id, user_id, scope, auth_time, amr, sid, identity_id, ${r.now},
+               ${r.familyExpiresAt}::timestamptz
+        from c
       )
       select * from c`.execute(db);
     return result.rows[0];
@@ -145,7 +162,9 @@ export const tokenFamiliesRepo = {
         select ${family.id}::text as family_id, ${family.tenant_id}::text as tenant_id,
                ${family.client_id}::text as client_id, ${family.user_id}::uuid as user_id, ${family.scope}::text as scope,
                ${family.auth_time}::timestamptz as auth_time, ${JSON.stringify(family.amr)}::jsonb as amr,
-               ${family.sid}::text as sid, ${now}::timestamptz as now, ${token.token_digest}::text as token_digest,
+               ${family.sid}::text as sid, ${family.identity_id}::uuid as identity_id,
+               ${family.expires_at}::timestamptz as family_expires_at,
+               ${now}::timestamptz as now, ${token.token_digest}::text as token_digest,
                ${token.access_jti}::text as access_jti, ${token.access_expires_at}::timestamptz as access_expires_at,
                ${token.expires_at}::timestamptz as expires_at
       ),
@@ -187,26 +206,59 @@ export const tokenFamiliesRepo = {
       on conflict (jti) do nothing`.execute(trx);
     return true;
   },
+  /**
+   * Revokes every live family of a user, or only those obtained through one identity, as {@link revoke} does one: the
+   * families first (waiting for rotations under way), then, in a second statement, the access tokens issued in them.
+   * For the transaction that unlinks the identity or disables the user. Uses token_families_user_identity_idx.
+   * @returns the ids of the families this call revoked.
+   */
+  revokeOfUser: async (
+    trx: Transaction<Database>,
+    userId: string,
+    identityId: string | undefined,
+    now: Date,
+  ): Promise<string[]> => {
+    const { rows } = await sql<{ id: string }>`
+      update token_families set revoked_at = ${now}
+      where user_id = ${userId} and revoked_at is null
+        ${identityId === undefined ? sql`` : sql`and identity_id = ${identityId}`}
+      returning id`.execute(trx);
+    const ids = rows.map((row) => row.id);
+    if (ids.length === 0) return ids;
+    await sql`
+      insert into revoked_access_tokens (jti, tenant_id, expires_at, created_at)
+      select jti, tenant_id, expires_at, ${now} from (
+        select access_jti as jti, tenant_id, access_expires_at as expires_at from token_families
+        where id = any(${ids}::text[]) and access_jti is not null
+        union
+        select access_jti, tenant_id, access_expires_at from refresh_tokens where family_id = any(${ids}::text[])
+      ) issued
+      where expires_at > ${now}
+      on conflict (jti) do nothing`.execute(trx);
+    return ids;
+  },
 };
 
 export const refreshTokensRepo = {
   /**
    * Adds a token to a live family, holding the family `for share` so that a concurrent revocation waits for it (see
-   * `tokenFamiliesRepo.revoke`). @returns false when the family was revoked meanwhile.
+   * `tokenFamiliesRepo.revoke`); the token expires no later than its family. @returns false when the family was
+   * revoked meanwhile or is past its absolute end.
    */
   insert: async (db: DbExecutor, familyId: string, token: NewRefreshToken, now: Date): Promise<boolean> => {
     const result = await sql`
       insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
       select ${token.token_digest}, id, tenant_id, ${token.access_jti}, ${token.access_expires_at}, ${now},
-             ${token.expires_at}
-      from token_families where id = ${familyId} and revoked_at is null
+             least(${token.expires_at}::timestamptz, expires_at)
+      from token_families where id = ${familyId} and revoked_at is null and expires_at > ${now}
       for share`.execute(db);
     return (result.numAffectedRows ?? 0n) > 0n;
   },
 
   /**
    * Rotations, one or a batch, in one statement. For each: marks the presented token used (only if it is unused,
-   * unexpired, of this tenant and client, and its family is live and grants the scope asked for), reads the family's
+   * unexpired, of this tenant and client, and its family is live, before its absolute end, and grants the scope asked
+   * for; the next token expires no later than the family), reads the family's
    * user, and adds `next` to the family when that user is active. Of two concurrent uses of a token exactly one gets
    * an answer, in one batch too (the token's row is updated once). Each family is held `for share`: a revocation under
    * way makes the statement wait and then find the family revoked, and a revocation that comes after waits for it (see
@@ -245,9 +297,9 @@ export const refreshTokensRepo = {
         select r.n, r.token_digest, r.now, f.* from req r
         cross join lateral (select family_id from refresh_tokens where token_digest = r.token_digest limit 1) t
         cross join lateral (
-          select id, tenant_id, user_id, scope, auth_time, amr, sid from token_families
+          select id, tenant_id, user_id, scope, auth_time, amr, sid, expires_at as family_expires_at from token_families
           where id = t.family_id and revoked_at is null and tenant_id = r.tenant_id and client_id = r.client_id
-            and to_jsonb(string_to_array(scope, ' ')) @> r.scope
+            and expires_at > r.now and to_jsonb(string_to_array(scope, ' ')) @> r.scope
           limit 1
           for share
         ) f
@@ -257,7 +309,7 @@ export const refreshTokensRepo = {
         from live l
         where t.token_digest = any(${digests}::text[]) and t.token_digest = l.token_digest and t.family_id = l.id
           and t.consumed_at is null and t.expires_at > l.now
-        returning l.n, l.id, l.tenant_id, l.user_id, l.scope, l.auth_time, l.amr, l.sid
+        returning l.n, l.id, l.tenant_id, l.user_id, l.scope, l.auth_time, l.amr, l.sid, l.family_expires_at
       ),
       u as materialized (
         select c.n as user_n, x.* from c cross join lateral (select * from users where id = c.user_id limit 1) x
@@ -265,7 +317,8 @@ export const refreshTokensRepo = {
       ),
       next as (
         insert into refresh_tokens (token_digest, family_id, tenant_id, access_jti, access_expires_at, created_at, expires_at)
-        select r.next_digest, c.id, c.tenant_id, r.access_jti, r.access_expires_at, r.now, r.expires_at
+        select r.next_digest, c.id, c.tenant_id, r.access_jti, r.access_expires_at, r.now,
+               least(r.expires_at, c.family_expires_at)
         from c join u on u.user_n = c.n join req r on r.n = c.n
         where u.status = 'active'
       )
@@ -324,9 +377,32 @@ export const revokedAccessTokensRepo = {
     undefined,
 };
 
-/** Deletes what can no longer be used: expired codes, access-token revocations past `exp`, expired refresh tokens. */
+/**
+ * Deletes what can no longer be used: expired codes, access-token revocations past `exp`, expired refresh tokens, and
+ * spent link proofs past their token's `exp`.
+ */
 export const purgeExpiredTokens = async (db: DbExecutor, now: Date): Promise<void> => {
   await db.deleteFrom('authorization_codes').where('expires_at', '<', now).execute();
   await db.deleteFrom('revoked_access_tokens').where('expires_at', '<', now).execute();
   await db.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
+  await db.deleteFrom('link_proofs').where('expires_at', '<', now).execute();
+};
+
+export const linkProofsRepo = {
+  /**
+   * Spends a link proof: records its `jti` as used, in the transaction that links. Of two uses of one proof exactly one
+   * inserts (the other waits for it on the primary key, then finds it).
+   * @returns false when it was already spent.
+   */
+  spend: async (
+    db: DbExecutor,
+    row: { jti: string; tenant_id: string; client_id: string; user_id: string; used_at: Date; expires_at: Date },
+  ): Promise<boolean> => {
+    const result = await db
+      .insertInto('link_proofs')
+      .values(row)
+      .onConflict((oc) => oc.column('jti').doNothing())
+      .executeTakeFirst();
+    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  },
 };

@@ -87,7 +87,8 @@ export const identitiesRepo = {
   /**
    * Identities with their users, for a batch of sign-ins, in one statement: for each lookup (tenant, connection,
    * subject), the identity (uses identities_tenant_idp_subject_uq; its `raw` profile is not read) and its user. With
-   * `start`, the same statement also starts a refresh-token family for that user, when the user is active: returning
+   * `start`, the same statement also starts a refresh-token family for that user, when the user is active, recording the
+   * identity it was obtained through: returning
    * users' sign-ins find their users and store their refresh tokens in one round trip. All or nothing: when the
    * statement fails, none of its families was written.
    *
@@ -118,6 +119,7 @@ export const identitiesRepo = {
             auth_time: start.family.auth_time,
             amr: start.family.amr,
             sid: start.family.sid,
+            family_expires_at: start.family.expires_at,
             token_digest: start.token.token_digest,
             access_jti: start.token.access_jti,
             access_expires_at: start.token.access_expires_at,
@@ -129,8 +131,8 @@ export const identitiesRepo = {
       with req as materialized (
         select * from jsonb_to_recordset(${JSON.stringify(requests)}::jsonb) as r(
           n int, tenant_id text, idp text, subject text, family_id text, client_id text, scope text,
-          auth_time timestamptz, amr jsonb, sid text, token_digest text, access_jti text, access_expires_at timestamptz,
-          expires_at timestamptz, now timestamptz)
+          auth_time timestamptz, amr jsonb, sid text, family_expires_at timestamptz, token_digest text, access_jti text,
+          access_expires_at timestamptz, expires_at timestamptz, now timestamptz)
       ),
       i as materialized (
         select r.n, x.* from req r cross join lateral (
@@ -143,9 +145,10 @@ export const identitiesRepo = {
         where x.tenant_id = i.tenant_id
       ),
       starts as (
-        select r.family_id, u.tenant_id, r.client_id, u.id as user_id, r.scope, r.auth_time, r.amr, r.sid, r.now,
-               r.token_digest, r.access_jti, r.access_expires_at, r.expires_at
-        from req r join u on u.n = r.n
+        select r.family_id, u.tenant_id, r.client_id, u.id as user_id, r.scope, r.auth_time, r.amr, r.sid,
+               i.id as identity_id, r.family_expires_at, r.now, r.token_digest, r.access_jti, r.access_expires_at,
+               r.expires_at
+        from req r join u on u.n = r.n join i on i.n = r.n
         where r.family_id is not null and u.status = 'active'
       ),
       ${familyStarts}

@@ -76,6 +76,7 @@ const clientViewFields = {
     {
       accessTokenTtlSeconds: Type.Optional(Type.Integer()),
       refreshTokenTtlSeconds: Type.Optional(Type.Integer()),
+      refreshTokenAbsoluteTtlSeconds: Type.Optional(Type.Integer()),
       scopes: Type.Optional(StringList),
       postLogoutRedirectUris: Type.Optional(StringList),
     },

@@ -45,7 +45,13 @@ export const authorizeEndpoint =
         ? undefined
         : await usableSession(core, tenant, request, params.maxAge);
       if (session !== undefined) {
-        const signedIn = { userId: session.userId, amr: session.amr, authTime: session.authTime, sid: session.sid };
+        const signedIn = {
+          userId: session.userId,
+          amr: session.amr,
+          authTime: session.authTime,
+          sid: session.sid,
+          ...(session.identityId === undefined ? {} : { identityId: session.identityId }),
+        };
         const result = await core.login.authorizationRequests.approve(
           tenant.id,
           target.client.clientId,

@@ -1,8 +1,9 @@
 import type { PresentedToken } from '../../connectors/connector.js';
+import { type LinkProof, type LinkRefusal, linkRefusalOf } from '../../core/accounts/link-proof.js';
 import type { Client } from '../../core/clients/client.js';
 import { assertNever, GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import { newUserClaims, newUserScope, userIdOfToken } from '../../core/login/new-user-token.js';
+import { newUserClaims, newUserScope } from '../../core/login/new-user-token.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { type TokenResponse, toTokenResponse } from '../oauth/grants/grant.js';
 import { type ProviderGrant, providerGrants } from './provider-grants.js';
@@ -30,22 +31,38 @@ const connectionFor = async (core: Core, tenant: Tenant, kind: string): Promise<
 const tokenKind = (assertion: string): PresentedToken['kind'] =>
   /^[\w-]+\.[\w-]+\.[\w-]+$/.test(assertion) ? 'id_token' : 'access_token';
 
-/** The account an `ff_token` proves: one of this tenant's access tokens, issued to a user. */
-const linkTarget = async (core: Core, tenant: Tenant, ffToken: string | undefined): Promise<string | undefined> => {
-  if (ffToken === undefined) return undefined;
-  const claims = await core.tokens.verifyAccessToken(tenant.id, ffToken).catch((error: unknown) => {
-    throw new GatehouseError('invalid_grant', 'Invalid ff_token', { cause: error });
-  });
-  const userId = userIdOfToken(claims);
-  if (userId === undefined) throw new GatehouseError('invalid_grant', 'Invalid ff_token');
-  return userId;
+/** What each refused `ff_token` is told: the STS's own `Invalid ff_token`, and why when it is more than that. */
+const ffTokenRefusals: Record<LinkRefusal, string> = {
+  invalid: 'Invalid ff_token',
+  not_a_user: 'Invalid ff_token',
+  wrong_client: 'Invalid ff_token: it was issued to another client',
+  stale: 'Invalid ff_token: it is too old to link an account; sign in again',
+  replayed: 'Invalid ff_token: it has already been used',
 };
+
+const asFfTokenError = (error: unknown): unknown => {
+  const reason = linkRefusalOf(error);
+  return reason === undefined ? error : new GatehouseError('invalid_grant', ffTokenRefusals[reason], { cause: error });
+};
+
+/** The account an `ff_token` proves: see `LinkProof` (a recent sign-in's access token of this same client). */
+const linkProof = async (
+  core: Core,
+  context: Pick<IdpGrantContext, 'tenant' | 'client' | 'ip'>,
+  ffToken: string | undefined,
+): Promise<LinkProof | undefined> =>
+  ffToken === undefined
+    ? undefined
+    : core.accounts.verifyLinkProof({ ...context, token: ffToken }).catch((error: unknown) => {
+        throw asFfTokenError(error);
+      });
 
 /**
  * The STS provider grant (`grant_type=Facebook`, `Google`, …): `assertion` is the provider's token, verified with the
  * provider on every call. A known user gets tokens whose access token says `amr: ["external", <provider>]`; a new
  * email gets a `newuser` token that can only create the account (`POST /connect/accounts`); an email already taken is
- * "Merge needed for email …", resolved by repeating the request with that account's access token as `ff_token`.
+ * "Merge needed for email …", resolved by repeating the request with that account's access token as `ff_token`: one
+ * this same client obtained from a recent sign-in of that account, accepted once (see `LinkProof`).
  */
 export const idpGrant = async ({
   core,
@@ -61,14 +78,14 @@ export const idpGrant = async ({
   const scope = core.tokens.scopes.parse(params.scope);
   core.tokens.scopes.requireAllowed(client, scope);
   const connectionId = await connectionFor(core, tenant, kind);
-  const linkTo = await linkTarget(core, tenant, params.ff_token);
+  const proof = await linkProof(core, { tenant, client, ip }, params.ff_token);
 
   const { resolution, result, profile } = await core.login
     .signInWithIdpToken({
       tenant,
       connectionId,
       token: { kind: tokenKind(assertion), value: assertion },
-      intent: linkTo === undefined ? { kind: 'login' } : { kind: 'link', userId: linkTo },
+      intent: proof === undefined ? { kind: 'login' } : { kind: 'link', proof },
       clientId: client.clientId,
       ip,
       within: core.tokens.issueOnSignIn({ tenant, client, scope, amr: ['external', kind], grantType: grant, ip }),
@@ -77,7 +94,7 @@ export const idpGrant = async ({
       // The assertion is the grant: a token of a kind the provider does not issue is an invalid grant here.
       if (error instanceof GatehouseError && error.code === 'unsupported_token_type')
         throw new GatehouseError('invalid_grant', `the assertion is not a ${grant} token`, { cause: error });
-      throw error;
+      throw asFfTokenError(error);
     });
 
   switch (resolution.kind) {

@@ -73,7 +73,12 @@ export const finishHostedUpstreamLogin = (core: Core) => async (request: Fastify
     browserBinding: readBindingCookie(request, state),
     requestId: pending.id,
   });
-  const signedIn = { userId: flow.userId ?? '', amr: flow.amr, authTime: flow.authTime ?? core.deps.clock.now() };
+  const signedIn = {
+    userId: flow.userId ?? '',
+    amr: flow.amr,
+    authTime: flow.authTime ?? core.deps.clock.now(),
+    ...(flow.identityId === null ? {} : { identityId: flow.identityId }),
+  };
   const issuer = core.tokens.issuerOf(tenant.id);
   const previous = request.cookies[sessionCookie];
   if (previous !== undefined) await core.sessions.end(tenant.id, previous);

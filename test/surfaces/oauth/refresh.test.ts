@@ -201,7 +201,7 @@ describe('POST /t/:tenant/token refresh_token', () => {
     expect(listed.map((row) => row.jti).sort()).toEqual([racingJti, jtiOf(tokens.access_token)].sort());
   });
 
-  it('refuses a disabled user and stores no next refresh token for them', async () => {
+  it("revokes a disabled user's refresh tokens, for good: enabling the user again revives none", async () => {
     const email = 'carol@refresh.example';
     const user = await gatehouse.core.users.create(tenant.id, { email, password });
     const mobile = { basic: { clientId: tenant.mobile.clientId, secret: tenant.mobile.secret } };
@@ -212,17 +212,23 @@ describe('POST /t/:tenant/token refresh_token', () => {
     const refused = await postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token }, mobile);
     expect(refused).toMatchObject({
       status: 400,
-      body: { error: 'invalid_grant', error_description: 'the user account is disabled' },
+      body: { error: 'invalid_grant', error_description: 'the refresh token has been revoked' },
+    });
+    await gatehouse.core.users.setStatus(tenant.id, user.id, 'active');
+    const revived = await postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token }, mobile);
+    expect(revived).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'the refresh token has been revoked' },
     });
     const stored = await gatehouse.storage.db
       .selectFrom('refresh_tokens')
       .innerJoin('token_families', 'token_families.id', 'refresh_tokens.family_id')
-      .select('refresh_tokens.consumed_at')
+      .select(['refresh_tokens.consumed_at', 'token_families.revoked_at'])
       .where('token_families.user_id', '=', user.id)
       .execute();
-    // Only the presented token, spent: nothing was issued into the family.
+    // Only the presented token, unspent in a revoked family: nothing was issued into it.
     expect(stored).toHaveLength(1);
-    expect(stored[0]?.consumed_at).toBeInstanceOf(Date);
+    expect(stored[0]).toMatchObject({ consumed_at: null, revoked_at: expect.any(Date) });
   });
 
   it('refuses an unknown refresh token and writes nothing', async () => {

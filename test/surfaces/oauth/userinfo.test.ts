@@ -174,9 +174,10 @@ describe('POST /t/:tenant/introspect and /revoke', () => {
     );
     const { access_token, refresh_token } = issued.body as { access_token: string; refresh_token: string };
     await gatehouse.core.users.setStatus(tenant.id, user.id, 'disabled');
+    // Disabling revoked the access tokens of the user's grants.
     expect((await userinfo(bearer(access_token))).body).toEqual({
       error: 'invalid_token',
-      error_description: 'the user is no longer active',
+      error_description: 'the access token has been revoked',
     });
     const refresh = await postForm(
       `${tenant.issuer}/token`,
@@ -185,7 +186,7 @@ describe('POST /t/:tenant/introspect and /revoke', () => {
     );
     expect(refresh).toMatchObject({
       status: 400,
-      body: { error: 'invalid_grant', error_description: 'the user account is disabled' },
+      body: { error: 'invalid_grant', error_description: 'the refresh token has been revoked' },
     });
   });
 });

@@ -1,9 +1,8 @@
 import type { PresentedToken } from '../../../connectors/connector.js';
+import { type LinkProof, type LinkRefusal, linkRefusalOf } from '../../../core/accounts/link-proof.js';
 import { assertNever, GatehouseError } from '../../../core/errors.js';
 import type { Core } from '../../../core/index.js';
-import { userIdOfToken } from '../../../core/login/new-user-token.js';
-import type { Tenant } from '../../../core/tenants/tenant.js';
-import { type GrantHandler, required, toTokenResponse } from './grant.js';
+import { type GrantContext, type GrantHandler, required, toTokenResponse } from './grant.js';
 
 // RFC 8693 §3: token type identifiers.
 const accessTokenType = 'urn:ietf:params:oauth:token-type:access_token';
@@ -16,24 +15,41 @@ const subjectKind = (type: string): PresentedToken['kind'] => {
   throw new GatehouseError('invalid_request', `subject_token_type ${JSON.stringify(type)} is not supported`);
 };
 
-/** The user an `actor_token` proves: one of this tenant's own access tokens, issued to a user. */
-const actorUser = async (core: Core, tenant: Tenant, token: string | undefined, type: string | undefined) => {
+/** What each refused `actor_token` is told (RFC 8693 §2.2.2: `invalid_grant` for a token that does not do). */
+const actorRefusals: Record<LinkRefusal, string> = {
+  invalid: 'the actor_token is invalid or expired',
+  not_a_user: 'the actor_token does not belong to a user',
+  wrong_client: 'the actor_token was not issued to this client',
+  stale: 'the actor_token is too old to link an identity: sign in again and use the new access token',
+  replayed: 'the actor_token has already been used to link an identity',
+};
+
+const asActorError = (error: unknown): unknown => {
+  const reason = linkRefusalOf(error);
+  return reason === undefined ? error : new GatehouseError('invalid_grant', actorRefusals[reason], { cause: error });
+};
+
+/** The account an `actor_token` proves: see `LinkProof` (a recent sign-in's access token of this same client). */
+const actorProof = async (
+  core: Core,
+  context: Pick<GrantContext, 'tenant' | 'client' | 'ip'>,
+  token: string | undefined,
+  type: string | undefined,
+): Promise<LinkProof | undefined> => {
   if (token === undefined) return undefined;
   if (type !== accessTokenType)
     throw new GatehouseError('invalid_request', `actor_token_type must be ${accessTokenType}`);
-  const claims = await core.tokens.verifyAccessToken(tenant.id, token).catch((error: unknown) => {
-    throw new GatehouseError('invalid_grant', 'the actor_token is invalid or expired', { cause: error });
+  return core.accounts.verifyLinkProof({ ...context, token }).catch((error: unknown) => {
+    throw asActorError(error);
   });
-  const userId = userIdOfToken(claims);
-  if (userId === undefined) throw new GatehouseError('invalid_grant', 'the actor_token does not belong to a user');
-  return userId;
 };
 
 /**
  * RFC 8693 token exchange of an identity provider's token (external → internal): `subject_token` is what a native
  * app got from the provider, `subject_issuer` names the tenant's connection. A linked identity signs in; a new one
  * with an unknown email creates the user; an email that belongs to another account is refused unless the request
- * proves that account with its own access token as `actor_token`, which links the identity to it.
+ * proves that account with `actor_token`, which links the identity to it: an access token this same client obtained
+ * from a recent sign-in of that account, accepted once (see `LinkProof`).
  */
 export const tokenExchangeGrant: GrantHandler = async ({ core, tenant, client, params, ip }) => {
   const value = required(params, 'subject_token');
@@ -44,14 +60,14 @@ export const tokenExchangeGrant: GrantHandler = async ({ core, tenant, client, p
     throw new GatehouseError('invalid_request', `requested_token_type must be ${accessTokenType}`);
   const scope = core.tokens.scopes.parse(params.scope);
   core.tokens.scopes.requireAllowed(client, scope);
-  const linkTo = await actorUser(core, tenant, params.actor_token, params.actor_token_type);
+  const proof = await actorProof(core, { tenant, client, ip }, params.actor_token, params.actor_token_type);
 
   const signIn = await core.login
     .signInWithIdpToken({
       tenant,
       connectionId,
       token: { kind, value },
-      intent: linkTo === undefined ? { kind: 'signup' } : { kind: 'link', userId: linkTo },
+      intent: proof === undefined ? { kind: 'signup' } : { kind: 'link', proof },
       clientId: client.clientId,
       ip,
       within: core.tokens.issueOnSignIn({
@@ -69,7 +85,7 @@ export const tokenExchangeGrant: GrantHandler = async ({ core, tenant, client, p
           'invalid_request',
           `subject_issuer ${JSON.stringify(connectionId)} is not a configured identity provider`,
         );
-      throw error;
+      throw asActorError(error);
     });
 
   const { resolution } = signIn;
