@@ -86,6 +86,7 @@ export const tableCounts = async (db: Db): Promise<Record<string, number>> => {
     'authorization_codes',
     'refresh_tokens',
     'revoked_access_tokens',
+    'link_proofs',
     'login_flows',
     'mfa_factors',
     'mfa_challenges',
