@@ -19,6 +19,7 @@ beforeAll(async () => {
   gatehouse = await startGatehouse();
   await aSocialTenant(gatehouse.core, idp, 'pages');
   await aSocialTenant(gatehouse.core, idp, 'pages-mfa', { mfa: 'social' });
+  await aSocialTenant(gatehouse.core, idp, 'pages-unlink', { linking: 'auto_link_verified' });
 });
 afterAll(async () => {
   await gatehouse?.close();
@@ -185,5 +186,56 @@ describe('GET /t/{tenant}/authorize → hosted sign-in page → upstream IdP', (
     expect(tokens.status).toBe(200);
     const claims = await gatehouse.core.tokens.verifyAccessToken('pages-mfa', tokens.body.access_token ?? '');
     expect(claims.amr).toEqual(['external', 'otp', 'mfa']);
+  });
+
+  it('ends the session and the grants a provider sign-in gave when that identity is unlinked', async () => {
+    // Alice has a password; her first Facebook sign-in links Facebook to her account (verified email, trusted).
+    const alice = await gatehouse.core.users.create('pages-unlink', {
+      email: 'alice@example.com',
+      password: 'alice password',
+      emailVerified: true,
+    });
+    const jar = new CookieJar();
+    const first = pkce();
+    const authorize = authorizeUrl('pages-unlink', first.challenge, { idp_hint: 'facebook' });
+    const { next: idpUrl } = await follow(jar, await browserFetch(jar, authorize), authorize);
+    const { next } = await throughIdp(jar, idpUrl, 'alice');
+    const viaIdp = await redeem('pages-unlink', clientCode(next), first.verifier);
+    expect(viaIdp.status).toBe(200);
+    // Single sign-on: the session the sign-in started answers the next request with a code at once.
+    const again = pkce();
+    const silent = authorizeUrl('pages-unlink', again.challenge, { prompt: 'none' });
+    const viaSession = await redeem(
+      'pages-unlink',
+      clientCode(locationOf(await browserFetch(jar, silent), silent)),
+      again.verifier,
+    );
+    expect(viaSession.status).toBe(200);
+
+    const unlinked = await fetch(`${gatehouse.url}/admin/tenants/pages-unlink/users/${alice.id}/identities/facebook`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${gatehouse.adminToken}` },
+    });
+    expect(unlinked.status).toBe(204);
+
+    for (const tokens of [viaIdp, viaSession]) {
+      const refreshed = await fetch(`${gatehouse.issuer('pages-unlink')}/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: tokens.body.refresh_token ?? '',
+          client_id: 'pages-unlink-app',
+        }),
+      });
+      expect(refreshed.status).toBe(400);
+      expect(await refreshed.json()).toEqual({
+        error: 'invalid_grant',
+        error_description: 'the refresh token has been revoked',
+      });
+    }
+    const afterwards = pkce();
+    const noSession = authorizeUrl('pages-unlink', afterwards.challenge, { prompt: 'none' });
+    const answer = new URL(locationOf(await browserFetch(jar, noSession), noSession));
+    expect(answer.searchParams.get('error')).toBe('login_required');
   });
 });
