@@ -53,6 +53,7 @@ export const createAccountEndpoint = (core: Core) => async (request: FastifyRequ
           user: r.user,
           scope,
           amr: ['external', r.identity.idp],
+          identityId: r.identity.id,
           grantType: 'newuser',
           ip: request.ip,
         },

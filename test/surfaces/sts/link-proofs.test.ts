@@ -125,4 +125,41 @@ describe.each(storageKinds)('POST /connect/token ff_token on %s', (kind) => {
     expect(await f.gh.core.users.identities(user.id)).toEqual([]);
     expect((await refresh(ownRefreshToken)).status).toBe(200);
   });
+
+  it('revokes the refresh token of an account created from a newuser token when that identity is unlinked', async () => {
+    const sub = `fb-${randomUUID()}`;
+    const newUser = await facebookGrant(await attackerToken(sub));
+    expect(claimsOf(newUser.body.access_token)).toMatchObject({ newuser: true });
+    const created = await fetch(`${f.gh.url}/connect/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${String(newUser.body.access_token)}` },
+    });
+    expect(created.status).toBe(201);
+    const account = (await created.json()) as { account: { id: string }; access_token: string; refresh_token: string };
+    // A second way in: Google, linked with the fresh access token the account was created with.
+    const google = (
+      await f.idp.mint('google', { clientId: apps.google, sub: `g-${randomUUID()}`, email: `${sub}@evil.example` })
+    ).id_token as string;
+    const linked = await postForm(tokenUrl, {
+      grant_type: 'Google',
+      assertion: google,
+      ff_token: account.access_token,
+      ...credentials(),
+    });
+    expect(linked.status).toBe(200);
+
+    const unlinked = await fetch(
+      `${f.gh.url}/admin/tenants/${f.tenant.id}/users/${account.account.id}/identities/facebook`,
+      {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${f.gh.adminToken}` },
+      },
+    );
+    expect(unlinked.status).toBe(204);
+    expect(await refresh(account.refresh_token)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'the refresh token has been revoked' },
+    });
+    expect((await refresh(String(linked.body.refresh_token))).status).toBe(200);
+  });
 });
