@@ -30,7 +30,7 @@ export interface LinkProof {
 export type LinkRefusal = 'invalid' | 'not_a_user' | 'wrong_client' | 'stale' | 'replayed';
 
 /** How recent the sign-in behind a link proof must be, unless the tenant says otherwise. */
-export const defaultLinkProofMaxAgeSeconds = 300;
+const defaultLinkProofMaxAgeSeconds = 300;
 
 const descriptions: Record<LinkRefusal, string> = {
   invalid: 'the proof of the account is invalid or expired',
@@ -114,8 +114,6 @@ export const createVerifyLinkProof =
       ...(ip === undefined ? {} : { ip }),
     } as LinkProof;
   };
-
-export type VerifyLinkProof = ReturnType<typeof createVerifyLinkProof>;
 
 /**
  * Spends a link proof in the transaction that links: of two uses of one proof, exactly one commits.
