@@ -163,6 +163,19 @@ describe.each(storageKinds)('token exchange link proofs on %s', (kind) => {
     expect(await refusalsAudited(user.id)).toEqual([{ clientId: f.clientId, reason: 'replayed' }]);
   });
 
+  it('links exactly one identity when one proof is presented by concurrent requests', async () => {
+    const { user, accessToken } = await victim();
+    const subjects = await Promise.all(Array.from({ length: 8 }, () => attackerIdToken()));
+    const answers = await Promise.all(subjects.map((subject) => exchange(subject, accessToken)));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    for (const refused of answers.filter((a) => a.status !== 200))
+      expect(refused.body).toEqual({
+        error: 'invalid_grant',
+        error_description: 'the actor_token has already been used to link an identity',
+      });
+    expect(await f.gh.core.users.identities(user.id)).toHaveLength(1);
+  });
+
   it('lets a public client link with a fresh access token issued to itself, once', async () => {
     const email = `mobile-${randomUUID()}@example.com`;
     const signUp = await exchange(await googleIdToken(`g-${randomUUID()}`, email), undefined, {
