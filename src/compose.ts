@@ -53,16 +53,32 @@ export const resolveSecrets = (config: Config): { masterKey: Buffer; adminToken?
   return { masterKey, ...(adminToken === undefined ? {} : { adminToken }), notice };
 };
 
-export const openDatabase = (config: Config): Promise<Db> =>
+/**
+ * Opens the store `config` names, each wait bounded by `databaseTimeoutMs`; `forMigrations` opens a single PostgreSQL
+ * connection without those bounds instead (a migration, or waiting for another instance's, may take longer).
+ */
+export const openDatabase = (config: Readonly<Config>, use: 'serve' | 'forMigrations' = 'serve'): Promise<Db> =>
   config.databaseUrl === undefined
-    ? createDatabase({ driver: 'pglite', dataDir: join(config.dataDir, 'pgdata') })
+    ? createDatabase({ driver: 'pglite', dataDir: join(config.dataDir, 'pgdata'), timeoutMs: config.databaseTimeoutMs })
     : createDatabase({
         driver: 'postgres',
         url: config.databaseUrl,
-        poolSize: config.databasePoolSize,
+        poolSize: use === 'serve' ? config.databasePoolSize : 1,
         prepareStatements: config.databasePreparedStatements,
+        ...(use === 'serve' ? { timeoutMs: config.databaseTimeoutMs } : {}),
         ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
       });
+
+/** Applies pending migrations to `db`, through an unbounded connection of its own on PostgreSQL. */
+const migrate = async (config: Readonly<Config>, db: Db): Promise<string[]> => {
+  if (config.databaseUrl === undefined) return migrateToLatest(db);
+  const untimed = await openDatabase(config, 'forMigrations');
+  try {
+    return await migrateToLatest(untimed);
+  } finally {
+    await untimed.destroy();
+  }
+};
 
 export interface ComposeOptions {
   readonly log?: Logger;
@@ -92,7 +108,8 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
   const log = options.log ?? createLogger({ level: config.logLevel });
   const { masterKey, adminToken, notice } = resolveSecrets(config);
   const db = options.db ?? (await openDatabase(config));
-  await migrateToLatest(db);
+  if (options.db === undefined) await migrate(config, db);
+  else await migrateToLatest(options.db);
   const clock = options.clock ?? systemClock;
   const kv = options.kv ?? (config.redisUrl === undefined ? createMemoryKv(clock) : createRedisKv(config.redisUrl));
   const publicUrl = publicUrlOf(config, options.port);
@@ -135,7 +152,7 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
 
 /** Opens the store named by `config`, applies pending migrations, closes it. @returns the migrations applied. */
 export const migrateStore = async (config: Readonly<Config>): Promise<string[]> => {
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, 'forMigrations');
   try {
     return await migrateToLatest(db);
   } finally {
