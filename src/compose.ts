@@ -5,6 +5,7 @@ import { isDevLike, publicUrlOf } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { ConfigError } from './core/errors.js';
 import { type Core, createCore } from './core/index.js';
+import { checkMasterKey } from './core/keys/master-key-check.js';
 import { buildServer } from './http/server.js';
 import type { KeyValueStore } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory.js';
@@ -108,8 +109,16 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
   const log = options.log ?? createLogger({ level: config.logLevel });
   const { masterKey, adminToken, notice } = resolveSecrets(config);
   const db = options.db ?? (await openDatabase(config));
-  if (options.db === undefined) await migrate(config, db);
-  else await migrateToLatest(options.db);
+  const secretBox = createSecretBox(masterKey);
+  try {
+    if (options.db === undefined) await migrate(config, db);
+    else await migrateToLatest(options.db);
+    // Before anything is sealed: a process with another master key must not start.
+    if ((await checkMasterKey(db, secretBox)) === 'adopted') log.info('master_key.check_written');
+  } catch (error) {
+    if (options.db === undefined) await db.destroy();
+    throw error;
+  }
   const clock = options.clock ?? systemClock;
   const kv = options.kv ?? (config.redisUrl === undefined ? createMemoryKv(clock) : createRedisKv(config.redisUrl));
   const publicUrl = publicUrlOf(config, options.port);
@@ -118,7 +127,7 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
     kv,
     clock,
     log,
-    secretBox: createSecretBox(masterKey),
+    secretBox,
     fetch: options.fetch ?? globalThis.fetch,
     settings: {
       publicUrl,
