@@ -4,6 +4,7 @@
  * instead of waiting past the request budget; once the lock is released the same request works.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Db } from '../../src/store/database.js';
-import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
+import { freePort, type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
 import { openTestStorage, type TestStorage, testDatabaseUrl } from '../harness/storage.js';
 import { password, setUpTenant, type TestTenant } from '../surfaces/oauth/fixture.js';
 
@@ -239,6 +240,108 @@ describe('database waits on PGlite, with databaseTimeoutMs', () => {
     }
     const served = await passwordGrant();
     expect(served.status).toBe(200);
+    expect((await fetch(`${gh.url}/readyz`, { signal: bound() })).status).toBe(200);
+  });
+});
+
+/**
+ * A TCP proxy in front of PostgreSQL that can freeze: it keeps every connection open and accepts new ones, but
+ * forwards nothing in either direction (a host that stopped answering), until it thaws.
+ */
+const freezableProxy = async () => {
+  const target = new URL(testDatabaseUrl);
+  let frozen = false;
+  const held: (() => void)[] = [];
+  const sockets = new Set<Socket>();
+  const forward = (from: Socket, to: Socket) =>
+    from.on('data', (chunk) => {
+      if (frozen) held.push(() => to.write(chunk));
+      else to.write(chunk);
+    });
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+      s.on('error', () => s.destroy());
+    }
+    forward(client, upstream);
+    forward(upstream, client);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+  const url = new URL(testDatabaseUrl);
+  url.host = `127.0.0.1:${port}`;
+  return {
+    url: url.toString(),
+    freeze: () => {
+      frozen = true;
+    },
+    thaw: () => {
+      frozen = false;
+      for (const write of held.splice(0)) write();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+};
+
+describe('database waits on a PostgreSQL that stops answering, with databaseTimeoutMs', () => {
+  let storage: TestStorage;
+  let proxy: Awaited<ReturnType<typeof freezableProxy>>;
+  let db: Db;
+  let gh: RunningGatehouse;
+  let tenant: TestTenant;
+  const passwordGrant = () =>
+    post(
+      `${tenant.issuer}/token`,
+      { grant_type: 'password', username: tenant.user.email, password, scope: 'openid' },
+      { id: tenant.mobile.clientId, secret: tenant.mobile.secret },
+    );
+
+  beforeAll(async () => {
+    storage = await openTestStorage('postgres');
+    proxy = await freezableProxy();
+    const schema = storage.schema as string;
+    db = await openDatabase(
+      loadConfig({
+        env: {},
+        flags: { mode: 'test', databaseUrl: proxy.url, databaseSchema: schema, databaseTimeoutMs: budgetMs },
+      }),
+    );
+    gh = await startGatehouse({ sharedStorage: { ...storage, db, close: async () => {} } });
+    tenant = await setUpTenant(gh, 'frozen');
+  });
+  afterAll(async () => {
+    proxy?.thaw();
+    await gh?.close();
+    await db?.destroy();
+    await proxy?.close();
+    await storage?.close();
+  });
+
+  it('answers 503 while the database is frozen, and serves again on fresh connections after', async () => {
+    expect((await passwordGrant()).status).toBe(200);
+    proxy.freeze();
+    try {
+      // Two at once, each on a connection of the pool that gets no answer; each such connection is discarded.
+      const refused = await Promise.all([passwordGrant(), passwordGrant()]);
+      expect(refused).toEqual([
+        { status: 503, body: oauthUnavailable },
+        { status: 503, body: oauthUnavailable },
+      ]);
+      const ready = await fetch(`${gh.url}/readyz`, { signal: bound() });
+      expect(ready.status).toBe(503);
+    } finally {
+      proxy.thaw();
+    }
+    expect((await passwordGrant()).status).toBe(200);
     expect((await fetch(`${gh.url}/readyz`, { signal: bound() })).status).toBe(200);
   });
 });
