@@ -32,7 +32,7 @@ export const isStorageUnavailable = (error: unknown): boolean => {
   const message = typeof e.message === 'string' ? e.message : '';
   // A prepared statement met a schema change mid-transaction (see store/database.ts): retrying succeeds.
   if (e.code === '0A000' && message === 'cached plan must not change result type') return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|connect ECONNREFUSED|Cannot use a pool after calling end/i.test(
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Cannot use a pool after calling end/i.test(
     message,
   );
 };

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import {
@@ -151,20 +152,30 @@ const prepareStatements = (client: pg.PoolClient): void => {
   };
 };
 
+const unbounded = new AsyncLocalStorage<true>();
+
 /**
- * A query that found no server answering (`query_timeout`) leaves its connection waiting for that answer: the
- * connection is closed, so that the pool discards it instead of handing it to the next request.
+ * Runs `work` without the client-side bounds of `databaseTimeoutMs` (waiting for a server's answer, for the embedded
+ * store's connection): for work that is not a request, such as an import at start that waits for another instance's.
+ * The server-side timeouts are the caller's to lift (`set_config(…, true)` in its transaction).
  */
-const discardOnReadTimeout = (client: pg.PoolClient): void => {
+export const withoutRequestBounds = <T>(work: () => Promise<T>): Promise<T> => unbounded.run(true, work);
+
+/**
+ * A query that gets no answer from the server within `readMs` (a frozen host: the server's own `statement_timeout`
+ * cannot fire) closes its connection: the query fails as a lost connection does, and the pool discards the
+ * connection instead of handing it, still waiting for that answer, to the next request.
+ */
+const boundReads = (client: pg.PoolClient, readMs: number): void => {
   const query = client.query.bind(client) as QueryFn;
   (client as unknown as { query: QueryFn }).query = (config, values, callback) => {
     const result = query(config, values, callback);
-    if (!(result instanceof Promise)) return result;
-    return result.catch((error: unknown) => {
-      if ((error as { message?: unknown }).message === 'Query read timeout')
-        (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
-      throw error;
-    });
+    if (!(result instanceof Promise) || unbounded.getStore() === true) return result;
+    const timer = setTimeout(
+      () => (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy(),
+      readMs,
+    );
+    return result.finally(() => clearTimeout(timer));
   };
 };
 
@@ -184,8 +195,9 @@ class BoundedPGliteDialect extends PGliteDialect {
     const driver = super.createDriver();
     const acquire = driver.acquireConnection.bind(driver);
     const acquireMs = this.#acquireMs;
-    driver.acquireConnection = () =>
-      new Promise<DatabaseConnection>((resolve, reject) => {
+    driver.acquireConnection = () => {
+      if (unbounded.getStore() === true) return acquire();
+      return new Promise<DatabaseConnection>((resolve, reject) => {
         let waited = false;
         const timer = setTimeout(() => {
           waited = true;
@@ -204,6 +216,7 @@ class BoundedPGliteDialect extends PGliteDialect {
           },
         );
       });
+    };
     return driver;
   }
 }
@@ -248,7 +261,6 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
           statement_timeout: timeouts.statement,
           lock_timeout: timeouts.lock,
           idle_in_transaction_session_timeout: timeouts.idleInTransaction,
-          query_timeout: timeouts.read,
         }),
     ...(schema === undefined ? {} : { options: `-c search_path="${schema}"` }),
   });
@@ -259,7 +271,7 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
   pool.on('connect', (client) => {
     client.on('error', () => {});
     if (options.prepareStatements !== false) prepareStatements(client);
-    if (timeouts !== undefined) discardOnReadTimeout(client);
+    if (timeouts !== undefined) boundReads(client, timeouts.read);
   });
   const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? 'public') });
   if (schema !== undefined) schemas.set(db, schema);
