@@ -55,25 +55,31 @@ export const resolveSecrets = (config: Config): { masterKey: Buffer; adminToken?
 };
 
 /**
- * Opens the store `config` names, each wait bounded by `databaseTimeoutMs`; `forMigrations` opens a single PostgreSQL
- * connection without those bounds instead (a migration, or waiting for another instance's, may take longer).
+ * What a store is opened for: `requests` (a serving process: each wait bounded by `databaseTimeoutMs`), `commands` (a
+ * CLI command run by an operator: no bounds, an export of a large store may take its time), `migrations` (one
+ * PostgreSQL connection without bounds: a migration, or waiting for another instance's, may take longer).
  */
-export const openDatabase = (config: Readonly<Config>, use: 'serve' | 'forMigrations' = 'serve'): Promise<Db> =>
-  config.databaseUrl === undefined
-    ? createDatabase({ driver: 'pglite', dataDir: join(config.dataDir, 'pgdata'), timeoutMs: config.databaseTimeoutMs })
+export type DatabaseUse = 'requests' | 'commands' | 'migrations';
+
+/** Opens the store `config` names, for `use`. */
+export const openDatabase = (config: Readonly<Config>, use: DatabaseUse = 'requests'): Promise<Db> => {
+  const bounds = use === 'requests' ? { timeoutMs: config.databaseTimeoutMs } : {};
+  return config.databaseUrl === undefined
+    ? createDatabase({ driver: 'pglite', dataDir: join(config.dataDir, 'pgdata'), ...bounds })
     : createDatabase({
         driver: 'postgres',
         url: config.databaseUrl,
-        poolSize: use === 'serve' ? config.databasePoolSize : 1,
+        poolSize: use === 'migrations' ? 1 : config.databasePoolSize,
         prepareStatements: config.databasePreparedStatements,
-        ...(use === 'serve' ? { timeoutMs: config.databaseTimeoutMs } : {}),
+        ...bounds,
         ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
       });
+};
 
 /** Applies pending migrations to `db`, through an unbounded connection of its own on PostgreSQL. */
 const migrate = async (config: Readonly<Config>, db: Db): Promise<string[]> => {
   if (config.databaseUrl === undefined) return migrateToLatest(db);
-  const untimed = await openDatabase(config, 'forMigrations');
+  const untimed = await openDatabase(config, 'migrations');
   try {
     return await migrateToLatest(untimed);
   } finally {
@@ -87,6 +93,8 @@ export interface ComposeOptions {
   readonly fetch?: typeof globalThis.fetch;
   /** An already open database (tests hand in one per file). */
   readonly db?: Db;
+  /** What the store is opened for when `db` is not given (default `requests`). */
+  readonly databaseUse?: DatabaseUse;
   readonly kv?: KeyValueStore;
   /** The port the server will listen on, when the public URL is derived from it. */
   readonly port?: number;
@@ -108,7 +116,7 @@ export interface App {
 export const compose = async (config: Readonly<Config>, options: ComposeOptions = {}): Promise<App> => {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const { masterKey, adminToken, notice } = resolveSecrets(config);
-  const db = options.db ?? (await openDatabase(config));
+  const db = options.db ?? (await openDatabase(config, options.databaseUse));
   const secretBox = createSecretBox(masterKey);
   try {
     if (options.db === undefined) await migrate(config, db);
@@ -161,7 +169,7 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
 
 /** Opens the store named by `config`, applies pending migrations, closes it. @returns the migrations applied. */
 export const migrateStore = async (config: Readonly<Config>): Promise<string[]> => {
-  const db = await openDatabase(config, 'forMigrations');
+  const db = await openDatabase(config, 'migrations');
   try {
     return await migrateToLatest(db);
   } finally {

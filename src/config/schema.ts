@@ -60,7 +60,7 @@ export const ConfigSchema = Type.Object(
       minimum: 100,
       maximum: 600000,
       description:
-        'Budget of one database wait, in milliseconds, so that a request answers 503 `storage_unavailable` in bounded time when the database is slow, frozen or a row is locked. PostgreSQL: `statement_timeout` is this, `lock_timeout` half of it, `idle_in_transaction_session_timeout` twice it (set on each connection); a pooled connection is waited for this long, and a server that does not answer at all is given up on after this plus one second. The embedded store: a query waits this long for its one connection. Migrations run without these bounds.',
+        'Budget of one database wait, in milliseconds, so that a request answers 503 `storage_unavailable` in bounded time when the database is slow, frozen or a row is locked. PostgreSQL: `statement_timeout` is this, `lock_timeout` half of it, `idle_in_transaction_session_timeout` twice it (set on each connection); a pooled connection is waited for this long, and a server that does not answer at all is given up on after this plus one second. The embedded store: a query waits this long for its one connection. Migrations, CLI commands and the import at start run without these bounds.',
     }),
     redisUrl: Type.Optional(
       Type.String({
