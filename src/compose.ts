@@ -5,6 +5,7 @@ import { isDevLike, publicUrlOf } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { ConfigError } from './core/errors.js';
 import { type Core, createCore } from './core/index.js';
+import { checkMasterKey } from './core/keys/master-key-check.js';
 import { buildServer } from './http/server.js';
 import type { KeyValueStore } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory.js';
@@ -53,16 +54,38 @@ export const resolveSecrets = (config: Config): { masterKey: Buffer; adminToken?
   return { masterKey, ...(adminToken === undefined ? {} : { adminToken }), notice };
 };
 
-export const openDatabase = (config: Config): Promise<Db> =>
-  config.databaseUrl === undefined
-    ? createDatabase({ driver: 'pglite', dataDir: join(config.dataDir, 'pgdata') })
+/**
+ * What a store is opened for: `requests` (a serving process: each wait bounded by `databaseTimeoutMs`), `commands` (a
+ * CLI command run by an operator: no bounds, an export of a large store may take its time), `migrations` (one
+ * PostgreSQL connection without bounds: a migration, or waiting for another instance's, may take longer).
+ */
+export type DatabaseUse = 'requests' | 'commands' | 'migrations';
+
+/** Opens the store `config` names, for `use`. */
+export const openDatabase = (config: Readonly<Config>, use: DatabaseUse = 'requests'): Promise<Db> => {
+  const bounds = use === 'requests' ? { timeoutMs: config.databaseTimeoutMs } : {};
+  return config.databaseUrl === undefined
+    ? createDatabase({ driver: 'pglite', dataDir: join(config.dataDir, 'pgdata'), ...bounds })
     : createDatabase({
         driver: 'postgres',
         url: config.databaseUrl,
-        poolSize: config.databasePoolSize,
+        poolSize: use === 'migrations' ? 1 : config.databasePoolSize,
         prepareStatements: config.databasePreparedStatements,
+        ...bounds,
         ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
       });
+};
+
+/** Applies pending migrations to `db`, through an unbounded connection of its own on PostgreSQL. */
+const migrate = async (config: Readonly<Config>, db: Db): Promise<string[]> => {
+  if (config.databaseUrl === undefined) return migrateToLatest(db);
+  const untimed = await openDatabase(config, 'migrations');
+  try {
+    return await migrateToLatest(untimed);
+  } finally {
+    await untimed.destroy();
+  }
+};
 
 export interface ComposeOptions {
   readonly log?: Logger;
@@ -70,6 +93,8 @@ export interface ComposeOptions {
   readonly fetch?: typeof globalThis.fetch;
   /** An already open database (tests hand in one per file). */
   readonly db?: Db;
+  /** What the store is opened for when `db` is not given (default `requests`). */
+  readonly databaseUse?: DatabaseUse;
   readonly kv?: KeyValueStore;
   /** The port the server will listen on, when the public URL is derived from it. */
   readonly port?: number;
@@ -91,8 +116,17 @@ export interface App {
 export const compose = async (config: Readonly<Config>, options: ComposeOptions = {}): Promise<App> => {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const { masterKey, adminToken, notice } = resolveSecrets(config);
-  const db = options.db ?? (await openDatabase(config));
-  await migrateToLatest(db);
+  const db = options.db ?? (await openDatabase(config, options.databaseUse));
+  const secretBox = createSecretBox(masterKey);
+  try {
+    if (options.db === undefined) await migrate(config, db);
+    else await migrateToLatest(options.db);
+    // Before anything is sealed: a process with another master key must not start.
+    if ((await checkMasterKey(db, secretBox)) === 'adopted') log.info('master_key.check_written');
+  } catch (error) {
+    if (options.db === undefined) await db.destroy();
+    throw error;
+  }
   const clock = options.clock ?? systemClock;
   const kv = options.kv ?? (config.redisUrl === undefined ? createMemoryKv(clock) : createRedisKv(config.redisUrl));
   const publicUrl = publicUrlOf(config, options.port);
@@ -101,7 +135,7 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
     kv,
     clock,
     log,
-    secretBox: createSecretBox(masterKey),
+    secretBox,
     fetch: options.fetch ?? globalThis.fetch,
     settings: {
       publicUrl,
@@ -135,7 +169,7 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
 
 /** Opens the store named by `config`, applies pending migrations, closes it. @returns the migrations applied. */
 export const migrateStore = async (config: Readonly<Config>): Promise<string[]> => {
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, 'migrations');
   try {
     return await migrateToLatest(db);
   } finally {

@@ -7,11 +7,14 @@ import { storeOptions } from './store-options.js';
 /**
  * Opens the store named by the store flags (`--data`, `--database-url`, `--config`, or their environment variables),
  * migrates it, runs `action` and closes everything, whatever `action` does. Logs go to stderr (warnings and worse), so
- * stdout carries only the command's output.
+ * stdout carries only the command's output. The request timeouts (`databaseTimeoutMs`) do not apply to a command.
  */
 export const runWithApp = async <T>(opts: Record<string, unknown>, action: (app: App) => Promise<T>): Promise<T> => {
   const config = loadConfig(storeOptions(opts as Record<string, string | undefined>));
-  const app = await compose(config, { log: createLogger({ level: 'warn', destination: process.stderr }) });
+  const app = await compose(config, {
+    log: createLogger({ level: 'warn', destination: process.stderr }),
+    databaseUse: 'commands',
+  });
   try {
     return await action(app);
   } finally {

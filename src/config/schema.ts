@@ -55,6 +55,13 @@ export const ConfigSchema = Type.Object(
       description:
         'Prepare data statements once per pooled PostgreSQL connection (parsed and planned once, then only executed). Turn off behind a pooler that cannot keep prepared statements: PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`.',
     }),
+    databaseTimeoutMs: Type.Integer({
+      default: 3000,
+      minimum: 100,
+      maximum: 600000,
+      description:
+        'Budget of one database wait, in milliseconds, so that a request answers 503 `storage_unavailable` in bounded time when the database is slow, frozen or a row is locked. PostgreSQL: `statement_timeout` is this, `lock_timeout` half of it, `idle_in_transaction_session_timeout` twice it (set on each connection); a pooled connection is waited for this long, and a server that does not answer at all is given up on after this plus one second. The embedded store: a query waits this long for its one connection. Migrations, CLI commands and the import at start run without these bounds.',
+    }),
     redisUrl: Type.Optional(
       Type.String({
         pattern: '^rediss?://',

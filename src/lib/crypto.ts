@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 
 /** A URL-safe random string of `bytes` bytes of entropy (default 32: 256 bits). */
@@ -44,7 +44,14 @@ export const verifyPassword = async (hash: string, password: string): Promise<bo
 export interface SecretBox {
   seal(plaintext: string): string;
   open(sealed: string): string;
+  /**
+   * A value that identifies the master key without revealing it: HMAC-SHA256 of a fixed label under the key,
+   * base64url. Stored once per store, it tells a process whether it holds the key the store's secrets are sealed with.
+   */
+  keyCheck(): string;
 }
+
+const keyCheckLabel = 'gatehouse master key check v1';
 
 export const createSecretBox = (masterKey: Buffer): SecretBox => {
   if (masterKey.length !== 32) throw new TypeError('the master key must be 32 bytes');
@@ -66,6 +73,7 @@ export const createSecretBox = (masterKey: Buffer): SecretBox => {
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
     },
+    keyCheck: () => createHmac('sha256', masterKey).update(keyCheckLabel).digest('base64url'),
   };
 };
 

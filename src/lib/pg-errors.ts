@@ -1,8 +1,28 @@
-/** PostgreSQL error codes that mean "the database is not reachable right now" rather than a bug. */
-const unavailableCodes = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300']);
+/**
+ * PostgreSQL error codes that mean "the database cannot answer right now" rather than a bug: it is down or
+ * unreachable, or it did not answer within the configured timeouts (57014 `statement_timeout`, 55P03 `lock_timeout`,
+ * 25P03 `idle_in_transaction_session_timeout`).
+ */
+const unavailableCodes = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+  '53300',
+  '57014',
+  '55P03',
+  '25P03',
+]);
 const unavailableErrnos = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
-/** True when `error` says the database is down or unreachable (rendered as 503 `storage_unavailable`). */
+/**
+ * True when `error` says the database is down, unreachable, or did not answer in time: a timeout, a lock wait past
+ * its bound, or no free connection in time (rendered as 503 `storage_unavailable`).
+ */
 export const isStorageUnavailable = (error: unknown): boolean => {
   const e = error as { code?: unknown; message?: unknown; errors?: unknown } | null;
   if (e === null || typeof e !== 'object') return false;
@@ -16,3 +36,6 @@ export const isStorageUnavailable = (error: unknown): boolean => {
     message,
   );
 };
+
+/** True when a statement gave up waiting for a row or table lock (`lock_timeout`): the other rows were not involved. */
+export const isLockTimeout = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === '55P03';

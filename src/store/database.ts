@@ -1,7 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import {
+  type DatabaseConnection,
   type DatabaseIntrospector,
+  type Driver,
   Kysely,
   PostgresDialect,
   type PostgresDialectConfig,
@@ -14,7 +17,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { createCoalescer } from '../lib/coalescer.js';
 import { sha256 } from '../lib/crypto.js';
-import { isStorageUnavailable } from '../lib/pg-errors.js';
+import { isLockTimeout, isStorageUnavailable } from '../lib/pg-errors.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -22,7 +25,12 @@ export type Db = Kysely<Database>;
 export type DbExecutor = Kysely<Database> | Transaction<Database>;
 
 export type DatabaseOptions =
-  | { readonly driver: 'pglite'; readonly dataDir: string | 'memory' }
+  | {
+      readonly driver: 'pglite';
+      readonly dataDir: string | 'memory';
+      /** How long a query waits for the one connection while another holds it; unbounded without it. */
+      readonly timeoutMs?: number;
+    }
   | {
       readonly driver: 'postgres';
       readonly url: string;
@@ -30,7 +38,24 @@ export type DatabaseOptions =
       readonly schema?: string;
       /** Prepare data statements once per connection (default true; see `prepareStatements`). */
       readonly prepareStatements?: boolean;
+      /** The budget of one database wait (see `databaseTimeouts`); without it, only a 3 s pool acquire bound. */
+      readonly timeoutMs?: number;
     };
+
+/**
+ * What one budget (`databaseTimeoutMs`) sets on each PostgreSQL connection, in milliseconds: the server cancels a
+ * statement after `statement` and a lock wait after `lock` (so a held row lock is reported as such, before the
+ * statement's own bound), and ends a session left idle inside a transaction after `idleInTransaction` (a stuck
+ * process must not hold its locks); the client waits `acquire` for a pooled connection and gives up on a server that
+ * does not answer at all after `read` (the server's own cancellation had time to arrive), discarding that connection.
+ */
+export const databaseTimeouts = (budgetMs: number) => ({
+  statement: budgetMs,
+  lock: Math.ceil(budgetMs / 2),
+  idleInTransaction: budgetMs * 2,
+  acquire: budgetMs,
+  read: budgetMs + 1000,
+});
 
 // jsonb columns: node-postgres and PGlite both parse them; timestamptz arrive as Date on both.
 // bigint (audit ids, counts) stays a string on both, so it never loses precision.
@@ -127,6 +152,75 @@ const prepareStatements = (client: pg.PoolClient): void => {
   };
 };
 
+const unbounded = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `work` without the client-side bounds of `databaseTimeoutMs` (waiting for a server's answer, for the embedded
+ * store's connection): for work that is not a request, such as an import at start that waits for another instance's.
+ * The server-side timeouts are the caller's to lift (`set_config(…, true)` in its transaction).
+ */
+export const withoutRequestBounds = <T>(work: () => Promise<T>): Promise<T> => unbounded.run(true, work);
+
+/**
+ * A query that gets no answer from the server within `readMs` (a frozen host: the server's own `statement_timeout`
+ * cannot fire) closes its connection: the query fails as a lost connection does, and the pool discards the
+ * connection instead of handing it, still waiting for that answer, to the next request.
+ */
+const boundReads = (client: pg.PoolClient, readMs: number): void => {
+  const query = client.query.bind(client) as QueryFn;
+  (client as unknown as { query: QueryFn }).query = (config, values, callback) => {
+    const result = query(config, values, callback);
+    if (!(result instanceof Promise) || unbounded.getStore() === true) return result;
+    const timer = setTimeout(
+      () => (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy(),
+      readMs,
+    );
+    return result.finally(() => clearTimeout(timer));
+  };
+};
+
+/**
+ * The embedded store has one connection: a query waits while another (a transaction) holds it. With a bound, a query
+ * that waited that long fails as a pool acquire timeout does (503 `storage_unavailable`) instead of queueing forever.
+ */
+class BoundedPGliteDialect extends PGliteDialect {
+  readonly #acquireMs: number;
+
+  constructor(pglite: PGlite, acquireMs: number) {
+    super(pglite);
+    this.#acquireMs = acquireMs;
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const acquire = driver.acquireConnection.bind(driver);
+    const acquireMs = this.#acquireMs;
+    driver.acquireConnection = () => {
+      if (unbounded.getStore() === true) return acquire();
+      return new Promise<DatabaseConnection>((resolve, reject) => {
+        let waited = false;
+        const timer = setTimeout(() => {
+          waited = true;
+          reject(new Error(`timeout exceeded when trying to connect: the embedded store stayed busy ${acquireMs} ms`));
+        }, acquireMs);
+        acquire().then(
+          (connection) => {
+            clearTimeout(timer);
+            // Given up on already: hand the connection straight to the next in line.
+            if (waited) void driver.releaseConnection(connection);
+            else resolve(connection);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        );
+      });
+    };
+    return driver;
+  }
+}
+
 const schemas = new WeakMap<Db, string>();
 
 /** The schema a database handle keeps its tables in (`public` unless one was configured). */
@@ -137,7 +231,9 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
     if (options.dataDir !== 'memory') mkdirSync(options.dataDir, { recursive: true });
     const pglite = options.dataDir === 'memory' ? new PGlite() : new PGlite(options.dataDir);
     await pglite.waitReady;
-    return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    const dialect =
+      options.timeoutMs === undefined ? new PGliteDialect(pglite) : new BoundedPGliteDialect(pglite, options.timeoutMs);
+    return new Kysely<Database>({ dialect });
   }
   const { schema } = options;
   if (schema !== undefined) {
@@ -153,10 +249,19 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
       await admin.end();
     }
   }
+  const timeouts = options.timeoutMs === undefined ? undefined : databaseTimeouts(options.timeoutMs);
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
-    connectionTimeoutMillis: 3000,
+    connectionTimeoutMillis: timeouts?.acquire ?? 3000,
+    ...(timeouts === undefined
+      ? {}
+      : {
+          // Sent as startup parameters: every connection of the pool has them from its first statement.
+          statement_timeout: timeouts.statement,
+          lock_timeout: timeouts.lock,
+          idle_in_transaction_session_timeout: timeouts.idleInTransaction,
+        }),
     ...(schema === undefined ? {} : { options: `-c search_path="${schema}"` }),
   });
   // An idle client losing its server must not crash the process; the next query reports it.
@@ -166,6 +271,7 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
   pool.on('connect', (client) => {
     client.on('error', () => {});
     if (options.prepareStatements !== false) prepareStatements(client);
+    if (timeouts !== undefined) boundReads(client, timeouts.read);
   });
   const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? 'public') });
   if (schema !== undefined) schemas.set(db, schema);
@@ -187,10 +293,15 @@ export { isStorageUnavailable } from '../lib/pg-errors.js';
 /**
  * Sends the calls of a hot statement that arrive together as one batch (see `createCoalescer`): at most 4 batches in
  * flight per instance, 64 calls in one. `run` must be all or nothing; a failed batch runs again one call at a time,
- * unless the database is unreachable (every call would fail alike).
+ * unless the database is unreachable or too slow (every call would fail alike). A lock wait past its bound is retried
+ * singly: one locked row must not fail the other calls of its batch.
  */
 export const coalesceStatements = <I, O>(run: (items: I[]) => Promise<O[]>): ((item: I) => Promise<O>) =>
-  createCoalescer(run, { lanes: 4, maxBatch: 64, retrySingly: (error) => !isStorageUnavailable(error) });
+  createCoalescer(run, {
+    lanes: 4,
+    maxBatch: 64,
+    retrySingly: (error) => isLockTimeout(error) || !isStorageUnavailable(error),
+  });
 
 /** True when `error` is a unique-constraint violation (concurrent creation lost the race). */
 export const isUniqueViolation = (error: unknown, constraint?: string): boolean => {

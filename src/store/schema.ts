@@ -355,6 +355,14 @@ export interface MfaChallengesTable {
 }
 
 /** Every table, by name. Areas that add tables add their interfaces here. */
+/** One row (`id` = `master`): proof of the master key the store's secrets are sealed with. */
+export interface MasterKeyChecksTable {
+  id: string;
+  /** HMAC-SHA256 of a fixed label under the master key (base64url): reveals nothing of the key. */
+  check_value: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -373,6 +381,7 @@ export interface Database {
   login_flows: LoginFlowsTable;
   mfa_factors: MfaFactorsTable;
   mfa_challenges: MfaChallengesTable;
+  master_key_checks: MasterKeyChecksTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -21,6 +21,7 @@ const wrong: Record<string, Source | 'any string is valid'> = {
   databaseSchema: { env: 'Bad-Schema' },
   databasePoolSize: { env: '0' },
   databasePreparedStatements: { env: 'sometimes' },
+  databaseTimeoutMs: { env: '50' },
   redisUrl: { env: 'http://cache.example' },
   masterKey: { file: '' },
   adminToken: { env: 'too-short' },

@@ -32,13 +32,22 @@ export const dropTestSchema = async (schema: string): Promise<void> => {
   }
 };
 
-export const openTestStorage = async (kind: StorageKind = 'postgres'): Promise<TestStorage> => {
+export const openTestStorage = async (
+  kind: StorageKind = 'postgres',
+  /** PostgreSQL connections in the pool (5 unless given); the embedded store always has one. */
+  options: { poolSize?: number } = {},
+): Promise<TestStorage> => {
   if (kind === 'pglite') {
     const db = await createDatabase({ driver: 'pglite', dataDir: 'memory' });
     return { kind, db, configFields: {}, close: () => db.destroy() };
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const db = await createDatabase({ driver: 'postgres', url: testDatabaseUrl, poolSize: 5, schema });
+  const db = await createDatabase({
+    driver: 'postgres',
+    url: testDatabaseUrl,
+    poolSize: options.poolSize ?? 5,
+    schema,
+  });
   return {
     kind,
     db,

@@ -76,7 +76,7 @@ export const runStartupTasks = async (app: App): Promise<StartupReport> => {
     } catch (error) {
       throw new ConfigError(`${envName('importFile')} (importFile): ${(error as Error).message}`);
     }
-    imported = await app.core.configIo.importConfig(document, { actor: 'system' });
+    imported = await app.core.configIo.importConfig(document, { actor: 'system', atStart: true });
   }
   const demo = demoEnabled(app.config) ? await app.core.demo.seedDemo({ publicUrl: app.publicUrl }) : undefined;
   return { ...(imported === undefined ? {} : { imported }), ...(demo === undefined ? {} : { demo }) };

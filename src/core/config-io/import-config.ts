@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'kysely';
 import { connectorDefinition, validateConnectionSettings } from '../../connectors/registry.js';
 import { constantTimeEqual, hashPassword, sha256, verifyPassword } from '../../lib/crypto.js';
-import type { DbExecutor } from '../../store/database.js';
+import { type DbExecutor, withoutRequestBounds } from '../../store/database.js';
 import { clientsRepo } from '../../store/repositories/clients.js';
 import { connectionsRepo } from '../../store/repositories/connections.js';
 import { tenantsRepo } from '../../store/repositories/tenants.js';
@@ -194,7 +194,9 @@ const counts = () => ({ created: 0, updated: 0, unchanged: 0 });
 /**
  * Applies a configuration document: creates what is missing, updates what differs, leaves the rest (and anything the
  * document does not mention) alone, so applying it twice changes nothing. Runs in one transaction under an advisory
- * lock, so instances importing the same file at start do not race; a failure writes nothing.
+ * lock, so instances importing the same file at start do not race; a failure writes nothing. With `atStart`, the
+ * import is not bound by the request timeouts (`databaseTimeoutMs`): an instance of a fleet starting together waits for
+ * another's import of the same file as long as that takes.
  * @returns per-kind counts, and the secrets generated for new confidential clients given without one (shown once).
  * @throws GatehouseError `invalid_request` (naming the entry), `conflict` (a client id of another tenant)
  */
@@ -202,39 +204,45 @@ export const importConfig = async (
   deps: CoreDeps,
   audit: AuditLog,
   input: unknown,
-  options: { actor?: string } = {},
+  options: { actor?: string; atStart?: boolean } = {},
 ): Promise<ImportResult> => {
   const document = parseInput(ConfigDocument, input, 'document');
   checkDocument(deps, document);
   const result = { tenants: counts(), clients: counts(), idps: counts(), users: counts() };
   const secrets: Secret[] = [];
   const perTenant: { tenantId: string; changed: number }[] = [];
-  await deps.db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext('gatehouse-import'))`.execute(trx);
-    const scope = within(deps, trx);
-    for (const [ti, tenant] of document.tenants.entries()) {
-      const outcomes: Outcome[] = [];
-      const tenantOutcome = await applyTenant(scope, tenant);
-      result.tenants[tenantOutcome] += 1;
-      outcomes.push(tenantOutcome);
-      for (const [ci, client] of (tenant.clients ?? []).entries()) {
-        const outcome = await applyClient(scope, tenant.id, client, `document.tenants.${ti}.clients.${ci}`, secrets);
-        result.clients[outcome] += 1;
-        outcomes.push(outcome);
+  const apply = () =>
+    deps.db.transaction().execute(async (trx) => {
+      if (options.atStart === true)
+        await sql`select set_config('statement_timeout', '0', true), set_config('lock_timeout', '0', true)`.execute(
+          trx,
+        );
+      await sql`select pg_advisory_xact_lock(hashtext('gatehouse-import'))`.execute(trx);
+      const scope = within(deps, trx);
+      for (const [ti, tenant] of document.tenants.entries()) {
+        const outcomes: Outcome[] = [];
+        const tenantOutcome = await applyTenant(scope, tenant);
+        result.tenants[tenantOutcome] += 1;
+        outcomes.push(tenantOutcome);
+        for (const [ci, client] of (tenant.clients ?? []).entries()) {
+          const outcome = await applyClient(scope, tenant.id, client, `document.tenants.${ti}.clients.${ci}`, secrets);
+          result.clients[outcome] += 1;
+          outcomes.push(outcome);
+        }
+        for (const [ii, idp] of (tenant.idps ?? []).entries()) {
+          const outcome = await applyIdp(scope, tenant.id, idp, `document.tenants.${ti}.idps.${ii}`);
+          result.idps[outcome] += 1;
+          outcomes.push(outcome);
+        }
+        for (const user of tenant.users ?? []) {
+          const outcome = await applyUser(scope, tenant.id, user);
+          result.users[outcome] += 1;
+          outcomes.push(outcome);
+        }
+        perTenant.push({ tenantId: tenant.id, changed: outcomes.filter((o) => o !== 'unchanged').length });
       }
-      for (const [ii, idp] of (tenant.idps ?? []).entries()) {
-        const outcome = await applyIdp(scope, tenant.id, idp, `document.tenants.${ti}.idps.${ii}`);
-        result.idps[outcome] += 1;
-        outcomes.push(outcome);
-      }
-      for (const user of tenant.users ?? []) {
-        const outcome = await applyUser(scope, tenant.id, user);
-        result.users[outcome] += 1;
-        outcomes.push(outcome);
-      }
-      perTenant.push({ tenantId: tenant.id, changed: outcomes.filter((o) => o !== 'unchanged').length });
-    }
-  });
+    });
+  await (options.atStart === true ? withoutRequestBounds(apply) : apply());
   for (const { tenantId, changed } of perTenant)
     if (changed > 0)
       audit.record({

@@ -8,7 +8,8 @@ export type { ConfigDocument, ImportCounts, ImportResult } from './document.js';
 /** Import and export of the configuration document (tenants, clients, IdP connections, users). */
 export const createConfigIoUseCases = (deps: CoreDeps, audit: AuditLog) => ({
   /** See `importConfig`: idempotent, one transaction. */
-  importConfig: (document: unknown, options: { actor?: string } = {}) => importConfig(deps, audit, document, options),
+  importConfig: (document: unknown, options: { actor?: string; atStart?: boolean } = {}) =>
+    importConfig(deps, audit, document, options),
   /** See `exportConfig`: secrets only as digests or sealed values. */
   exportConfig: (options: { tenants?: readonly string[] } = {}) => exportConfig(deps, options),
 });

@@ -109,7 +109,7 @@ export const seedDemo = async (
   if ((await tenantsRepo.list(deps.db)).length > 0) return { created: false };
   const password = randomToken(12);
   const document = demoDocument(options.publicUrl, password);
-  const result = await configIo.importConfig(document, { actor: 'system' });
+  const result = await configIo.importConfig(document, { actor: 'system', atStart: true });
   const secret = result.secrets.find((s) => s.clientId === demoClientId);
   // Another instance seeded the same empty store a moment earlier: its secret was the one shown.
   if (secret === undefined) return { created: false };

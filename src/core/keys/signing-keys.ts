@@ -1,9 +1,10 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, sign } from 'node:crypto';
 import { promisify } from 'node:util';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { newOpaqueId } from '../../lib/ids.js';
+import type { DbExecutor } from '../../store/database.js';
 import { keysRepo } from '../../store/repositories/keys.js';
-import type { SigningKeyRow } from '../../store/schema.js';
+import type { Database, SigningKeyRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -90,24 +91,31 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
     };
   };
 
-  /** Creates the active and next keys of a tenant that has none; serialised per tenant with an advisory lock. */
-  const ensure = async (tenantId: string): Promise<SigningKeyRow[]> => {
-    const rows = await keysRepo.listByTenant(deps.db, tenantId);
-    if (rows.some((r) => r.state === 'active')) return rows;
+  /**
+   * The tenant's keys, creating the active and next keys of a tenant that has none (serialised per tenant with an
+   * advisory lock). Reads and writes through `db`: inside a transaction the keys are created in it, so that nothing
+   * waits for a second connection while the transaction holds one. `created` says that this call wrote them.
+   */
+  const ensure = async (tenantId: string, db: DbExecutor = deps.db) => {
+    const rows = await keysRepo.listByTenant(db, tenantId);
+    if (rows.some((r) => r.state === 'active')) return { rows, created: false };
     const active = await newKey(tenantId, 'active');
     const next = await newKey(tenantId, 'next');
-    await deps.db.transaction().execute(async (trx) => {
+    const create = async (trx: Transaction<Database>): Promise<boolean> => {
       await sql`select pg_advisory_xact_lock(hashtext(${`gatehouse-keys:${tenantId}`}))`.execute(trx);
       const again = await keysRepo.listByTenant(trx, tenantId);
-      if (again.some((r) => r.state === 'active')) return;
+      if (again.some((r) => r.state === 'active')) return false;
       await keysRepo.insert(trx, active);
       await keysRepo.insert(trx, next);
-    });
-    return keysRepo.listByTenant(deps.db, tenantId);
+      return true;
+    };
+    const created = db.isTransaction
+      ? await create(db as Transaction<Database>)
+      : await deps.db.transaction().execute(create);
+    return { rows: await keysRepo.listByTenant(db, tenantId), created };
   };
 
-  const load = async (tenantId: string): Promise<TenantKeys> => {
-    const rows = await ensure(tenantId);
+  const toTenantKeys = (tenantId: string, rows: readonly SigningKeyRow[]): TenantKeys => {
     const now = deps.clock.now().getTime();
     const published = rows.filter(
       (r) => r.state !== 'retired' || (r.retired_at !== null && now - r.retired_at.getTime() < retiredKeyLifetimeMs),
@@ -118,14 +126,41 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
       published.map((r) => [r.kid, createPublicKey({ key: r.public_jwk as never, format: 'jwk' })]),
     );
     const jwks = { keys: published.map((r) => r.public_jwk as unknown as PublicJwk) };
-    const keys: TenantKeys = {
+    return {
       active: { kid: activeRow.kid, privateKey: createPrivateKey(deps.secretBox.open(activeRow.private_key_enc)) },
       publicKeys,
       jwks,
       jwksJson: JSON.stringify(jwks),
       loadedAt: now,
     };
+  };
+
+  const load = async (tenantId: string): Promise<TenantKeys> => {
+    const keys = toTenantKeys(tenantId, (await ensure(tenantId)).rows);
     cache.set(tenantId, keys);
+    return keys;
+  };
+
+  /** Keys created inside a transaction that has not committed yet: used by that transaction only, never cached. */
+  const uncommitted = new WeakMap<DbExecutor, Map<string, TenantKeys>>();
+
+  /**
+   * Loads a tenant's keys through an open transaction (no cached copy on this instance). Keys that other transactions
+   * committed are cached as usual; keys this transaction creates stay with it until it commits (a rollback takes them
+   * away, and no other request may sign with them before).
+   */
+  const loadWithin = async (tenantId: string, trx: DbExecutor): Promise<TenantKeys> => {
+    const pending = uncommitted.get(trx)?.get(tenantId);
+    if (pending !== undefined) return pending;
+    const { rows, created } = await ensure(tenantId, trx);
+    const keys = toTenantKeys(tenantId, rows);
+    if (!created) {
+      cache.set(tenantId, keys);
+      return keys;
+    }
+    const ofTrx = uncommitted.get(trx) ?? new Map<string, TenantKeys>();
+    ofTrx.set(tenantId, keys);
+    uncommitted.set(trx, ofTrx);
     return keys;
   };
 
@@ -140,12 +175,13 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
 
   /**
    * The tenant's keys. A stale copy is served while a refresh runs in the background, so signing never waits for the
-   * database once a tenant's keys were loaded — in particular not inside a transaction, where waiting for a second
-   * pooled connection could starve the pool.
+   * database once a tenant's keys were loaded. Without a copy, `db` loads them: inside a transaction that is the
+   * transaction itself, never a second connection (which a pool of one, or the embedded store, does not have while
+   * the transaction holds the first: the request would wait for itself).
    */
-  const current = (tenantId: string): Promise<TenantKeys> | TenantKeys => {
+  const current = (tenantId: string, db: DbExecutor = deps.db): Promise<TenantKeys> | TenantKeys => {
     const hit = cache.get(tenantId);
-    if (hit === undefined) return refresh(tenantId);
+    if (hit === undefined) return db.isTransaction ? loadWithin(tenantId, db) : refresh(tenantId);
     if (deps.clock.now().getTime() - hit.loadedAt >= cacheMs) {
       refresh(tenantId).catch((error: unknown) =>
         deps.log.warn({ err: error, tenant: tenantId }, 'keys.refresh_failed'),
@@ -155,7 +191,10 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
   };
 
   return {
-    /** Loads the tenant's keys if this instance has none yet (call before a transaction that will sign). */
+    /**
+     * Loads the tenant's keys if this instance has none yet. Before a transaction that will sign, this keeps the key
+     * creation of a new tenant out of it (signing inside one stays safe without it: see `signJwt`'s `db`).
+     */
     warm: async (tenantId: string): Promise<void> => {
       await current(tenantId);
     },
@@ -172,9 +211,15 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
     /**
      * Signs a JWT with the tenant's active key: ES256 over `header.payload`, `kid` set.
      * @param typ JOSE `typ` header, e.g. `at+jwt` (RFC 9068) or `JWT`.
+     * @param db the transaction the signature belongs to, if any: keys not yet loaded are read (or created) in it.
      */
-    signJwt: async (tenantId: string, payload: Record<string, unknown>, typ = 'JWT'): Promise<string> => {
-      const { active } = await current(tenantId);
+    signJwt: async (
+      tenantId: string,
+      payload: Record<string, unknown>,
+      typ = 'JWT',
+      db: DbExecutor = deps.db,
+    ): Promise<string> => {
+      const { active } = await current(tenantId, db);
       const input = `${headerOf(active.kid, typ)}.${b64url(JSON.stringify(payload))}`;
       const signature = await signOffLoop(Buffer.from(input), active.privateKey);
       return `${input}.${signature.toString('base64url')}`;
@@ -191,7 +236,7 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
     },
 
     list: async (tenantId: string): Promise<SigningKeyView[]> =>
-      (await ensure(tenantId)).map((r) => ({
+      (await ensure(tenantId)).rows.map((r) => ({
         kid: r.kid,
         alg: r.alg,
         state: r.state,

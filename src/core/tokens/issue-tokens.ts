@@ -130,11 +130,12 @@ export interface SignedTokens {
 /**
  * Signs the access token (RFC 9068) and, for a user with `openid`, the ID token (OIDC Core §2). Stores nothing: the
  * callers write what the issuance needs (a refresh token, a family) before or after, in as few statements as they can.
+ * `db` is the transaction the issuance belongs to, if any: keys this instance has not loaded yet are read through it.
  * @throws TypeError when `extraClaims` tries to set a reserved claim.
  */
 export const createTokenSigner =
   (deps: CoreDeps, keys: SigningKeyUseCases) =>
-  async ({ input, user, jti, now }: TokensToSign): Promise<SignedTokens> => {
+  async ({ input, user, jti, now }: TokensToSign, db: DbExecutor = deps.db): Promise<SignedTokens> => {
     const { tenant, client } = input;
     for (const name of Object.keys(input.extraClaims ?? {})) {
       if (reservedClaims.has(name)) throw new TypeError(`extraClaims may not set the reserved claim ${name}`);
@@ -163,24 +164,30 @@ export const createTokenSigner =
         ...(amr === undefined ? {} : { amr }),
       },
       'at+jwt',
+      db,
     );
 
     // OIDC Core §2 and §3.1.3.6.
     const idToken =
       user !== undefined && input.scope.includes('openid')
-        ? await keys.signJwt(tenant.id, {
-            ...userClaims(user, input.scope),
-            iss,
-            sub: user.id,
-            aud: client.clientId,
-            iat,
-            exp: iat + lifetimes.idToken,
-            auth_time: authTime,
-            ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
-            at_hash: atHash(accessToken),
-            ...(input.sid === undefined ? {} : { sid: input.sid }),
-            ...(amr === undefined ? {} : { amr }),
-          })
+        ? await keys.signJwt(
+            tenant.id,
+            {
+              ...userClaims(user, input.scope),
+              iss,
+              sub: user.id,
+              aud: client.clientId,
+              iat,
+              exp: iat + lifetimes.idToken,
+              auth_time: authTime,
+              ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
+              at_hash: atHash(accessToken),
+              ...(input.sid === undefined ? {} : { sid: input.sid }),
+              ...(amr === undefined ? {} : { amr }),
+            },
+            'JWT',
+            db,
+          )
         : undefined;
     return {
       accessToken,
@@ -258,7 +265,7 @@ export const createIssueTokens = (deps: CoreDeps, sign: TokenSigner, audit: Audi
 
     const now = deps.clock.now();
     const jti = newOpaqueId();
-    const signed = await sign({ input, user, jti, now });
+    const signed = await sign({ input, user, jti, now }, db);
 
     const wantsRefresh = user !== undefined && refreshWanted(input);
     let refreshToken: string | undefined;

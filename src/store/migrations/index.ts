@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-oauth.js';
 import * as m0003 from './0003-login-flows.js';
+import * as m0004 from './0004-key-check.js';
 import * as m0005 from './0005-link-proofs.js';
 
 /** Every migration, in order. A static map so compiled output contains them. Append; never edit a shipped one. */
@@ -9,5 +10,6 @@ export const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-oauth': m0002,
   '0003-login-flows': m0003,
+  '0004-key-check': m0004,
   '0005-link-proofs': m0005,
 };
