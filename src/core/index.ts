@@ -60,7 +60,7 @@ export const createCore = (deps: CoreDeps) => {
     cancelLogin: auditLoginCancel(flows.login.cancelLogin, audit),
     connectors,
     signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit),
-    completeNewUser: createCompleteNewUser(accounts, deps.kv, connectors.trusted),
+    completeNewUser: createCompleteNewUser(accounts, deps.db, connectors.trusted),
     signInWithPassword: createSignInWithPassword(deps, users, audit),
     authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes),
   };
