@@ -22,6 +22,7 @@ const wrong: Record<string, Source | 'any string is valid'> = {
   databasePoolSize: { env: '0' },
   databasePreparedStatements: { env: 'sometimes' },
   redisUrl: { env: 'http://cache.example' },
+  redisTimeoutMs: { env: '5000' },
   masterKey: { file: '' },
   adminToken: { env: 'too-short' },
   logLevel: { env: 'loud' },
