@@ -5,6 +5,7 @@
  *   const redis = await startRedis();
  *   await startGatehouse({ config: { redisUrl: redis.url } });
  *   redis.pause();  redis.resume();     // SIGSTOP / SIGCONT: Redis frozen, connections open
+ *   redis.sleep(3);                     // DEBUG SLEEP 3: Redis busy for 3 s, then answers again
  *   await redis.stop();  await redis.start();   // down, then back on the same port, empty
  *   await redis.close();
  */
@@ -26,6 +27,11 @@ export interface TestRedis {
   pause(): void;
   /** SIGCONT. */
   resume(): void;
+  /**
+   * Sends `DEBUG SLEEP seconds`: the server answers nothing for that long, then resumes. Resolves once it has
+   * stopped answering (a PING on another connection goes unanswered).
+   */
+  sleep(seconds: number): Promise<void>;
   /** Stops the server and waits for it to exit (a paused server is resumed first). */
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
@@ -67,7 +73,10 @@ export const startRedis = async (): Promise<TestRedis> => {
     const output: string[] = [];
     const process_ = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      [
+        ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
+        ...['--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'],
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     process_.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -100,6 +109,15 @@ export const startRedis = async (): Promise<TestRedis> => {
     keyCount: async () => Number((await send(port, 'DBSIZE')).slice(1)),
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
+    sleep: async (seconds) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(`DEBUG SLEEP ${seconds}\r\n`));
+      socket.on('data', () => socket.destroy());
+      socket.on('error', () => socket.destroy());
+      const deadline = Date.now() + 2000;
+      while ((await send(port, 'PING', 200).catch(() => 'asleep')) === '+PONG') {
+        if (Date.now() > deadline) throw new Error(`redis on ${port} did not go to sleep`);
+      }
+    },
     stop,
     start,
     close: async () => {
