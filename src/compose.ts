@@ -128,7 +128,11 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
     throw error;
   }
   const clock = options.clock ?? systemClock;
-  const kv = options.kv ?? (config.redisUrl === undefined ? createMemoryKv(clock) : createRedisKv(config.redisUrl));
+  const kv =
+    options.kv ??
+    (config.redisUrl === undefined
+      ? createMemoryKv(clock)
+      : createRedisKv(config.redisUrl, { callTimeoutMs: config.redisTimeoutMs, fallback: createMemoryKv(clock), log }));
   const publicUrl = publicUrlOf(config, options.port);
   const core = createCore({
     db,

@@ -65,9 +65,17 @@ export const ConfigSchema = Type.Object(
     redisUrl: Type.Optional(
       Type.String({
         pattern: '^rediss?://',
-        description: 'Redis URL. When set, rate limits, replay guards and IdP caches are shared by every instance.',
+        description:
+          'Redis URL. When set, rate limits and IdP caches are shared by every instance. Redis is an accelerator, not a dependency: while it is away each instance counts and caches in its own memory, and sign-in keeps working.',
       }),
     ),
+    redisTimeoutMs: Type.Integer({
+      default: 200,
+      minimum: 10,
+      maximum: 2000,
+      description:
+        'Upper bound of any one call to Redis, in milliseconds. A call that takes longer is answered from memory instead; after 3 failed calls in a row Redis is left alone (checked every second in the background) until it answers again.',
+    }),
     masterKey: Type.Optional(
       Type.String({
         minLength: 1,

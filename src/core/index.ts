@@ -31,7 +31,7 @@ import { createUserUseCases } from './users/users.js';
  * (`core.clients.authenticate`, `core.keys.signJwt`). Surfaces and the CLI reach the store only through this.
  */
 export const createCore = (deps: CoreDeps) => {
-  const metrics = createCoreMetrics();
+  const metrics = createCoreMetrics(deps.kv.redis);
   const audit = observeAudit(createAuditLog(deps), metrics);
   const rateLimit = createRateLimit({ ...deps, onLimited: (policy) => metrics.rateLimited(policy.name) });
   const tenants = createTenantUseCases(deps);
@@ -66,7 +66,7 @@ export const createCore = (deps: CoreDeps) => {
     cancelLogin: auditLoginCancel(flows.login.cancelLogin, audit),
     connectors,
     signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit),
-    completeNewUser: createCompleteNewUser(accounts, deps.kv, connectors.trusted),
+    completeNewUser: createCompleteNewUser(accounts, deps.db, connectors.trusted),
     signInWithPassword: createSignInWithPassword(deps, users, audit),
     authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes),
   };
@@ -107,9 +107,17 @@ export const createCore = (deps: CoreDeps) => {
     rateLimit,
     /** Prometheus metrics of this process (`GET /metrics`). */
     metrics,
-    /** True when the store answers (readiness). */
-    ping: async (): Promise<boolean> => {
-      return pingDatabase(deps.db);
+    /**
+     * Readiness: whether the database answers (without it nothing works), and whether Redis does when it is
+     * configured (without it this instance works alone: rate limits and caches in its memory). The Redis check takes at
+     * most one call timeout, and none while its circuit breaker is open.
+     */
+    readiness: async (): Promise<Readiness> => {
+      const [database, redis] = await Promise.all([
+        pingDatabase(deps.db),
+        deps.kv.redis === undefined ? Promise.resolve(undefined) : deps.kv.redis.ping(),
+      ]);
+      return { database, ...(redis === undefined ? {} : { redis }) };
     },
     /** Writes what is buffered and releases the store and the cache. */
     close: async (): Promise<void> => {
@@ -122,6 +130,12 @@ export const createCore = (deps: CoreDeps) => {
     },
   };
 };
+
+/** What `core.readiness()` found: each dependency answers (true) or not; `redis` is absent when not configured. */
+export interface Readiness {
+  readonly database: boolean;
+  readonly redis?: boolean;
+}
 
 export type Core = ReturnType<typeof createCore>;
 export type { CoreDeps } from './deps.js';

@@ -48,6 +48,7 @@ export const createMemoryKv = (clock: Clock = systemClock, maxEntries = 100_000)
     delete: async (key) => {
       entries.delete(key);
     },
+    status: () => 'memory',
     close: async () => {
       entries.clear();
     },

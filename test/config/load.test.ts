@@ -23,6 +23,7 @@ const wrong: Record<string, Source | 'any string is valid'> = {
   databasePreparedStatements: { env: 'sometimes' },
   databaseTimeoutMs: { env: '50' },
   redisUrl: { env: 'http://cache.example' },
+  redisTimeoutMs: { env: '5000' },
   masterKey: { file: '' },
   adminToken: { env: 'too-short' },
   logLevel: { env: 'loud' },

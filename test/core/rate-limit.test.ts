@@ -6,12 +6,10 @@ import { createRateLimit, retryAfterOf } from '../../src/core/rate-limit/rate-li
 import type { KeyValueStore } from '../../src/kv/kv.js';
 import { createMemoryKv } from '../../src/kv/memory.js';
 import { createRedisKv } from '../../src/kv/redis.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { expectError } from '../connectors/support.js';
 import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const log = createLogger({ level: 'silent' });
 const policy = (points: number): RateLimitPolicy => ({
   name: `test_${randomBytes(4).toString('hex')}`,
   points,
@@ -19,7 +17,7 @@ const policy = (points: number): RateLimitPolicy => ({
 });
 
 describe('rateLimit (memory)', () => {
-  const rateLimit = createRateLimit({ kv: createMemoryKv(), log });
+  const rateLimit = createRateLimit({ kv: createMemoryKv() });
 
   it('refuses with rate_limited and a retry-after once the points of a key are consumed', async () => {
     const p = policy(3);
@@ -51,9 +49,15 @@ describe('rateLimit (memory)', () => {
 describe('rateLimit (Redis)', () => {
   let a: KeyValueStore;
   let b: KeyValueStore;
-  beforeAll(() => {
+  beforeAll(async () => {
     a = createRedisKv(redisUrl);
     b = createRedisKv(redisUrl);
+    // Until its connection is ready a store answers from this process's memory: wait for both.
+    const until = Date.now() + 10_000;
+    while (!((await a.redis?.ping()) && (await b.redis?.ping()))) {
+      if (Date.now() > until) throw new Error('Redis not ready');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   });
   afterAll(async () => {
     await a.close();
@@ -61,8 +65,8 @@ describe('rateLimit (Redis)', () => {
   });
 
   it('shares counts between two limiters on one Redis, as two instances of a fleet do', async () => {
-    const one = createRateLimit({ kv: a, log });
-    const two = createRateLimit({ kv: b, log });
+    const one = createRateLimit({ kv: a });
+    const two = createRateLimit({ kv: b });
     expect(one.store).toBe('redis');
     const p = policy(4);
     await one.penalize('carol', p);
@@ -75,11 +79,11 @@ describe('rateLimit (Redis)', () => {
   });
 
   it('never writes the key in clear to Redis', async () => {
-    const one = createRateLimit({ kv: a, log });
+    const one = createRateLimit({ kv: a });
     const p = policy(5);
     const email = `dave-${randomBytes(4).toString('hex')}@example.com`;
     await one.penalize(email, p);
-    const redis = a.redis as import('ioredis').Redis;
+    const redis = a.redis?.client as import('ioredis').Redis;
     const keys = await redis.keys(`gatehouse:rl:${p.name}*`);
     expect(keys).toHaveLength(1);
     expect(keys[0]).not.toContain(email);

@@ -31,7 +31,9 @@ const waitUntilHealthy = async (url: string, child: ChildProcess, output: () => 
   for (;;) {
     if (child.exitCode !== null) throw new Error(`instance at ${url} exited (${child.exitCode}):\n${output()}`);
     try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return;
+      // `ok`, not `degraded`: the instance has its database and its connection to the shared Redis.
+      const response = await fetch(`${url}/readyz`);
+      if (response.status === 200 && ((await response.json()) as { status?: string }).status === 'ok') return;
     } catch {
       // not listening yet
     }

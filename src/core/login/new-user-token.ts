@@ -1,5 +1,6 @@
 import type { ExternalProfile } from '../../connectors/connector.js';
-import type { KeyValueStore } from '../../kv/kv.js';
+import type { Db } from '../../store/database.js';
+import { revokedAccessTokensRepo } from '../../store/repositories/tokens.js';
 import type { AccountResolution, SignupProfile } from '../accounts/outcomes.js';
 import type { AccountResolver, WithinResolution } from '../accounts/resolve-account.js';
 import { GatehouseError } from '../errors.js';
@@ -66,16 +67,12 @@ export const profileFromNewUserToken = (token: AccessTokenClaims): ExternalProfi
 };
 
 /**
- * Creates the account a `newuser` token describes, once: the token's `jti` is spent on first use (a replay guard
- * in the shared key-value store, kept until the token expires).
+ * Creates the account a `newuser` token describes, once: the token's `jti` is spent on first use by revoking it in the
+ * database (kept until the token expires), so a replay is refused by every instance, whether or not Redis is up.
  * @throws GatehouseError `invalid_token` (not a newuser token, or already used), and what `accounts.resolve` throws.
  */
 export const createCompleteNewUser =
-  (
-    accounts: AccountResolver,
-    kv: KeyValueStore,
-    trusted: (tenantId: string, connectionId: string) => Promise<boolean>,
-  ) =>
+  (accounts: AccountResolver, db: Db, trusted: (tenantId: string, connectionId: string) => Promise<boolean>) =>
   async <T>(
     tenant: Tenant,
     token: AccessTokenClaims,
@@ -84,9 +81,13 @@ export const createCompleteNewUser =
     now: Date,
   ): Promise<{ resolution: AccountResolution; result: T | undefined; profile: ExternalProfile }> => {
     const profile = profileFromNewUserToken(token);
-    const ttl = Math.max(1, Math.ceil((token.expiresAt.getTime() - now.getTime()) / 1000));
-    if (!(await kv.setIfAbsent(`newuser:${tenant.id}:${token.jti}`, '1', ttl)))
-      throw new GatehouseError('invalid_token', 'this newuser token was already used');
+    const spent = await revokedAccessTokensRepo.spend(db, {
+      jti: token.jti,
+      tenant_id: tenant.id,
+      expires_at: token.expiresAt,
+      created_at: now,
+    });
+    if (!spent) throw new GatehouseError('invalid_token', 'this newuser token was already used');
     const connectionTrusted = await trusted(tenant.id, profile.idp).catch(() => false);
     const { resolution, result } = await accounts.resolve(
       { tenant, profile, intent: { kind: 'signup', profile: supplied }, connectionTrusted },

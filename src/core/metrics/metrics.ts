@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Connector } from '../../connectors/connector.js';
+import type { SharedRedis } from '../../kv/kv.js';
 import type { AuditEvent, AuditLog } from '../audit/events.js';
 import { UpstreamError } from '../errors.js';
 import type { ConnectorCache } from '../login/connectors.js';
@@ -16,11 +17,39 @@ const loginOutcomes: Partial<Record<AuditEvent['type'], string>> = {
   'login.failed': 'failed',
 };
 
+/** The Redis circuit breaker's state and counters, read at each scrape (only when Redis is configured). */
+const observeRedis = (registry: MetricsRegistry, redis: SharedRedis) => {
+  registry.gauge(
+    'gatehouse_redis_breaker_open',
+    '1 while Redis is judged away and this instance uses its memory.',
+    () => (redis.stats().state === 'closed' ? 0 : 1),
+  );
+  registry.gauge(
+    'gatehouse_redis_breaker_opened_total',
+    'Times Redis was judged away (the circuit breaker opened).',
+    () => redis.stats().opened,
+    'counter',
+  );
+  registry.gauge(
+    'gatehouse_redis_breaker_closed_total',
+    'Times Redis was back in use (the circuit breaker closed).',
+    () => redis.stats().closed,
+    'counter',
+  );
+  registry.gauge(
+    'gatehouse_redis_fallback_calls_total',
+    "Key-value and rate-limit calls answered from this instance's memory instead of Redis.",
+    () => redis.stats().fallbacks,
+    'counter',
+  );
+};
+
 /**
  * The process's metrics: one registry per core, served by `GET /metrics`. Core instruments are here; the HTTP layer
  * adds its own to the same registry.
+ * @param redis the shared store, when Redis is configured: its circuit breaker is observed.
  */
-export const createCoreMetrics = () => {
+export const createCoreMetrics = (redis?: SharedRedis) => {
   const registry: MetricsRegistry = createMetricsRegistry();
   const logins = registry.counter(
     'gatehouse_logins_total',
@@ -40,6 +69,8 @@ export const createCoreMetrics = () => {
   const rateLimited = registry.counter('gatehouse_rate_limited_total', 'Attempts refused by a rate limit, by policy.', [
     'policy',
   ]);
+
+  if (redis !== undefined) observeRedis(registry, redis);
 
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { sha256 } from '../../lib/crypto.js';
 import type { CoreDeps } from '../deps.js';
@@ -20,7 +19,6 @@ export const retryAfterOf = (error: unknown): number | undefined => {
 
 export interface RateLimitDeps {
   readonly kv: CoreDeps['kv'];
-  readonly log: CoreDeps['log'];
   /** Called once per refusal (metrics). */
   readonly onLimited?: (policy: RateLimitPolicy) => void;
 }
@@ -32,37 +30,66 @@ const refusal = (policy: RateLimitPolicy, msBeforeNext: number): GatehouseError 
   });
 };
 
+type Limiters = { readonly memory: RateLimiterAbstract; readonly redis?: RateLimiterAbstract };
+
+/** A limiter's answer; a refusal (a rejection in `rate-limiter-flexible`) is a value, not a failure of the store. */
+type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refusal: RateLimiterRes };
+
+const settled = <T>(promise: Promise<T>): Promise<Outcome<T>> =>
+  promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => {
+      if (error instanceof RateLimiterRes) return { ok: false, refusal: error };
+      throw error;
+    },
+  );
+
 /**
- * Rate limits on `rate-limiter-flexible`: in Redis when the key-value store is Redis (every instance of a fleet
- * counts against the same limits), in memory otherwise. If Redis stops answering, each instance falls back to its own
- * memory counters rather than failing or letting everything through. Keys are hashed before they reach Redis.
+ * Rate limits on `rate-limiter-flexible`: in Redis when the key-value store has Redis (every instance of a fleet
+ * counts against the same limits), in memory otherwise. Each Redis call goes through the store's circuit breaker, and
+ * while Redis is away (failing, slow past the call timeout, or judged away by the breaker) each instance counts in its
+ * own memory instead: limits stay enforced per instance, and no sign-in waits on Redis or fails because of it. Keys
+ * are hashed before they reach Redis.
  */
 export const createRateLimit = (deps: RateLimitDeps) => {
-  const redis = deps.kv.redis as Redis | undefined;
-  const limiters = new Map<string, RateLimiterAbstract>();
+  const shared = deps.kv.redis;
+  const limiters = new Map<string, Limiters>();
 
-  const limiterOf = (policy: RateLimitPolicy): RateLimiterAbstract => {
-    let limiter = limiters.get(policy.name);
-    if (limiter === undefined) {
+  const limitersOf = (policy: RateLimitPolicy): Limiters => {
+    let found = limiters.get(policy.name);
+    if (found === undefined) {
       const options = { points: policy.points, duration: policy.durationSeconds, keyPrefix: `rl:${policy.name}` };
       const memory = new RateLimiterMemory(options);
-      limiter =
-        redis === undefined
-          ? memory
-          : new RateLimiterRedis({
-              ...options,
-              keyPrefix: `gatehouse:rl:${policy.name}`,
-              storeClient: redis,
-              insuranceLimiter: memory,
-            });
-      limiters.set(policy.name, limiter);
+      found =
+        shared === undefined
+          ? { memory }
+          : {
+              memory,
+              redis: new RateLimiterRedis({
+                ...options,
+                keyPrefix: `gatehouse:rl:${policy.name}`,
+                storeClient: shared.client,
+              }),
+            };
+      limiters.set(policy.name, found);
     }
-    return limiter;
+    return found;
+  };
+
+  /** Runs `operation` on the Redis limiter through the breaker, or on the memory one while Redis is away. */
+  const on = <T>(policy: RateLimitPolicy, operation: (limiter: RateLimiterAbstract) => Promise<T>) => {
+    const { memory, redis } = limitersOf(policy);
+    return shared === undefined || redis === undefined
+      ? settled(operation(memory))
+      : shared.run(
+          () => settled(operation(redis)),
+          () => settled(operation(memory)),
+        );
   };
 
   // Hashing keeps emails and addresses out of Redis; in memory they never leave the process, and the digest would
   // cost more than the lookup it guards (~2 µs against ~0.5 µs on every client authentication).
-  const keyOf = redis === undefined ? (key: string) => key : (key: string) => sha256(key).slice(0, 32);
+  const keyOf = shared === undefined ? (key: string) => key : (key: string) => sha256(key).slice(0, 32);
 
   const refuse = (policy: RateLimitPolicy, msBeforeNext: number): never => {
     deps.onLimited?.(policy);
@@ -71,19 +98,15 @@ export const createRateLimit = (deps: RateLimitDeps) => {
 
   return {
     /** Where the counters live: shared by every instance (`redis`) or per process (`memory`). */
-    store: redis === undefined ? ('memory' as const) : ('redis' as const),
+    store: shared === undefined ? ('memory' as const) : ('redis' as const),
 
     /**
      * Counts one attempt against `key`.
      * @throws GatehouseError `rate_limited` (details: {@link RateLimitedDetails}) past `policy.points` in the window.
      */
     consume: async (key: string, policy: RateLimitPolicy): Promise<void> => {
-      try {
-        await limiterOf(policy).consume(keyOf(key));
-      } catch (error) {
-        if (error instanceof RateLimiterRes) refuse(policy, error.msBeforeNext);
-        throw error;
-      }
+      const outcome = await on(policy, (limiter) => limiter.consume(keyOf(key)));
+      if (!outcome.ok) refuse(policy, outcome.refusal.msBeforeNext);
     },
 
     /**
@@ -92,27 +115,19 @@ export const createRateLimit = (deps: RateLimitDeps) => {
      * @throws GatehouseError `rate_limited`
      */
     check: async (key: string, policy: RateLimitPolicy): Promise<void> => {
-      const state = await limiterOf(policy).get(keyOf(key));
+      const outcome = await on(policy, (limiter) => limiter.get(keyOf(key)));
+      const state = outcome.ok ? outcome.value : null;
       if (state !== null && state.consumedPoints >= policy.points) refuse(policy, state.msBeforeNext);
     },
 
     /** Counts one failure against `key` without refusing (the next `check` does). */
     penalize: async (key: string, policy: RateLimitPolicy): Promise<void> => {
-      try {
-        await limiterOf(policy).penalty(keyOf(key));
-      } catch (error) {
-        // Counting is best effort: an unreachable store must not turn a failed sign-in into a server error.
-        deps.log.warn({ err: error, policy: policy.name }, 'rate_limit.store_failed');
-      }
+      await on(policy, (limiter) => limiter.penalty(keyOf(key)));
     },
 
     /** Forgets `key`'s count (after a successful sign-in). */
     reset: async (key: string, policy: RateLimitPolicy): Promise<void> => {
-      try {
-        await limiterOf(policy).delete(keyOf(key));
-      } catch (error) {
-        deps.log.warn({ err: error, policy: policy.name }, 'rate_limit.store_failed');
-      }
+      await on(policy, (limiter) => limiter.delete(keyOf(key)));
     },
   };
 };

@@ -371,6 +371,17 @@ export const revokedAccessTokensRepo = {
       .values(row)
       .onConflict((oc) => oc.column('jti').doNothing())
       .execute(),
+  /**
+   * Revokes a single-use token on its first use: a conditional insert, so of two concurrent uses (on any instances)
+   * exactly one gets true.
+   */
+  spend: async (db: DbExecutor, row: { jti: string; tenant_id: string; expires_at: Date; created_at: Date }) =>
+    (await db
+      .insertInto('revoked_access_tokens')
+      .values(row)
+      .onConflict((oc) => oc.column('jti').doNothing())
+      .returning('jti')
+      .executeTakeFirst()) !== undefined,
   /** Primary-key lookup. */
   isRevoked: async (db: DbExecutor, jti: string): Promise<boolean> =>
     (await db.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', jti).executeTakeFirst()) !==

@@ -112,7 +112,7 @@ describe('POST /connect/token grant_type=Facebook (the STS document)', () => {
     expect(replay.status).toBe(401);
     expect(await replay.json()).toEqual({
       error: 'invalid_token',
-      error_description: 'this newuser token was already used',
+      error_description: 'the access token has been revoked',
     });
 
     // The newuser token is not an access token of any user: userinfo refuses it.
