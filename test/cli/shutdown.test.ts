@@ -45,6 +45,23 @@ const silentConnection = (port: number): Promise<{ socket: Socket; closed: Promi
     socket.resume();
   });
 
+/** Resolves once the port refuses new connections (the server stopped accepting), polling with a bound. */
+const refusesConnections = async (port: number): Promise<void> => {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+    if (refused) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`port ${port} still accepts connections`);
+};
+
 /**
  * `POST /admin/tenants` whose body is held back: resolves once the server has the request (its `100 Continue`), with
  * `finish()` to send the body and the response's status and body.
@@ -115,10 +132,11 @@ describe.each(storageKinds)('SIGTERM on %s', (kind) => {
     const inFlight = await heldRequest(port, 'late');
 
     running.child.kill('SIGTERM');
-    await running.waitFor('Gatehouse stopping (SIGTERM)');
+    await refusesConnections(port);
     expect(await inFlight.finish()).toMatchObject({ status: 201, body: { id: 'late' } });
     expect(await exitWithin(running, 90_000)).toBe(0);
-    expect(running.stdout()).not.toContain('grace');
+    expect(running.stdout()).toContain('Gatehouse stopping (SIGTERM)');
+    expect(running.stdout()).not.toContain('grace of');
     await silent.closed;
     agent.destroy();
 
