@@ -38,8 +38,14 @@ export const runWithStore = async <T>(
   try {
     app = await compose(config, { command, log: createLogger({ level: 'warn', destination: process.stderr }) });
   } catch (error) {
+    // The admin token goes only to the URL of a lock file this user wrote: not to one another user planted.
     const adminToken = adminTokenOf(config);
-    if (!(error instanceof DataDirInUseError) || error.holder.adminUrl === undefined || adminToken === undefined)
+    if (
+      !(error instanceof DataDirInUseError) ||
+      error.holder.adminUrl === undefined ||
+      !error.ownLock ||
+      adminToken === undefined
+    )
       throw error;
     return action(remoteOperations({ holder: { ...error.holder, adminUrl: error.holder.adminUrl }, adminToken }));
   }

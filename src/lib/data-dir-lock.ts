@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The file in a data directory that names the one process writing it. */
@@ -21,6 +21,8 @@ export class DataDirInUseError extends Error {
   constructor(
     readonly dataDir: string,
     readonly holder: LockHolder,
+    /** Whether the lock file belongs to this process's user: only then is its `adminUrl` worth a credential. */
+    readonly ownLock: boolean,
   ) {
     super(
       `the data directory ${dataDir} is in use by process ${holder.pid} (gatehouse ${holder.command}, started ${holder.startedAt}); one process at a time opens the embedded store`,
@@ -117,6 +119,16 @@ const isLive = (holder: LockHolder): boolean => {
   return started === undefined || started <= Date.parse(holder.startedAt) + 5000;
 };
 
+/** Whether a file belongs to this process's user (true where there are no uids). */
+const isOwn = (path: string): boolean => {
+  const uid = process.getuid?.();
+  try {
+    return uid === undefined || statSync(path).uid === uid;
+  } catch {
+    return false;
+  }
+};
+
 /**
  * Removes a stale lock file whose content was `stale`: moved aside first, so that of several processes taking it over
  * at once only one removes it, and a lock another process has just created in its place is put back.
@@ -156,7 +168,7 @@ export const acquireDataDirLock = (dataDir: string, command: string): DataDirLoc
     const text = readText(path);
     if (text === undefined) continue;
     const other = parse(text);
-    if (other !== undefined && isLive(other)) throw new DataDirInUseError(dataDir, other);
+    if (other !== undefined && isLive(other)) throw new DataDirInUseError(dataDir, other, isOwn(path));
     if (attempt >= 10) throw new Error(`${path}: the lock file keeps changing; another process is starting`);
     removeStale(path, text);
   }

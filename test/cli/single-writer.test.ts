@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../harness/gatehouse.js';
@@ -188,6 +189,43 @@ describe('a lock left by a process that no longer runs', () => {
       });
     } finally {
       expect(await server.stop()).toBe(0);
+    }
+  });
+});
+
+// The admin token is sent only to the URL in a lock file of the CLI's own user. Making a file another user's needs
+// root, so the CLI then runs as nobody against a lock file root wrote.
+describe.runIf(process.getuid?.() === 0)('a lock file another user wrote', () => {
+  it('is not trusted with the admin token: the CLI refuses, naming the pid, and sends nothing', async () => {
+    const heard: string[] = [];
+    const decoy = createServer((request, response) => {
+      heard.push(String(request.headers.authorization));
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => decoy.listen(0, '127.0.0.1', resolve));
+    try {
+      const data = tempDir();
+      chmodSync(data, 0o777);
+      writeFileSync(join(data, 'admin-token'), 'gh_admin_a-token-nobody-may-read-0123\n', { mode: 0o644 });
+      const port = (decoy.address() as { port: number }).port;
+      const holder = { pid: process.pid, startedAt: new Date().toISOString(), command: 'serve' };
+      writeFileSync(lockFile(data), JSON.stringify({ ...holder, adminUrl: `http://127.0.0.1:${port}` }));
+      const result = await runGatehouse(['tenant', 'list', '--data', data], {
+        env: cleanEnv({ HOME: data }),
+        cwd: data,
+        uid: 65534,
+        gid: 65534,
+      });
+      expect(result).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: expect.stringMatching(
+          new RegExp(`^gatehouse: the data directory \\S+ is in use by process ${process.pid} \\(gatehouse serve, `),
+        ),
+      });
+      expect(heard).toEqual([]);
+    } finally {
+      decoy.close();
     }
   });
 });

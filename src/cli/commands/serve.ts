@@ -11,7 +11,10 @@ import { trackConnections } from '../../lib/connection-drain.js';
 import { storeFlags, storeOptions } from '../store-options.js';
 import { readDocument } from './config-io.js';
 
-/** `gatehouse serve`: lock the embedded store, migrate, apply `--import`, seed the demo (development), listen; graceful stop on SIGTERM and SIGINT. */
+/**
+ * `gatehouse serve`: lock the embedded store, migrate, apply `--import`, seed the demo (development), listen; stop
+ * gracefully on SIGTERM and SIGINT.
+ */
 export const serveCommand = (program: Command): void => {
   storeFlags(
     program
@@ -80,7 +83,9 @@ const stopOnSignals = (app: App, server: FastifyInstance, connections: ReturnTyp
     forced = true;
     process.exitCode = 1;
     const { connections: open, requests } = connections.counts();
-    process.stdout.write(`Gatehouse: ${why}; closing ${open} connections (${requests} requests in flight)\n`);
+    process.stdout.write(
+      `Gatehouse: ${why}; closing the remaining connections (${open} open, ${requests} requests in flight)\n`,
+    );
     connections.destroyAll();
     // The store may hang as well: the process ends regardless.
     setTimeout(() => process.exit(1), 5000).unref();
