@@ -3,7 +3,7 @@ import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, wr
 import { join } from 'node:path';
 
 /** The file in a data directory that names the one process writing it. */
-export const lockFileName = 'gatehouse.lock';
+const lockFileName = 'gatehouse.lock';
 
 /** What a lock file says about the process that holds it. */
 export interface LockHolder {
@@ -76,11 +76,26 @@ const withTempFile = <T>(path: string, text: string, place: (temp: string) => T)
   }
 };
 
-/** Creates the lock file with its whole content at once (a hard link fails if the file exists). */
+/** File systems without hard links (some container mounts) answer these to `link`. */
+const noHardLinks = new Set(['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP']);
+
+/**
+ * Creates the lock file with its whole content at once (a hard link fails if the file exists); where hard links are
+ * not supported, by an exclusive create (a reader may then briefly see it empty, and treats it as stale only if it
+ * stays so).
+ */
 const tryCreate = (path: string, holder: LockHolder): boolean =>
   withTempFile(path, render(holder), (temp) => {
     try {
       linkSync(temp, path);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (code === 'EEXIST') return false;
+      if (!noHardLinks.has(code)) throw error;
+    }
+    try {
+      writeFileSync(path, render(holder), { flag: 'wx', mode: 0o600 });
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -165,11 +180,11 @@ export const acquireDataDirLock = (dataDir: string, command: string): DataDirLoc
     command,
   };
   for (let attempt = 0; !tryCreate(path, holder); attempt++) {
+    if (attempt >= 10) throw new Error(`${path}: the lock file keeps changing; another process is starting`);
     const text = readText(path);
     if (text === undefined) continue;
     const other = parse(text);
     if (other !== undefined && isLive(other)) throw new DataDirInUseError(dataDir, other, isOwn(path));
-    if (attempt >= 10) throw new Error(`${path}: the lock file keeps changing; another process is starting`);
     removeStale(path, text);
   }
   const mine = (): boolean => readText(path) === render(holder);
