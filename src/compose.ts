@@ -12,6 +12,7 @@ import { createMemoryKv } from './kv/memory.js';
 import { createRedisKv } from './kv/redis.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createSecretBox, parseMasterKey, randomToken } from './lib/crypto.js';
+import { acquireDataDirLock, type DataDirLock } from './lib/data-dir-lock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -98,6 +99,8 @@ export interface ComposeOptions {
   readonly kv?: KeyValueStore;
   /** The port the server will listen on, when the public URL is derived from it. */
   readonly port?: number;
+  /** What this process runs (`serve`, `tenant create`, …): recorded in the embedded store's lock file. */
+  readonly command?: string;
 }
 
 export interface App {
@@ -107,13 +110,40 @@ export interface App {
   readonly publicUrl: string;
   readonly adminToken: string | undefined;
   readonly notice: DevNotice;
+  /** The embedded store's single-writer lock, held until `close` (absent on PostgreSQL and for a handed-in db). */
+  readonly lock: DataDirLock | undefined;
   /** Builds the HTTP server (not listening). */
   server(): Promise<FastifyInstance>;
   close(): Promise<void>;
 }
 
-/** The composition root: the only place infrastructure is created. Opens the store and migrates it. */
+/**
+ * The embedded store has one writer: the process that opens its data directory holds the directory's lock until it
+ * closes the store (docs/decisions/0005-embedded-store-single-writer.md). PostgreSQL takes many instances.
+ * @throws DataDirInUseError when another live process holds it.
+ */
+export const lockDataDir = (config: Readonly<Config>, command: string): DataDirLock | undefined =>
+  config.databaseUrl === undefined ? acquireDataDirLock(config.dataDir, command) : undefined;
+
+/**
+ * The composition root: the only place infrastructure is created. Takes the embedded store's lock, opens the store
+ * and migrates it.
+ */
 export const compose = async (config: Readonly<Config>, options: ComposeOptions = {}): Promise<App> => {
+  const lock = options.db === undefined ? lockDataDir(config, options.command ?? 'serve') : undefined;
+  try {
+    return await composeLocked(config, options, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+};
+
+const composeLocked = async (
+  config: Readonly<Config>,
+  options: ComposeOptions,
+  lock: DataDirLock | undefined,
+): Promise<App> => {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const { masterKey, adminToken, notice } = resolveSecrets(config);
   const db = options.db ?? (await openDatabase(config, options.databaseUse));
@@ -157,6 +187,7 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
     publicUrl,
     adminToken,
     notice,
+    lock,
     server: () =>
       buildServer({
         core,
@@ -167,16 +198,27 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
         emulator: isDevLike(config) && (config.emulator ?? config.mode === 'development'),
         ...(adminToken === undefined ? {} : { adminToken }),
       }),
-    close: () => core.close(),
+    close: async () => {
+      try {
+        await core.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 };
 
 /** Opens the store named by `config`, applies pending migrations, closes it. @returns the migrations applied. */
 export const migrateStore = async (config: Readonly<Config>): Promise<string[]> => {
-  const db = await openDatabase(config, 'migrations');
+  const lock = lockDataDir(config, 'migrate');
   try {
-    return await migrateToLatest(db);
+    const db = await openDatabase(config, 'migrations');
+    try {
+      return await migrateToLatest(db);
+    } finally {
+      await db.destroy();
+    }
   } finally {
-    await db.destroy();
+    lock?.release();
   }
 };

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, GatehouseError } from '../core/errors.js';
+import { DataDirInUseError } from '../lib/data-dir-lock.js';
 import { isStorageUnavailable } from '../lib/pg-errors.js';
 import { clientCommand } from './commands/client.js';
 import { configIoCommands } from './commands/config-io.js';
@@ -18,8 +19,11 @@ export const buildProgram = (): Command => {
     .description('Gatehouse: a self-hosted identity service.')
     .version('0.1.0')
     .exitOverride()
-    .showHelpAfterError('(add --help for usage)')
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      // One line: commander's message, its suggestion, and where to look.
+      outputError: (text, write) => write(`${text.trim().replace(/\s*\n\s*/g, ' ')} (add --help for usage)\n`),
+    });
   serveCommand(program);
   migrateCommand(program);
   tenantCommand(program);
@@ -53,6 +57,28 @@ export const runCli = async (argv: readonly string[]): Promise<void> => {
   }
 };
 
+/** What an operating-system error code means, in the words an operator searches for. */
+const errnoReasons: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  ENOTDIR: 'a path component is not a directory',
+  EADDRINUSE: 'the address is in use by another process',
+  EADDRNOTAVAIL: 'the address is not one of this machine',
+};
+
+/** One line for an operating-system refusal (a data dir that cannot be written, a port in use), or undefined. */
+const systemErrorLine = (error: unknown): string | undefined => {
+  const e = error as Partial<NodeJS.ErrnoException> & { address?: unknown; port?: unknown };
+  if (e === null || typeof e !== 'object' || typeof e.code !== 'string' || typeof e.syscall !== 'string') return;
+  const reason = errnoReasons[e.code];
+  if (reason === undefined) return;
+  if (e.syscall === 'listen') return `cannot listen on ${String(e.address)}:${String(e.port)}: ${reason} (${e.code})`;
+  if (typeof e.path === 'string') return `cannot ${e.syscall} ${e.path}: ${reason} (${e.code})`;
+  return;
+};
+
 const exitCodeOf = (error: unknown): number => {
   if (error instanceof CommanderError) return error.exitCode;
   return error instanceof ConfigError ? 2 : 1;
@@ -66,9 +92,11 @@ const messageOf = (error: unknown): string => {
       .split('\n')
       .map((line) => `gatehouse: configuration: ${line}\n`)
       .join('');
-  if (error instanceof CliError) return `gatehouse: ${error.message}\n`;
+  if (error instanceof CliError || error instanceof DataDirInUseError) return `gatehouse: ${error.message}\n`;
   if ((error instanceof GatehouseError && error.code === 'storage_unavailable') || isStorageUnavailable(error))
     return `gatehouse: storage_unavailable: the database cannot be reached${causeOf(error)}\n`;
   if (error instanceof GatehouseError && error.expose) return `gatehouse: ${error.code}: ${error.message}\n`;
+  const system = systemErrorLine(error);
+  if (system !== undefined) return `gatehouse: ${system}\n`;
   return `gatehouse: unexpected error: ${(error as Error).stack ?? String(error)}\n`;
 };

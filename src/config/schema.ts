@@ -120,6 +120,13 @@ export const ConfigSchema = Type.Object(
       maximum: 60000,
       description: 'Upper bound of any one call to an identity provider, in milliseconds.',
     }),
+    shutdownGraceMs: Type.Integer({
+      default: 25000,
+      minimum: 100,
+      maximum: 3600000,
+      description:
+        "On SIGTERM or SIGINT, how long requests in flight may take to finish, in milliseconds. The server stops accepting at once and closes idle connections; when the grace runs out, the remaining connections are closed and the process exits with code 1 (0 otherwise). Keep it below the orchestrator's own grace (Kubernetes: 30 s).",
+    }),
     allowInsecureUpstreams: Type.Boolean({
       default: false,
       description:

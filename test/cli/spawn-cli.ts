@@ -29,13 +29,20 @@ export interface CliResult {
 export const runCommand = (
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; uid?: number; gid?: number } = {},
 ): Promise<CliResult> =>
   new Promise((done) => {
     execFile(
       command,
       args,
-      { env: options.env ?? cleanEnv(), cwd: options.cwd ?? tempDir(), timeout: 180_000, maxBuffer: 16 * 1024 * 1024 },
+      {
+        env: options.env ?? cleanEnv(),
+        cwd: options.cwd ?? tempDir(),
+        timeout: 180_000,
+        maxBuffer: 16 * 1024 * 1024,
+        ...(options.uid === undefined ? {} : { uid: options.uid }),
+        ...(options.gid === undefined ? {} : { gid: options.gid }),
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
         done({ code, stdout, stderr });
@@ -46,7 +53,7 @@ export const runCommand = (
 /** Runs `node bin/gatehouse.js …args` to completion. */
 export const runGatehouse = (
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; uid?: number; gid?: number } = {},
 ): Promise<CliResult> => runCommand(process.execPath, [bin, ...args], options);
 
 /** Parses stdout as JSON, failing with the CLI's stderr when it is not. */
@@ -88,6 +95,8 @@ export interface ServerProcess {
   waitFor(text: string, ms?: number): Promise<void>;
   /** SIGTERM, then the exit code (null when the process died of the signal). */
   stop(): Promise<number | null>;
+  /** The exit code, once the process has ended (null when it died of a signal). */
+  exited(): Promise<number | null>;
 }
 
 export const startProcess = (
@@ -133,6 +142,7 @@ export const startProcess = (
           reject(new Error(`no "${text}" within ${ms} ms; stderr: ${err}; stdout: ${out}`));
         }, ms).unref();
       }),
+    exited: () => exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         if (options.group === true && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import type { ClientWithSecret } from '../../core/clients/client.js';
-import { collect, printJson, recordCliEvent, runWithApp } from '../run-with-app.js';
+import { collect, printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
 interface CreateOpts {
@@ -12,12 +11,6 @@ interface CreateOpts {
   readonly callbackUrl: string[];
   readonly grantType: string[];
 }
-
-/** A client and, on create or rotation, its secret (shown once), flattened like the admin API's response. */
-const withSecret = ({ client, clientSecret }: ClientWithSecret) => ({
-  ...client,
-  ...(clientSecret === undefined ? {} : { clientSecret }),
-});
 
 const nonEmpty = <T>(list: T[]): T[] | undefined => (list.length === 0 ? undefined : list);
 
@@ -37,31 +30,25 @@ export const clientCommand = (program: Command): void => {
       .option('--callback-url <url>', 'allowed post-login callback URL (repeatable)', collect, [])
       .option('--grant-type <grant>', 'allowed grant type (repeatable; default by client type)', collect, []),
   ).action(async (opts: CreateOpts) => {
-    await runWithApp(opts as never, async (app) => {
-      const tenant = await app.core.tenants.require(opts.tenant);
-      const input = Object.fromEntries(
-        Object.entries({
-          clientId: opts.clientId,
-          name: opts.name,
-          public: opts.public,
-          redirectUris: nonEmpty(opts.redirectUri),
-          callbackUrls: nonEmpty(opts.callbackUrl),
-          grantTypes: nonEmpty(opts.grantType),
-        }).filter(([, v]) => v !== undefined),
-      );
-      const created = await app.core.clients.create(tenant.id, input);
-      recordCliEvent(app, { type: 'client.created', tenantId: tenant.id, clientId: created.client.clientId });
-      printJson(withSecret(created));
-    });
+    const input = Object.fromEntries(
+      Object.entries({
+        clientId: opts.clientId,
+        name: opts.name,
+        public: opts.public,
+        redirectUris: nonEmpty(opts.redirectUri),
+        callbackUrls: nonEmpty(opts.callbackUrl),
+        grantTypes: nonEmpty(opts.grantType),
+      }).filter(([, v]) => v !== undefined),
+    );
+    await runWithStore(opts as never, 'client create', async (store) =>
+      printJson(await store.createClient(opts.tenant, input)),
+    );
   });
 
   storeFlags(
     client.command('list').description('List the clients of a tenant.').requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (opts: { tenant: string }) => {
-    await runWithApp(opts, async (app) => {
-      const tenant = await app.core.tenants.require(opts.tenant);
-      printJson(await app.core.clients.list(tenant.id));
-    });
+    await runWithStore(opts, 'client list', async (store) => printJson(await store.listClients(opts.tenant)));
   });
 
   storeFlags(
@@ -71,11 +58,8 @@ export const clientCommand = (program: Command): void => {
       .argument('<client-id>', 'client id')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (clientId: string, opts: { tenant: string }) => {
-    await runWithApp(opts, async (app) => {
-      const tenant = await app.core.tenants.require(opts.tenant);
-      const rotated = await app.core.clients.rotateSecret(tenant.id, clientId);
-      recordCliEvent(app, { type: 'client.secret_rotated', tenantId: tenant.id, clientId });
-      printJson(withSecret(rotated));
-    });
+    await runWithStore(opts, 'client rotate-secret', async (store) =>
+      printJson(await store.rotateClientSecret(opts.tenant, clientId)),
+    );
   });
 };

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, printJson, runWithApp } from '../run-with-app.js';
+import { CliError, printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
 /**
@@ -30,10 +30,8 @@ export const configIoCommands = (program: Command): void => {
       .option('--tenant <id>', 'only this tenant')
       .option('--output <file>', 'write to a file (mode 0600) instead of stdout'),
   ).action(async (opts: { tenant?: string; output?: string }) => {
-    await runWithApp(opts, async (app) => {
-      const document = await app.core.configIo.exportConfig(
-        opts.tenant === undefined ? {} : { tenants: [opts.tenant] },
-      );
+    await runWithStore(opts, 'export', async (store) => {
+      const document = await store.exportConfig(opts.tenant);
       if (opts.output === undefined) printJson(document);
       else writeFileSync(opts.output, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o600 });
     });
@@ -46,6 +44,6 @@ export const configIoCommands = (program: Command): void => {
       .argument('<file>', 'the JSON document'),
   ).action(async (file: string, opts: Record<string, string | undefined>) => {
     const document = readDocument(file);
-    await runWithApp(opts, async (app) => printJson(await app.core.configIo.importConfig(document, { actor: 'cli' })));
+    await runWithStore(opts, 'import', async (store) => printJson(await store.importConfig(document)));
   });
 };

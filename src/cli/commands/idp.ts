@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError, collect, printJson, recordCliEvent, runWithApp } from '../run-with-app.js';
+import { CliError, collect, printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
 interface SetOpts {
@@ -73,22 +73,19 @@ export const idpCommand = (program: Command): void => {
     const clientSecret = readSecret(opts);
     const settings = parseSettings(opts.settings);
     const endpoints = parseEndpoints(opts.endpoint);
-    await runWithApp(opts as never, async (app) => {
-      const tenant = await app.core.tenants.require(opts.tenant);
-      const connection = await app.core.connections.set(tenant.id, {
-        id,
-        kind: opts.kind,
-        clientId: opts.clientId,
-        ...(clientSecret === undefined ? {} : { clientSecret }),
-        ...(opts.scope.length === 0 ? {} : { scopes: opts.scope }),
-        ...(endpoints === undefined ? {} : { endpoints }),
-        ...(opts.emulator === undefined ? {} : { emulator: opts.emulator }),
-        ...(opts.trustEmail === undefined ? {} : { trustEmail: true }),
-        ...(settings === undefined ? {} : { settings }),
-      });
-      recordCliEvent(app, { type: 'connection.set', tenantId: tenant.id, idp: connection.id });
-      printJson(connection);
-    });
+    const input = {
+      kind: opts.kind,
+      clientId: opts.clientId,
+      ...(clientSecret === undefined ? {} : { clientSecret }),
+      ...(opts.scope.length === 0 ? {} : { scopes: opts.scope }),
+      ...(endpoints === undefined ? {} : { endpoints }),
+      ...(opts.emulator === undefined ? {} : { emulator: opts.emulator }),
+      ...(opts.trustEmail === undefined ? {} : { trustEmail: true }),
+      ...(settings === undefined ? {} : { settings }),
+    };
+    await runWithStore(opts as never, 'idp set', async (store) =>
+      printJson(await store.setIdp(opts.tenant, id, input)),
+    );
   });
 
   storeFlags(
@@ -97,10 +94,7 @@ export const idpCommand = (program: Command): void => {
       .description('List the IdP connections of a tenant.')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (opts: { tenant: string }) => {
-    await runWithApp(opts, async (app) => {
-      const tenant = await app.core.tenants.require(opts.tenant);
-      printJson(await app.core.connections.list(tenant.id));
-    });
+    await runWithStore(opts, 'idp list', async (store) => printJson(await store.listIdps(opts.tenant)));
   });
 
   storeFlags(
@@ -110,11 +104,9 @@ export const idpCommand = (program: Command): void => {
       .argument('<id>', 'connection id')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (id: string, opts: { tenant: string }) => {
-    await runWithApp(opts, async (app) => {
-      const tenant = await app.core.tenants.require(opts.tenant);
-      await app.core.connections.remove(tenant.id, id);
-      recordCliEvent(app, { type: 'connection.removed', tenantId: tenant.id, idp: id });
-      printJson({ removed: id, tenant: tenant.id });
+    await runWithStore(opts, 'idp remove', async (store) => {
+      await store.removeIdp(opts.tenant, id);
+      printJson({ removed: id, tenant: opts.tenant });
     });
   });
 };

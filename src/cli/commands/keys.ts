@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { printJson, recordCliEvent, runWithApp } from '../run-with-app.js';
+import { printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
 /** `gatehouse keys list|rotate`: a tenant's signing keys (public facts only). */
@@ -12,10 +12,7 @@ export const keysCommand = (program: Command): void => {
       .description('List the signing keys (next, active, retired).')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (opts: { tenant: string }) => {
-    await runWithApp(opts, async (app) => {
-      const tenant = await app.core.tenants.require(opts.tenant);
-      printJson(await app.core.keys.list(tenant.id));
-    });
+    await runWithStore(opts, 'keys list', async (store) => printJson(await store.listKeys(opts.tenant)));
   });
 
   storeFlags(
@@ -24,15 +21,6 @@ export const keysCommand = (program: Command): void => {
       .description('Rotate: the next key starts signing, the active one retires, a new next key is published.')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (opts: { tenant: string }) => {
-    await runWithApp(opts, async (app) => {
-      const tenant = await app.core.tenants.require(opts.tenant);
-      const rotated = await app.core.keys.rotate(tenant.id);
-      recordCliEvent(app, {
-        type: 'keys.rotated',
-        tenantId: tenant.id,
-        details: { active: rotated.find((k) => k.state === 'active')?.kid },
-      });
-      printJson(rotated);
-    });
+    await runWithStore(opts, 'keys rotate', async (store) => printJson(await store.rotateKeys(opts.tenant)));
   });
 };

@@ -7,10 +7,14 @@ import type { Config } from '../../config/schema.js';
 import type { ImportResult } from '../../core/config-io/index.js';
 import type { DemoSeedResult } from '../../core/demo/index.js';
 import { ConfigError } from '../../core/errors.js';
+import { trackConnections } from '../../lib/connection-drain.js';
 import { storeFlags, storeOptions } from '../store-options.js';
 import { readDocument } from './config-io.js';
 
-/** `gatehouse serve`: migrate, apply `--import`, seed the demo (development), listen; graceful stop on SIGTERM. */
+/**
+ * `gatehouse serve`: lock the embedded store, migrate, apply `--import`, seed the demo (development), listen; stop
+ * gracefully on SIGTERM and SIGINT.
+ */
 export const serveCommand = (program: Command): void => {
   storeFlags(
     program
@@ -31,28 +35,81 @@ export const serveCommand = (program: Command): void => {
     );
     const app = await compose(config);
     let server: FastifyInstance | undefined;
+    let connections: ReturnType<typeof trackConnections>;
     try {
       server = await app.server();
+      connections = trackConnections(server.server);
       const report = await runStartupTasks(app);
       const address = await server.listen({ port: config.port, host: config.host });
+      // Other processes on this data directory send their changes here (`gatehouse tenant create` while it runs).
+      if (app.adminToken !== undefined) app.lock?.advertise(adminUrlOf(server));
       process.stdout.write(`${startupBanner(app, address, report)}\n`);
     } catch (error) {
       await server?.close();
       await app.close();
       throw error;
     }
-    const running = server;
-    // Expired codes, tokens, sessions and flows are deleted every ten minutes by every instance (idempotent).
-    const stopMaintenance = app.core.maintenance.start();
-    const stop = async () => {
-      stopMaintenance();
-      await running.close();
-      await app.close();
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => void stop());
-    process.once('SIGINT', () => void stop());
+    stopOnSignals(app, server, connections);
   });
+};
+
+/** Where this process answers its own admin API: the bound address, a loopback one when it listens on all. */
+const adminUrlOf = (server: FastifyInstance): string => {
+  const bound = server.server.address();
+  if (bound === null || typeof bound === 'string') throw new Error('the server is not listening on TCP');
+  const host =
+    bound.address === '0.0.0.0'
+      ? '127.0.0.1'
+      : bound.address === '::'
+        ? '[::1]'
+        : bound.family === 'IPv6'
+          ? `[${bound.address}]`
+          : bound.address;
+  return `http://${host}:${bound.port}`;
+};
+
+/**
+ * Graceful stop on SIGTERM or SIGINT: stop accepting, close idle connections, let requests in flight finish, then
+ * close the store (flushing what is buffered) and exit 0. When `shutdownGraceMs` runs out first, or a second signal
+ * comes, every connection is closed at once and the exit code is 1.
+ */
+const stopOnSignals = (app: App, server: FastifyInstance, connections: ReturnType<typeof trackConnections>): void => {
+  // Expired codes, tokens, sessions and flows are deleted every ten minutes by every instance (idempotent).
+  const stopMaintenance = app.core.maintenance.start();
+  const graceMs = app.config.shutdownGraceMs;
+  let stopping = false;
+  let forced = false;
+  const force = (why: string): void => {
+    forced = true;
+    process.exitCode = 1;
+    const { connections: open, requests } = connections.counts();
+    process.stdout.write(
+      `Gatehouse: ${why}; closing the remaining connections (${open} open, ${requests} requests in flight)\n`,
+    );
+    connections.destroyAll();
+    // The store may hang as well: the process ends regardless.
+    setTimeout(() => process.exit(1), 5000).unref();
+  };
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) return force(`${signal} again`);
+    stopping = true;
+    process.stdout.write(`Gatehouse stopping (${signal}): finishing requests in flight, for at most ${graceMs} ms\n`);
+    const timer = setTimeout(() => force(`the shutdown grace of ${graceMs} ms is over`), graceMs);
+    stopMaintenance();
+    try {
+      const closing = server.close();
+      connections.drain();
+      await closing;
+      await app.close();
+    } catch (error) {
+      forced = true;
+      app.log.error({ err: error }, 'shutdown.failed');
+    }
+    clearTimeout(timer);
+    process.exit(forced ? 1 : 0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 };
 
 /** Whether `npm start` seeds the demo tenant: on by default in development, only on request in test, never in production. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { printJson, recordCliEvent, runWithApp } from '../run-with-app.js';
+import { printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
 type Opts = Record<string, string | undefined>;
@@ -17,28 +17,25 @@ export const tenantCommand = (program: Command): void => {
       .option('--linking <policy>', 'merge_needed (default) or auto_link_verified')
       .option('--mfa <policy>', 'off (default), social or all'),
   ).action(async (id: string, opts: Opts) => {
-    await runWithApp(opts, async (app) => {
-      const policies = {
-        ...(opts.linking === undefined ? {} : { linking: opts.linking }),
-        ...(opts.mfa === undefined ? {} : { mfa: opts.mfa }),
-      };
-      const created = await app.core.tenants.create({
-        id,
-        ...(opts.name === undefined ? {} : { name: opts.name }),
-        ...(Object.keys(policies).length === 0 ? {} : { policies }),
-      });
-      recordCliEvent(app, { type: 'tenant.created', tenantId: created.id });
-      printJson(created);
-    });
+    const policies = {
+      ...(opts.linking === undefined ? {} : { linking: opts.linking }),
+      ...(opts.mfa === undefined ? {} : { mfa: opts.mfa }),
+    };
+    const input = {
+      id,
+      ...(opts.name === undefined ? {} : { name: opts.name }),
+      ...(Object.keys(policies).length === 0 ? {} : { policies }),
+    };
+    await runWithStore(opts, 'tenant create', async (store) => printJson(await store.createTenant(input)));
   });
 
   storeFlags(tenant.command('list').description('List tenants.')).action(async (opts: Opts) => {
-    await runWithApp(opts, async (app) => printJson(await app.core.tenants.list()));
+    await runWithStore(opts, 'tenant list', async (store) => printJson(await store.listTenants()));
   });
 
   storeFlags(tenant.command('show').description('Show a tenant.').argument('<id>', 'tenant id')).action(
     async (id: string, opts: Opts) => {
-      await runWithApp(opts, async (app) => printJson(await app.core.tenants.require(id)));
+      await runWithStore(opts, 'tenant show', async (store) => printJson(await store.showTenant(id)));
     },
   );
 };

@@ -44,6 +44,9 @@ export const UserListQuery = Type.Object(
   {
     limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|[1-4][0-9]{2}|500)$', description: '1–500.' })),
     after: Type.Optional(UserId),
+    email: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 320, description: 'Only the user with this email (at most one).' }),
+    ),
   },
   closed,
 );

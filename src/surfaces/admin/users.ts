@@ -46,7 +46,7 @@ export const userRoutes = (app: FastifyInstance, core: Core): void => {
     {
       schema: {
         tags,
-        summary: 'A page of users in creation order',
+        summary: 'A page of users in creation order, or the user with an email',
         params: TenantParams,
         querystring: UserListQuery,
         response: { 200: UserPage, ...problemResponses },
@@ -54,6 +54,10 @@ export const userRoutes = (app: FastifyInstance, core: Core): void => {
     },
     async (request) => {
       const tenant = await core.tenants.require(request.params.tenant);
+      if (request.query.email !== undefined) {
+        const user = await core.users.findByEmail(tenant.id, request.query.email);
+        return { items: user === undefined ? [] : [userView(user)], next: null };
+      }
       const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
       let after: Awaited<ReturnType<Core['users']['find']>>;
       if (request.query.after !== undefined) {

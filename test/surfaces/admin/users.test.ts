@@ -75,6 +75,24 @@ describe.each(storageKinds)('admin users on %s', (storage) => {
     expect((all.body as { items: unknown[] }).items).toHaveLength(4);
   });
 
+  it('finds the user with an email, compared normalised, and no one in another tenant', async () => {
+    const found = await api.get('/admin/tenants/shop/users?email=ADA%40example.com');
+    expect(found).toMatchObject({
+      status: 200,
+      body: { items: [{ id: ada.id, email: 'ada@example.com' }], next: null },
+    });
+    expect((found.body as { items: unknown[] }).items).toHaveLength(1);
+    expect((await api.get('/admin/tenants/shop/users?email=nobody%40example.com')).body).toEqual({
+      items: [],
+      next: null,
+    });
+    await api.post('/admin/tenants', { id: 'other-shop' });
+    expect((await api.get('/admin/tenants/other-shop/users?email=ada%40example.com')).body).toEqual({
+      items: [],
+      next: null,
+    });
+  });
+
   it('shows a user with their linked identities', async () => {
     await identitiesRepo.insert(gh.storage.db, {
       id: '00000000-0000-4000-8000-0000000000aa',

@@ -1,0 +1,144 @@
+import type { App } from '../compose.js';
+import type { AuditEvent } from '../core/audit/events.js';
+import type { ClientWithSecret } from '../core/clients/client.js';
+import { GatehouseError } from '../core/errors.js';
+import type { Identity, User } from '../core/users/user.js';
+
+/** Records a command-line admin action in the audit trail, attributed to `cli`. */
+const recordCliEvent = (app: App, event: Omit<AuditEvent, 'actor' | 'outcome'>): void =>
+  app.core.audit.record({ ...event, outcome: 'success', actor: 'cli' });
+
+/** A JSON value as the CLI prints it. */
+export type Output = unknown;
+
+export interface UserPage {
+  readonly items: readonly Output[];
+  readonly next: string | null;
+}
+
+/**
+ * What the CLI does to a store, whichever way it reaches it: in this process (`localOperations`), or through the admin
+ * API of the `gatehouse serve` that holds the embedded store (`remoteOperations`). Both give the same JSON.
+ * Users are named by id or email.
+ */
+export interface StoreOperations {
+  createTenant(input: Record<string, unknown>): Promise<Output>;
+  listTenants(): Promise<Output[]>;
+  showTenant(id: string): Promise<Output>;
+  createClient(tenant: string, input: Record<string, unknown>): Promise<Output>;
+  listClients(tenant: string): Promise<Output[]>;
+  rotateClientSecret(tenant: string, clientId: string): Promise<Output>;
+  setIdp(tenant: string, id: string, input: Record<string, unknown>): Promise<Output>;
+  listIdps(tenant: string): Promise<Output[]>;
+  removeIdp(tenant: string, id: string): Promise<void>;
+  listUsers(tenant: string, page: { readonly limit: number; readonly after?: string }): Promise<UserPage>;
+  /** The user with their linked `identities`. */
+  showUser(tenant: string, user: string): Promise<Output>;
+  setUserStatus(tenant: string, user: string, status: 'active' | 'disabled'): Promise<Output>;
+  /** Unlinks and returns the user with the identities left. */
+  unlinkIdentity(tenant: string, user: string, idp: string): Promise<Output>;
+  listKeys(tenant: string): Promise<Output[]>;
+  rotateKeys(tenant: string): Promise<Output[]>;
+  exportConfig(tenant?: string): Promise<Output>;
+  importConfig(document: unknown): Promise<Output>;
+}
+
+/** A client and, on create or rotation, its secret (shown once), flattened like the admin API's response. */
+const withSecret = ({ client, clientSecret }: ClientWithSecret) => ({
+  ...client,
+  ...(clientSecret === undefined ? {} : { clientSecret }),
+});
+
+/** An identity as the admin API shows it (its user is the one it is listed under). */
+const identityOutput = ({ userId: _userId, ...identity }: Identity) => identity;
+
+/** The operations run in this process on a store it opened (and holds). Changes are audited as `cli`. */
+export const localOperations = (app: App): StoreOperations => {
+  const { core } = app;
+  const tenantOf = async (id: string) => (await core.tenants.require(id)).id;
+  /** @throws GatehouseError `not_found` */
+  const findUser = async (tenantId: string, idOrEmail: string): Promise<User> => {
+    const user = idOrEmail.includes('@')
+      ? await core.users.findByEmail(tenantId, idOrEmail)
+      : await core.users.find(tenantId, idOrEmail);
+    if (user === undefined) throw new GatehouseError('not_found', `user ${JSON.stringify(idOrEmail)} does not exist`);
+    return user;
+  };
+  const userWithIdentities = async (user: User) => ({
+    ...user,
+    identities: (await core.users.identities(user.id)).map(identityOutput),
+  });
+
+  return {
+    createTenant: async (input) => {
+      const created = await core.tenants.create(input);
+      recordCliEvent(app, { type: 'tenant.created', tenantId: created.id });
+      return created;
+    },
+    listTenants: () => core.tenants.list(),
+    showTenant: (id) => core.tenants.require(id),
+    createClient: async (tenant, input) => {
+      const tenantId = await tenantOf(tenant);
+      const created = await core.clients.create(tenantId, input);
+      recordCliEvent(app, { type: 'client.created', tenantId, clientId: created.client.clientId });
+      return withSecret(created);
+    },
+    listClients: async (tenant) => core.clients.list(await tenantOf(tenant)),
+    rotateClientSecret: async (tenant, clientId) => {
+      const tenantId = await tenantOf(tenant);
+      const rotated = await core.clients.rotateSecret(tenantId, clientId);
+      recordCliEvent(app, { type: 'client.secret_rotated', tenantId, clientId });
+      return withSecret(rotated);
+    },
+    setIdp: async (tenant, id, input) => {
+      const tenantId = await tenantOf(tenant);
+      const connection = await core.connections.set(tenantId, { id, ...input });
+      recordCliEvent(app, { type: 'connection.set', tenantId, idp: connection.id });
+      return connection;
+    },
+    listIdps: async (tenant) => core.connections.list(await tenantOf(tenant)),
+    removeIdp: async (tenant, id) => {
+      const tenantId = await tenantOf(tenant);
+      await core.connections.remove(tenantId, id);
+      recordCliEvent(app, { type: 'connection.removed', tenantId, idp: id });
+    },
+    listUsers: async (tenant, { limit, after }) => {
+      const tenantId = await tenantOf(tenant);
+      const start = after === undefined ? undefined : await findUser(tenantId, after);
+      const items = await core.users.list(tenantId, { limit, ...(start === undefined ? {} : { after: start }) });
+      const last = items.at(-1);
+      return { items, next: items.length === limit && last !== undefined ? last.id : null };
+    },
+    showUser: async (tenant, user) => userWithIdentities(await findUser(await tenantOf(tenant), user)),
+    setUserStatus: async (tenant, user, status) => {
+      const tenantId = await tenantOf(tenant);
+      const found = await findUser(tenantId, user);
+      const updated = await core.users.setStatus(tenantId, found.id, status);
+      recordCliEvent(app, {
+        type: status === 'disabled' ? 'user.disabled' : 'user.enabled',
+        tenantId,
+        userId: found.id,
+      });
+      return updated;
+    },
+    unlinkIdentity: async (tenant, user, idp) => {
+      const tenantId = await tenantOf(tenant);
+      const found = await findUser(tenantId, user);
+      await core.accounts.unlink(tenantId, found.id, idp, 'cli');
+      return userWithIdentities(found);
+    },
+    listKeys: async (tenant) => core.keys.list(await tenantOf(tenant)),
+    rotateKeys: async (tenant) => {
+      const tenantId = await tenantOf(tenant);
+      const rotated = await core.keys.rotate(tenantId);
+      recordCliEvent(app, {
+        type: 'keys.rotated',
+        tenantId,
+        details: { active: rotated.find((k) => k.state === 'active')?.kid },
+      });
+      return rotated;
+    },
+    exportConfig: (tenant) => core.configIo.exportConfig(tenant === undefined ? {} : { tenants: [tenant] }),
+    importConfig: (document) => core.configIo.importConfig(document, { actor: 'cli' }),
+  };
+};

@@ -1,0 +1,99 @@
+import type { LockHolder } from '../lib/data-dir-lock.js';
+import { CliError } from './cli-error.js';
+import type { Output, StoreOperations, UserPage } from './operations.js';
+
+/** The running server to send the CLI's operations to: the lock holder's admin URL and the admin token. */
+export interface RunningServer {
+  readonly holder: LockHolder & { readonly adminUrl: string };
+  readonly adminToken: string;
+}
+
+interface Problem {
+  readonly title?: unknown;
+  readonly detail?: unknown;
+}
+
+/** A small admin API client: one JSON request, an RFC 9457 problem turned into the CLI's one-line refusal. */
+const adminClient = ({ holder, adminToken }: RunningServer) => {
+  const who = `the gatehouse serve holding the data directory (pid ${holder.pid}, ${holder.adminUrl})`;
+  return async <T = Output>(method: string, path: string, body?: unknown): Promise<T> => {
+    let response: Response;
+    try {
+      response = await fetch(`${holder.adminUrl}/admin${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${adminToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: unknown } }).cause?.code;
+      throw new CliError(`${who} does not answer${typeof cause === 'string' ? ` (${cause})` : ''}`);
+    }
+    if (response.status === 401) throw new CliError(`${who} refused the admin token (GATEHOUSE_ADMIN_TOKEN)`);
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new CliError(`${who} answered ${response.status} with a body that is not JSON`);
+    }
+    if (response.ok) return value as T;
+    const { title, detail } = (value ?? {}) as Problem;
+    throw new CliError(`${String(title ?? response.status)}: ${String(detail ?? response.statusText)}`);
+  };
+};
+
+const enc = encodeURIComponent;
+const items = (list: { items: Output[] }): Output[] => list.items;
+
+/**
+ * The CLI's operations sent to the admin API of the running `gatehouse serve` that holds the embedded store, so the
+ * server sees each change at once and remains its only writer. Changes are audited as `admin`.
+ */
+export const remoteOperations = (server: RunningServer): StoreOperations => {
+  const call = adminClient(server);
+  const tenantPath = (tenant: string) => `/tenants/${enc(tenant)}`;
+  /** A user id, from an id or an email. @throws CliError `not_found` */
+  const userId = async (tenant: string, user: string): Promise<string> => {
+    if (!user.includes('@')) return user;
+    const page = await call<{ items: { id: string }[] }>('GET', `${tenantPath(tenant)}/users?email=${enc(user)}`);
+    const found = page.items[0];
+    if (found === undefined) throw new CliError(`not_found: user ${JSON.stringify(user)} does not exist`);
+    return found.id;
+  };
+  const userPath = async (tenant: string, user: string) =>
+    `${tenantPath(tenant)}/users/${enc(await userId(tenant, user))}`;
+
+  return {
+    createTenant: (input) => call('POST', '/tenants', input),
+    listTenants: async () => items(await call('GET', '/tenants')),
+    showTenant: (id) => call('GET', tenantPath(id)),
+    createClient: (tenant, input) => call('POST', `${tenantPath(tenant)}/clients`, input),
+    listClients: async (tenant) => items(await call('GET', `${tenantPath(tenant)}/clients`)),
+    rotateClientSecret: (tenant, clientId) =>
+      call('POST', `${tenantPath(tenant)}/clients/${enc(clientId)}/rotate-secret`),
+    setIdp: (tenant, id, input) => call('PUT', `${tenantPath(tenant)}/idps/${enc(id)}`, input),
+    listIdps: async (tenant) => items(await call('GET', `${tenantPath(tenant)}/idps`)),
+    removeIdp: (tenant, id) => call('DELETE', `${tenantPath(tenant)}/idps/${enc(id)}`),
+    listUsers: async (tenant, { limit, after }) => {
+      const query = new URLSearchParams({ limit: String(limit) });
+      if (after !== undefined) query.set('after', await userId(tenant, after));
+      return call<UserPage>('GET', `${tenantPath(tenant)}/users?${query}`);
+    },
+    showUser: async (tenant, user) => call('GET', await userPath(tenant, user)),
+    setUserStatus: async (tenant, user, status) =>
+      call('POST', `${await userPath(tenant, user)}/${status === 'disabled' ? 'disable' : 'enable'}`),
+    unlinkIdentity: async (tenant, user, idp) => {
+      const path = await userPath(tenant, user);
+      await call('DELETE', `${path}/identities/${enc(idp)}`);
+      return call('GET', path);
+    },
+    listKeys: async (tenant) => items(await call('GET', `${tenantPath(tenant)}/keys`)),
+    rotateKeys: async (tenant) => items(await call('POST', `${tenantPath(tenant)}/keys/rotate`)),
+    exportConfig: (tenant) => call('GET', tenant === undefined ? '/export' : `/export?tenant=${enc(tenant)}`),
+    importConfig: (document) => call('POST', '/import', document),
+  };
+};
