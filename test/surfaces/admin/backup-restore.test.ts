@@ -15,6 +15,13 @@ const otherEngine = (kind: StorageKind): StorageKind => (kind === 'pglite' ? 'po
 const restore = (target: RunningGatehouse, archive: string) =>
   adminApi(target).call('POST', '/admin/restore', archive, { 'content-type': 'application/json' });
 
+const auditOf = (gh: RunningGatehouse, type: string) =>
+  gh.storage.db
+    .selectFrom('audit_events')
+    .select(['actor', 'outcome', 'tenant_id'])
+    .where('type', '=', type)
+    .execute();
+
 describe.each(storageKinds)('GET /admin/backup and POST /admin/restore, from %s', (source) => {
   let f: SocialFixture;
   let archive: string;
@@ -93,6 +100,8 @@ describe.each(storageKinds)('GET /admin/backup and POST /admin/restore, from %s'
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="gatehouse-backup-.+\.json"$/);
     archive = await response.text();
+    await f.gh.core.audit.flush();
+    expect(await auditOf(f.gh, 'backup.taken')).toEqual([{ actor: 'admin', outcome: 'success', tenant_id: null }]);
     const parsed = JSON.parse(archive) as { format: string; migration: string; tables: Record<string, unknown[]> };
     expect(parsed).toMatchObject({ format: 'gatehouse-backup/1', migration: '0003-login-flows' });
     expect(Object.keys(parsed.tables)).toEqual(Object.keys(backedUpTables));
@@ -147,6 +156,8 @@ describe.each(storageKinds)('GET /admin/backup and POST /admin/restore, from %s'
         restored: Object.fromEntries(Object.entries(before).map(([table, rows]) => [table, rows.length])),
       });
       expect(await dumpTables(to.storage.db)).toEqual(before);
+      await to.core.audit.flush();
+      expect(await auditOf(to, 'backup.restored')).toEqual([{ actor: 'admin', outcome: 'success', tenant_id: null }]);
     });
 
     it('signs the social user in as before: same sub, no merge needed, no new user', async () => {
