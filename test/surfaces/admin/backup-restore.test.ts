@@ -16,11 +16,7 @@ const restore = (target: RunningGatehouse, archive: string) =>
   adminApi(target).call('POST', '/admin/restore', archive, { 'content-type': 'application/json' });
 
 const auditOf = (gh: RunningGatehouse, type: string) =>
-  gh.storage.db
-    .selectFrom('audit_events')
-    .select(['actor', 'outcome', 'tenant_id'])
-    .where('type', '=', type)
-    .execute();
+  gh.storage.db.selectFrom('audit_events').select(['actor', 'outcome', 'tenant_id']).where('type', '=', type).execute();
 
 describe.each(storageKinds)('GET /admin/backup and POST /admin/restore, from %s', (source) => {
   let f: SocialFixture;
