@@ -10,6 +10,7 @@ export const backupFormatVersion = 1;
 export const keyCheckText = 'gatehouse-backup-key-check';
 
 const BackupRow = Type.Record(Type.String({ pattern: '^[a-z_][a-z0-9_]*$' }), Type.Unknown(), {
+  additionalProperties: false,
   description: 'One row, every column by name, as PostgreSQL `to_jsonb` writes it.',
 });
 const Rows = Type.Array(BackupRow);
