@@ -1,5 +1,6 @@
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sha256 } from '../../../src/lib/crypto.js';
 import { backedUpTables, dumpTables } from '../../harness/backup.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
 import { apps, claimsOf, postForm, type SocialFixture, startSocialFixture } from '../../harness/social.js';
@@ -88,6 +89,17 @@ describe.each(storageKinds)('GET /admin/backup and POST /admin/restore, from %s'
   });
   afterAll(() => f?.close());
 
+  it('answers only the admin token', async () => {
+    const anonymous = await fetch(`${f.gh.url}/admin/backup`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const restoring = await adminApi(f.gh).call('POST', '/admin/restore', '{}', {
+      authorization: 'Bearer not-the-admin-token-0123456789',
+      'content-type': 'application/json',
+    });
+    expect(restoring).toMatchObject({ status: 401, body: { title: 'unauthorized' } });
+  });
+
   it('streams a versioned archive of every durable table, secrets as stored, as an attachment', async () => {
     const response = await fetch(`${f.gh.url}/admin/backup`, {
       headers: { authorization: `Bearer ${f.gh.adminToken}` },
@@ -139,6 +151,32 @@ describe.each(storageKinds)('GET /admin/backup and POST /admin/restore, from %s'
       }
       const truncated = await restore(to, archive.slice(0, Math.floor(archive.length / 2)));
       expect(truncated).toMatchObject({ status: 400, body: { title: 'invalid_request' } });
+      // Edited by hand, with the digest computed again: refused all the same, before or while writing.
+      const edited = (edit: (tables: Record<string, Record<string, unknown>[]>) => void) => {
+        const { sha256: _digest, ...body } = JSON.parse(archive) as { sha256: string; tables: Record<string, never> };
+        edit(body.tables);
+        return JSON.stringify({ ...body, sha256: sha256(JSON.stringify(body)) });
+      };
+      const badColumn = await restore(
+        to,
+        edited((tables) => {
+          tables.users = (tables.users ?? []).map(({ id, ...rest }) => ({ 'users.id': id, ...rest }));
+        }),
+      );
+      expect(badColumn).toMatchObject({
+        status: 400,
+        body: { detail: expect.stringMatching(/^archive\.tables\.users\.0/) },
+      });
+      const orphans = await restore(
+        to,
+        edited((tables) => {
+          tables.users = [];
+        }),
+      );
+      expect(orphans).toMatchObject({
+        status: 400,
+        body: { detail: expect.stringMatching(/^archive\.tables\.identities: the rows do not fit the table \(/) },
+      });
       expect(await tableCounts(to.storage.db)).toEqual(empty);
     });
 
