@@ -52,3 +52,11 @@ export type ArchiveBody = Omit<Static<typeof BackupArchive>, 'sha256'>;
 
 /** The digest of an archive's body, over its compact JSON (so re-indenting an archive does not change it). */
 export const archiveDigest = (body: ArchiveBody): string => sha256(JSON.stringify(body));
+
+/** Who takes or restores a backup, for the audit trail. */
+export interface BackupActor {
+  /** `admin`, `cli` or `system` (the default). */
+  readonly actor?: string;
+  /** The caller's address, over HTTP. */
+  readonly ip?: string;
+}

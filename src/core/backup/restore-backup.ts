@@ -13,7 +13,14 @@ import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import { parseInput } from '../validation.js';
-import { type ArchiveBody, archiveDigest, BackupArchive, backupFormatVersion, keyCheckText } from './archive.js';
+import {
+  type ArchiveBody,
+  archiveDigest,
+  type BackupActor,
+  BackupArchive,
+  backupFormatVersion,
+  keyCheckText,
+} from './archive.js';
 
 /** What a restore wrote. */
 export interface RestoreResult {
@@ -111,7 +118,7 @@ export const restoreBackup = async (
   deps: CoreDeps,
   audit: AuditLog,
   input: unknown,
-  options: { actor?: string } = {},
+  options: BackupActor = {},
 ): Promise<RestoreResult> => {
   const { body, columns } = checkArchive(deps, input);
   const restored: Record<string, number> = {};
@@ -143,6 +150,7 @@ export const restoreBackup = async (
     type: 'backup.restored',
     outcome: 'success',
     actor: options.actor ?? 'system',
+    ...(options.ip === undefined ? {} : { ip: options.ip }),
     details: { takenAt: body.takenAt, migration: body.migration, restored },
   });
   return { format: body.format, migration: body.migration, takenAt: body.takenAt, restored };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { backedUpTables, openSnapshot } from '../../store/backup.js';
 import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
+import type { BackupActor } from './archive.js';
 import { backupFormat, keyCheckText } from './archive.js';
 
 /**
@@ -10,11 +11,7 @@ import { backupFormat, keyCheckText } from './archive.js';
  * stored: secrets stay digests, hashes or sealed values. A line break follows each row for readers; the digest is over
  * the compact JSON, so it does not depend on them.
  */
-export async function* takeBackup(
-  deps: CoreDeps,
-  audit: AuditLog,
-  options: { actor?: string } = {},
-): AsyncGenerator<string> {
+export async function* takeBackup(deps: CoreDeps, audit: AuditLog, options: BackupActor = {}): AsyncGenerator<string> {
   const snapshot = await openSnapshot(deps.db);
   try {
     const hash = createHash('sha256');
@@ -43,7 +40,13 @@ export async function* takeBackup(
     // The body the digest covers closes here; the archive goes on with the digest itself.
     hash.update('}');
     yield `,"sha256":${JSON.stringify(hash.digest('base64url'))}}\n`;
-    audit.record({ type: 'backup.taken', outcome: 'success', actor: options.actor ?? 'system', details: { counts } });
+    audit.record({
+      type: 'backup.taken',
+      outcome: 'success',
+      actor: options.actor ?? 'system',
+      ...(options.ip === undefined ? {} : { ip: options.ip }),
+      details: { counts },
+    });
   } finally {
     await snapshot.close();
   }

@@ -19,12 +19,12 @@ export const backupRoutes = (app: FastifyInstance, core: Core): void => {
         response: { 200: BackupArchive, ...problemResponses },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const name = `gatehouse-backup-${new Date().toISOString().slice(0, 19).replaceAll(':', '')}Z.json`;
       return reply
         .type('application/json')
         .header('content-disposition', `attachment; filename="${name}"`)
-        .send(Readable.from(core.backup.take({ actor: 'admin' })));
+        .send(Readable.from(core.backup.take({ actor: 'admin', ip: request.ip })));
     },
   );
 
@@ -42,6 +42,6 @@ export const backupRoutes = (app: FastifyInstance, core: Core): void => {
         response: { 200: RestoreResultView, ...problemResponses },
       },
     },
-    async (request) => core.backup.restore(request.body, { actor: 'admin' }),
+    async (request) => core.backup.restore(request.body, { actor: 'admin', ip: request.ip }),
   );
 };

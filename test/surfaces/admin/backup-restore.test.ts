@@ -17,7 +17,11 @@ const restore = (target: RunningGatehouse, archive: string) =>
   adminApi(target).call('POST', '/admin/restore', archive, { 'content-type': 'application/json' });
 
 const auditOf = (gh: RunningGatehouse, type: string) =>
-  gh.storage.db.selectFrom('audit_events').select(['actor', 'outcome', 'tenant_id']).where('type', '=', type).execute();
+  gh.storage.db
+    .selectFrom('audit_events')
+    .select(['actor', 'outcome', 'tenant_id', 'ip'])
+    .where('type', '=', type)
+    .execute();
 
 describe.each(storageKinds)('GET /admin/backup and POST /admin/restore, from %s', (source) => {
   let f: SocialFixture;
@@ -109,7 +113,9 @@ describe.each(storageKinds)('GET /admin/backup and POST /admin/restore, from %s'
     expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="gatehouse-backup-.+\.json"$/);
     archive = await response.text();
     await f.gh.core.audit.flush();
-    expect(await auditOf(f.gh, 'backup.taken')).toEqual([{ actor: 'admin', outcome: 'success', tenant_id: null }]);
+    expect(await auditOf(f.gh, 'backup.taken')).toEqual([
+      { actor: 'admin', outcome: 'success', tenant_id: null, ip: '127.0.0.1' },
+    ]);
     const parsed = JSON.parse(archive) as { format: string; migration: string; tables: Record<string, unknown[]> };
     expect(parsed).toMatchObject({ format: 'gatehouse-backup/1', migration: '0003-login-flows' });
     expect(Object.keys(parsed.tables)).toEqual(Object.keys(backedUpTables));
@@ -191,7 +197,9 @@ describe.each(storageKinds)('GET /admin/backup and POST /admin/restore, from %s'
       });
       expect(await dumpTables(to.storage.db)).toEqual(before);
       await to.core.audit.flush();
-      expect(await auditOf(to, 'backup.restored')).toEqual([{ actor: 'admin', outcome: 'success', tenant_id: null }]);
+      expect(await auditOf(to, 'backup.restored')).toEqual([
+        { actor: 'admin', outcome: 'success', tenant_id: null, ip: '127.0.0.1' },
+      ]);
     });
 
     it('signs the social user in as before: same sub, no merge needed, no new user', async () => {
