@@ -41,6 +41,10 @@ export interface StoreOperations {
   rotateKeys(tenant: string): Promise<Output[]>;
   exportConfig(tenant?: string): Promise<Output>;
   importConfig(document: unknown): Promise<Output>;
+  /** The store as a backup archive (docs/operations.md), a chunk at a time. */
+  backup(): AsyncIterable<string | Uint8Array>;
+  /** Restores an archive into the (empty) store. */
+  restore(archive: unknown): Promise<Output>;
 }
 
 /** A client and, on create or rotation, its secret (shown once), flattened like the admin API's response. */
@@ -140,5 +144,7 @@ export const localOperations = (app: App): StoreOperations => {
     },
     exportConfig: (tenant) => core.configIo.exportConfig(tenant === undefined ? {} : { tenants: [tenant] }),
     importConfig: (document) => core.configIo.importConfig(document, { actor: 'cli' }),
+    backup: () => core.backup.take({ actor: 'cli' }),
+    restore: (archive) => core.backup.restore(archive, { actor: 'cli' }),
   };
 };

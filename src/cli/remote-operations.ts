@@ -16,7 +16,8 @@ interface Problem {
 /** A small admin API client: one JSON request, an RFC 9457 problem turned into the CLI's one-line refusal. */
 const adminClient = ({ holder, adminToken }: RunningServer) => {
   const who = `the gatehouse serve holding the data directory (pid ${holder.pid}, ${holder.adminUrl})`;
-  return async <T = Output>(method: string, path: string, body?: unknown): Promise<T> => {
+  /** The response, unread; a refused token or no answer becomes the one-line refusal. */
+  const send = async (method: string, path: string, body?: unknown): Promise<Response> => {
     let response: Response;
     try {
       response = await fetch(`${holder.adminUrl}/admin${path}`, {
@@ -32,6 +33,10 @@ const adminClient = ({ holder, adminToken }: RunningServer) => {
       throw new CliError(`${who} does not answer${typeof cause === 'string' ? ` (${cause})` : ''}`);
     }
     if (response.status === 401) throw new CliError(`${who} refused the admin token (GATEHOUSE_ADMIN_TOKEN)`);
+    return response;
+  };
+  const call = async <T = Output>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await send(method, path, body);
     if (response.status === 204) return undefined as T;
     const text = await response.text();
     let value: unknown;
@@ -44,6 +49,17 @@ const adminClient = ({ holder, adminToken }: RunningServer) => {
     const { title, detail } = (value ?? {}) as Problem;
     throw new CliError(`${String(title ?? response.status)}: ${String(detail ?? response.statusText)}`);
   };
+  /** A streamed body (a backup archive), chunk by chunk; a refusal read as JSON like `call`'s. */
+  const stream = async function* (path: string): AsyncGenerator<Uint8Array> {
+    const response = await send('GET', path);
+    if (!response.ok || response.body === null) {
+      await call('GET', path);
+      throw new CliError(`${who} answered ${response.status}`);
+    }
+    const reader = response.body.getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) yield chunk.value;
+  };
+  return { call, stream };
 };
 
 const enc = encodeURIComponent;
@@ -54,7 +70,7 @@ const items = (list: { items: Output[] }): Output[] => list.items;
  * server sees each change at once and remains its only writer. Changes are audited as `admin`.
  */
 export const remoteOperations = (server: RunningServer): StoreOperations => {
-  const call = adminClient(server);
+  const { call, stream } = adminClient(server);
   const tenantPath = (tenant: string) => `/tenants/${enc(tenant)}`;
   /** A user id, from an id or an email. @throws CliError `not_found` */
   const userId = async (tenant: string, user: string): Promise<string> => {
@@ -95,5 +111,7 @@ export const remoteOperations = (server: RunningServer): StoreOperations => {
     rotateKeys: async (tenant) => items(await call('POST', `${tenantPath(tenant)}/keys/rotate`)),
     exportConfig: (tenant) => call('GET', tenant === undefined ? '/export' : `/export?tenant=${enc(tenant)}`),
     importConfig: (document) => call('POST', '/import', document),
+    backup: () => stream('/backup'),
+    restore: (archive) => call('POST', '/restore', archive),
   };
 };

@@ -4,6 +4,7 @@ import { createAccountResolver } from './accounts/resolve-account.js';
 import { createUnlinkIdentity } from './accounts/unlink-identity.js';
 import { auditLoginCancel, auditLoginStart, auditSessionEnd } from './audit/audited.js';
 import { createAuditLog } from './audit/events.js';
+import { createBackupUseCases } from './backup/index.js';
 import { createClientUseCases } from './clients/clients.js';
 import { createConfigIoUseCases } from './config-io/index.js';
 import { createConnectionUseCases } from './connections/connections.js';
@@ -40,6 +41,7 @@ export const createCore = (deps: CoreDeps) => {
   const users = limitPasswordAttempts(createUserUseCases(deps), rateLimit);
   const keys = createSigningKeyUseCases(deps);
   const configIo = createConfigIoUseCases(deps, audit);
+  const backup = createBackupUseCases(deps, audit);
   const demo = createDemoUseCases(deps, configIo);
   const tokens = createTokenUseCases(deps, audit, keys);
   const plainSessions = createSessionUseCases(deps);
@@ -87,6 +89,8 @@ export const createCore = (deps: CoreDeps) => {
     users,
     keys,
     configIo,
+    /** Backup and restore of the whole store (`take`, `restore`). */
+    backup,
     demo,
     tokens: {
       ...tokens,

@@ -25,3 +25,6 @@ export const migrateToLatest = async (db: Db): Promise<string[]> => {
 /** Names of the migrations known to the code, and whether each is applied. */
 export const migrationStatus = async (db: Db): Promise<{ name: string; applied: boolean }[]> =>
   (await migrator(db).getMigrations()).map((m) => ({ name: m.name, applied: m.executedAt !== undefined }));
+
+/** The migrations this code knows, in the order they apply. */
+export const knownMigrations = (): string[] => Object.keys(migrations).sort();

@@ -36,7 +36,9 @@ export type AuditEventType =
   | 'mfa.challenged'
   | 'mfa.succeeded'
   | 'mfa.failed'
-  | 'config.imported';
+  | 'config.imported'
+  | 'backup.taken'
+  | 'backup.restored';
 
 export interface AuditEvent {
   readonly type: AuditEventType;

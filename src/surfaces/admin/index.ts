@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { auditRoutes } from './audit.js';
 import { adminAuthenticator } from './auth.js';
+import { backupRoutes } from './backup.js';
 import { clientRoutes } from './clients.js';
 import { configIoRoutes } from './config-io.js';
 import type { AdminOptions } from './context.js';
@@ -39,4 +40,5 @@ export const adminSurface: FastifyPluginAsync<AdminOptions> = async (app, { core
   keyRoutes(app, core);
   auditRoutes(app, core);
   configIoRoutes(app, core);
+  backupRoutes(app, core);
 };

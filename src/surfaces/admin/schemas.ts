@@ -1,4 +1,5 @@
 import { type TSchema, Type } from '@sinclair/typebox';
+import { BackupArchive } from '../../core/backup/index.js';
 import { ClientInput, ClientPatch } from '../../core/clients/client.js';
 import { ConfigDocument } from '../../core/config-io/document.js';
 import { ConnectionInput } from '../../core/connections/connection.js';
@@ -6,7 +7,7 @@ import { TenantId, TenantInput, TenantPatch, TenantPoliciesSchema } from '../../
 import { UserInput } from '../../core/users/user.js';
 
 // Request bodies are the core's own input schemas: the same TypeBox validates the admin API, the CLI and import.
-export { ClientInput, ClientPatch, ConfigDocument, TenantInput, TenantPatch, UserInput };
+export { BackupArchive, ClientInput, ClientPatch, ConfigDocument, TenantInput, TenantPatch, UserInput };
 
 const closed = { additionalProperties: false } as const;
 const Timestamp = Type.String({ format: 'date-time' });
@@ -197,3 +198,13 @@ export const ListOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.
 
 /** The responses every admin route may give besides its success. */
 export const problemResponses = { '4xx': Problem, '5xx': Problem };
+
+export const RestoreResultView = Type.Object(
+  {
+    format: Type.String(),
+    migration: Type.String({ description: 'The schema migration the archive was taken at.' }),
+    takenAt: Type.String(),
+    restored: Type.Record(Type.String(), Type.Integer(), { description: 'Rows written, by table.' }),
+  },
+  closed,
+);

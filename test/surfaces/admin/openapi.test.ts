@@ -44,6 +44,8 @@ describe('GET /openapi.json for the admin API', () => {
     ['/admin/tenants/{tenant}/audit', 'get'],
     ['/admin/export', 'get'],
     ['/admin/import', 'post'],
+    ['/admin/backup', 'get'],
+    ['/admin/restore', 'post'],
   ];
 
   it('documents exactly the admin routes', () => {
@@ -73,5 +75,10 @@ describe('GET /openapi.json for the admin API', () => {
     });
     const importBody = paths['/admin/import']?.post?.requestBody?.content['application/json']?.schema;
     expect(importBody).toMatchObject({ additionalProperties: false, properties: { tenants: { type: 'array' } } });
+    const restoreBody = paths['/admin/restore']?.post?.requestBody?.content['application/json']?.schema;
+    expect(restoreBody).toMatchObject({
+      additionalProperties: false,
+      properties: { format: { enum: ['gatehouse-backup/1'] }, migration: {}, tables: {}, sha256: {} },
+    });
   });
 });
