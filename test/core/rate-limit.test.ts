@@ -111,7 +111,7 @@ describe('rate limits applied by the core', () => {
     await expect(attempt(secret, '192.0.2.2')).resolves.toMatchObject({ clientId: client.clientId });
   });
 
-  it('refuses password sign-in for an account after 10 wrong passwords, before checking the password', async () => {
+  it('refuses password sign-in from the guessing address after 10 wrong passwords, but not the owner elsewhere', async () => {
     const email = `erin-${randomBytes(4).toString('hex')}@example.com`;
     await core.users.create(tenantId, { email, password: 'correct horse battery staple' });
     for (let i = 0; i < 10; i++)
@@ -120,9 +120,12 @@ describe('rate limits applied by the core', () => {
         'invalid_grant',
       );
     await expectError(
-      core.users.verifyCredentials(tenantId, email.toUpperCase(), 'correct horse battery staple', { ip: '192.0.2.10' }),
+      core.users.verifyCredentials(tenantId, email.toUpperCase(), 'correct horse battery staple', { ip: '192.0.2.9' }),
       'rate_limited',
     );
+    await expect(
+      core.users.verifyCredentials(tenantId, email.toUpperCase(), 'correct horse battery staple', { ip: '192.0.2.10' }),
+    ).resolves.toMatchObject({ email });
   });
 
   it('resets the count of an account after a correct password', async () => {

@@ -25,7 +25,8 @@ export interface RateLimitDeps {
   readonly onLimited?: (policy: RateLimitPolicy) => void;
 }
 
-const refusal = (policy: RateLimitPolicy, msBeforeNext: number): GatehouseError => {
+/** The `rate_limited` error of `policy`, with the seconds to wait in its details. */
+export const refusal = (policy: Pick<RateLimitPolicy, 'name'>, msBeforeNext: number): GatehouseError => {
   const retryAfterSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
   return new GatehouseError('rate_limited', `too many attempts; retry after ${retryAfterSeconds} s`, {
     details: { retryAfterSeconds, policy: policy.name } satisfies RateLimitedDetails,
@@ -102,6 +103,18 @@ export const createRateLimit = (deps: RateLimitDeps) => {
         await limiterOf(policy).penalty(keyOf(key));
       } catch (error) {
         // Counting is best effort: an unreachable store must not turn a failed sign-in into a server error.
+        deps.log.warn({ err: error, policy: policy.name }, 'rate_limit.store_failed');
+      }
+    },
+
+    /**
+     * Gives back one point consumed for an attempt that turned out well (a failure-only limit that consumes before
+     * the work, so parallel attempts cannot overrun it). Best effort, like `penalize`.
+     */
+    refund: async (key: string, policy: RateLimitPolicy): Promise<void> => {
+      try {
+        await limiterOf(policy).reward(keyOf(key), 1);
+      } catch (error) {
         deps.log.warn({ err: error, policy: policy.name }, 'rate_limit.store_failed');
       }
     },
