@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, GatehouseError } from '../core/errors.js';
 import { isStorageUnavailable } from '../lib/pg-errors.js';
+import { adminTokenCommand } from './commands/admin-token.js';
 import { clientCommand } from './commands/client.js';
 import { configIoCommands } from './commands/config-io.js';
 import { emulatorCommand } from './commands/emulator.js';
@@ -27,6 +28,7 @@ export const buildProgram = (): Command => {
   idpCommand(program);
   userCommand(program);
   keysCommand(program);
+  adminTokenCommand(program);
   configIoCommands(program);
   emulatorCommand(program);
   return program;

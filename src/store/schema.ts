@@ -328,6 +328,18 @@ export interface MfaChallengesTable {
   expires_at: Timestamp;
 }
 
+/** An admin API token: bound to one tenant (or every tenant when `tenant_id` is null) and a set of scopes. */
+export interface AdminTokensTable {
+  id: string;
+  tenant_id: string | null;
+  name: string;
+  scopes: Json<string[]>;
+  /** SHA-256 of the token (base64url); the token itself is shown once and never stored. */
+  token_digest: string;
+  created_at: CreatedAt;
+  revoked_at: NullableTimestamp;
+}
+
 /** Every table, by name. Areas that add tables add their interfaces here. */
 export interface Database {
   tenants: TenantsTable;
@@ -346,6 +358,7 @@ export interface Database {
   login_flows: LoginFlowsTable;
   mfa_factors: MfaFactorsTable;
   mfa_challenges: MfaChallengesTable;
+  admin_tokens: AdminTokensTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -365,3 +378,4 @@ export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type LoginFlowRow = Selectable<LoginFlowsTable>;
 export type MfaFactorRow = Selectable<MfaFactorsTable>;
 export type MfaChallengeRow = Selectable<MfaChallengesTable>;
+export type AdminTokenRow = Selectable<AdminTokensTable>;
