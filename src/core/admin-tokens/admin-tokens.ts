@@ -7,7 +7,7 @@ import type { AdminTokenRow } from '../../store/schema.js';
 import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
-import { auditRefusal } from '../rate-limit/guards.js';
+import { admitUnlessSpent, auditRefusal } from '../rate-limit/guards.js';
 import { rateLimitPolicies } from '../rate-limit/policies.js';
 import type { RateLimit } from '../rate-limit/rate-limit.js';
 import { TenantId } from '../tenants/tenant.js';
@@ -172,12 +172,7 @@ export const createAdminTokenUseCases = (deps: CoreDeps, parts: AdminTokenDeps) 
       const ip = context.ip;
       const addressKey = ip ?? '';
       const event = ip === undefined ? {} : { ip };
-      try {
-        await parts.rateLimit.consume(addressKey, rateLimitPolicies.adminAuthFailures);
-      } catch (error) {
-        await auditRefusal(guard, error, `admin${addressKey}`, event);
-        throw error;
-      }
+      await admitUnlessSpent(guard, `admin${addressKey}`, rateLimitPolicies.adminAuthFailures, event);
       let principal: AdminPrincipal | undefined;
       if (presented !== undefined && verifySecretDigest(presented, context.operatorDigest)) {
         principal = { kind: 'operator' };
@@ -196,9 +191,9 @@ export const createAdminTokenUseCases = (deps: CoreDeps, parts: AdminTokenDeps) 
           ...event,
           details: { reason: presented === undefined ? 'missing' : 'invalid' },
         });
+        await parts.rateLimit.penalize(`admin${addressKey}`, rateLimitPolicies.adminAuthFailures);
         throw new GatehouseError('unauthorized', 'a valid admin bearer token is required');
       }
-      await parts.rateLimit.refund(addressKey, rateLimitPolicies.adminAuthFailures);
       const tokenKey = principal.kind === 'operator' ? 'operator' : principal.tokenId;
       try {
         await parts.rateLimit.consume(tokenKey, rateLimitPolicies.adminRequestsPerToken);

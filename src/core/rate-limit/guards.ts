@@ -76,9 +76,29 @@ const admit = async (deps: GuardDeps, key: string, policy: RateLimitPolicy, even
 };
 
 /**
+ * Refuses when `key` has used up `policy` in its window, counting nothing (failures are counted afterwards with
+ * `penalize`). For limits that must not bound legitimate concurrency (a backend's many parallel token requests from
+ * one address); a burst of parallel failures may overrun such a limit by its concurrency, once.
+ * @throws GatehouseError `rate_limited`
+ */
+export const admitUnlessSpent = async (
+  deps: GuardDeps,
+  key: string,
+  policy: RateLimitPolicy,
+  event: AttemptEvent,
+): Promise<void> => {
+  try {
+    await deps.rateLimit.check(key, policy);
+  } catch (error) {
+    await auditRefusal(deps, error, key, event);
+    throw error;
+  }
+};
+
+/**
  * Client authentication that counts failures: after too many wrong secrets for one client from one address (or for
  * one client, when the caller gives no address), further attempts are refused with `rate_limited` until the window
- * ends, whatever they present. The point is consumed before the secret is checked and given back when it is right.
+ * ends, whatever they present.
  */
 export const limitClientAuthentication = (clients: ClientUseCases, deps: GuardDeps): LimitedClientUseCases => ({
   ...clients,
@@ -212,9 +232,9 @@ const failureCodes: ReadonlySet<string> = new Set([
 const countsAsFailure = (error: unknown): boolean => error instanceof GatehouseError && failureCodes.has(error.code);
 
 /**
- * Runs one grant under {@link rateLimitPolicies.grantFailures} for (tenant, client, address): the point is consumed
- * first and given back when the grant succeeds or fails for a reason that is not the caller's (an IdP or database
- * outage), so only refused grants count and parallel ones cannot overrun the limit.
+ * Runs one grant under {@link rateLimitPolicies.grantFailures} for (tenant, client, address): refused once the
+ * address has spent its failures; a grant refused for the caller's own doing counts one. Successful grants count
+ * nothing and are never held back, however many run in parallel (a backend exchanging tokens for many users).
  * @throws GatehouseError `rate_limited`, or whatever `run` throws
  */
 export const createGrantGuard =
@@ -222,13 +242,11 @@ export const createGrantGuard =
   async <T>(context: { tenantId: string; clientId: string; ip?: string }, run: () => Promise<T>): Promise<T> => {
     const policy = rateLimitPolicies.grantFailures;
     const key = [context.tenantId, context.clientId, context.ip ?? ''].join(sep);
-    await admit(deps, key, policy, context);
+    await admitUnlessSpent(deps, key, policy, context);
     try {
-      const result = await run();
-      await deps.rateLimit.refund(key, policy);
-      return result;
+      return await run();
     } catch (error) {
-      if (!countsAsFailure(error)) await deps.rateLimit.refund(key, policy);
+      if (countsAsFailure(error)) await deps.rateLimit.penalize(key, policy);
       throw error;
     }
   };

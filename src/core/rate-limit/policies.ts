@@ -1,8 +1,8 @@
 /**
- * A rate limit: at most `points` attempts per key within a fixed window of `durationSeconds` from the first one. Past
- * the limit the key is refused until the window ends. The guards consume a point before the work they protect (so
- * parallel attempts cannot overrun the limit) and give it back when the attempt turns out well, so most limits count
- * failures only.
+ * A rate limit: at most `points` attempts (or failures) per key within a fixed window of `durationSeconds` from the
+ * first one. Past the limit the key is refused until the window ends. The password guards consume a point before
+ * argon2 runs (so parallel guesses cannot overrun the limit) and give it back when the password is right; the others
+ * count failures after the fact, so they never hold back legitimate parallel traffic.
  */
 export interface RateLimitPolicy {
   /** Stable name: part of the shared store's key and the `policy` label of `gatehouse_rate_limited_total`. */

@@ -44,6 +44,9 @@ describe('GET /openapi.json for the admin API', () => {
     ['/admin/tenants/{tenant}/audit', 'get'],
     ['/admin/export', 'get'],
     ['/admin/import', 'post'],
+    ['/admin/admin-tokens', 'post'],
+    ['/admin/admin-tokens', 'get'],
+    ['/admin/admin-tokens/{id}', 'delete'],
   ];
 
   it('documents exactly the admin routes', () => {
