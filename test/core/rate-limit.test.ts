@@ -6,6 +6,7 @@ import { createRateLimit, retryAfterOf } from '../../src/core/rate-limit/rate-li
 import type { KeyValueStore } from '../../src/kv/kv.js';
 import { createMemoryKv } from '../../src/kv/memory.js';
 import { createRedisKv } from '../../src/kv/redis.js';
+import { createTestClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { expectError } from '../connectors/support.js';
 import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
@@ -143,5 +144,37 @@ describe('rate limits applied by the core', () => {
 
   it('counts refusals in gatehouse_rate_limited_total', () => {
     expect(core.metrics.render()).toMatch(/gatehouse_rate_limited_total\{policy="client_auth"\} [1-9]/);
+  });
+});
+
+describe('account-wide password limit: progressive delays, never a lock for the owner', () => {
+  let gh: RunningGatehouse;
+  const clock = createTestClock();
+  const tenantId = `rl-${randomBytes(4).toString('hex')}`;
+  const email = 'grace@example.com';
+  const right = 'correct horse battery staple';
+  beforeAll(async () => {
+    gh = await startGatehouse({ storage: 'pglite', clock });
+    await gh.core.tenants.create({ id: tenantId });
+    await gh.core.users.create(tenantId, { email, password: right });
+  });
+  afterAll(async () => gh?.close());
+  const attempt = (password: string, ip: string) => gh.core.users.verifyCredentials(tenantId, email, password, { ip });
+
+  it('delays every address but the owner’s usual one once 20 wrong passwords hit the account', async () => {
+    await expect(attempt(right, '192.0.2.100')).resolves.toMatchObject({ email });
+    for (const ip of ['192.0.2.1', '192.0.2.2'])
+      for (let i = 0; i < 10; i++) await expectError(attempt('wrong', ip), 'invalid_grant');
+    // The 21st attempt is let through and claims the account's one-second slot.
+    await expectError(attempt('wrong', '192.0.2.3'), 'invalid_grant');
+    const delayed = await expectError(attempt(right, '192.0.2.4'), 'rate_limited');
+    expect(retryAfterOf(delayed)).toBe(1);
+    clock.advance(1000);
+    // Each failure doubles the delay: the next slot is two seconds.
+    await expectError(attempt('wrong', '192.0.2.5'), 'invalid_grant');
+    expect(retryAfterOf(await expectError(attempt(right, '192.0.2.4'), 'rate_limited'))).toBe(2);
+    // The owner's usual address is not delayed, and a right password ends the delay for everyone.
+    await expect(attempt(right, '192.0.2.100')).resolves.toMatchObject({ email });
+    await expect(attempt(right, '192.0.2.4')).resolves.toMatchObject({ email });
   });
 });
