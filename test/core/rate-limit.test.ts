@@ -176,5 +176,17 @@ describe('account-wide password limit: progressive delays, never a lock for the 
     // The owner's usual address is not delayed, and a right password ends the delay for everyone.
     await expect(attempt(right, '192.0.2.100')).resolves.toMatchObject({ email });
     await expect(attempt(right, '192.0.2.4')).resolves.toMatchObject({ email });
+
+    await gh.core.audit.flush();
+    const events = await gh.core.audit.list(tenantId);
+    expect(events.filter((e) => e.type === 'account.throttled')).toMatchObject([
+      { outcome: 'failure', ip: '192.0.2.2', details: { failures: 20 } },
+    ]);
+    // One refusal recorded per key and delay, newest first.
+    expect(events.filter((e) => e.type === 'rate_limit.refused')).toMatchObject([
+      { outcome: 'failure', ip: '192.0.2.4', details: { policy: 'password_account', retryAfterSeconds: 2 } },
+      { outcome: 'failure', ip: '192.0.2.4', details: { policy: 'password_account', retryAfterSeconds: 1 } },
+    ]);
+    expect(JSON.stringify(events)).not.toContain(email);
   });
 });
