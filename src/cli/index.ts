@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, GatehouseError } from '../core/errors.js';
 import { DataDirInUseError } from '../lib/data-dir-lock.js';
 import { isStorageUnavailable } from '../lib/pg-errors.js';
+import { adminTokenCommand } from './commands/admin-token.js';
 import { backupCommands } from './commands/backup.js';
 import { clientCommand } from './commands/client.js';
 import { configIoCommands } from './commands/config-io.js';
@@ -32,6 +33,7 @@ export const buildProgram = (): Command => {
   idpCommand(program);
   userCommand(program);
   keysCommand(program);
+  adminTokenCommand(program);
   configIoCommands(program);
   backupCommands(program);
   emulatorCommand(program);

@@ -1,4 +1,5 @@
 import type { App } from '../compose.js';
+import type { AdminToken } from '../core/admin-tokens/admin-tokens.js';
 import type { AuditEvent } from '../core/audit/events.js';
 import type { ClientWithSecret } from '../core/clients/client.js';
 import { GatehouseError } from '../core/errors.js';
@@ -41,6 +42,10 @@ export interface StoreOperations {
   rotateKeys(tenant: string): Promise<Output[]>;
   exportConfig(tenant?: string): Promise<Output>;
   importConfig(document: unknown): Promise<Output>;
+  /** Creates an admin token: its view (as the admin API shows it) and, once, the `token`. */
+  createAdminToken(input: Record<string, unknown>): Promise<Output>;
+  listAdminTokens(): Promise<Output[]>;
+  revokeAdminToken(id: string): Promise<Output>;
   /** The store as a backup archive (docs/operations.md), a chunk at a time. */
   backup(): AsyncIterable<string | Uint8Array>;
   /** Restores an archive into the (empty) store. */
@@ -51,6 +56,16 @@ export interface StoreOperations {
 const withSecret = ({ client, clientSecret }: ClientWithSecret) => ({
   ...client,
   ...(clientSecret === undefined ? {} : { clientSecret }),
+});
+
+/** An admin token as the admin API shows it (never its digest). */
+const adminTokenOutput = (t: AdminToken) => ({
+  id: t.id,
+  name: t.name,
+  tenant: t.tenantId,
+  scopes: [...t.scopes],
+  createdAt: t.createdAt.toISOString(),
+  revokedAt: t.revokedAt?.toISOString() ?? null,
 });
 
 /** An identity as the admin API shows it (its user is the one it is listed under). */
@@ -144,6 +159,12 @@ export const localOperations = (app: App): StoreOperations => {
     },
     exportConfig: (tenant) => core.configIo.exportConfig(tenant === undefined ? {} : { tenants: [tenant] }),
     importConfig: (document) => core.configIo.importConfig(document, { actor: 'cli' }),
+    createAdminToken: async (input) => {
+      const { token, adminToken } = await core.adminTokens.create(input, { actor: 'cli' });
+      return { ...adminTokenOutput(adminToken), token };
+    },
+    listAdminTokens: async () => (await core.adminTokens.list()).map(adminTokenOutput),
+    revokeAdminToken: async (id) => adminTokenOutput(await core.adminTokens.revoke(id, { actor: 'cli' })),
     backup: () => core.backup.take({ actor: 'cli' }),
     restore: (archive) => core.backup.restore(archive, { actor: 'cli' }),
   };

@@ -111,6 +111,9 @@ export const remoteOperations = (server: RunningServer): StoreOperations => {
     rotateKeys: async (tenant) => items(await call('POST', `${tenantPath(tenant)}/keys/rotate`)),
     exportConfig: (tenant) => call('GET', tenant === undefined ? '/export' : `/export?tenant=${enc(tenant)}`),
     importConfig: (document) => call('POST', '/import', document),
+    createAdminToken: (input) => call('POST', '/admin-tokens', input),
+    listAdminTokens: async () => items(await call('GET', '/admin-tokens')),
+    revokeAdminToken: (id) => call('DELETE', `/admin-tokens/${enc(id)}`),
     backup: () => stream('/backup'),
     restore: (archive) => call('POST', '/restore', archive),
   };

@@ -2,6 +2,7 @@ import { pingDatabase } from '../store/database.js';
 import { createVerifyLinkProof } from './accounts/link-proof.js';
 import { createAccountResolver } from './accounts/resolve-account.js';
 import { createUnlinkIdentity } from './accounts/unlink-identity.js';
+import { createAdminTokenUseCases } from './admin-tokens/admin-tokens.js';
 import { auditLoginCancel, auditLoginStart, auditSessionEnd } from './audit/audited.js';
 import { createAuditLog } from './audit/events.js';
 import { createBackupUseCases } from './backup/index.js';
@@ -17,9 +18,12 @@ import { createLoginFlows, loginTokensVia } from './login/login-flows.js';
 import { createCompleteNewUser } from './login/new-user-token.js';
 import { createSignInWithPassword } from './login/password-login.js';
 import { createSignInWithIdpToken } from './login/sign-in-with-idp-token.js';
+import { createMailer } from './mail/mailer.js';
 import { createMaintenance } from './maintenance.js';
 import { createCoreMetrics, observeAudit, observeConnectors } from './metrics/metrics.js';
-import { limitClientAuthentication, limitPasswordAttempts } from './rate-limit/guards.js';
+import { createAccountThrottle } from './rate-limit/account-throttle.js';
+import { createFailureNotice } from './rate-limit/failure-notice.js';
+import { createGrantGuard, limitClientAuthentication, limitPasswordAttempts } from './rate-limit/guards.js';
 import { createRateLimit } from './rate-limit/rate-limit.js';
 import { createSessionUseCases } from './sessions/sessions.js';
 import { createTenantUseCases } from './tenants/tenants.js';
@@ -35,10 +39,18 @@ export const createCore = (deps: CoreDeps) => {
   const metrics = createCoreMetrics(deps.kv.redis);
   const audit = observeAudit(createAuditLog(deps), metrics);
   const rateLimit = createRateLimit({ ...deps, onLimited: (policy) => metrics.rateLimited(policy.name) });
+  const guard = { rateLimit, kv: deps.kv, audit };
+  const mailer = createMailer(deps);
   const tenants = createTenantUseCases(deps);
-  const clients = limitClientAuthentication(createClientUseCases(deps), rateLimit);
+  const clients = limitClientAuthentication(createClientUseCases(deps), guard);
   const connections = createConnectionUseCases(deps);
-  const users = limitPasswordAttempts(createUserUseCases(deps), rateLimit);
+  const plainUsers = createUserUseCases(deps);
+  const failureNotice = createFailureNotice({ findUser: plainUsers.findByEmail, mailer, audit, log: deps.log });
+  const users = limitPasswordAttempts(plainUsers, {
+    ...guard,
+    account: createAccountThrottle(deps.kv, deps.clock),
+    notice: failureNotice,
+  });
   const keys = createSigningKeyUseCases(deps);
   const configIo = createConfigIoUseCases(deps, audit);
   const backup = createBackupUseCases(deps, audit);
@@ -61,6 +73,7 @@ export const createCore = (deps: CoreDeps) => {
     accounts,
     audit,
     issueTokens: loginTokensVia(tokens.issueTokens),
+    mailer,
   });
   const login = {
     ...flows.login,
@@ -109,6 +122,10 @@ export const createCore = (deps: CoreDeps) => {
     mail: flows.mail,
     /** Rate limits shared by the fleet through Redis when it is configured (`consume`, `check`, `penalize`). */
     rateLimit,
+    /** The limits surfaces apply around their own work: `grant` runs a token grant under `grant_failures`. */
+    limits: { grant: createGrantGuard(guard) },
+    /** Stored admin API tokens (tenant-bound, scoped) and the admin API's authentication. */
+    adminTokens: createAdminTokenUseCases(deps, guard),
     /** Prometheus metrics of this process (`GET /metrics`). */
     metrics,
     /**
@@ -125,6 +142,7 @@ export const createCore = (deps: CoreDeps) => {
     },
     /** Writes what is buffered and releases the store and the cache. */
     close: async (): Promise<void> => {
+      await failureNotice.idle();
       await audit.flush();
       await accounts.flushSignInTimes();
       metrics.close();

@@ -30,6 +30,8 @@ export const backupPlan = {
   // Signing keys come back, so access tokens issued before the backup verify after a restore: a revoked one must
   // stay revoked. Small (a row lives as long as its token).
   revoked_access_tokens: { kept: true, key: ['jti'] },
+  // The operator's stored admin tokens (digests only), after the tenants they are bound to.
+  admin_tokens: { kept: true, key: ['id'] },
   // For the same reason, a link proof spent before the backup stays spent.
   link_proofs: { kept: true, key: ['jti'] },
   master_key_checks: {

@@ -354,6 +354,18 @@ export interface MfaChallengesTable {
   expires_at: Timestamp;
 }
 
+/** An admin API token: bound to one tenant (or every tenant when `tenant_id` is null) and a set of scopes. */
+export interface AdminTokensTable {
+  id: string;
+  tenant_id: string | null;
+  name: string;
+  scopes: Json<string[]>;
+  /** SHA-256 of the token (base64url); the token itself is shown once and never stored. */
+  token_digest: string;
+  created_at: CreatedAt;
+  revoked_at: NullableTimestamp;
+}
+
 /** Every table, by name. Areas that add tables add their interfaces here. */
 /** One row (`id` = `master`): proof of the master key the store's secrets are sealed with. */
 export interface MasterKeyChecksTable {
@@ -382,6 +394,7 @@ export interface Database {
   mfa_factors: MfaFactorsTable;
   mfa_challenges: MfaChallengesTable;
   master_key_checks: MasterKeyChecksTable;
+  admin_tokens: AdminTokensTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -401,3 +414,4 @@ export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type LoginFlowRow = Selectable<LoginFlowsTable>;
 export type MfaFactorRow = Selectable<MfaFactorsTable>;
 export type MfaChallengeRow = Selectable<MfaChallengesTable>;
+export type AdminTokenRow = Selectable<AdminTokensTable>;

@@ -6,6 +6,7 @@ import { createRateLimit, retryAfterOf } from '../../src/core/rate-limit/rate-li
 import type { KeyValueStore } from '../../src/kv/kv.js';
 import { createMemoryKv } from '../../src/kv/memory.js';
 import { createRedisKv } from '../../src/kv/redis.js';
+import { createTestClock } from '../../src/lib/clock.js';
 import { expectError } from '../connectors/support.js';
 import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
 
@@ -115,7 +116,7 @@ describe('rate limits applied by the core', () => {
     await expect(attempt(secret, '192.0.2.2')).resolves.toMatchObject({ clientId: client.clientId });
   });
 
-  it('refuses password sign-in for an account after 10 wrong passwords, before checking the password', async () => {
+  it('refuses password sign-in from the guessing address after 10 wrong passwords, but not the owner elsewhere', async () => {
     const email = `erin-${randomBytes(4).toString('hex')}@example.com`;
     await core.users.create(tenantId, { email, password: 'correct horse battery staple' });
     for (let i = 0; i < 10; i++)
@@ -124,9 +125,12 @@ describe('rate limits applied by the core', () => {
         'invalid_grant',
       );
     await expectError(
-      core.users.verifyCredentials(tenantId, email.toUpperCase(), 'correct horse battery staple', { ip: '192.0.2.10' }),
+      core.users.verifyCredentials(tenantId, email.toUpperCase(), 'correct horse battery staple', { ip: '192.0.2.9' }),
       'rate_limited',
     );
+    await expect(
+      core.users.verifyCredentials(tenantId, email.toUpperCase(), 'correct horse battery staple', { ip: '192.0.2.10' }),
+    ).resolves.toMatchObject({ email });
   });
 
   it('resets the count of an account after a correct password', async () => {
@@ -144,5 +148,49 @@ describe('rate limits applied by the core', () => {
 
   it('counts refusals in gatehouse_rate_limited_total', () => {
     expect(core.metrics.render()).toMatch(/gatehouse_rate_limited_total\{policy="client_auth"\} [1-9]/);
+  });
+});
+
+describe('account-wide password limit: progressive delays, never a lock for the owner', () => {
+  let gh: RunningGatehouse;
+  const clock = createTestClock();
+  const tenantId = `rl-${randomBytes(4).toString('hex')}`;
+  const email = 'grace@example.com';
+  const right = 'correct horse battery staple';
+  beforeAll(async () => {
+    gh = await startGatehouse({ storage: 'pglite', clock });
+    await gh.core.tenants.create({ id: tenantId });
+    await gh.core.users.create(tenantId, { email, password: right });
+  });
+  afterAll(async () => gh?.close());
+  const attempt = (password: string, ip: string) => gh.core.users.verifyCredentials(tenantId, email, password, { ip });
+
+  it('delays every address but the owner’s usual one once 20 wrong passwords hit the account', async () => {
+    await expect(attempt(right, '192.0.2.100')).resolves.toMatchObject({ email });
+    for (const ip of ['192.0.2.1', '192.0.2.2'])
+      for (let i = 0; i < 10; i++) await expectError(attempt('wrong', ip), 'invalid_grant');
+    // The 21st attempt is let through and claims the account's one-second slot.
+    await expectError(attempt('wrong', '192.0.2.3'), 'invalid_grant');
+    const delayed = await expectError(attempt(right, '192.0.2.4'), 'rate_limited');
+    expect(retryAfterOf(delayed)).toBe(1);
+    clock.advance(1000);
+    // Each failure doubles the delay: the next slot is two seconds.
+    await expectError(attempt('wrong', '192.0.2.5'), 'invalid_grant');
+    expect(retryAfterOf(await expectError(attempt(right, '192.0.2.4'), 'rate_limited'))).toBe(2);
+    // The owner's usual address is not delayed, and a right password ends the delay for everyone.
+    await expect(attempt(right, '192.0.2.100')).resolves.toMatchObject({ email });
+    await expect(attempt(right, '192.0.2.4')).resolves.toMatchObject({ email });
+
+    await gh.core.audit.flush();
+    const events = await gh.core.audit.list(tenantId);
+    expect(events.filter((e) => e.type === 'account.throttled')).toMatchObject([
+      { outcome: 'failure', ip: '192.0.2.2', details: { failures: 20 } },
+    ]);
+    // One refusal recorded per key and delay, newest first.
+    expect(events.filter((e) => e.type === 'rate_limit.refused')).toMatchObject([
+      { outcome: 'failure', ip: '192.0.2.4', details: { policy: 'password_account', retryAfterSeconds: 2 } },
+      { outcome: 'failure', ip: '192.0.2.4', details: { policy: 'password_account', retryAfterSeconds: 1 } },
+    ]);
+    expect(JSON.stringify(events)).not.toContain(email);
   });
 });

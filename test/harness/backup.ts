@@ -12,6 +12,7 @@ export const backedUpTables = {
   mfa_factors: ['id'],
   revoked_access_tokens: ['jti'],
   link_proofs: ['jti'],
+  admin_tokens: ['id'],
 } as const;
 
 /**

@@ -5,6 +5,7 @@ import { type App, compose } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Core } from '../../src/core/index.js';
+import type { KeyValueStore } from '../../src/kv/kv.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { openTestStorage, type StorageKind, type TestStorage } from './storage.js';
@@ -28,6 +29,8 @@ export interface StartOptions {
   readonly config?: Partial<Config>;
   readonly clock?: Clock;
   readonly fetch?: typeof globalThis.fetch;
+  /** The key-value store (e.g. Redis under a key prefix of the test's own); memory by default. */
+  readonly kv?: KeyValueStore;
 }
 
 export interface RunningGatehouse {
@@ -78,6 +81,7 @@ export const startGatehouse = async (options: StartOptions = {}): Promise<Runnin
     port,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(options.kv === undefined ? {} : { kv: options.kv }),
   });
   const server = await app.server();
   await server.listen({ port, host: '127.0.0.1' });

@@ -38,13 +38,19 @@ export type AuditEventType =
   | 'mfa.failed'
   | 'config.imported'
   | 'backup.taken'
-  | 'backup.restored';
+  | 'backup.restored'
+  | 'rate_limit.refused'
+  | 'account.throttled'
+  | 'account.failures_notified'
+  | 'admin.auth_failed'
+  | 'admin_token.created'
+  | 'admin_token.revoked';
 
 export interface AuditEvent {
   readonly type: AuditEventType;
   readonly outcome: 'success' | 'failure' | 'info';
   readonly tenantId?: string;
-  /** Who acted: `admin`, `client:{id}`, `user:{id}`, `system`. */
+  /** Who acted: `admin`, `admin_token:{id}`, `client:{id}`, `user:{id}`, `system`, `anonymous`. */
   readonly actor?: string;
   readonly clientId?: string;
   readonly idp?: string;

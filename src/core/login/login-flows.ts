@@ -3,7 +3,7 @@ import type { AccountResolver } from '../accounts/resolve-account.js';
 import type { AuditLog } from '../audit/events.js';
 import type { ClientUseCases } from '../clients/clients.js';
 import type { CoreDeps } from '../deps.js';
-import { createMailer } from '../mail/mailer.js';
+import type { Mailer } from '../mail/mailer.js';
 import { createChallenges } from '../mfa/challenges.js';
 import { createMfaEnrolment } from '../mfa/enrolment.js';
 import type { LimitedUserUseCases } from '../rate-limit/guards.js';
@@ -26,6 +26,8 @@ export interface LoginFlowParts {
   readonly accounts: AccountResolver;
   readonly audit: AuditLog;
   readonly issueTokens: IssueLoginTokens;
+  /** Sign-in mail (codes and links). */
+  readonly mailer: Mailer;
 }
 
 /** The scopes a Security API login's access token carries, as far as the client may have them. */
@@ -78,7 +80,7 @@ export const loginTokensVia =
  * engine), `mfa` (challenges and enrolment) and `mail` (the dev outbox).
  */
 export const createLoginFlows = (deps: CoreDeps, parts: LoginFlowParts) => {
-  const mailer = createMailer(deps);
+  const { mailer } = parts;
   const finish = createFinishLogin(deps, parts);
   const challenges = createChallenges(deps, { users: parts.users, mailer, finish, audit: parts.audit });
   return {

@@ -22,7 +22,12 @@ export interface PasswordSignIn {
 
 /** The credential check sign-in needs: `core.users.verifyCredentials`, rate-limited per account and address. */
 export interface CredentialCheck {
-  verifyCredentials(tenantId: string, email: string, password: string, context?: { ip?: string }): Promise<User>;
+  verifyCredentials(
+    tenantId: string,
+    email: string,
+    password: string,
+    context?: { ip?: string; clientId?: string },
+  ): Promise<User>;
 }
 
 /** Email + password sign-in (the hosted page and the `password` grant), audited either way. */
@@ -39,12 +44,10 @@ export const createSignInWithPassword =
       ...(input.ip === undefined ? {} : { ip: input.ip }),
     };
     try {
-      const user = await users.verifyCredentials(
-        input.tenant.id,
-        input.email,
-        input.password,
-        input.ip === undefined ? {} : { ip: input.ip },
-      );
+      const user = await users.verifyCredentials(input.tenant.id, input.email, input.password, {
+        ...(input.ip === undefined ? {} : { ip: input.ip }),
+        ...(input.clientId === undefined ? {} : { clientId: input.clientId }),
+      });
       audit.record({
         type: 'login.succeeded',
         outcome: 'success',

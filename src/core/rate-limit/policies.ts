@@ -1,6 +1,8 @@
 /**
- * A rate limit: at most `points` attempts (or failures, for the guards that count only failures) per key within a
- * fixed window of `durationSeconds` from the first one. Past the limit the key is refused until the window ends.
+ * A rate limit: at most `points` attempts (or failures) per key within a fixed window of `durationSeconds` from the
+ * first one. Past the limit the key is refused until the window ends. The password guards consume a point before
+ * argon2 runs (so parallel guesses cannot overrun the limit) and give it back when the password is right; the others
+ * count failures after the fact, so they never hold back legitimate parallel traffic.
  */
 export interface RateLimitPolicy {
   /** Stable name: part of the shared store's key and the `policy` label of `gatehouse_rate_limited_total`. */
@@ -10,16 +12,17 @@ export interface RateLimitPolicy {
 }
 
 /**
- * The policies Gatehouse applies. Keys are hashed before they reach Redis, so emails and addresses are never
- * written to Redis in clear.
+ * The policies Gatehouse applies (the table in docs/security.md). Keys are hashed before they reach Redis, so emails
+ * and addresses are never written to Redis in clear.
  */
 export const rateLimitPolicies = {
   /**
-   * Password sign-in failures per (tenant, email). Ten wrong passwords lock that account's password sign-in for what
-   * is left of 15 minutes; argon2id makes each guess cost ~13 ms of CPU, so this also bounds the CPU a guesser burns.
+   * Wrong passwords per (tenant, email, client address). Ten lock that account's password sign-in from that address
+   * for what is left of 15 minutes: the guesser is locked, not the owner, who signs in from elsewhere. A correct
+   * password clears the count. Consumed before argon2 runs, so parallel guesses evaluate at most ten.
    */
-  passwordFailuresPerAccount: { name: 'password_account', points: 10, durationSeconds: 15 * 60 },
-  /** Password sign-in failures per (tenant, client address): one address guessing across many accounts. */
+  passwordFailuresPerAddressAndAccount: { name: 'password_address_account', points: 10, durationSeconds: 15 * 60 },
+  /** Wrong passwords per (tenant, client address), across accounts: one address spraying many accounts. */
   passwordFailuresPerAddress: { name: 'password_address', points: 50, durationSeconds: 15 * 60 },
   /**
    * Client authentication failures at the token endpoints per (tenant, client_id, address), or per (tenant,
@@ -27,6 +30,33 @@ export const rateLimitPolicies = {
    * depth against guessing operator-chosen secrets, not the main protection.
    */
   clientAuthFailures: { name: 'client_auth', points: 20, durationSeconds: 60 },
+  /**
+   * Refused grants per (tenant, client_id, address) on every token endpoint of every surface (OAuth `/token` with
+   * every grant, token exchange included; Flex `/v1/auth/token` and `auth_with_idp`; STS): wrong codes, replayed or
+   * forged refresh tokens, IdP tokens that do not verify, malformed requests. A successful grant gives its point back.
+   */
+  grantFailures: { name: 'grant_failures', points: 30, durationSeconds: 5 * 60 },
+  /** Failed admin API authentications per client address. The operator's own address is not locked by another's. */
+  adminAuthFailures: { name: 'admin_auth', points: 10, durationSeconds: 15 * 60 },
+  /** Admin API requests per admin token (the configured token, or one stored token), successful or not. */
+  adminRequestsPerToken: { name: 'admin_token', points: 600, durationSeconds: 60 },
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type RateLimitPolicyName = keyof typeof rateLimitPolicies;
+
+/**
+ * The account-wide password policy: no hard lock, so a guesser cannot lock the owner out. Past `freeFailures` wrong
+ * passwords for one (tenant, email) in `windowSeconds`, from any addresses, each further attempt for the account
+ * must wait a delay that doubles with every failure, from `firstDelaySeconds` up to `maxDelaySeconds`; one attempt
+ * per delay is let through. Addresses from which the account signed in within `knownAddressSeconds` skip the delay
+ * (they keep their own per-address limit). At `notifyAt` failures the owner gets one mail per window.
+ */
+export const accountPasswordPolicy = {
+  name: 'password_account',
+  freeFailures: 20,
+  windowSeconds: 15 * 60,
+  firstDelaySeconds: 1,
+  maxDelaySeconds: 5 * 60,
+  knownAddressSeconds: 30 * 24 * 60 * 60,
+  notifyAt: 10,
+} as const;

@@ -23,7 +23,8 @@ export interface RateLimitDeps {
   readonly onLimited?: (policy: RateLimitPolicy) => void;
 }
 
-const refusal = (policy: RateLimitPolicy, msBeforeNext: number): GatehouseError => {
+/** The `rate_limited` error of `policy`, with the seconds to wait in its details. */
+export const refusal = (policy: Pick<RateLimitPolicy, 'name'>, msBeforeNext: number): GatehouseError => {
   const retryAfterSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
   return new GatehouseError('rate_limited', `too many attempts; retry after ${retryAfterSeconds} s`, {
     details: { retryAfterSeconds, policy: policy.name } satisfies RateLimitedDetails,
@@ -123,6 +124,14 @@ export const createRateLimit = (deps: RateLimitDeps) => {
     /** Counts one failure against `key` without refusing (the next `check` does). */
     penalize: async (key: string, policy: RateLimitPolicy): Promise<void> => {
       await on(policy, (limiter) => limiter.penalty(keyOf(key)));
+    },
+
+    /**
+     * Gives back one point consumed for an attempt that turned out well (a failure-only limit that consumes before
+     * the work, so parallel attempts cannot overrun it). Best effort, like `penalize`.
+     */
+    refund: async (key: string, policy: RateLimitPolicy): Promise<void> => {
+      await on(policy, (limiter) => limiter.reward(keyOf(key), 1));
     },
 
     /** Forgets `key`'s count (after a successful sign-in). */

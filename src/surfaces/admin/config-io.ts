@@ -1,6 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { actorOf } from '../../core/admin-tokens/admin-tokens.js';
 import type { Core } from '../../core/index.js';
+import { principalOf } from './auth.js';
 import { ConfigDocument, ExportQuery, ImportResultView, problemResponses } from './schemas.js';
 
 const tags = ['admin: import/export'];
@@ -31,6 +33,6 @@ export const configIoRoutes = (app: FastifyInstance, core: Core): void => {
         response: { 200: ImportResultView, ...problemResponses },
       },
     },
-    async (request) => core.configIo.importConfig(request.body, { actor: 'admin' }),
+    async (request) => core.configIo.importConfig(request.body, { actor: actorOf(principalOf(request)) }),
   );
 };

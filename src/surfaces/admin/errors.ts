@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorCatalog, GatehouseError } from '../../core/errors.js';
+import { retryAfterOf } from '../../core/rate-limit/rate-limit.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 
@@ -18,6 +19,8 @@ export const sendProblem = (request: FastifyRequest, reply: FastifyReply, thrown
   logError(request, error);
   // RFC 6750 §3: a 401 names the scheme the client must use.
   if (error.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="gatehouse-admin"');
+  const wait = retryAfterOf(error);
+  if (wait !== undefined) reply.header('retry-after', String(wait));
   return reply.code(error.status).type('application/problem+json').send(problemOf(error));
 };
 

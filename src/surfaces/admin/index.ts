@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { adminTokenRoutes } from './admin-tokens.js';
 import { auditRoutes } from './audit.js';
 import { adminAuthenticator } from './auth.js';
 import { backupRoutes } from './backup.js';
@@ -14,7 +15,8 @@ import { userRoutes } from './users.js';
 export type { AdminOptions } from './context.js';
 
 /**
- * The admin REST API (register with prefix `/admin`): bearer admin token, JSON bodies only, RFC 9457
+ * The admin REST API (register with prefix `/admin`): the operator's admin token or a stored, tenant-bound and scoped
+ * admin token as a bearer token, JSON bodies only, RFC 9457
  * `application/problem+json` errors for everything, including Fastify's own (validation, body, content type).
  */
 export const adminSurface: FastifyPluginAsync<AdminOptions> = async (app, { core, adminToken }) => {
@@ -28,9 +30,11 @@ export const adminSurface: FastifyPluginAsync<AdminOptions> = async (app, { core
 
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
   app.setNotFoundHandler(notFoundProblem);
-  app.addHook('onRequest', adminAuthenticator(adminToken));
+  const access = adminAuthenticator(core, adminToken);
+  app.addHook('onRequest', access.onRequest);
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, security: [{ adminToken: [] }] };
+    access.onRoute(route);
   });
 
   tenantRoutes(app, core);
@@ -41,4 +45,5 @@ export const adminSurface: FastifyPluginAsync<AdminOptions> = async (app, { core
   auditRoutes(app, core);
   configIoRoutes(app, core);
   backupRoutes(app, core);
+  adminTokenRoutes(app, core);
 };

@@ -1,4 +1,5 @@
 import { type TSchema, Type } from '@sinclair/typebox';
+import { AdminTokenInput, adminScopes } from '../../core/admin-tokens/admin-tokens.js';
 import { BackupArchive } from '../../core/backup/index.js';
 import { ClientInput, ClientPatch } from '../../core/clients/client.js';
 import { ConfigDocument } from '../../core/config-io/document.js';
@@ -7,7 +8,16 @@ import { TenantId, TenantInput, TenantPatch, TenantPoliciesSchema } from '../../
 import { UserInput } from '../../core/users/user.js';
 
 // Request bodies are the core's own input schemas: the same TypeBox validates the admin API, the CLI and import.
-export { BackupArchive, ClientInput, ClientPatch, ConfigDocument, TenantInput, TenantPatch, UserInput };
+export {
+  AdminTokenInput,
+  BackupArchive,
+  ClientInput,
+  ClientPatch,
+  ConfigDocument,
+  TenantInput,
+  TenantPatch,
+  UserInput,
+};
 
 const closed = { additionalProperties: false } as const;
 const Timestamp = Type.String({ format: 'date-time' });
@@ -194,6 +204,21 @@ export const ImportResultView = Type.Object(
 );
 
 /** `{ items: [...] }`: every list has this envelope. */
+const adminTokenViewFields = {
+  id: Type.String(),
+  name: Type.String(),
+  tenant: Nullable(TenantId),
+  scopes: Type.Array(Type.Union(adminScopes.map((s) => Type.Literal(s)))),
+  createdAt: Timestamp,
+  revokedAt: Nullable(Timestamp),
+};
+export const AdminTokenView = Type.Object(adminTokenViewFields, closed);
+export const AdminTokenCreatedView = Type.Object(
+  { ...adminTokenViewFields, token: Type.String({ description: 'The bearer token; shown once, never again.' }) },
+  closed,
+);
+export const AdminTokenParams = Type.Object({ id: Type.String({ pattern: '^at_[A-Za-z0-9_-]{1,64}$' }) }, closed);
+
 export const ListOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) }, closed);
 
 /** The responses every admin route may give besides its success. */

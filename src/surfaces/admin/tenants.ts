@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Core } from '../../core/index.js';
+import { principalOf } from './auth.js';
 import { recordAdminEvent } from './context.js';
 import { ListOf, problemResponses, TenantInput, TenantParams, TenantPatch, TenantView } from './schemas.js';
 import { tenantView } from './views.js';
@@ -30,7 +31,13 @@ export const tenantRoutes = (app: FastifyInstance, core: Core): void => {
   app.get(
     '/tenants',
     { schema: { tags, summary: 'List tenants', response: { 200: ListOf(TenantView), ...problemResponses } } },
-    async () => ({ items: (await core.tenants.list()).map(tenantView) }),
+    async (request) => {
+      const principal = principalOf(request);
+      // A token of one tenant sees that tenant only.
+      const visible = (id: string) =>
+        principal.kind === 'operator' || principal.tenantId === null || principal.tenantId === id;
+      return { items: (await core.tenants.list()).filter((t) => visible(t.id)).map(tenantView) };
+    },
   );
 
   app.get<Params>(

@@ -1,3 +1,4 @@
+import type { AdminToken } from '../../core/admin-tokens/admin-tokens.js';
 import type { Client, ClientWithSecret } from '../../core/clients/client.js';
 import type { ConnectionView } from '../../core/connections/connection.js';
 import type { SigningKeyView } from '../../core/keys/signing-keys.js';
@@ -96,4 +97,13 @@ export const auditEventView = (e: AuditRow) => ({
   ip: e.ip,
   details: e.details,
   createdAt: iso(e.created_at),
+});
+
+export const adminTokenView = (t: AdminToken) => ({
+  id: t.id,
+  name: t.name,
+  tenant: t.tenantId,
+  scopes: [...t.scopes],
+  createdAt: iso(t.createdAt),
+  revokedAt: isoOrNull(t.revokedAt),
 });

@@ -96,7 +96,11 @@ export const tokenRoute = (app: FastifyInstance, core: Core): void => {
       const caller = await identifyClient(core, request, params.client_id, params.client_secret);
       if (!caller.client.grantTypes.includes(entry.allowedAs))
         throw new GatehouseError('unauthorized_client', `the client may not use the ${params.grant_type} grant`);
-      return sendTokens(reply, await entry.grant(core, caller, params, request));
+      const issued = await core.limits.grant(
+        { tenantId: caller.tenant.id, clientId: caller.client.clientId, ip: request.ip },
+        () => entry.grant(core, caller, params, request),
+      );
+      return sendTokens(reply, issued);
     },
   );
 };

@@ -52,25 +52,32 @@ export const authWithIdpRoute = (app: FastifyInstance, core: Core): void => {
       const params = request.body;
       const { tenant, client } = await identifyClient(core, request, params.client_id, params.client_secret);
       refuseWhereSecondFactorRequired(tenant, 'social');
-      const { resolution, result } = await signInWithFlexIdp<IssuedTokens>(core, {
-        tenant,
-        clientId: client.clientId,
-        idpId: params.idp_id,
-        idpClientId: params.idp_client_id,
-        idpToken: params.idp_token,
-        intent: { kind: 'login' },
-        ip: request.ip,
-        within: core.tokens.issueOnSignIn({
-          tenant,
-          client,
-          scope: [userScope],
-          amr: ['external'],
-          grantType: 'auth_with_idp',
-          ip: request.ip,
-        }),
-      });
-      if (result === undefined) throw refusal(resolution);
-      return sendTokens(reply, result);
+      // The IdP token is verified under the refused-grant limit of (tenant, client, address).
+      const issued = await core.limits.grant(
+        { tenantId: tenant.id, clientId: client.clientId, ip: request.ip },
+        async () => {
+          const { resolution, result } = await signInWithFlexIdp<IssuedTokens>(core, {
+            tenant,
+            clientId: client.clientId,
+            idpId: params.idp_id,
+            idpClientId: params.idp_client_id,
+            idpToken: params.idp_token,
+            intent: { kind: 'login' },
+            ip: request.ip,
+            within: core.tokens.issueOnSignIn({
+              tenant,
+              client,
+              scope: [userScope],
+              amr: ['external'],
+              grantType: 'auth_with_idp',
+              ip: request.ip,
+            }),
+          });
+          if (result === undefined) throw refusal(resolution);
+          return result;
+        },
+      );
+      return sendTokens(reply, issued);
     },
   );
 };

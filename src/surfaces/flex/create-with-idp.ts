@@ -61,18 +61,23 @@ export const createWithIdpRoute = (app: FastifyInstance, core: Core): void => {
       const bearer = await verifyBearer(core, request);
       requireFlexScope(bearer);
       const body = request.body;
-      const { resolution } = await signInWithFlexIdp(core, {
-        tenant: bearer.tenant,
-        clientId: bearer.client.clientId,
-        idpId: body.idpId,
-        idpClientId: body.idpClientId,
-        idpToken: body.idpToken,
-        intent: { kind: 'signup', profile: signupProfile(body) },
-        ip: request.ip,
-        // Runs inside the resolution's transaction: throwing here undoes a link or a login's bookkeeping.
-        within: async (_trx, signedIn) => createdOrRefused(signedIn),
-      });
-      const { user, identity } = createdOrRefused(resolution);
+      const { user, identity } = await core.limits.grant(
+        { tenantId: bearer.tenant.id, clientId: bearer.client.clientId, ip: request.ip },
+        async () => {
+          const { resolution } = await signInWithFlexIdp(core, {
+            tenant: bearer.tenant,
+            clientId: bearer.client.clientId,
+            idpId: body.idpId,
+            idpClientId: body.idpClientId,
+            idpToken: body.idpToken,
+            intent: { kind: 'signup', profile: signupProfile(body) },
+            ip: request.ip,
+            // Runs inside the resolution's transaction: throwing here undoes a link or a login's bookkeeping.
+            within: async (_trx, signedIn) => createdOrRefused(signedIn),
+          });
+          return createdOrRefused(resolution);
+        },
+      );
       return sendWire(request, reply, 200, currentUserResource(user, [identity], request.query.expand === 'true'));
     },
   );

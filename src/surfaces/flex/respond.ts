@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { retryAfterOf } from '../../core/rate-limit/rate-limit.js';
 import type { IssuedTokens } from '../../core/tokens/tokens.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
@@ -35,6 +36,8 @@ export const sendMarketplaceError = (error: unknown, request: FastifyRequest, re
   const e = toGatehouseError(error);
   logError(request, e);
   const { status, body } = marketplaceError(e);
+  const wait = retryAfterOf(e);
+  if (wait !== undefined) reply.header('retry-after', String(wait));
   return sendWire(request, reply, status, body);
 };
 
@@ -43,6 +46,8 @@ export const sendAuthError = (error: unknown, request: FastifyRequest, reply: Fa
   const e = toGatehouseError(error);
   logError(request, e);
   const { status, body, headers } = authError(e);
+  const wait = retryAfterOf(e);
+  if (wait !== undefined) reply.header('retry-after', String(wait));
   return reply.code(status).headers(headers).header('pragma', 'no-cache').type(jsonContentType).send(body);
 };
 

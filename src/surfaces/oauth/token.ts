@@ -19,7 +19,10 @@ export const tokenEndpoint = (core: Core) => async (request: FastifyRequest, rep
   const client = await authenticateClient(core, tenant, request, params);
   if (!client.grantTypes.includes(grant.type))
     throw new GatehouseError('unauthorized_client', `the client may not use grant_type ${grant.type}`);
-  const response = await grant.handle({ core, tenant, client, params, ip: request.ip });
+  // Every grant, token exchange included, runs under the refused-grant limit of (tenant, client, address).
+  const response = await core.limits.grant({ tenantId: tenant.id, clientId: client.clientId, ip: request.ip }, () =>
+    grant.handle({ core, tenant, client, params, ip: request.ip }),
+  );
   // RFC 6749 §5.1.
   return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
 };

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, isGatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { PendingAuthorization } from '../../core/login/authorization-requests.js';
+import { retryAfterOf } from '../../core/rate-limit/rate-limit.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
@@ -126,6 +127,8 @@ export const submitSignIn = (core: Core) => async (request: FastifyRequest, repl
   } catch (error) {
     const refusal = isGatehouseError(error) ? refusals[error.code] : undefined;
     if (refusal === undefined) throw error;
+    const wait = retryAfterOf(error);
+    if (wait !== undefined) reply.header('retry-after', String(wait));
     return retry(refusal.status, refusal.message);
   }
 

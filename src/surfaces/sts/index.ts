@@ -55,9 +55,14 @@ export const stsSurface: FastifyPluginAsync<{ core: Core }> = async (app, { core
         throw new GatehouseError('unsupported_grant_type', `grant_type ${JSON.stringify(grantType)} is not supported`);
       if (!allowed.includes(grantType))
         throw new GatehouseError('unauthorized_client', `the client may not use grant_type ${grantType}`);
-      const response = isProviderGrant(grantType)
-        ? await idpGrant({ core, tenant, client, grant: grantType, params, ip: request.ip })
-        : await (standard as NonNullable<typeof standard>).handle({ core, tenant, client, params, ip: request.ip });
+      // Every grant runs under the refused-grant limit of (tenant, client, address).
+      const response = await core.limits.grant(
+        { tenantId: tenant.id, clientId: client.clientId, ip: request.ip },
+        () =>
+          isProviderGrant(grantType)
+            ? idpGrant({ core, tenant, client, grant: grantType, params, ip: request.ip })
+            : (standard as NonNullable<typeof standard>).handle({ core, tenant, client, params, ip: request.ip }),
+      );
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
     },
   );

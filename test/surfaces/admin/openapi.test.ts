@@ -46,6 +46,9 @@ describe('GET /openapi.json for the admin API', () => {
     ['/admin/import', 'post'],
     ['/admin/backup', 'get'],
     ['/admin/restore', 'post'],
+    ['/admin/admin-tokens', 'post'],
+    ['/admin/admin-tokens', 'get'],
+    ['/admin/admin-tokens/{id}', 'delete'],
   ];
 
   it('documents exactly the admin routes', () => {

@@ -246,3 +246,29 @@ describe('token refresh and logout (sharetribe-flex-sdk)', () => {
     expect(users.find((u) => u.email === email)?.password_hash).toMatch(/^\$argon2id\$/);
   });
 });
+
+describe('POST /v1/auth/token password under the limits', () => {
+  it("answers 429 temporarily_unavailable with Retry-After once an address has guessed an account's password 10 times", async () => {
+    const { email } = await signedIn('guessed');
+    const login = (pass: string) =>
+      fetch(`${world.gh.url}/v1/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          client_id: world.clientId,
+          grant_type: 'password',
+          username: email,
+          password: pass,
+          scope: 'user',
+        }).toString(),
+      });
+    for (let i = 0; i < 10; i++) expect((await login('wrong password')).status).toBe(401);
+    const limited = await login(password);
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: expect.stringMatching(/^too many attempts; retry after \d+ s$/),
+    });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+});
