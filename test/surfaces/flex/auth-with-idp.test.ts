@@ -40,7 +40,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
       idpToken: await world.facebookToken({ sub, email }),
     });
     const userId = (created.data as CurrentUser).data.id.uuid;
-    const sdk = world.sdk();
+    const sdk = world.serverSdk();
 
     const login = await sdk.loginWithIdp({
       idpId: 'facebook',
@@ -62,10 +62,11 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
   it('logs in with an OpenID Connect ID token of a configured connection', async () => {
     const { email, sub } = world.unique('oidc-login');
     const idpToken = await world.oidcIdToken({ sub, email, emailVerified: true });
-    const sdk = world.sdk();
-    await sdk.currentUser.createWithIdp({ idpId: oidcConnectionId, idpClientId: oidcClientId, idpToken });
+    await world.sdk().currentUser.createWithIdp({ idpId: oidcConnectionId, idpClientId: oidcClientId, idpToken });
 
-    const login = await sdk.loginWithIdp({ idpId: oidcConnectionId, idpClientId: oidcClientId, idpToken });
+    const login = await world
+      .serverSdk()
+      .loginWithIdp({ idpId: oidcConnectionId, idpClientId: oidcClientId, idpToken });
 
     expect(login.status).toBe(200);
     expect(login.data).toEqual(userTokens);
@@ -75,7 +76,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     const { email, sub } = world.unique('implicit');
     const existing = await world.aUser({ email, emailVerified: true, password: 'correct horse battery' });
     const before = await accountsOf(world);
-    const sdk = world.sdk();
+    const sdk = world.serverSdk();
 
     const login = await sdk.loginWithIdp({
       idpId: 'google',
@@ -99,7 +100,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     const idpToken = await world.googleIdToken({ sub, email, emailVerified: true });
 
     const failure = await expectNoWrites(world.gh.storage.db, () =>
-      sdkFailure(world.sdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+      sdkFailure(world.serverSdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
     );
 
     expect(failure).toEqual({
@@ -114,7 +115,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     const idpToken = await world.googleIdToken({ sub, email, emailVerified: false });
 
     const failure = await expectNoWrites(world.gh.storage.db, () =>
-      sdkFailure(world.sdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+      sdkFailure(world.serverSdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
     );
 
     expect(failure.status).toBe(401);
@@ -126,7 +127,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     const idpToken = await world.facebookToken({ sub, email });
 
     const failure = await expectNoWrites(world.gh.storage.db, () =>
-      sdkFailure(world.sdk().loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken })),
+      sdkFailure(world.serverSdk().loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken })),
     );
 
     expect(failure).toEqual({
@@ -138,7 +139,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
   it('answers 401 for a token the IdP does not vouch for, and for a token of another app', async () => {
     const { email, sub } = world.unique('bad-token');
     const foreign = await world.facebookToken({ sub, email, clientId: '999000999' });
-    const sdk = world.sdk();
+    const sdk = world.serverSdk();
 
     for (const [idpClientId, idpToken] of [
       [facebookAppId, 'EAAG-forged'],
@@ -163,7 +164,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     await world.gh.core.tenants.update(world.tenant.id, { policies: { mfa: 'social' } });
     try {
       const failure = await sdkFailure(
-        world.sdk().loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken }),
+        world.serverSdk().loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken }),
       );
 
       expect(failure).toEqual({
@@ -179,7 +180,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
   it('answers 401 invalid_client for a wrong client secret', async () => {
     const { email, sub } = world.unique('wrong-secret');
     const sdk = (await import('sharetribe-flex-sdk')).default.createInstance({
-      clientId: world.clientId,
+      clientId: world.serverClientId,
       clientSecret: 'not-the-secret',
       baseUrl: world.gh.url,
     });
@@ -209,7 +210,7 @@ describe('POST /v1/auth/auth_with_idp under the merge_needed linking policy', ()
     const idpToken = await strict.googleIdToken({ sub, email, emailVerified: true });
 
     const failure = await expectNoWrites(strict.gh.storage.db, () =>
-      sdkFailure(strict.sdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+      sdkFailure(strict.serverSdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
     );
 
     expect(failure.status).toBe(401);

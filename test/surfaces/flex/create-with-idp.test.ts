@@ -40,7 +40,10 @@ describe('POST /v1/api/current_user/create_with_idp (sharetribe-flex-sdk)', () =
       givenName: 'Ada',
       familyName: 'Lovelace',
     });
-    const sdk = world.sdk();
+    // The browser's SDK (the public client) signs up; the server's (the confidential client) logs in, into the
+    // same token store, as the Flex web template's cookie store is shared.
+    const store = sharetribe.tokenStore.memoryStore();
+    const sdk = world.sdk(store);
 
     const created = await sdk.currentUser.createWithIdp(
       { idpId: 'facebook', idpClientId: facebookAppId, idpToken },
@@ -74,7 +77,9 @@ describe('POST /v1/api/current_user/create_with_idp (sharetribe-flex-sdk)', () =
     });
     expect(await sdk.authInfo()).toMatchObject({ isAnonymous: true, scopes: ['public-read'] });
 
-    const login = await sdk.loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
+    const login = await world
+      .serverSdk(store)
+      .loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
     expect(login.status).toBe(200);
     expect(login.data).toEqual({
       access_token: expect.any(String),
