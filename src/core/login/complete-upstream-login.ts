@@ -86,7 +86,7 @@ export const createCompleteUpstreamLogin =
     const now = deps.clock.now();
     const found = requireLiveFlow(await flowsRepo.findByState(deps.db, stateDigest(state)), tenantId, now);
     if (found.callback_name?.toLowerCase() !== input.callbackName.toLowerCase()) throw flowInvalid();
-    checkBinding(found, input.browserBinding);
+    checkBinding(found, input.browserBinding, 'callback');
     const row = await flowsRepo.claimCallback(deps.db, found.id, now);
     if (row === undefined) throw flowInvalid();
 

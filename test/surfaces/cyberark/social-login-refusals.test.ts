@@ -15,6 +15,8 @@ import {
   callbackParams,
   deliverCallback,
   envelopeNulls,
+  resume,
+  resumeSecretOf,
   security,
   socialLogin,
 } from './support.js';
@@ -157,7 +159,9 @@ describe('GET /SocialAuth/{Idp}AuthCallback refusals', () => {
   });
 
   it('sends the app error=access_denied when the user declines at the IdP, and the state cannot be resumed', async () => {
-    const { response, idpRedirectUrl } = await socialLogin(idp, base, 'Microsoft', 'alice', { extra: { deny: '1' } });
+    const { response, idpRedirectUrl, secret } = await socialLogin(idp, base, 'Microsoft', 'alice', {
+      extra: { deny: '1' },
+    });
     const state = idpRedirectUrl.searchParams.get('state') ?? '';
     const params = callbackParams(response);
     expect(Object.fromEntries(params)).toEqual({
@@ -167,11 +171,10 @@ describe('GET /SocialAuth/{Idp}AuthCallback refusals', () => {
       error_description: 'access_denied: The user declined the sign-in.',
     });
     expect(await flowOf(state)).toEqual({ status: 'failed', error: 'idp_error', user_id: null });
-    const resumed = await security(
+    const resumed = await resume(
       base,
-      'ResumeFromExtIdpAuth',
-      {},
-      { query: { ExtIdpAuthChallengeState: state, username: 'alice@example.com', customerId: 'refuse' } },
+      { ExtIdpAuthChallengeState: state, username: 'alice@example.com', customerId: 'refuse' },
+      secret,
     );
     expect(resumed.body).toMatchObject({ success: false, Result: null, ErrorCode: 'SessionInvalid' });
     expect(resumed.response.headers.getSetCookie()).toEqual([]);
@@ -195,16 +198,11 @@ describe('GET /SocialAuth/{Idp}AuthCallback refusals', () => {
 
 describe('POST /Security/ResumeFromExtIdpAuth refusals', () => {
   it('refuses another user’s name with a state, and still resumes for the right one', async () => {
-    const { response } = await socialLogin(idp, base, 'LinkedIn', '', { extra: newcomer('lin') });
+    const { response, secret } = await socialLogin(idp, base, 'LinkedIn', '', { extra: newcomer('lin') });
     const params = Object.fromEntries(callbackParams(response));
-    const foreign = await security(
-      base,
-      'ResumeFromExtIdpAuth',
-      {},
-      { query: { ...params, username: 'mallory@example.com' } },
-    );
+    const foreign = await resume(base, { ...params, username: 'mallory@example.com' }, secret);
     expect(foreign.body).toMatchObject({ success: false, Result: null, ErrorCode: 'SessionInvalid' });
-    const own = await security(base, 'ResumeFromExtIdpAuth', {}, { query: params });
+    const own = await resume(base, params, secret);
     expect(own.body.Result).toMatchObject({ Summary: 'LoginSuccess', User: params.username });
   });
 
@@ -216,11 +214,10 @@ describe('POST /Security/ResumeFromExtIdpAuth refusals', () => {
     const state =
       new URL((started.body.Result as { IdpRedirectUrl: string }).IdpRedirectUrl).searchParams.get('state') ?? '';
     const early = await expectNoWrites(gatehouse.storage.db, () =>
-      security(
+      resume(
         base,
-        'ResumeFromExtIdpAuth',
-        {},
-        { query: { ExtIdpAuthChallengeState: state, username: 'alice@example.com', customerId: 'refuse' } },
+        { ExtIdpAuthChallengeState: state, username: 'alice@example.com', customerId: 'refuse' },
+        resumeSecretOf(started),
       ),
     );
     expect(early.body).toEqual({
@@ -245,6 +242,7 @@ describe('POST /Security/ResumeFromExtIdpAuth refusals', () => {
     );
     expect([...browser.cookies.keys()]).toEqual([expect.stringMatching(/^gatehouse_flow_[0-9A-Za-z_-]{16}$/)]);
     expect(started.response.headers.getSetCookie()[0]).toMatch(/; Path=\/; HttpOnly; Secure; SameSite=None$/);
+    expect(started.body.Result).toEqual({ IdpRedirectUrl: expect.any(String), Status: 'RedirectToIdp' });
     const extra = newcomer('bound');
     const callback = await idp.signIn((started.body.Result as { IdpRedirectUrl: string }).IdpRedirectUrl, '', extra);
     await errorPage(await deliverCallback(callback, new CookieJar()));
