@@ -76,6 +76,11 @@ export interface UserProfile {
   privateData?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   picture?: string;
+  /**
+   * An address a sign-up gave that nobody verified and that another account already has: kept here instead of
+   * `email`, so that it claims nothing. Shown back to the user as their address; never used to find, link or mail.
+   */
+  pendingEmail?: string;
 }
 
 export interface UsersTable {

@@ -7,7 +7,7 @@ import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { TenantUseCases } from '../tenants/tenants.js';
-import type { User } from '../users/user.js';
+import { shownEmail, type User } from '../users/user.js';
 import type { ConnectorCache } from './connectors.js';
 import {
   checkBinding,
@@ -138,7 +138,7 @@ const toIdpDone = async (deps: CoreDeps, trx: DbExecutor, row: LoginFlowRow, use
     {
       status: 'idp_done',
       user_id: user.id,
-      username: user.email ?? user.id,
+      username: shownEmail(user) ?? user.id,
       amr: JSON.stringify(['external']),
       auth_time: now,
       expires_at: new Date(now.getTime() + flowLifetimeMs.resume),

@@ -52,6 +52,7 @@ describe.each(storageKinds)('a Security API login is bound to its starter, on %s
     expect(params.get('username')).toBe('bob@example.com');
 
     const victimsOwn = resumeSecretOf(await start());
+    await gatehouse.core.audit.flush();
     for (const secret of [undefined, victimsOwn, `${attackerSecret.slice(0, -1)}A`]) {
       const refused = await expectNoWrites(gatehouse.storage.db, () => resume(base, params, secret));
       expect(refused.body).toMatchObject({ success: false, Result: null, ErrorCode: 'SessionInvalid' });

@@ -180,19 +180,37 @@ describe('GET /SocialAuth/{Idp}AuthCallback refusals', () => {
     expect(resumed.response.headers.getSetCookie()).toEqual([]);
   });
 
-  it('ends with error=merge_needed when the email belongs to an account the identity is not linked to', async () => {
-    const { response } = await socialLogin(idp, base, 'Facebook', 'bob');
-    expect(callbackParams(response).get('username')).toBe('bob@example.com');
-    // bob@example.com has an account now (through Facebook); Google's bob is not linked to it.
+  it('ends with error=merge_needed when a proven email belongs to an account the identity is not linked to', async () => {
+    const { response } = await socialLogin(idp, base, 'Google', 'alice');
+    expect(callbackParams(response).get('username')).toBe('alice@example.com');
+    // alice@example.com has an account (through Google); Facebook, trusted for emails, vouches for the address too.
     const before = await accountCounts();
-    const { response: second } = await socialLogin(idp, base, 'Google', 'bob');
+    const { response: second } = await socialLogin(idp, base, 'Facebook', 'alice');
     const params = callbackParams(second);
     expect(params.get('error')).toBe('merge_needed');
     expect(params.get('error_description')).toBe(
-      'an account with the email bob@example.com already exists: sign in to it first, then link Google',
+      'an account with the email alice@example.com already exists: sign in to it first, then link Facebook',
     );
     expect(params.get('username')).toBeNull();
     expect(await accountCounts()).toEqual(before);
+  });
+
+  it('answers an unverified email that has an account as it answers a new one: a new account, claiming nothing', async () => {
+    const { response } = await socialLogin(idp, base, 'Facebook', 'bob');
+    expect(callbackParams(response).get('username')).toBe('bob@example.com');
+    const owner = await gatehouse.core.users.findByEmail('refuse', 'bob@example.com');
+    // Google does not verify bob's address: whoever signs in there has not shown they own it.
+    const { response: second, secret } = await socialLogin(idp, base, 'Google', 'bob');
+    const params = callbackParams(second);
+    expect(Object.fromEntries(params)).toEqual({
+      customerId: 'refuse',
+      ExtIdpAuthChallengeState: expect.any(String),
+      username: 'bob@example.com',
+    });
+    const resumed = await resume(base, params, secret);
+    expect(resumed.body.Result).toMatchObject({ Summary: 'LoginSuccess', User: 'bob@example.com' });
+    expect((resumed.body.Result as { UserId: string }).UserId).not.toBe(owner?.id);
+    expect(await gatehouse.core.users.findByEmail('refuse', 'bob@example.com')).toEqual(owner);
   });
 });
 

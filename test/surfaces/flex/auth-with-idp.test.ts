@@ -122,6 +122,26 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     expect(failure.data).toMatchObject({ error: 'invalid_grant' });
   });
 
+  it('answers an unverified email of an existing user exactly as an unknown one', async () => {
+    const { email, sub } = world.unique('probe');
+    await world.aUser({ email, emailVerified: true });
+    const login = async (address: string, subject: string) =>
+      sdkFailure(
+        world.serverSdk().loginWithIdp({
+          idpId: 'google',
+          idpClientId: googleClientId,
+          idpToken: await world.googleIdToken({ sub: subject, email: address, emailVerified: false }),
+        }),
+      );
+
+    const taken = await expectNoWrites(world.gh.storage.db, () => login(email, sub));
+    const stranger = world.unique('probe-stranger');
+    const unknown = await login(stranger.email, stranger.sub);
+
+    expect(taken).toEqual(unknown);
+    expect(taken).toMatchObject({ status: 401, data: { error: 'invalid_grant' } });
+  });
+
   it('answers 401 and creates nothing when no user has the identity or its email', async () => {
     const { email, sub } = world.unique('stranger');
     const idpToken = await world.facebookToken({ sub, email });

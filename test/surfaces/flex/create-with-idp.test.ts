@@ -181,6 +181,44 @@ describe('POST /v1/api/current_user/create_with_idp (sharetribe-flex-sdk)', () =
     expect(created.status).toBe(200);
   });
 
+  it('answers a chosen email that belongs to another user as it answers a new one, and takes nothing of the owner', async () => {
+    const signUp = async (label: string, chosen: string) => {
+      const { sub } = world.unique(label);
+      const idpToken = await world.googleIdToken({ sub, email: `${sub}@idp.example`, emailVerified: true });
+      const created = await world.sdk().currentUser.createWithIdp(
+        {
+          idpId: 'google',
+          idpClientId: googleClientId,
+          idpToken,
+          email: chosen,
+          firstName: 'Eve',
+          lastName: 'Probe',
+        },
+        { expand: true },
+      );
+      const { id, attributes } = (created.data as CurrentUserData).data;
+      const { createdAt: _, identityProviders: __, ...rest } = attributes ?? { profile: {} };
+      return { status: created.status, id: id.uuid, rest, idpToken };
+    };
+    const { email: ownersEmail } = world.unique('owner');
+    const owner = await world.aUser({ email: ownersEmail, emailVerified: true, password: 'the owner’s password' });
+
+    const unknown = await signUp('probe-unknown', world.unique('nobody').email);
+    const taken = await signUp('probe-taken', ownersEmail);
+
+    expect(taken.status).toBe(unknown.status);
+    expect(taken.rest).toEqual({ ...unknown.rest, email: ownersEmail });
+    expect(taken.id).not.toBe(owner.id);
+    const { users } = await accountsOf(world);
+    expect(users.filter((u) => u.email === ownersEmail)).toMatchObject([{ id: owner.id, email_verified: true }]);
+    // The new account signs in with its identity, and is not the owner's.
+    const login = world.serverSdk();
+    await login.loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken: taken.idpToken });
+    const shown = (await login.currentUser.show()).data as CurrentUserData;
+    expect(shown.data.id.uuid).toBe(taken.id);
+    expect(shown.data.attributes).toMatchObject({ email: ownersEmail, emailVerified: false });
+  });
+
   it('answers 409 email-taken and writes nothing when the email belongs to another user', async () => {
     const { email, sub } = world.unique('taken');
     await world.aUser({ email, emailVerified: false });
