@@ -12,6 +12,7 @@ import { createRedisKv } from './kv/redis.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createSecretBox, parseMasterKey, randomToken } from './lib/crypto.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { createUpstreamFetch } from './lib/upstream-fetch.js';
 import { createDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 
@@ -64,6 +65,14 @@ export const openDatabase = (config: Config): Promise<Db> =>
         ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
       });
 
+/**
+ * Upstream identity providers may be at non-public addresses in development and test (the emulator on loopback), with
+ * `allowInsecureUpstreams`, or where the operator says so (`allowPrivateUpstreams`); otherwise connectors reach only
+ * public addresses (SSRF: a connection's issuer or endpoints cannot point at internal services).
+ */
+const privateUpstreamsAllowed = (config: Readonly<Config>): boolean =>
+  isDevLike(config) || config.allowInsecureUpstreams || config.allowPrivateUpstreams;
+
 export interface ComposeOptions {
   readonly log?: Logger;
   readonly clock?: Clock;
@@ -102,7 +111,7 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
     clock,
     log,
     secretBox: createSecretBox(masterKey),
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch ?? createUpstreamFetch({ allowPrivate: privateUpstreamsAllowed(config) }),
     settings: {
       publicUrl,
       mode: config.mode,

@@ -110,6 +110,11 @@ export const ConfigSchema = Type.Object(
       description:
         'Honour per-connection `endpoints`/`emulator` overrides outside development and test (for staging against an emulator). Never in a real deployment.',
     }),
+    allowPrivateUpstreams: Type.Boolean({
+      default: false,
+      description:
+        'Let Gatehouse connect to identity providers at loopback, private or link-local addresses outside development and test (an IdP on your own network). Otherwise every upstream address is checked when the connection is made, a host name on each address it resolves to, and a non-public one is refused, so that a connection setting cannot reach internal services. Implied by `allowInsecureUpstreams`.',
+    }),
     demo: Type.Optional(
       Type.Boolean({
         description:
