@@ -94,6 +94,20 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     expect(after.identities.filter((i) => i.user_id === existing.id)).toMatchObject([{ idp: 'google', subject: sub }]);
   });
 
+  it('never links an address that only folds into a user’s (fullwidth letters): it is another mailbox', async () => {
+    const { email, sub } = world.unique('fold');
+    await world.aUser({ email, emailVerified: true });
+    const [local, domain] = email.split('@') as [string, string];
+    const fullwidth = `${[...local].map((c) => (/[a-z]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join('')}@${domain}`;
+    const idpToken = await world.googleIdToken({ sub, email: fullwidth, emailVerified: true });
+
+    const failure = await expectNoWrites(world.gh.storage.db, () =>
+      sdkFailure(world.serverSdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+    );
+
+    expect(failure).toMatchObject({ status: 401, data: { error: 'invalid_grant' } });
+  });
+
   it("answers 401 with an OAuth error and links nothing when the user's own email is unverified", async () => {
     const { email, sub } = world.unique('unverified-user');
     await world.aUser({ email, emailVerified: false });
