@@ -5,6 +5,7 @@ import {
   accountsOf,
   type FlexWorld,
   facebookAppId,
+  googleAndroidClientId,
   googleClientId,
   oidcClientId,
   oidcConnectionId,
@@ -209,6 +210,42 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     } finally {
       await world.gh.core.tenants.update(world.tenant.id, { policies: { mfa: 'off' } });
     }
+  });
+
+  it.each([
+    ['issued a week ago', (now: number) => ({ iat: now - 7 * 86400, exp: now + 3600 })],
+    ['valid for a month', (now: number) => ({ exp: now + 30 * 86400 })],
+    ['also issued to an audience the connection does not trust', () => ({ aud: [googleClientId, 'someone-else'] })],
+    [
+      'issued to two trusted audiences, with no authorized party',
+      () => ({ aud: [googleClientId, googleAndroidClientId] }),
+    ],
+  ])('refuses an ID token %s, and issues nothing', async (_name, claimsAt) => {
+    const { email, sub } = world.unique('bounds');
+    await world.sdk().currentUser.createWithIdp({
+      idpId: 'google',
+      idpClientId: googleClientId,
+      idpToken: await world.googleIdToken({ sub, email, emailVerified: true }),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const idpToken = await world.googleIdToken({ sub, email, emailVerified: true, claims: claimsAt(now) });
+
+    const failure = await expectNoWrites(world.gh.storage.db, () =>
+      sdkFailure(world.serverSdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+    );
+
+    expect(failure).toMatchObject({ status: 401, data: { error: 'invalid_grant' } });
+  });
+
+  it('refuses an ID token whose subject is longer than 255 characters, and creates nothing', async () => {
+    const { email, sub } = world.unique('long-sub');
+    const idpToken = await world.googleIdToken({ sub, email, emailVerified: true, claims: { sub: 'x'.repeat(4096) } });
+
+    const failure = await expectNoWrites(world.gh.storage.db, () =>
+      sdkFailure(world.sdk().currentUser.createWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+    );
+
+    expect(failure.status).toBe(401);
   });
 
   it('answers 401 invalid_client for a wrong client secret', async () => {
