@@ -137,6 +137,7 @@ export const compose = async (config: Readonly<Config>, options: ComposeOptions 
         trustProxy: config.trustProxy,
         emulator: isDevLike(config) && (config.emulator ?? config.mode === 'development'),
         ...(adminToken === undefined ? {} : { adminToken }),
+        ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
       }),
     close: () => core.close(),
   };

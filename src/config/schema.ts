@@ -77,6 +77,14 @@ export const ConfigSchema = Type.Object(
         secret: true,
       }),
     ),
+    metricsToken: Type.Optional(
+      Type.String({
+        minLength: 24,
+        description:
+          'Bearer token `GET /metrics` requires (Prometheus `authorization` / `bearer_token_file`). In production `/metrics` is off (404) without it; in development and test it is open unless this is set.',
+        secret: true,
+      }),
+    ),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info', description: 'Log level.' },
