@@ -245,6 +245,21 @@ describe('POST /t/:tenant/token grant types and scopes', () => {
     expect(Object.keys(response.body as object)).toEqual(expect.arrayContaining(['id_token', 'refresh_token']));
   });
 
+  it('grants a client without configured scopes only the standard ones, whatever it asks for', async () => {
+    const response = await noWrites(() =>
+      postForm(
+        tokenUrl,
+        { grant_type: 'password', username: tenant.user.email, password, scope: 'openid orders:write admin' },
+        { basic: { clientId: tenant.mobile.clientId, secret: tenant.mobile.secret } },
+      ),
+    );
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({
+      error: 'invalid_scope',
+      error_description: 'the client may not request scope "orders:write"',
+    });
+  });
+
   it('refuses a wrong password on the password grant', async () => {
     const response = await noWrites(() =>
       postForm(
