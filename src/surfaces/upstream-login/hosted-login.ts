@@ -70,7 +70,7 @@ export const finishHostedUpstreamLogin = (core: Core) => async (request: Fastify
   const flow = await core.login.takeCompletedLogin({
     tenant,
     state,
-    browserBinding: readBindingCookie(request, state),
+    browserBinding: readBindingCookie(request, core.deps.settings.publicUrl, state),
     requestId: pending.id,
   });
   const signedIn = { userId: flow.userId ?? '', amr: flow.amr, authTime: flow.authTime ?? core.deps.clock.now() };

@@ -103,7 +103,7 @@ describe('Security API social login in Chromium (Apple, form_post)', () => {
         });
         return response.json();
       }, app.callbackUrl)) as { Result: { IdpRedirectUrl: string } };
-      const bound = (await context.cookies(gatehouse.url)).filter((c) => c.name.startsWith('gatehouse_flow_'));
+      const bound = (await context.cookies(gatehouse.url)).filter((c) => c.name.startsWith('__Host-gatehouse_flow_'));
       expect(bound).toMatchObject([{ httpOnly: true, secure: true, sameSite: 'None', path: '/' }]);
 
       const back = await signInAtApple(page, started.Result.IdpRedirectUrl, 'alice');

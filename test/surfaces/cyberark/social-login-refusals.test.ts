@@ -258,7 +258,7 @@ describe('POST /Security/ResumeFromExtIdpAuth refusals', () => {
       { IdpName: 'Google', PostExtIdpAuthCallbackUrl: appCallback },
       { jar: browser, headers: { 'sec-fetch-site': 'same-origin' } },
     );
-    expect([...browser.cookies.keys()]).toEqual([expect.stringMatching(/^gatehouse_flow_[0-9A-Za-z_-]{16}$/)]);
+    expect([...browser.cookies.keys()]).toEqual([expect.stringMatching(/^__Host-gatehouse_flow_[0-9A-Za-z_-]{16}$/)]);
     expect(started.response.headers.getSetCookie()[0]).toMatch(/; Path=\/; HttpOnly; Secure; SameSite=None$/);
     expect(started.body.Result).toEqual({ IdpRedirectUrl: expect.any(String), Status: 'RedirectToIdp' });
     const extra = newcomer('bound');
