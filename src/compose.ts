@@ -14,6 +14,7 @@ import { type Clock, systemClock } from './lib/clock.js';
 import { createSecretBox, parseMasterKey, randomToken } from './lib/crypto.js';
 import { acquireDataDirLock, type DataDirLock } from './lib/data-dir-lock.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { createUpstreamFetch } from './lib/upstream-fetch.js';
 import { createDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 
@@ -87,6 +88,14 @@ const migrate = async (config: Readonly<Config>, db: Db): Promise<string[]> => {
     await untimed.destroy();
   }
 };
+
+/**
+ * Upstream identity providers may be at non-public addresses in development and test (the emulator on loopback), with
+ * `allowInsecureUpstreams`, or where the operator says so (`allowPrivateUpstreams`); otherwise connectors reach only
+ * public addresses (SSRF: a connection's issuer or endpoints cannot point at internal services).
+ */
+const privateUpstreamsAllowed = (config: Readonly<Config>): boolean =>
+  isDevLike(config) || config.allowInsecureUpstreams || config.allowPrivateUpstreams;
 
 export interface ComposeOptions {
   readonly log?: Logger;
@@ -170,7 +179,7 @@ const composeLocked = async (
     clock,
     log,
     secretBox,
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch ?? createUpstreamFetch({ allowPrivate: privateUpstreamsAllowed(config) }),
     settings: {
       publicUrl,
       mode: config.mode,
@@ -197,6 +206,7 @@ const composeLocked = async (
         trustProxy: config.trustProxy,
         emulator: isDevLike(config) && (config.emulator ?? config.mode === 'development'),
         ...(adminToken === undefined ? {} : { adminToken }),
+        ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
       }),
     close: async () => {
       try {

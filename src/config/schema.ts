@@ -92,6 +92,14 @@ export const ConfigSchema = Type.Object(
         secret: true,
       }),
     ),
+    metricsToken: Type.Optional(
+      Type.String({
+        minLength: 24,
+        description:
+          'Bearer token `GET /metrics` requires (Prometheus `authorization` / `bearer_token_file`). In production `/metrics` is off (404) without it; in development and test it is open unless this is set.',
+        secret: true,
+      }),
+    ),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info', description: 'Log level.' },
@@ -131,6 +139,11 @@ export const ConfigSchema = Type.Object(
       default: false,
       description:
         'Honour per-connection `endpoints`/`emulator` overrides outside development and test (for staging against an emulator). Never in a real deployment.',
+    }),
+    allowPrivateUpstreams: Type.Boolean({
+      default: false,
+      description:
+        'Let Gatehouse connect to identity providers at loopback, private or link-local addresses outside development and test (an IdP on your own network). Otherwise every upstream address is checked when the connection is made, a host name on each address it resolves to, and a non-public one is refused, so that a connection setting cannot reach internal services. Implied by `allowInsecureUpstreams`.',
     }),
     demo: Type.Optional(
       Type.Boolean({

@@ -11,4 +11,6 @@ export interface ServerOptions {
   readonly emulator?: boolean;
   /** The admin API's bearer token; the admin API answers 401 to everything without it. */
   readonly adminToken?: string;
+  /** The bearer token `GET /metrics` requires; without it `/metrics` is open in development and test, off in production. */
+  readonly metricsToken?: string;
 }

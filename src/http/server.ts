@@ -84,7 +84,10 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
     done(null, payload);
   });
 
-  registerMetrics(app, options.core);
+  registerMetrics(app, options.core, {
+    served: options.metricsToken !== undefined || options.mode !== 'production',
+    ...(options.metricsToken === undefined ? {} : { token: options.metricsToken }),
+  });
   app.addHook('preClose', (done) => {
     documents.close();
     done();

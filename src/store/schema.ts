@@ -80,6 +80,11 @@ export interface UserProfile {
   privateData?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   picture?: string;
+  /**
+   * An address a sign-up gave that nobody verified and that another account already has: kept here instead of
+   * `email`, so that it claims nothing. Shown back to the user as their address; never used to find, link or mail.
+   */
+  pendingEmail?: string;
 }
 
 export interface UsersTable {
@@ -284,6 +289,8 @@ export interface StoredMfaPackage {
   }[];
 }
 
+export type LoginBindingKind = 'browser' | 'app';
+
 export interface LoginFlowsTable {
   id: string;
   tenant_id: string;
@@ -300,8 +307,13 @@ export interface LoginFlowsTable {
   /** PKCE verifier and nonce, sealed with the master key (the code exchange needs them back). */
   code_verifier_enc: string | null;
   nonce_enc: string | null;
-  /** SHA-256 of the browser-binding cookie, when a browser carries the flow. */
+  /** SHA-256 of the flow's binding secret: a browser's cookie, or what the app that started it presents on resuming. */
   binding_digest: string | null;
+  /**
+   * Who holds the binding secret: `browser` (checked at the IdP callback and after) or `app` (checked when the app
+   * resumes; the IdP callback runs in a browser that lacks it). Null for password flows.
+   */
+  binding_kind: LoginBindingKind | null;
   target: Json<LoginFlowTarget>;
   client_id: string | null;
   user_id: string | null;

@@ -95,3 +95,28 @@ describe.each(['oidc', 'google'] as const)('%s connector against oidc-provider',
     await expectError(connector.verifyToken({ kind: 'id_token', value: id_token }), 'idp_token_invalid');
   });
 });
+
+describe('the oidc connector against oidc-provider, RFC 9207', () => {
+  it('refuses a callback without iss when the provider advertises issuer identification', async () => {
+    const discovery = (await (await fetch(`${op.issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(discovery.authorization_response_iss_parameter_supported).toBe(true);
+    const connector = createConnector(connections.oidc(), testDeps().deps);
+    const request = anUpstreamRequest({ redirectUri: upstreamRedirectUri });
+    const params = await op.signIn(await connector.authorizationUrl(request), 'alice');
+    expect(params.get('iss')).toBe(op.issuer);
+    const withoutIss = new URLSearchParams(params);
+    withoutIss.delete('iss');
+
+    const error = await expectError(
+      connector.completeAuthorization({ params: withoutIss }, request),
+      'idp_token_invalid',
+    );
+
+    expect(error.message).toMatch(/issuer/);
+    // The genuine response, with iss, still completes.
+    await expect(connector.completeAuthorization({ params }, request)).resolves.toMatchObject({ subject: 'alice' });
+  });
+});

@@ -34,7 +34,7 @@ describe('the audit trail', () => {
       tenant: f.tenant,
       connectionId: 'google',
       target: { kind: 'security_api', clientId: f.clientId, callbackUrl: 'http://127.0.0.1:9/done' },
-      bindToBrowser: false,
+      binding: 'app',
     });
     const events = await eventsOf('login.started');
     expect(events).toHaveLength(1);

@@ -121,14 +121,15 @@ describe('accounts.resolve', () => {
       intent: { kind: 'login' },
       connectionTrusted: true,
     });
-    expect(unverifiedIdp.resolution.kind).toBe('merge_needed');
+    // An address nobody proved answers as an unknown one would (no enumeration).
+    expect(unverifiedIdp.resolution.kind).toBe('new_user_required');
     const untrusted = await core.accounts.resolve({
       tenant: autoTenant,
       profile: profile({ email: 'verified@example.com' }),
       intent: { kind: 'login' },
       connectionTrusted: false,
     });
-    expect(untrusted.resolution.kind).toBe('merge_needed');
+    expect(untrusted.resolution.kind).toBe('new_user_required');
     const linked = await core.accounts.resolve({
       tenant: autoTenant,
       profile: profile({ email: 'verified@example.com' }),

@@ -68,6 +68,7 @@ export const startSocialFixture = async (
     name: 'Social app',
     redirectUris: ['http://127.0.0.1:9/callback'],
     grantTypes: [...grantTypes],
+    settings: { scopes: ['openid', 'profile', 'email', 'offline_access', 'api', 'orders:read'] },
   });
   return {
     gh,

@@ -124,3 +124,38 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/gatehouse_idp_errors_total\{idp="google",kind="google",step="[a-z_]+"\} [1-9]/);
   });
 });
+
+describe('GET /metrics in production', () => {
+  const production = { mode: 'production', publicUrl: 'https://id.example' } as const;
+
+  it('is off without a metrics token', async () => {
+    const off = await startGatehouse({ storage: 'pglite', config: production });
+    try {
+      const response = await fetch(`${off.url}/metrics`);
+      expect(response.status).toBe(404);
+      expect(await response.text()).not.toContain('gatehouse_http_requests_total');
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('answers only to its bearer token with a metrics token', async () => {
+    const metricsToken = 'metrics-token-0123456789abcdef';
+    const guarded = await startGatehouse({ storage: 'pglite', config: { ...production, metricsToken } });
+    try {
+      for (const authorization of [undefined, 'Bearer not-the-metrics-token', `Bearer ${guarded.adminToken}`]) {
+        const refused = await fetch(`${guarded.url}/metrics`, {
+          headers: authorization === undefined ? {} : { authorization },
+        });
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');
+        expect(await refused.json()).toMatchObject({ title: 'unauthorized', status: 401 });
+      }
+      const scraped = await fetch(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('gatehouse_http_requests_total');
+    } finally {
+      await guarded.close();
+    }
+  });
+});

@@ -48,6 +48,8 @@ export const readAuthorizationResponse = (
   callback: UpstreamCallback,
   request: UpstreamRequest,
   expectedIssuer?: string,
+  /** The IdP advertises `authorization_response_iss_parameter_supported` (RFC 9207 §3): `iss` must then be present. */
+  issRequired = false,
 ): string => {
   const { params } = callback;
   const error = params.get('error');
@@ -64,6 +66,10 @@ export const readAuthorizationResponse = (
   }
   // RFC 9207 §2.4: when the IdP identifies itself, it must be the one we sent the user to.
   const iss = params.get('iss');
+  // RFC 9207 §2.4: a response without `iss` from an IdP that says it sends one is refused (mix-up defence).
+  if (iss === null && issRequired) {
+    throw new GatehouseError('idp_token_invalid', 'the callback does not name its issuer, which this IdP always does');
+  }
   if (iss !== null && expectedIssuer !== undefined && iss !== expectedIssuer) {
     throw new GatehouseError('idp_token_invalid', 'the callback came from an unexpected issuer');
   }

@@ -51,6 +51,8 @@ interface Metadata {
   readonly jwks: string;
   readonly userinfo: string | undefined;
   readonly algorithms: readonly string[] | undefined;
+  /** RFC 9207 §3: the IdP puts `iss` in every authorization response. */
+  readonly issParameter: boolean;
 }
 
 const discoveryTtlSeconds = 3600;
@@ -121,12 +123,13 @@ export const createOidcConnector = (
     },
 
     async completeAuthorization(callback: UpstreamCallback, request: UpstreamRequest): Promise<ExternalProfile> {
+      const { token, userinfo, issParameter } = await getMetadata();
       const code = readAuthorizationResponse(
         callback,
         request,
         typeof provider.acceptIssuer === 'function' ? undefined : issuer,
+        issParameter,
       );
-      const { token, userinfo } = await getMetadata();
       const tokens = await exchangeCode(deps, {
         connectorId: config.id,
         endpoint: token,
@@ -219,6 +222,7 @@ const resolveMetadata = async (
     jwks,
     userinfo: pick('userinfo', 'userinfo_endpoint'),
     algorithms: Array.isArray(algs) ? algs.filter((a): a is string => typeof a === 'string') : undefined,
+    issParameter: discovered.authorization_response_iss_parameter_supported === true,
   };
 };
 

@@ -42,6 +42,16 @@ export type VerifiedClaims = JWTPayload & { readonly iss: string; readonly sub: 
 export const clockSkewSeconds = 60;
 
 /**
+ * An ID token lives minutes to hours (Google, Microsoft: 1 h; Apple: 10 min). One issued longer ago than this, or
+ * valid for longer than this from now, is refused whatever its `exp` says: a token kept or minted for the long run is
+ * not a fresh sign-in (OIDC Core §3.1.3.7 (10) lets the client bound `iat`).
+ */
+export const maxIdTokenAgeSeconds = 24 * 60 * 60;
+
+/** OIDC Core §2: `sub` must not exceed 255 ASCII characters. */
+const maxSubjectLength = 255;
+
+/**
  * The single, fail-closed ID-token verifier. Signature against the IdP's JWKS (cached in `deps.cache`, refetched
  * once on an unknown `kid`), then issuer, audience, authorized party, expiry, issued-at and nonce, with time from
  * `deps.clock`.
@@ -100,22 +110,35 @@ const checkClaims = (deps: ConnectorDeps, claims: JWTPayload, expect: IdTokenExp
   if (typeof iss !== 'string' || typeof sub !== 'string' || sub.length === 0) {
     throw new GatehouseError('idp_token_invalid', 'the ID token has no issuer or subject');
   }
+  if (sub.length > maxSubjectLength || !/^[\x21-\x7e]+$/.test(sub)) {
+    throw new GatehouseError('idp_token_invalid', 'the ID token subject is not an identifier');
+  }
   // OIDC Core §3.1.3.7 (2): iss must exactly match the issuer identifier.
   if (!issuerMatches(expect.issuer, iss, claims)) {
     throw new GatehouseError('idp_token_invalid', 'the ID token was issued by an unexpected issuer');
   }
-  // OIDC Core §3.1.3.7 (3): aud must contain a client id of ours.
+  // OIDC Core §3.1.3.7 (3): aud must contain a client id of ours, and a token that also names an audience we do not
+  // trust is refused (the spec's "or if it contains additional audiences not trusted by the Client").
   const aud = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
-  if (!aud.some((value) => expect.audiences.includes(value))) {
+  if (aud.length === 0 || !aud.every((value) => expect.audiences.includes(value))) {
     throw new GatehouseError('idp_wrong_audience', 'the ID token was issued to another application');
   }
-  // OIDC Core §3.1.3.7 (4)-(5): when present, azp must be a client id of ours.
+  // OIDC Core §3.1.3.7 (4)-(5): with several audiences azp is required; when present, it must be a client id of ours.
+  if (aud.length > 1 && claims.azp === undefined) {
+    throw new GatehouseError('idp_wrong_audience', 'the ID token has several audiences and no authorized party');
+  }
   if (claims.azp !== undefined && (typeof claims.azp !== 'string' || !expect.audiences.includes(claims.azp))) {
     throw new GatehouseError('idp_wrong_audience', 'the ID token was authorized for another application');
   }
   const now = Math.floor(deps.clock.now().getTime() / 1000);
   if (typeof claims.iat !== 'number' || claims.iat > now + clockSkewSeconds) {
     throw new GatehouseError('idp_token_invalid', 'the ID token is issued in the future');
+  }
+  if (claims.iat < now - maxIdTokenAgeSeconds - clockSkewSeconds) {
+    throw new GatehouseError('idp_token_invalid', 'the ID token was issued too long ago');
+  }
+  if (typeof claims.exp !== 'number' || claims.exp > now + maxIdTokenAgeSeconds + clockSkewSeconds) {
+    throw new GatehouseError('idp_token_invalid', 'the ID token is valid for too long');
   }
   if (expect.nonce !== undefined) {
     const mode = expect.nonceMode ?? 'required';

@@ -35,8 +35,9 @@ export interface SignupProfile {
  * | `logged_in` | the identity is already linked (to this user, for `link`) | `last_login_at` |
  * | `created` | `signup`, identity and email new | user + identity |
  * | `linked` | `link` with proof of the user, or auto-link by a verified email under `auto_link_verified` | identity |
- * | `new_user_required` | `login`, identity and email new | nothing |
- * | `merge_needed` | the email belongs to another account and linking is not allowed here | nothing |
+ * | `created` | `signup`, identity new, email another account's but not proven (kept as `pendingEmail`) | user + identity |
+ * | `new_user_required` | `login`, identity new, email new or another account's but not proven | nothing |
+ * | `merge_needed` | a proven email (IdP-verified, trusted connection) belongs to another account, no auto-link | nothing |
  * | `email_missing` | the IdP gave no email and none was supplied (and the tenant requires one) | nothing |
  * | `already_linked_elsewhere` | `link`, but the identity belongs to another user | nothing |
  */

@@ -111,32 +111,46 @@ const linkWithProof = async (trx: Trx, input: ResolveAccountInput, userId: strin
   };
 };
 
-const signupEmail = (profile: ExternalProfile, supplied: SignupProfile | undefined) => {
+/**
+ * The address a new identity comes with: the sign-up's chosen one, else the IdP's. `proven` only when the IdP verified
+ * that very address and the connection is trusted for it (`trustEmail`): only then may an answer reveal that an
+ * account has it (`merge_needed`), since whoever presents the identity has shown they own the address.
+ */
+const signupEmail = (input: ResolveAccountInput, supplied: SignupProfile | undefined) => {
+  const { profile } = input;
   const idpEmail = profile.email === undefined ? undefined : normaliseEmail(profile.email);
   const chosen = supplied?.email === undefined ? idpEmail : normaliseEmail(supplied.email);
   if (chosen !== undefined && !isEmailShaped(chosen))
     throw new GatehouseError('invalid_request', 'email: not an email address');
   // Only the address the IdP itself verified counts as verified.
-  return { email: chosen, verified: chosen !== undefined && chosen === idpEmail && profile.emailVerified };
+  const verified = chosen !== undefined && chosen === idpEmail && profile.emailVerified;
+  return { email: chosen, verified, proven: verified && input.connectionTrusted };
 };
 
 // Step 3: a new identity. Auto-link by a verified email only under the tenant's policy; else create or refuse.
 const newIdentity = async (trx: Trx, input: ResolveAccountInput, now: Date): Promise<AccountResolution> => {
   const { tenant, profile, intent } = input;
   const supplied = intent.kind === 'signup' ? intent.profile : undefined;
-  const { email, verified } = signupEmail(profile, supplied);
+  const { email, verified, proven } = signupEmail(input, supplied);
   if (email === undefined) {
     if (intent.kind === 'login' || tenant.policies.requireEmail !== false)
       return { kind: 'email_missing', idp: profile.idp };
   } else {
     const owner = await usersRepo.findByEmail(trx, tenant.id, email);
     if (owner !== undefined) {
+      // An address nobody proved gets the answer an unknown one gets, in as many statements (no account enumeration,
+      // by answer or by time): a login needs a new user; a sign-up creates one that keeps the address aside
+      // (`pendingEmail`), claiming nothing of the owner's. A concurrent first sign-up of this identity makes the
+      // identity insert collide, and the retry finds its link.
+      if (!proven) {
+        if (intent.kind === 'login') return { kind: 'new_user_required', profile };
+        return createUser(trx, input, supplied, { email: null, verified: false, pendingEmail: email });
+      }
       // Each statement sees what was committed before it ran: a concurrent first login of this same identity may
       // have committed its user and identity between our two reads. Its link, not a merge, is the answer then.
       const linkedMeanwhile = await existingLink(trx, input, now);
       if (linkedMeanwhile !== undefined) return linkedMeanwhile;
-      const autoLink =
-        tenant.policies.linking === 'auto_link_verified' && verified && owner.email_verified && input.connectionTrusted;
+      const autoLink = tenant.policies.linking === 'auto_link_verified' && owner.email_verified;
       if (!autoLink) return { kind: 'merge_needed', email };
       requireActive(owner);
       return {
@@ -148,11 +162,21 @@ const newIdentity = async (trx: Trx, input: ResolveAccountInput, now: Date): Pro
     }
     if (intent.kind === 'login') return { kind: 'new_user_required', profile };
   }
+  return createUser(trx, input, supplied, { email: email ?? null, verified });
+};
+
+const createUser = async (
+  trx: Trx,
+  input: ResolveAccountInput,
+  supplied: SignupProfile | undefined,
+  address: { email: string | null; verified: boolean; pendingEmail?: string },
+): Promise<AccountResolution> => {
+  const { tenant, profile } = input;
   const user = await usersRepo.insert(trx, {
     id: newId(),
     tenant_id: tenant.id,
-    email: email ?? null,
-    email_verified: verified,
+    email: address.email,
+    email_verified: address.verified,
     password_hash: null,
     first_name: supplied?.firstName ?? profile.givenName ?? null,
     last_name: supplied?.lastName ?? profile.familyName ?? null,
@@ -163,6 +187,7 @@ const newIdentity = async (trx: Trx, input: ResolveAccountInput, now: Date): Pro
       ...(supplied?.protectedData === undefined ? {} : { protectedData: supplied.protectedData }),
       ...(supplied?.privateData === undefined ? {} : { privateData: supplied.privateData }),
       ...(profile.picture === undefined ? {} : { picture: profile.picture }),
+      ...(address.pendingEmail === undefined ? {} : { pendingEmail: address.pendingEmail }),
     }),
     status: 'active',
   });

@@ -17,7 +17,17 @@ export const grantTypes = [
 ] as const;
 export type GrantType = (typeof grantTypes)[number];
 
-const Url = Type.String({ format: 'uri', pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://[^#\\s]+$', maxLength: 2000 });
+/**
+ * A URL Gatehouse may send a browser to with a code or a session: http(s), or a native app's private-use scheme, which
+ * RFC 8252 §7.1 wants in reverse domain order and so always has a dot (`com.example.app:/callback`). That leaves out
+ * `javascript:`, `data:`, `file:`, `vbscript:` and the like. Never a fragment (RFC 6749 §3.1.2).
+ */
+const Url = Type.String({
+  format: 'uri',
+  pattern: '^(?:https?://[^#\\s]+|[a-zA-Z][a-zA-Z0-9+-]*(?:\\.[a-zA-Z0-9+-]+)+:/[^#\\s]*)$',
+  maxLength: 2000,
+  description: 'http(s), or a native app scheme in reverse domain order (`com.example.app:/callback`); no fragment.',
+});
 
 export const ClientInput = Type.Object(
   {

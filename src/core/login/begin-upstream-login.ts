@@ -1,6 +1,7 @@
 import { randomToken, sha256 } from '../../lib/crypto.js';
 import { newId } from '../../lib/ids.js';
 import { flowsRepo } from '../../store/repositories/flows.js';
+import type { LoginBindingKind } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { Tenant } from '../tenants/tenant.js';
@@ -30,8 +31,12 @@ export interface BeginUpstreamLoginInput {
   readonly callbackBase?: string;
   /** `{Name}` of the callback path; default the connection id. The Security API passes its `IdpName` spelling. */
   readonly callbackName?: string;
-  /** A browser carries this flow: a binding secret is returned (set it as a cookie) and the callback requires it. */
-  readonly bindToBrowser: boolean;
+  /**
+   * Who started the flow and must finish it. `browser`: the returned secret is set as a cookie, and the IdP callback
+   * and every later step require it. `app` (a native or server-side caller): the secret is handed to the app, which
+   * presents it when it resumes; the callback, in a browser the app opened, cannot carry it.
+   */
+  readonly binding: LoginBindingKind;
   readonly loginHint?: string;
 }
 
@@ -41,8 +46,8 @@ export interface BeginUpstreamLoginResult {
   readonly state: string;
   /** Where to send the browser. */
   readonly authorizationUrl: URL;
-  /** With `bindToBrowser`: the secret the browser must present at the callback (a cookie). */
-  readonly browserBinding?: string;
+  /** The binding secret: the browser's cookie, or what the app presents on resuming. Only its digest is stored. */
+  readonly binding: string;
   readonly expiresAt: Date;
 }
 
@@ -61,7 +66,7 @@ export const createBeginUpstreamLogin =
     const state = newFlowState(tenant.id);
     const nonce = randomToken(16);
     const codeVerifier = randomToken(32);
-    const browserBinding = input.bindToBrowser ? randomToken(32) : undefined;
+    const binding = randomToken(32);
     const callbackName = input.callbackName ?? connector.id;
     const base = (input.callbackBase ?? `${deps.settings.publicUrl}/t/${tenant.id}`).replace(/\/+$/, '');
     const redirectUri = `${base}${upstreamCallbackPath(callbackName)}`;
@@ -78,7 +83,8 @@ export const createBeginUpstreamLogin =
       redirect_uri: redirectUri,
       code_verifier_enc: deps.secretBox.seal(codeVerifier),
       nonce_enc: deps.secretBox.seal(nonce),
-      binding_digest: browserBinding === undefined ? null : sha256(browserBinding),
+      binding_digest: sha256(binding),
+      binding_kind: input.binding,
       target: JSON.stringify(input.target),
       client_id: input.target.clientId,
       amr: JSON.stringify([]),
@@ -97,7 +103,7 @@ export const createBeginUpstreamLogin =
       flow: toLoginFlow(atIdp),
       state,
       authorizationUrl,
-      ...(browserBinding === undefined ? {} : { browserBinding }),
+      binding,
       expiresAt,
     };
   };

@@ -7,7 +7,7 @@ import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { TenantUseCases } from '../tenants/tenants.js';
-import type { User } from '../users/user.js';
+import { shownEmail, type User } from '../users/user.js';
 import type { ConnectorCache } from './connectors.js';
 import {
   checkBinding,
@@ -86,7 +86,7 @@ export const createCompleteUpstreamLogin =
     const now = deps.clock.now();
     const found = requireLiveFlow(await flowsRepo.findByState(deps.db, stateDigest(state)), tenantId, now);
     if (found.callback_name?.toLowerCase() !== input.callbackName.toLowerCase()) throw flowInvalid();
-    checkBinding(found, input.browserBinding);
+    checkBinding(found, input.browserBinding, 'callback');
     const row = await flowsRepo.claimCallback(deps.db, found.id, now);
     if (row === undefined) throw flowInvalid();
 
@@ -143,7 +143,7 @@ const toIdpDone = async (
     {
       status: 'idp_done',
       user_id: user.id,
-      username: user.email ?? user.id,
+      username: shownEmail(user) ?? user.id,
       amr: JSON.stringify(['external']),
       identity_id: identity.id,
       auth_time: now,

@@ -25,7 +25,7 @@ export interface ContinueLoginInput {
   readonly state: string;
   /** The user the caller expects (the Security API's `username`); must be the flow's. */
   readonly username?: string;
-  /** The browser-binding cookie, when the request carried one. */
+  /** The flow's binding secret: the browser's cookie, or what the app that started the flow presents. */
   readonly browserBinding?: string;
   /** The kind of target the caller serves; a flow of another kind is not its to continue. */
   readonly target: LoginTarget['kind'];
@@ -51,7 +51,7 @@ export const createContinueLogin =
     const { tenant } = input;
     const now = deps.clock.now();
     const row = requireLiveFlow(await flowsRepo.findByState(deps.db, stateDigest(input.state)), tenant.id, now);
-    checkBinding(row, input.browserBinding);
+    checkBinding(row, input.browserBinding, 'resume');
     if (row.status !== 'idp_done' || row.user_id === null || row.target.kind !== input.target) throw flowInvalid();
     if (input.username !== undefined && normaliseEmail(input.username) !== normaliseEmail(row.username ?? ''))
       throw flowInvalid();

@@ -36,7 +36,7 @@ export const createTakeCompletedLogin =
   async (input: TakeCompletedLoginInput): Promise<LoginFlow> => {
     const now = deps.clock.now();
     const row = requireLiveFlow(await flowsRepo.findByState(deps.db, stateDigest(input.state)), input.tenant.id, now);
-    checkBinding(row, input.browserBinding);
+    checkBinding(row, input.browserBinding, 'resume');
     if (row.target.kind !== 'oauth_authorize' || row.target.requestId !== input.requestId) throw flowInvalid();
     const taken = await flowsRepo.transition(deps.db, row.id, { from: ['complete'], now }, { status: 'consumed' });
     if (taken === undefined || taken.user_id === null) throw flowInvalid();

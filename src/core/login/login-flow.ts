@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import type { LoginFlowRow, LoginFlowsTable, LoginFlowTarget, StoredMfaPackage } from '../../store/schema.js';
+import type {
+  LoginBindingKind,
+  LoginFlowRow,
+  LoginFlowsTable,
+  LoginFlowTarget,
+  StoredMfaPackage,
+} from '../../store/schema.js';
 import { GatehouseError } from '../errors.js';
 
 /**
@@ -88,11 +94,32 @@ export const tenantOfState = (state: string): string | undefined => {
 
 export const stateDigest = (state: string): string => sha256(state);
 
-/** The browser binding presented must be the one the flow was started with (when it was started in a browser). */
-export const checkBinding = (row: LoginFlowRow, presented: string | undefined): void => {
-  if (row.binding_digest === null) return;
+/**
+ * Where a binding is checked: at the IdP callback (only a browser binding: an app's callback runs in a browser that
+ * lacks its secret), or when the login continues after it (every binding).
+ */
+export type BindingCheckpoint = 'callback' | 'resume';
+
+/**
+ * The binding secret presented must be the one the flow was started with: the browser's cookie, or what the app that
+ * started it presents on resuming. An upstream flow always has one, so a callback completed in another browser cannot
+ * be resumed there (login CSRF).
+ * @throws GatehouseError `flow_invalid`
+ */
+export const checkBinding = (row: LoginFlowRow, presented: string | undefined, at: BindingCheckpoint): void => {
+  if (row.binding_digest === null) {
+    if (row.first_factor === 'upstream')
+      throw new GatehouseError('flow_invalid', 'this login is not bound to its starter');
+    return;
+  }
+  if (at === 'callback' && row.binding_kind === 'app') return;
   if (presented === undefined || !constantTimeEqual(sha256(presented), row.binding_digest)) {
-    throw new GatehouseError('flow_invalid', 'this login was started in another browser');
+    throw new GatehouseError(
+      'flow_invalid',
+      row.binding_kind === 'app'
+        ? 'this login was started by another app instance'
+        : 'this login was started in another browser',
+    );
   }
 };
 
@@ -106,4 +133,4 @@ export const requireLiveFlow = (row: LoginFlowRow | undefined, tenantId: string,
   return row;
 };
 
-export type { StoredMfaPackage };
+export type { LoginBindingKind, StoredMfaPackage };

@@ -155,7 +155,7 @@ export const createChallenges = (
       return requireLiveFlow(await flowsRepo.findBySession(deps.db, sha256(locator.sessionId)), tenant.id, now);
     }
     const row = requireLiveFlow(await flowsRepo.findByState(deps.db, stateDigest(locator.state)), tenant.id, now);
-    checkBinding(row, locator.browserBinding);
+    checkBinding(row, locator.browserBinding, 'resume');
     return row;
   };
 

@@ -71,6 +71,10 @@ export const createAuthorizationCodes = (deps: CoreDeps, audit: AuditLog) => {
     }
     if (row.expires_at.getTime() <= deps.clock.now().getTime())
       throw invalidGrant('the authorization code has expired');
+    // Its own client presented it with a wrong binding: the code is used up all the same (RFC 6749 §10.5, OAuth 2.1
+    // §4.1.3), so a guessed verifier or an intercepted code gets one try. Unless a correct redemption won the race.
+    if (!(await authorizationCodesRepo.burn(deps.db, codeDigest, deps.clock.now())))
+      throw invalidGrant('the authorization code has already been used');
     // RFC 6749 §4.1.3: redirect_uri must be identical to the authorization request's.
     if (row.redirect_uri !== input.redirectUri)
       throw invalidGrant('redirect_uri does not match the authorization request');
@@ -108,7 +112,7 @@ export const createAuthorizationCodes = (deps: CoreDeps, audit: AuditLog) => {
      * Redeems a code for its client: consumes it and starts its token family in one atomic statement. A code presented
      * again revokes that family (and the access tokens issued in it).
      * @throws GatehouseError `invalid_grant` (unknown, another client's, expired, already used, redirect URI or PKCE
-     *   mismatch). Nothing is consumed when a binding fails.
+     *   mismatch). A redirect URI or PKCE mismatch by the code's own client uses the code up.
      */
     redeem: async (input: RedeemAuthorizationCodeInput): Promise<RedeemedAuthorizationCode> => {
       const codeDigest = sha256(input.code);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { User } from '../users/user.js';
+import { shownEmail, type User } from '../users/user.js';
 
 /**
  * The user's claims a set of scopes releases (OIDC Core §5.4): `profile` → names, picture, updated_at;
@@ -15,9 +15,10 @@ export const userClaims = (user: User, scopes: readonly string[]): Record<string
     if (user.profile.picture !== undefined) claims.picture = user.profile.picture;
     claims.updated_at = Math.floor(user.updatedAt.getTime() / 1000);
   }
-  if (scopes.includes('email') && user.email !== null) {
-    claims.email = user.email;
-    claims.email_verified = user.emailVerified;
+  const email = shownEmail(user);
+  if (scopes.includes('email') && email !== null) {
+    claims.email = email;
+    claims.email_verified = user.email !== null && user.emailVerified;
   }
   return claims;
 };

@@ -21,13 +21,13 @@ export const parseScope = (value: string | undefined): string[] => {
 };
 
 /**
- * Checks that a client may ask for every scope in `scopes`: any scope when its `settings.scopes` is absent, else only
- * those listed.
+ * Checks that a client may ask for every scope in `scopes`: those its `settings.scopes` lists, or, without that
+ * setting, the standard OpenID Connect scopes only. A scope an administrator never gave a client is never granted
+ * because the client asked for it.
  * @throws GatehouseError `invalid_scope` naming the first scope it may not have.
  */
 export const requireAllowedScopes = (client: Client, scopes: readonly string[]): void => {
-  const allowed = client.settings.scopes;
-  if (allowed === undefined) return;
+  const allowed: readonly string[] = client.settings.scopes ?? standardScopes;
   const refused = scopes.find((scope) => !allowed.includes(scope));
   if (refused !== undefined)
     throw new GatehouseError('invalid_scope', `the client may not request scope ${JSON.stringify(refused)}`);

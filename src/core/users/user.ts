@@ -28,6 +28,14 @@ export const UserInput = Type.Object(
 );
 export type UserInput = Static<typeof UserInput>;
 
+/**
+ * The address shown for a user (to the user, and as the `email` claim with `email_verified: false`): its email, else
+ * the unverified address its sign-up gave that another account already has (`profile.pendingEmail`). The two cases
+ * look alike on purpose: a sign-up must not tell whether an address it was never shown to own has an account.
+ */
+export const shownEmail = (user: { readonly email: string | null; readonly profile: UserProfile }): string | null =>
+  user.email ?? user.profile.pendingEmail ?? null;
+
 export interface User {
   readonly id: string;
   readonly tenantId: string;

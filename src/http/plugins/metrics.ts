@@ -1,4 +1,5 @@
 import type { FastifyInstance, onResponseHookHandler } from 'fastify';
+import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type {
   Counter,
@@ -7,6 +8,7 @@ import type {
   HistogramSeriesHandle,
   MetricsRegistry,
 } from '../../core/metrics/registry.js';
+import { sha256, verifySecretDigest } from '../../lib/crypto.js';
 
 interface HttpInstruments {
   readonly requests: Counter<'method' | 'route' | 'status'>;
@@ -74,13 +76,18 @@ const asArray = <T>(value: T | readonly T[] | undefined): T[] =>
 
 /**
  * Request rate and latency for every route, and `GET /metrics` in the Prometheus text format. Routes are labelled by
- * their pattern (`/t/:tenant/token`), never by the raw URL, so the number of series stays bounded. The endpoint has no
- * authentication: keep it off the public listener (see docs/deployment.md).
+ * their pattern (`/t/:tenant/token`), never by the raw URL, so the number of series stays bounded. With `token`, the
+ * endpoint requires it as a bearer token (compared in constant time); without it, it is served only where `served`
+ * says (development and test), and otherwise not at all (404).
  *
  * Each route gets an `onResponse` hook of its own that knows its pattern (so nothing is looked up per request); call
  * this before any route is added. Requests no route matched are counted by a server-wide hook as `unmatched`.
  */
-export const registerMetrics = (app: FastifyInstance, core: Core): void => {
+export const registerMetrics = (
+  app: FastifyInstance,
+  core: Core,
+  access: { readonly served: boolean; readonly token?: string },
+): void => {
   const http = instrumentsOf(core.metrics.registry);
   app.addHook('onRoute', (route) => {
     const record = recorderOf(http, route.url);
@@ -95,7 +102,16 @@ export const registerMetrics = (app: FastifyInstance, core: Core): void => {
     if (request.is404) unmatched(request.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(core.metrics.render()),
-  );
+  if (!access.served) return;
+  const digest = access.token === undefined ? undefined : sha256(access.token);
+  app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {
+    if (digest !== undefined) {
+      const presented = /^Bearer ([\x21-\x7e]+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (presented === undefined || !verifySecretDigest(presented, digest)) {
+        reply.header('www-authenticate', 'Bearer realm="metrics"');
+        throw new GatehouseError('unauthorized', 'a valid metrics bearer token is required');
+      }
+    }
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(core.metrics.render());
+  });
 };

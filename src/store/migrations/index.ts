@@ -5,6 +5,7 @@ import * as m0003 from './0003-login-flows.js';
 import * as m0004 from './0004-key-check.js';
 import * as m0005 from './0005-link-proofs.js';
 import * as m0006 from './0006-admin-tokens.js';
+import * as m0007 from './0007-login-binding.js';
 
 /** Every migration, in order. A static map so compiled output contains them. Append; never edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004-key-check': m0004,
   '0005-link-proofs': m0005,
   '0006-admin-tokens': m0006,
+  '0007-login-binding': m0007,
 };

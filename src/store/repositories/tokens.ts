@@ -149,6 +149,17 @@ export const authorizationCodesRepo = {
     return result.rows[0];
   },
 
+  /** Uses up a code without starting a family (a failed redemption). @returns false if it was used already. */
+  burn: async (db: DbExecutor, codeDigest: string, now: Date): Promise<boolean> => {
+    const result = await db
+      .updateTable('authorization_codes')
+      .set({ consumed_at: now })
+      .where('code_digest', '=', codeDigest)
+      .where('consumed_at', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  },
+
   /** By primary key, whatever its state (to explain a failed redemption and detect replay). */
   find: (db: DbExecutor, codeDigest: string) =>
     db.selectFrom('authorization_codes').selectAll().where('code_digest', '=', codeDigest).executeTakeFirst(),

@@ -1,7 +1,7 @@
 import type { LoginGrant } from '../../core/login/finish-login.js';
 import type { ChallengePackage, MechanismView } from '../../core/mfa/challenges.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
-import type { User } from '../../core/users/user.js';
+import { shownEmail, type User } from '../../core/users/user.js';
 
 /** The prompts of each mechanism, in the vendor's words where the seed shows them. */
 const prompts = (mechanism: MechanismView): { chosen: string; select: string } => {
@@ -44,7 +44,7 @@ export const newPackageResult = (pkg: ChallengePackage) => ({
 
 const displayNameOf = (user: User): string =>
   user.displayName ??
-  ([user.firstName, user.lastName].filter((part) => part !== null).join(' ') || (user.email ?? user.id));
+  ([user.firstName, user.lastName].filter((part) => part !== null).join(' ') || (shownEmail(user) ?? user.id));
 
 /**
  * `Summary: "LoginSuccess"` (seed 004), keys in the vendor's order. `Auth` and `Token` are the same access token.
@@ -64,10 +64,10 @@ export const loginSuccessResult = (
     Auth: grant.accessToken,
     Token: grant.accessToken,
     UserId: user.id,
-    EmailAddress: user.email,
+    EmailAddress: shownEmail(user),
     UserDirectory: directory,
     PodFqdn: podFqdn,
-    User: user.email ?? user.id,
+    User: shownEmail(user) ?? user.id,
     CustomerID: tenant.id,
     SystemID: tenant.id,
     SourceDsType: directory,

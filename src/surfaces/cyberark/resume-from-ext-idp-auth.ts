@@ -12,7 +12,9 @@ import { securityContext } from './tenant.js';
 /**
  * `POST /Security/ResumeFromExtIdpAuth?ExtIdpAuthChallengeState=…&username=…&customerId=…` (the parameters the IdP
  * callback added to `PostExtIdpAuthCallbackUrl`; the body may carry them too): LoginSuccess with the `.ASPXAUTH`
- * cookie, or NewPackage when the tenant asks for a second factor. Once per state, and only for its own user.
+ * cookie, or NewPackage when the tenant asks for a second factor. Once per state, only for its own user, and only for
+ * whoever started the flow: the browser with its binding cookie, or the app with the `ExtIdpAuthResumeSecret` its
+ * StartSocialAuthentication returned (in the JSON body).
  */
 export const resumeFromExtIdpAuth = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
   const query = request.query as Static<typeof ResumeFromExtIdpAuthQuery>;
@@ -22,7 +24,9 @@ export const resumeFromExtIdpAuth = (core: Core) => async (request: FastifyReque
   if (state === undefined || state === '' || username === undefined || username === '')
     throw new GatehouseError('invalid_request', 'ExtIdpAuthChallengeState and username are required');
   const context = await securityContext(core, request, query.customerId ?? field('customerId') ?? field('TenantId'));
-  const binding = readBindingCookie(request, state);
+  // The app that started the flow sends its secret in the body (never the query: it would reach logs); a browser
+  // that started it carries the cookie.
+  const binding = field('ExtIdpAuthResumeSecret') ?? readBindingCookie(request, core.deps.settings.publicUrl, state);
   const result = await core.login.continueLogin({
     tenant: context.tenant,
     state,

@@ -39,8 +39,9 @@ const connectionFor = async (core: Core, tenant: Tenant, idpName: string) => {
 /**
  * `POST /Security/StartSocialAuthentication`: the URL to send the user to. `PostExtIdpAuthCallbackUrl` must be one
  * of the callback URLs of a client of the tenant, exactly; otherwise nothing is stored and no redirect will ever go
- * there. A call a same-origin page made from a browser (`Sec-Fetch-Site: same-origin`) gets its flow bound to that
- * browser with a cookie; native and server-side callers are bound by the allow-listed callback URL alone.
+ * there. Every flow is bound to its starter, so that a callback URL completed in another browser cannot log that
+ * browser in: a call a same-origin page made from a browser (`Sec-Fetch-Site: same-origin`) gets a cookie; any other
+ * caller (a native app, a server) gets `ExtIdpAuthResumeSecret`, to send back with `ResumeFromExtIdpAuth`.
  */
 export const startSocialAuthentication = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
   const body = request.body as Static<typeof StartSocialAuthenticationBody>;
@@ -51,16 +52,17 @@ export const startSocialAuthentication = (core: Core) => async (request: Fastify
   if (client === undefined)
     throw new GatehouseError('invalid_request', 'PostExtIdpAuthCallbackUrl is not an allowed callback URL');
   const { connectionId, callbackName } = await connectionFor(core, tenant, body.IdpName);
-  const bindToBrowser = request.headers['sec-fetch-site'] === 'same-origin';
+  const binding = request.headers['sec-fetch-site'] === 'same-origin' ? 'browser' : 'app';
   const started = await core.login.beginUpstreamLogin({
     tenant,
     connectionId,
     target: { kind: 'security_api', clientId: client.clientId, callbackUrl },
     callbackBase: context.callbackBase,
     callbackName,
-    bindToBrowser,
+    binding,
   });
-  if (started.browserBinding !== undefined)
-    setBindingCookie(reply, core.deps.settings.publicUrl, started.state, started.browserBinding);
-  return sendEnvelope(reply, okEnvelope({ IdpRedirectUrl: started.authorizationUrl.href, Status: 'RedirectToIdp' }));
+  const result = { IdpRedirectUrl: started.authorizationUrl.href, Status: 'RedirectToIdp' };
+  if (binding === 'app') return sendEnvelope(reply, okEnvelope({ ...result, ExtIdpAuthResumeSecret: started.binding }));
+  setBindingCookie(reply, core.deps.settings.publicUrl, started.state, started.binding);
+  return sendEnvelope(reply, okEnvelope(result));
 };

@@ -17,9 +17,9 @@ export interface FlexBearer extends FlexCaller {
 }
 
 /**
- * The client of an Auth API request; the tenant comes from it. As in Flex, the client id alone identifies the
- * application for `client_credentials`, `password` and `refresh_token` (the SDK sends no secret there, even from a
- * server); a secret, when sent, must be right.
+ * The client of an Auth API request; the tenant comes from it. RFC 6749 §2.3 / §3.2.1: a confidential client
+ * authenticates with its secret on every request, whatever the grant; a public client (an app in the browser, where
+ * `sharetribe-flex-sdk` sends no secret) is identified by its id alone and cannot present a secret.
  * @throws GatehouseError `invalid_client`
  */
 export const identifyClient = async (
@@ -28,13 +28,13 @@ export const identifyClient = async (
   clientId: string,
   clientSecret: string | undefined,
 ): Promise<FlexCaller> => {
-  const client =
+  const client = await core.clients.authenticate(
     clientSecret === undefined
-      ? await core.clients.find(clientId)
-      : await core.clients.authenticate({ method: 'client_secret_post', clientId, clientSecret }, undefined, {
-          ip: request.ip,
-        });
-  if (client === undefined) throw new GatehouseError('invalid_client', 'client authentication failed');
+      ? { method: 'none', clientId }
+      : { method: 'client_secret_post', clientId, clientSecret },
+    undefined,
+    { ip: request.ip },
+  );
   const tenant = await core.tenants.get(client.tenantId);
   if (tenant === undefined) throw new GatehouseError('invalid_client', 'client authentication failed');
   return { tenant, client };

@@ -1,4 +1,4 @@
-import type { Identity, User } from '../../core/users/user.js';
+import { type Identity, shownEmail, type User } from '../../core/users/user.js';
 import { Keyword, Uuid, type WireValue } from './transit.js';
 
 const initial = (name: string | null): string => (name === null ? '' : (Array.from(name.trim())[0] ?? ''));
@@ -26,7 +26,7 @@ export const currentUserResource = (user: User, identities: readonly Identity[],
         banned: user.status === 'disabled',
         deleted: false,
         createdAt: user.createdAt,
-        email: user.email,
+        email: shownEmail(user),
         emailVerified: user.emailVerified,
         pendingEmail: null,
         identityProviders: identities.map((identity) => ({ idpId: identity.idp, userId: identity.subject })),

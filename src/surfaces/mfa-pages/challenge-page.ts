@@ -23,7 +23,7 @@ const located = async (core: Core, request: FastifyRequest) => {
   const { tenant: tenantId } = request.params as { tenant: string };
   const tenant = await core.tenants.require(tenantId);
   const state = (request.query as { login?: string }).login ?? '';
-  const binding = readBindingCookie(request, state);
+  const binding = readBindingCookie(request, core.deps.settings.publicUrl, state);
   if (binding === undefined) throw new GatehouseError('flow_invalid', 'this sign-in was started in another browser');
   return { tenant, state, binding };
 };

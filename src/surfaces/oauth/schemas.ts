@@ -49,6 +49,8 @@ export const EndSessionRequest = Type.Object(
     post_logout_redirect_uri: Type.Optional(Param),
     state: Type.Optional(Param),
     client_id: Type.Optional(Param),
+    /** Gatehouse's confirmation page posts this back (derived from the session cookie). */
+    confirm: Type.Optional(Param),
   },
   { additionalProperties: Param },
 );

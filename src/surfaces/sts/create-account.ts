@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertNever, GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import type { User } from '../../core/users/user.js';
+import { shownEmail, type User } from '../../core/users/user.js';
 import { toTokenResponse } from '../oauth/grants/grant.js';
 import { bearerTokenOf } from '../shared/bearer.js';
 import type { CreateAccountRequest } from './schemas.js';
@@ -14,7 +14,7 @@ const bearer = (request: FastifyRequest): string => {
 
 const accountOf = (user: User) => ({
   id: user.id,
-  email: user.email,
+  email: shownEmail(user),
   email_verified: user.emailVerified,
   given_name: user.firstName,
   family_name: user.lastName,

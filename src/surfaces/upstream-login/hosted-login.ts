@@ -50,10 +50,10 @@ export const startHostedUpstreamLogin = (core: Core) => async (request: FastifyR
       clientId: pending.clientId,
       signInPage: signInPageUrl(core.tokens.issuerOf(tenant.id), pending.id),
     },
-    bindToBrowser: true,
+    binding: 'browser',
     ...(pending.params.loginHint === undefined ? {} : { loginHint: pending.params.loginHint }),
   });
-  setBindingCookie(reply, core.deps.settings.publicUrl, started.state, started.browserBinding ?? '');
+  setBindingCookie(reply, core.deps.settings.publicUrl, started.state, started.binding);
   return reply.redirect(started.authorizationUrl.href, 303);
 };
 
@@ -70,7 +70,7 @@ export const finishHostedUpstreamLogin = (core: Core) => async (request: Fastify
   const flow = await core.login.takeCompletedLogin({
     tenant,
     state,
-    browserBinding: readBindingCookie(request, state),
+    browserBinding: readBindingCookie(request, core.deps.settings.publicUrl, state),
     requestId: pending.id,
   });
   const signedIn = {

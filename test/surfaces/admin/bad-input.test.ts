@@ -15,6 +15,8 @@ interface BadCase {
 }
 
 const json = { 'content-type': 'application/json' };
+/** What a redirect or callback URL must look like: http(s), or a native app's reverse-domain scheme; no fragment. */
+const urlPattern = '^(?:https?://[^#\\s]+|[a-zA-Z][a-zA-Z0-9+-]*(?:\\.[a-zA-Z0-9+-]+)+:/[^#\\s]*)$';
 const oversized = JSON.stringify({ id: 'big', name: 'x'.repeat(129 * 1024) });
 
 /** Every class of bad input, each with the exact problem it must produce. */
@@ -131,8 +133,26 @@ const cases: BadCase[] = [
     body: { redirectUris: ['not a url'] },
     status: 400,
     code: 'invalid_request',
-    detail: 'body.redirectUris.0: must match pattern "^[a-zA-Z][a-zA-Z0-9+.-]*://[^#\\s]+$"',
+    detail: `body.redirectUris.0: must match pattern "${urlPattern}"`,
   },
+  ...[
+    ['a javascript: redirect URI', 'redirectUris', 'javascript://%0aalert(document.cookie)'],
+    ['a data: redirect URI', 'redirectUris', 'data://text/html,hi'],
+    ['a redirect URI with a fragment', 'redirectUris', 'https://shop.example/callback#x'],
+    ['a file: callback URL', 'callbackUrls', 'file:///etc/passwd'],
+    ['a vbscript: post-logout redirect URI', 'settings', 'vbscript://msgbox'],
+  ].map(
+    ([name, field, url]) =>
+      ({
+        name: name as string,
+        method: 'POST',
+        path: '/admin/tenants/shop/clients',
+        body: field === 'settings' ? { settings: { postLogoutRedirectUris: [url] } } : { [field as string]: [url] },
+        status: 400,
+        code: 'invalid_request',
+        detail: `body.${field === 'settings' ? 'settings.postLogoutRedirectUris' : field}.0: must match pattern "${urlPattern}"`,
+      }) satisfies BadCase,
+  ),
   {
     name: 'an unknown grant type',
     method: 'POST',

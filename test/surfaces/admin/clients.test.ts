@@ -55,6 +55,18 @@ describe.each(storageKinds)('admin clients on %s', (storage) => {
     expect(authenticated.clientId).toBe('shop-web');
   });
 
+  it('accepts a native app’s reverse-domain scheme and a loopback redirect URI (RFC 8252)', async () => {
+    const uris = ['com.example.shop:/oauth2redirect', 'com.example.shop://callback', 'http://127.0.0.1:7000/cb'];
+    const response = await api.post('/admin/tenants/shop/clients', {
+      clientId: 'shop-native',
+      public: true,
+      redirectUris: uris,
+    });
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ redirectUris: uris });
+    expect((await api.call('DELETE', '/admin/tenants/shop/clients/shop-native', undefined, {})).status).toBe(204);
+  });
+
   it('creates a public client without a secret', async () => {
     const response = await api.post('/admin/tenants/shop/clients', { clientId: 'shop-spa', public: true });
     expect(response.status).toBe(201);

@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../../../src/lib/clock.js';
 import { type EmulatorHarness, startEmulator } from '../../harness/emulator.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
-import { appCallback, aSocialTenant, callbackParams, deliverCallback, security } from './support.js';
+import {
+  appCallback,
+  aSocialTenant,
+  callbackParams,
+  deliverCallback,
+  resume,
+  resumeSecretOf,
+  security,
+} from './support.js';
 
 let idp: EmulatorHarness;
 let gatehouse: RunningGatehouse;
@@ -26,7 +34,8 @@ const start = async (user: string) => {
     IdpName: 'GitHub',
     PostExtIdpAuthCallbackUrl: appCallback,
   });
-  return idp.signIn((started.body.Result as { IdpRedirectUrl: string }).IdpRedirectUrl, user);
+  const callback = await idp.signIn((started.body.Result as { IdpRedirectUrl: string }).IdpRedirectUrl, user);
+  return Object.assign(callback, { secret: resumeSecretOf(started) });
 };
 
 describe('login flow expiry', () => {
@@ -40,9 +49,10 @@ describe('login flow expiry', () => {
   });
 
   it('refuses to resume more than five minutes after the callback', async () => {
-    const params = Object.fromEntries(callbackParams(await deliverCallback(await start('bob'))));
+    const started = await start('bob');
+    const params = callbackParams(await deliverCallback(started));
     clock.advance(5 * 60 * 1000 + 1);
-    const resumed = await security(base, 'ResumeFromExtIdpAuth', {}, { query: params });
+    const resumed = await resume(base, params, started.secret);
     expect(resumed.body).toMatchObject({ success: false, Result: null, ErrorCode: 'SessionInvalid' });
   });
 });

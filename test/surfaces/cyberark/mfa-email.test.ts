@@ -11,6 +11,7 @@ import {
   callbackParams,
   envelopeNulls,
   expectNotLogged,
+  resume,
   security,
   socialLogin,
   userinfo,
@@ -48,13 +49,13 @@ const toPackage = async (email: string) => {
     test_user_email_verified: 'true',
     test_user_name: 'Mia Mail',
   };
-  const { response } = await socialLogin(idp, base, 'Google', '', { extra });
+  const { response, secret } = await socialLogin(idp, base, 'Google', '', { extra });
   const params = Object.fromEntries(callbackParams(response));
-  const resumed = await security(base, 'ResumeFromExtIdpAuth', {}, { query: params });
+  const resumed = await resume(base, params, secret);
   expect(resumed.body.Result).toMatchObject({ Summary: 'NewPackage' });
   const pkg = resumed.body.Result as Package;
   const email_ = pkg.Challenges[0]?.Mechanisms.find((m) => m.Name === 'EMAIL');
-  return { params, sessionId: pkg.SessionId, mechanismId: email_?.MechanismId ?? '' };
+  return { params, secret, sessionId: pkg.SessionId, mechanismId: email_?.MechanismId ?? '' };
 };
 
 const advance = (sessionId: string, mechanismId: string, Action: string, Answer?: string) =>
@@ -187,8 +188,8 @@ describe('POST /Security/AdvanceAuthentication with EMAIL', () => {
   });
 
   it('refuses to resume a flow twice: the package is the only way on', async () => {
-    const { params, sessionId } = await toPackage('twice@mail.example');
-    const again = await security(base, 'ResumeFromExtIdpAuth', {}, { query: params });
+    const { params, sessionId, secret } = await toPackage('twice@mail.example');
+    const again = await resume(base, params, secret);
     expect(again.body).toMatchObject({ success: false, Result: null, ErrorCode: 'SessionInvalid' });
     expect(sessionId).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHarness, startEmulator } from '../../harness/emulator.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
 import { type SmtpHarness, startSmtp } from '../../harness/smtp.js';
-import { appCallback, aSocialTenant, callbackParams, security, userinfo } from './support.js';
+import { appCallback, aSocialTenant, callbackParams, resume, resumeSecretOf, security, userinfo } from './support.js';
 
 let idp: EmulatorHarness;
 let smtp: SmtpHarness;
@@ -48,7 +48,8 @@ describe('a Security API login across two instances sharing the database', () =>
     const params = Object.fromEntries(callbackParams(returned));
     expect(params.username).toBe('alice@example.com');
 
-    const resumed = await security(`${first.url}/t/fleet`, 'ResumeFromExtIdpAuth', {}, { query: params });
+    const secret = resumeSecretOf(started);
+    const resumed = await resume(`${first.url}/t/fleet`, params, secret);
     const pkg = resumed.body.Result as { SessionId: string; Challenges: { Mechanisms: { MechanismId: string }[] }[] };
     const mechanismId = pkg.Challenges[0]?.Mechanisms[0]?.MechanismId ?? '';
     const advance = (instance: RunningGatehouse, Action: string, Answer?: string) =>
@@ -67,7 +68,7 @@ describe('a Security API login across two instances sharing the database', () =>
     const token = (done.body.Result as { Auth: string }).Auth;
     expect((await userinfo(second, 'fleet', token)).body).toMatchObject({ email: 'alice@example.com' });
     // The other instance sees the finished flow too: it cannot be resumed again there.
-    const again = await security(`${second.url}/t/fleet`, 'ResumeFromExtIdpAuth', {}, { query: params });
+    const again = await resume(`${second.url}/t/fleet`, params, secret);
     expect(again.body).toMatchObject({ success: false, ErrorCode: 'SessionInvalid' });
   });
 });

@@ -46,18 +46,20 @@ const startSocial = () =>
 const signInAtFacebook = async () => {
   const started = await startSocial();
   expect(started.status).toBe(200);
-  const body = (await started.json()) as { Result: { IdpRedirectUrl: string } };
+  const body = (await started.json()) as { Result: { IdpRedirectUrl: string; ExtIdpAuthResumeSecret: string } };
   const idpUrl = new URL(body.Result.IdpRedirectUrl);
   const callback = await idp.signIn(idpUrl, '', allen);
   const response = await deliverCallback(callback);
-  return { body, idpUrl, response };
+  return { body, idpUrl, response, secret: body.Result.ExtIdpAuthResumeSecret };
 };
 
-const resume = (location: string) => {
+/** The native app resumes with the callback URL's parameters, and the secret its start returned. */
+const resume = (location: string, secret: string) => {
   const query = new URL(location).search;
   return fetch(`${gatehouse.url}/Security/ResumeFromExtIdpAuth${query}`, {
     method: 'POST',
     headers: { 'X-IDAP-NATIVE-CLIENT': 'true', 'Content-Type': 'application/json' },
+    body: JSON.stringify({ ExtIdpAuthResumeSecret: secret }),
   });
 };
 
@@ -66,7 +68,12 @@ describe('POST /Security/StartSocialAuthentication (seed 004)', () => {
     const { body, idpUrl } = await signInAtFacebook();
     expect(body).toEqual({
       success: true,
-      Result: { IdpRedirectUrl: idpUrl.href, Status: 'RedirectToIdp' },
+      // ExtIdpAuthResumeSecret is Gatehouse's addition: the app sends it back to resume (login CSRF defence).
+      Result: {
+        IdpRedirectUrl: idpUrl.href,
+        Status: 'RedirectToIdp',
+        ExtIdpAuthResumeSecret: expect.stringMatching(/^[\w-]{43}$/),
+      },
       ...envelopeNulls,
     });
     expect(Object.keys(body)).toEqual(['success', 'Result', ...Object.keys(envelopeNulls)]);
@@ -83,13 +90,13 @@ describe('POST /Security/StartSocialAuthentication (seed 004)', () => {
 
 describe('GET /SocialAuth/FacebookAuthCallback → POST /Security/ResumeFromExtIdpAuth (seed 004)', () => {
   it('redirects to the app with customerId, ExtIdpAuthChallengeState and username, then answers LoginSuccess', async () => {
-    const { idpUrl, response } = await signInAtFacebook();
+    const { idpUrl, response, secret } = await signInAtFacebook();
     const state = idpUrl.searchParams.get('state');
     expect(response.status).toBe(302);
     const location = response.headers.get('location') ?? '';
     expect(location).toBe(`${appUrl}/?customerId=abc0123&ExtIdpAuthChallengeState=${state}&username=ausem%40mac.com`);
 
-    const resumed = await resume(location);
+    const resumed = await resume(location, secret);
     expect(resumed.status).toBe(200);
     const body = (await resumed.json()) as { Result: Record<string, string> };
     const user = await gatehouse.core.users.findByEmail('abc0123', 'ausem@mac.com');
@@ -139,8 +146,8 @@ describe('GET /SocialAuth/FacebookAuthCallback → POST /Security/ResumeFromExtI
   it('answers NewPackage with one EMAIL mechanism when the tenant asks for a second factor after social logins', async () => {
     await gatehouse.core.tenants.update('abc0123', { policies: { mfa: 'social' } });
     try {
-      const { response } = await signInAtFacebook();
-      const resumed = await resume(response.headers.get('location') ?? '');
+      const { response, secret } = await signInAtFacebook();
+      const resumed = await resume(response.headers.get('location') ?? '', secret);
       const body = (await resumed.json()) as {
         Result: { SessionId: string; Challenges: { Mechanisms: { MechanismId: string }[] }[] };
       };

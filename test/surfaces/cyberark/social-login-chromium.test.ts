@@ -1,7 +1,8 @@
 /**
  * Social login through the Security API in real Chromium, with Apple's cross-site form_post: the IdP (the emulator,
  * reached as `localhost`) is another site than Gatehouse (`127.0.0.1`), so only a `SameSite=None` cookie survives the
- * POST back. Both a native-style start (no browser binding) and a same-origin widget start (bound) are driven.
+ * POST back. Both a native-style start (bound to the app by its resume secret) and a same-origin widget start (bound
+ * to the browser by a cookie) are driven.
  */
 import { createServer, type Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
@@ -9,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulatorServer, type EmulatorServer } from '../../../src/emulator/index.js';
 import { launchBrowser } from '../../harness/browser.js';
 import { freePort, type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
-import { connectionOf, envelopeNulls, security } from './support.js';
+import { connectionOf, envelopeNulls, resume, resumeSecretOf, security } from './support.js';
 
 /** The app's callback page, on its own site: records where the browser arrived. */
 const startApp = async () => {
@@ -82,7 +83,7 @@ describe('Security API social login in Chromium (Apple, form_post)', () => {
       expect(`${back.origin}${back.pathname}`).toBe(app.callbackUrl);
       const params = Object.fromEntries(back.searchParams);
       expect(params).toMatchObject({ customerId: 'chrome', username: 'x7k2q9p4r1@privaterelay.appleid.com' });
-      const resumed = await security(base(), 'ResumeFromExtIdpAuth', {}, { query: params });
+      const resumed = await resume(base(), params, resumeSecretOf(started));
       expect(resumed.body.Result).toMatchObject({ Summary: 'LoginSuccess', User: params.username });
     } finally {
       await context.close();
@@ -102,7 +103,7 @@ describe('Security API social login in Chromium (Apple, form_post)', () => {
         });
         return response.json();
       }, app.callbackUrl)) as { Result: { IdpRedirectUrl: string } };
-      const bound = (await context.cookies(gatehouse.url)).filter((c) => c.name.startsWith('gatehouse_flow_'));
+      const bound = (await context.cookies(gatehouse.url)).filter((c) => c.name.startsWith('__Host-gatehouse_flow_'));
       expect(bound).toMatchObject([{ httpOnly: true, secure: true, sameSite: 'None', path: '/' }]);
 
       const back = await signInAtApple(page, started.Result.IdpRedirectUrl, 'alice');

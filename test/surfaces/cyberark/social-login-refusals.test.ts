@@ -15,6 +15,8 @@ import {
   callbackParams,
   deliverCallback,
   envelopeNulls,
+  resume,
+  resumeSecretOf,
   security,
   socialLogin,
 } from './support.js';
@@ -157,7 +159,9 @@ describe('GET /SocialAuth/{Idp}AuthCallback refusals', () => {
   });
 
   it('sends the app error=access_denied when the user declines at the IdP, and the state cannot be resumed', async () => {
-    const { response, idpRedirectUrl } = await socialLogin(idp, base, 'Microsoft', 'alice', { extra: { deny: '1' } });
+    const { response, idpRedirectUrl, secret } = await socialLogin(idp, base, 'Microsoft', 'alice', {
+      extra: { deny: '1' },
+    });
     const state = idpRedirectUrl.searchParams.get('state') ?? '';
     const params = callbackParams(response);
     expect(Object.fromEntries(params)).toEqual({
@@ -167,44 +171,56 @@ describe('GET /SocialAuth/{Idp}AuthCallback refusals', () => {
       error_description: 'access_denied: The user declined the sign-in.',
     });
     expect(await flowOf(state)).toEqual({ status: 'failed', error: 'idp_error', user_id: null });
-    const resumed = await security(
+    const resumed = await resume(
       base,
-      'ResumeFromExtIdpAuth',
-      {},
-      { query: { ExtIdpAuthChallengeState: state, username: 'alice@example.com', customerId: 'refuse' } },
+      { ExtIdpAuthChallengeState: state, username: 'alice@example.com', customerId: 'refuse' },
+      secret,
     );
     expect(resumed.body).toMatchObject({ success: false, Result: null, ErrorCode: 'SessionInvalid' });
     expect(resumed.response.headers.getSetCookie()).toEqual([]);
   });
 
-  it('ends with error=merge_needed when the email belongs to an account the identity is not linked to', async () => {
-    const { response } = await socialLogin(idp, base, 'Facebook', 'bob');
-    expect(callbackParams(response).get('username')).toBe('bob@example.com');
-    // bob@example.com has an account now (through Facebook); Google's bob is not linked to it.
+  it('ends with error=merge_needed when a proven email belongs to an account the identity is not linked to', async () => {
+    const { response } = await socialLogin(idp, base, 'Google', 'alice');
+    expect(callbackParams(response).get('username')).toBe('alice@example.com');
+    // alice@example.com has an account (through Google); Facebook, trusted for emails, vouches for the address too.
     const before = await accountCounts();
-    const { response: second } = await socialLogin(idp, base, 'Google', 'bob');
+    const { response: second } = await socialLogin(idp, base, 'Facebook', 'alice');
     const params = callbackParams(second);
     expect(params.get('error')).toBe('merge_needed');
     expect(params.get('error_description')).toBe(
-      'an account with the email bob@example.com already exists: sign in to it first, then link Google',
+      'an account with the email alice@example.com already exists: sign in to it first, then link Facebook',
     );
     expect(params.get('username')).toBeNull();
     expect(await accountCounts()).toEqual(before);
+  });
+
+  it('answers an unverified email that has an account as it answers a new one: a new account, claiming nothing', async () => {
+    const { response } = await socialLogin(idp, base, 'Facebook', 'bob');
+    expect(callbackParams(response).get('username')).toBe('bob@example.com');
+    const owner = await gatehouse.core.users.findByEmail('refuse', 'bob@example.com');
+    // Google does not verify bob's address: whoever signs in there has not shown they own it.
+    const { response: second, secret } = await socialLogin(idp, base, 'Google', 'bob');
+    const params = callbackParams(second);
+    expect(Object.fromEntries(params)).toEqual({
+      customerId: 'refuse',
+      ExtIdpAuthChallengeState: expect.any(String),
+      username: 'bob@example.com',
+    });
+    const resumed = await resume(base, params, secret);
+    expect(resumed.body.Result).toMatchObject({ Summary: 'LoginSuccess', User: 'bob@example.com' });
+    expect((resumed.body.Result as { UserId: string }).UserId).not.toBe(owner?.id);
+    expect(await gatehouse.core.users.findByEmail('refuse', 'bob@example.com')).toEqual(owner);
   });
 });
 
 describe('POST /Security/ResumeFromExtIdpAuth refusals', () => {
   it('refuses another user’s name with a state, and still resumes for the right one', async () => {
-    const { response } = await socialLogin(idp, base, 'LinkedIn', '', { extra: newcomer('lin') });
+    const { response, secret } = await socialLogin(idp, base, 'LinkedIn', '', { extra: newcomer('lin') });
     const params = Object.fromEntries(callbackParams(response));
-    const foreign = await security(
-      base,
-      'ResumeFromExtIdpAuth',
-      {},
-      { query: { ...params, username: 'mallory@example.com' } },
-    );
+    const foreign = await resume(base, { ...params, username: 'mallory@example.com' }, secret);
     expect(foreign.body).toMatchObject({ success: false, Result: null, ErrorCode: 'SessionInvalid' });
-    const own = await security(base, 'ResumeFromExtIdpAuth', {}, { query: params });
+    const own = await resume(base, params, secret);
     expect(own.body.Result).toMatchObject({ Summary: 'LoginSuccess', User: params.username });
   });
 
@@ -216,11 +232,10 @@ describe('POST /Security/ResumeFromExtIdpAuth refusals', () => {
     const state =
       new URL((started.body.Result as { IdpRedirectUrl: string }).IdpRedirectUrl).searchParams.get('state') ?? '';
     const early = await expectNoWrites(gatehouse.storage.db, () =>
-      security(
+      resume(
         base,
-        'ResumeFromExtIdpAuth',
-        {},
-        { query: { ExtIdpAuthChallengeState: state, username: 'alice@example.com', customerId: 'refuse' } },
+        { ExtIdpAuthChallengeState: state, username: 'alice@example.com', customerId: 'refuse' },
+        resumeSecretOf(started),
       ),
     );
     expect(early.body).toEqual({
@@ -243,8 +258,9 @@ describe('POST /Security/ResumeFromExtIdpAuth refusals', () => {
       { IdpName: 'Google', PostExtIdpAuthCallbackUrl: appCallback },
       { jar: browser, headers: { 'sec-fetch-site': 'same-origin' } },
     );
-    expect([...browser.cookies.keys()]).toEqual([expect.stringMatching(/^gatehouse_flow_[0-9A-Za-z_-]{16}$/)]);
+    expect([...browser.cookies.keys()]).toEqual([expect.stringMatching(/^__Host-gatehouse_flow_[0-9A-Za-z_-]{16}$/)]);
     expect(started.response.headers.getSetCookie()[0]).toMatch(/; Path=\/; HttpOnly; Secure; SameSite=None$/);
+    expect(started.body.Result).toEqual({ IdpRedirectUrl: expect.any(String), Status: 'RedirectToIdp' });
     const extra = newcomer('bound');
     const callback = await idp.signIn((started.body.Result as { IdpRedirectUrl: string }).IdpRedirectUrl, '', extra);
     await errorPage(await deliverCallback(callback, new CookieJar()));

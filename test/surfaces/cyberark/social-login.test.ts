@@ -8,7 +8,7 @@ import {
   envelopeNulls,
   type Provider,
   providers,
-  security,
+  resume,
   socialLogin,
   userinfo,
 } from './support.js';
@@ -36,11 +36,11 @@ describe('POST /Security/StartSocialAuthentication → IdP → /SocialAuth/{Idp}
   )('signs alice in through %s, creating her account, and the Auth token works at userinfo', async (provider: Provider) => {
     const tenantId = `acme-${provider.toLowerCase()}`;
     const base = `${gatehouse.url}/t/${tenantId}`;
-    const { started, callback, response, idpRedirectUrl } = await socialLogin(idp, base, provider, 'alice');
+    const { started, callback, response, idpRedirectUrl, secret } = await socialLogin(idp, base, provider, 'alice');
     expect(started.status).toBe(200);
     expect(started.body).toEqual({
       success: true,
-      Result: { IdpRedirectUrl: idpRedirectUrl.href, Status: 'RedirectToIdp' },
+      Result: { IdpRedirectUrl: idpRedirectUrl.href, Status: 'RedirectToIdp', ExtIdpAuthResumeSecret: secret },
       ...envelopeNulls,
     });
     const state = idpRedirectUrl.searchParams.get('state') ?? '';
@@ -55,7 +55,7 @@ describe('POST /Security/StartSocialAuthentication → IdP → /SocialAuth/{Idp}
       username: alice.email,
     });
 
-    const resumed = await security(base, 'ResumeFromExtIdpAuth', {}, { query: Object.fromEntries(params) });
+    const resumed = await resume(base, params, secret);
     const user_ = await gatehouse.core.users.findByEmail(tenantId, alice.email);
     const result = resumed.body.Result as Record<string, string>;
     expect(resumed.body).toEqual({

@@ -156,8 +156,27 @@ export const socialLogin = async (
   const { IdpRedirectUrl } = started.body.Result as { IdpRedirectUrl: string };
   const callback = await idp.signIn(IdpRedirectUrl, testUser, options.extra);
   const response = await deliverCallback(callback, options.jar);
-  return { started, callback, response, idpRedirectUrl: new URL(IdpRedirectUrl) };
+  return { started, callback, response, idpRedirectUrl: new URL(IdpRedirectUrl), secret: resumeSecretOf(started) };
 };
+
+/** The `ExtIdpAuthResumeSecret` a native StartSocialAuthentication answered with (what the app keeps to resume). */
+export const resumeSecretOf = (started: CallResult): string => {
+  const secret = (started.body.Result as { ExtIdpAuthResumeSecret?: unknown } | null)?.ExtIdpAuthResumeSecret;
+  expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  return secret as string;
+};
+
+/** `ResumeFromExtIdpAuth` as the app that started the flow sends it: the callback's parameters, and its secret. */
+export const resume = (
+  base: string,
+  params: URLSearchParams | Record<string, string>,
+  secret: string | undefined,
+  options: { jar?: CookieJar } = {},
+): Promise<CallResult> =>
+  security(base, 'ResumeFromExtIdpAuth', secret === undefined ? {} : { ExtIdpAuthResumeSecret: secret }, {
+    query: params instanceof URLSearchParams ? Object.fromEntries(params) : params,
+    ...options,
+  });
 
 /** The tenant's userinfo, with `token` as Bearer. */
 export const userinfo = async (gatehouse: RunningGatehouse, tenantId: string, token: string) => {

@@ -5,6 +5,7 @@ import {
   accountsOf,
   type FlexWorld,
   facebookAppId,
+  googleAndroidClientId,
   googleClientId,
   oidcClientId,
   oidcConnectionId,
@@ -40,7 +41,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
       idpToken: await world.facebookToken({ sub, email }),
     });
     const userId = (created.data as CurrentUser).data.id.uuid;
-    const sdk = world.sdk();
+    const sdk = world.serverSdk();
 
     const login = await sdk.loginWithIdp({
       idpId: 'facebook',
@@ -62,10 +63,11 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
   it('logs in with an OpenID Connect ID token of a configured connection', async () => {
     const { email, sub } = world.unique('oidc-login');
     const idpToken = await world.oidcIdToken({ sub, email, emailVerified: true });
-    const sdk = world.sdk();
-    await sdk.currentUser.createWithIdp({ idpId: oidcConnectionId, idpClientId: oidcClientId, idpToken });
+    await world.sdk().currentUser.createWithIdp({ idpId: oidcConnectionId, idpClientId: oidcClientId, idpToken });
 
-    const login = await sdk.loginWithIdp({ idpId: oidcConnectionId, idpClientId: oidcClientId, idpToken });
+    const login = await world
+      .serverSdk()
+      .loginWithIdp({ idpId: oidcConnectionId, idpClientId: oidcClientId, idpToken });
 
     expect(login.status).toBe(200);
     expect(login.data).toEqual(userTokens);
@@ -75,7 +77,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     const { email, sub } = world.unique('implicit');
     const existing = await world.aUser({ email, emailVerified: true, password: 'correct horse battery' });
     const before = await accountsOf(world);
-    const sdk = world.sdk();
+    const sdk = world.serverSdk();
 
     const login = await sdk.loginWithIdp({
       idpId: 'google',
@@ -93,13 +95,27 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     expect(after.identities.filter((i) => i.user_id === existing.id)).toMatchObject([{ idp: 'google', subject: sub }]);
   });
 
+  it('never links an address that only folds into a user’s (fullwidth letters): it is another mailbox', async () => {
+    const { email, sub } = world.unique('fold');
+    await world.aUser({ email, emailVerified: true });
+    const [local, domain] = email.split('@') as [string, string];
+    const fullwidth = `${[...local].map((c) => (/[a-z]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join('')}@${domain}`;
+    const idpToken = await world.googleIdToken({ sub, email: fullwidth, emailVerified: true });
+
+    const failure = await expectNoWrites(world.gh.storage.db, () =>
+      sdkFailure(world.serverSdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+    );
+
+    expect(failure).toMatchObject({ status: 401, data: { error: 'invalid_grant' } });
+  });
+
   it("answers 401 with an OAuth error and links nothing when the user's own email is unverified", async () => {
     const { email, sub } = world.unique('unverified-user');
     await world.aUser({ email, emailVerified: false });
     const idpToken = await world.googleIdToken({ sub, email, emailVerified: true });
 
     const failure = await expectNoWrites(world.gh.storage.db, () =>
-      sdkFailure(world.sdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+      sdkFailure(world.serverSdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
     );
 
     expect(failure).toEqual({
@@ -114,11 +130,31 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     const idpToken = await world.googleIdToken({ sub, email, emailVerified: false });
 
     const failure = await expectNoWrites(world.gh.storage.db, () =>
-      sdkFailure(world.sdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+      sdkFailure(world.serverSdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
     );
 
     expect(failure.status).toBe(401);
     expect(failure.data).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('answers an unverified email of an existing user exactly as an unknown one', async () => {
+    const { email, sub } = world.unique('probe');
+    await world.aUser({ email, emailVerified: true });
+    const login = async (address: string, subject: string) =>
+      sdkFailure(
+        world.serverSdk().loginWithIdp({
+          idpId: 'google',
+          idpClientId: googleClientId,
+          idpToken: await world.googleIdToken({ sub: subject, email: address, emailVerified: false }),
+        }),
+      );
+
+    const taken = await expectNoWrites(world.gh.storage.db, () => login(email, sub));
+    const stranger = world.unique('probe-stranger');
+    const unknown = await login(stranger.email, stranger.sub);
+
+    expect(taken).toEqual(unknown);
+    expect(taken).toMatchObject({ status: 401, data: { error: 'invalid_grant' } });
   });
 
   it('answers 401 and creates nothing when no user has the identity or its email', async () => {
@@ -126,7 +162,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     const idpToken = await world.facebookToken({ sub, email });
 
     const failure = await expectNoWrites(world.gh.storage.db, () =>
-      sdkFailure(world.sdk().loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken })),
+      sdkFailure(world.serverSdk().loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken })),
     );
 
     expect(failure).toEqual({
@@ -138,7 +174,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
   it('answers 401 for a token the IdP does not vouch for, and for a token of another app', async () => {
     const { email, sub } = world.unique('bad-token');
     const foreign = await world.facebookToken({ sub, email, clientId: '999000999' });
-    const sdk = world.sdk();
+    const sdk = world.serverSdk();
 
     for (const [idpClientId, idpToken] of [
       [facebookAppId, 'EAAG-forged'],
@@ -163,7 +199,7 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     await world.gh.core.tenants.update(world.tenant.id, { policies: { mfa: 'social' } });
     try {
       const failure = await sdkFailure(
-        world.sdk().loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken }),
+        world.serverSdk().loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken }),
       );
 
       expect(failure).toEqual({
@@ -176,10 +212,46 @@ describe('POST /v1/auth/auth_with_idp (sharetribe-flex-sdk loginWithIdp)', () =>
     }
   });
 
+  it.each([
+    ['issued a week ago', (now: number) => ({ iat: now - 7 * 86400, exp: now + 3600 })],
+    ['valid for a month', (now: number) => ({ exp: now + 30 * 86400 })],
+    ['also issued to an audience the connection does not trust', () => ({ aud: [googleClientId, 'someone-else'] })],
+    [
+      'issued to two trusted audiences, with no authorized party',
+      () => ({ aud: [googleClientId, googleAndroidClientId] }),
+    ],
+  ])('refuses an ID token %s, and issues nothing', async (_name, claimsAt) => {
+    const { email, sub } = world.unique('bounds');
+    await world.sdk().currentUser.createWithIdp({
+      idpId: 'google',
+      idpClientId: googleClientId,
+      idpToken: await world.googleIdToken({ sub, email, emailVerified: true }),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const idpToken = await world.googleIdToken({ sub, email, emailVerified: true, claims: claimsAt(now) });
+
+    const failure = await expectNoWrites(world.gh.storage.db, () =>
+      sdkFailure(world.serverSdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+    );
+
+    expect(failure).toMatchObject({ status: 401, data: { error: 'invalid_grant' } });
+  });
+
+  it('refuses an ID token whose subject is longer than 255 characters, and creates nothing', async () => {
+    const { email, sub } = world.unique('long-sub');
+    const idpToken = await world.googleIdToken({ sub, email, emailVerified: true, claims: { sub: 'x'.repeat(4096) } });
+
+    const failure = await expectNoWrites(world.gh.storage.db, () =>
+      sdkFailure(world.sdk().currentUser.createWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+    );
+
+    expect(failure.status).toBe(401);
+  });
+
   it('answers 401 invalid_client for a wrong client secret', async () => {
     const { email, sub } = world.unique('wrong-secret');
     const sdk = (await import('sharetribe-flex-sdk')).default.createInstance({
-      clientId: world.clientId,
+      clientId: world.serverClientId,
       clientSecret: 'not-the-secret',
       baseUrl: world.gh.url,
     });
@@ -209,7 +281,7 @@ describe('POST /v1/auth/auth_with_idp under the merge_needed linking policy', ()
     const idpToken = await strict.googleIdToken({ sub, email, emailVerified: true });
 
     const failure = await expectNoWrites(strict.gh.storage.db, () =>
-      sdkFailure(strict.sdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
+      sdkFailure(strict.serverSdk().loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken })),
     );
 
     expect(failure.status).toBe(401);

@@ -40,7 +40,10 @@ describe('POST /v1/api/current_user/create_with_idp (sharetribe-flex-sdk)', () =
       givenName: 'Ada',
       familyName: 'Lovelace',
     });
-    const sdk = world.sdk();
+    // The browser's SDK (the public client) signs up; the server's (the confidential client) logs in, into the
+    // same token store, as the Flex web template's cookie store is shared.
+    const store = sharetribe.tokenStore.memoryStore();
+    const sdk = world.sdk(store);
 
     const created = await sdk.currentUser.createWithIdp(
       { idpId: 'facebook', idpClientId: facebookAppId, idpToken },
@@ -74,7 +77,9 @@ describe('POST /v1/api/current_user/create_with_idp (sharetribe-flex-sdk)', () =
     });
     expect(await sdk.authInfo()).toMatchObject({ isAnonymous: true, scopes: ['public-read'] });
 
-    const login = await sdk.loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
+    const login = await world
+      .serverSdk(store)
+      .loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
     expect(login.status).toBe(200);
     expect(login.data).toEqual({
       access_token: expect.any(String),
@@ -174,6 +179,44 @@ describe('POST /v1/api/current_user/create_with_idp (sharetribe-flex-sdk)', () =
       .currentUser.createWithIdp({ idpId: 'google', idpClientId: googleAndroidClientId, idpToken });
 
     expect(created.status).toBe(200);
+  });
+
+  it('answers a chosen email that belongs to another user as it answers a new one, and takes nothing of the owner', async () => {
+    const signUp = async (label: string, chosen: string) => {
+      const { sub } = world.unique(label);
+      const idpToken = await world.googleIdToken({ sub, email: `${sub}@idp.example`, emailVerified: true });
+      const created = await world.sdk().currentUser.createWithIdp(
+        {
+          idpId: 'google',
+          idpClientId: googleClientId,
+          idpToken,
+          email: chosen,
+          firstName: 'Eve',
+          lastName: 'Probe',
+        },
+        { expand: true },
+      );
+      const { id, attributes } = (created.data as CurrentUserData).data;
+      const { createdAt: _, identityProviders: __, ...rest } = attributes ?? { profile: {} };
+      return { status: created.status, id: id.uuid, rest, idpToken };
+    };
+    const { email: ownersEmail } = world.unique('owner');
+    const owner = await world.aUser({ email: ownersEmail, emailVerified: true, password: 'the owner’s password' });
+
+    const unknown = await signUp('probe-unknown', world.unique('nobody').email);
+    const taken = await signUp('probe-taken', ownersEmail);
+
+    expect(taken.status).toBe(unknown.status);
+    expect(taken.rest).toEqual({ ...unknown.rest, email: ownersEmail });
+    expect(taken.id).not.toBe(owner.id);
+    const { users } = await accountsOf(world);
+    expect(users.filter((u) => u.email === ownersEmail)).toMatchObject([{ id: owner.id, email_verified: true }]);
+    // The new account signs in with its identity, and is not the owner's.
+    const login = world.serverSdk();
+    await login.loginWithIdp({ idpId: 'google', idpClientId: googleClientId, idpToken: taken.idpToken });
+    const shown = (await login.currentUser.show()).data as CurrentUserData;
+    expect(shown.data.id.uuid).toBe(taken.id);
+    expect(shown.data.attributes).toMatchObject({ email: ownersEmail, emailVerified: false });
   });
 
   it('answers 409 email-taken and writes nothing when the email belongs to another user', async () => {

@@ -230,8 +230,10 @@ describe('token refresh and logout (sharetribe-flex-sdk)', () => {
     const idpToken = await world.facebookToken({ sub: idp.sub, email: idp.email });
     const sdk = world.sdk();
     await sdk.currentUser.createWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
-    await sdk.loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
-    await sdkFailure(sdk.loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken: `${idpToken}x` }));
+    await world.serverSdk().loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
+    await sdkFailure(
+      world.serverSdk().loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken: `${idpToken}x` }),
+    );
     await world.gh.core.audit.flush();
     const logs = world.gh.logs.join('\n');
 

@@ -15,10 +15,14 @@ describe.each(storageKinds)('the Flex web template flow on %s (sharetribe-flex-s
     const { email, sub } = world.unique('smoke');
     const idpToken = await world.facebookToken({ sub, email, givenName: 'Smoke', familyName: 'Test' });
     const store = sharetribe.tokenStore.memoryStore();
+    // The browser's SDK (the public client) and the server's (the confidential client, which alone may log in with
+    // an IdP token) share the token store, as the web template's cookie is shared.
     const sdk = world.sdk(store);
 
     const created = await sdk.currentUser.createWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
-    const login = await sdk.loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
+    const login = await world
+      .serverSdk(store)
+      .loginWithIdp({ idpId: 'facebook', idpClientId: facebookAppId, idpToken });
     const shown = await sdk.currentUser.show();
     await sdk.logout();
 

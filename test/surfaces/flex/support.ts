@@ -27,10 +27,15 @@ export interface FlexWorld {
   readonly idp: EmulatorHarness;
   readonly clock: ReturnType<typeof createTestClock>;
   readonly tenant: Tenant;
+  /** The marketplace's public client: what the SDK uses in a browser (no secret). */
   readonly clientId: string;
+  /** The marketplace's confidential client, and its secret: what the SDK uses on a server (`loginWithIdp`). */
+  readonly serverClientId: string;
   readonly clientSecret: string;
-  /** A fresh SDK instance (its own memory token store), as one browser or one server request would hold. */
+  /** A fresh SDK instance of the public client (its own memory token store), as one browser holds. */
   sdk(store?: TokenStore): SharetribeSdk;
+  /** A fresh SDK instance of the confidential client, with its secret, as one server request holds. */
+  serverSdk(store?: TokenStore): SharetribeSdk;
   /** A unique e-mail address and IdP subject for one test. */
   unique(label: string): { email: string; sub: string };
   /** A Facebook user access token of the marketplace's app (or `clientId`'s). */
@@ -51,8 +56,8 @@ export interface FlexWorldOptions {
 }
 
 /**
- * A running Gatehouse with one marketplace set up as a Flex app would need it: a confidential client allowed the
- * Flex grants, and Facebook, Google and generic OIDC connections pointed at the IdP emulator.
+ * A running Gatehouse with one marketplace set up as a Flex app would need it: a public client for the browser and a
+ * confidential one for the server, both allowed the Flex grants, and Facebook, Google and generic OIDC connections pointed at the IdP emulator.
  */
 export const startFlexWorld = async (options: FlexWorldOptions = {}): Promise<FlexWorld> => {
   const idp = await startEmulator();
@@ -63,8 +68,14 @@ export const startFlexWorld = async (options: FlexWorldOptions = {}): Promise<Fl
     id: `flex-${randomBytes(3).toString('hex')}`,
     policies: { linking: options.linking ?? 'auto_link_verified', mfa: 'off' },
   });
-  const { client, clientSecret } = await core.clients.create(tenant.id, {
+  const { client } = await core.clients.create(tenant.id, {
     name: 'Marketplace web',
+    public: true,
+    grantTypes: ['client_credentials', 'password', 'refresh_token'],
+    settings: { accessTokenTtlSeconds },
+  });
+  const { client: server, clientSecret } = await core.clients.create(tenant.id, {
+    name: 'Marketplace server',
     grantTypes: ['client_credentials', 'password', 'refresh_token'],
     settings: { accessTokenTtlSeconds },
   });
@@ -112,10 +123,17 @@ export const startFlexWorld = async (options: FlexWorldOptions = {}): Promise<Fl
     clock,
     tenant,
     clientId: client.clientId,
+    serverClientId: server.clientId,
     clientSecret,
     sdk: (store) =>
       sharetribe.createInstance({
         clientId: client.clientId,
+        baseUrl: gh.url,
+        tokenStore: store ?? sharetribe.tokenStore.memoryStore(),
+      }),
+    serverSdk: (store) =>
+      sharetribe.createInstance({
+        clientId: server.clientId,
         clientSecret,
         baseUrl: gh.url,
         tokenStore: store ?? sharetribe.tokenStore.memoryStore(),

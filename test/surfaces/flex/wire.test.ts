@@ -83,6 +83,44 @@ describe('POST /v1/auth/token (plain HTTP)', () => {
     expect(await response.json()).toEqual({ error: 'invalid_scope', error_description: expect.any(String) });
   });
 
+  it('answers 401 invalid_client to a confidential client without its secret, on every grant, and spends nothing', async () => {
+    const { email } = world.unique('confidential');
+    const password = 'long enough secret';
+    await world.aUser({ email, password });
+    const server = { client_id: world.serverClientId, client_secret: world.clientSecret };
+    const login = await auth('token', { ...server, grant_type: 'password', username: email, password });
+    expect(login.status).toBe(200);
+    const { refresh_token } = (await login.json()) as { refresh_token: string };
+
+    for (const secret of [{}, { client_secret: 'not-the-secret' }]) {
+      const attempts = [
+        { grant_type: 'refresh_token', refresh_token },
+        { grant_type: 'password', username: email, password },
+        { grant_type: 'client_credentials', scope: 'public-read' },
+      ];
+      for (const params of attempts) {
+        const response = await expectNoWrites(world.gh.storage.db, () =>
+          auth('token', { client_id: world.serverClientId, ...secret, ...params }),
+        );
+        expect(response.status).toBe(401);
+        expect(await response.json()).toEqual({ error: 'invalid_client', error_description: expect.any(String) });
+      }
+    }
+    const refreshed = await auth('token', { ...server, grant_type: 'refresh_token', refresh_token });
+    expect(refreshed.status).toBe(200);
+  });
+
+  it('answers 401 invalid_client to a public client that presents a secret', async () => {
+    const response = await auth('token', {
+      client_id: world.clientId,
+      client_secret: world.clientSecret,
+      grant_type: 'client_credentials',
+    });
+
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: 'invalid_client', error_description: expect.any(String) });
+  });
+
   it('answers 401 invalid_client for an unknown client id', async () => {
     const response = await auth('token', {
       client_id: 'nobody',
@@ -166,7 +204,7 @@ describe('the Flex flows in plain JSON', () => {
     });
 
     const login = await auth('auth_with_idp', {
-      client_id: world.clientId,
+      client_id: world.serverClientId,
       client_secret: world.clientSecret,
       idp_id: 'google',
       idp_client_id: googleClientId,
@@ -181,7 +219,8 @@ describe('the Flex flows in plain JSON', () => {
     expect(((await shown.json()) as typeof user).data.id).toBe(user.data.id);
 
     const refreshed = await auth('token', {
-      client_id: world.clientId,
+      client_id: world.serverClientId,
+      client_secret: world.clientSecret,
       grant_type: 'refresh_token',
       refresh_token: tokens.refresh_token,
     });

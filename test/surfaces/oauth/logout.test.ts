@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserFetch, CookieJar } from '../../harness/clients.js';
+import { browserFetch, CookieJar, signInThroughPage } from '../../harness/clients.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
 import { expectNoWrites, tableCounts } from '../../harness/storage.js';
-import { authorizeUrl, postLogoutRedirectUri, setUpTenant, type TestTenant, webTokens } from './fixture.js';
+import {
+  authorizeUrl,
+  pkce,
+  postForm,
+  postLogoutRedirectUri,
+  redirectUri,
+  setUpTenant,
+  type TestTenant,
+  webTokens,
+} from './fixture.js';
 
 let gatehouse: RunningGatehouse;
 let tenant: TestTenant;
@@ -67,6 +76,80 @@ describe('GET /t/:tenant/logout (RP-initiated)', () => {
     expect(await response.text()).toContain(
       '<code>invalid_request</code>: id_token_hint is not a valid ID token of this issuer',
     );
+  });
+
+  it('asks before signing out a request without id_token_hint, and only its own form signs out', async () => {
+    const jar = new CookieJar();
+    await webTokens(tenant, jar);
+    const stillSignedIn = async () => {
+      const silent = await browserFetch(
+        jar,
+        authorizeUrl(tenant.issuer, { client_id: tenant.web.clientId, prompt: 'none' }),
+      );
+      return new URL(silent.headers.get('location') as string).searchParams.has('code');
+    };
+    const params = { client_id: tenant.web.clientId, post_logout_redirect_uri: postLogoutRedirectUri, state: 'bye' };
+
+    // A link or an image on any site: a question, not a sign-out.
+    const asked = await expectNoWrites(gatehouse.storage.db, () => browserFetch(jar, logoutUrl(params)));
+    expect(asked.status).toBe(200);
+    const page = await asked.text();
+    expect(page).toContain('<h1>Sign out?</h1>');
+    expect(asked.headers.getSetCookie()).toEqual([]);
+    expect(await stillSignedIn()).toBe(true);
+
+    // A forged POST (without the page's token) asks again.
+    const form = (body: Record<string, string>) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body).toString(),
+    });
+    const forged = await browserFetch(jar, `${tenant.issuer}/logout`, form({ ...params, confirm: 'guess' }));
+    expect(forged.status).toBe(200);
+    expect(await stillSignedIn()).toBe(true);
+
+    const confirm = /name="confirm" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    const done = await browserFetch(jar, `${tenant.issuer}/logout`, form({ ...params, confirm }));
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toBe(`${postLogoutRedirectUri}?state=bye`);
+    expect(await stillSignedIn()).toBe(false);
+  });
+
+  it('asks when the id_token_hint is another user’s', async () => {
+    const jar = new CookieJar();
+    await webTokens(tenant, jar);
+    const bob = { email: `bob@${tenant.id}.example`, password: 'bob’s long password' };
+    await gatehouse.core.users.create(tenant.id, { ...bob, emailVerified: true });
+    const { verifier, challenge } = pkce();
+    const url = authorizeUrl(tenant.issuer, {
+      client_id: tenant.web.clientId,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    const { callback } = await signInThroughPage(new CookieJar(), url, bob, redirectUri);
+    const bobs = await postForm(
+      `${tenant.issuer}/token`,
+      {
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code') ?? '',
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+      },
+      { basic: { clientId: tenant.web.clientId, secret: tenant.web.secret } },
+    );
+
+    const response = await expectNoWrites(gatehouse.storage.db, () =>
+      browserFetch(
+        jar,
+        logoutUrl({
+          id_token_hint: (bobs.body as { id_token: string }).id_token,
+          post_logout_redirect_uri: postLogoutRedirectUri,
+        }),
+      ),
+    );
+
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('<h1>Sign out?</h1>');
   });
 
   it('shows a signed-out page when there is nowhere to return to', async () => {

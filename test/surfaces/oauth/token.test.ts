@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
-import { expectNoWrites } from '../../harness/storage.js';
+import { expectNoWrites, storageKinds } from '../../harness/storage.js';
 import { obtainCode, password, postForm, redirectUri, setUpTenant, type TestTenant, webTokens } from './fixture.js';
 
 let gatehouse: RunningGatehouse;
@@ -48,50 +48,26 @@ describe('POST /t/:tenant/token authorization_code', () => {
     expect(events.map((e) => e.type)).toContain('authorization_code.replayed');
   });
 
-  it('refuses a wrong code_verifier without using up the code', async () => {
+  it('refuses a redirect_uri that differs from the authorization request, and the code is used up', async () => {
     const { code, verifier } = await obtainCode(tenant, tenant.web.clientId);
-    const wrong = await noWrites(() =>
-      postForm(
-        tokenUrl,
-        { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: 'x'.repeat(43) },
-        web(),
-      ),
-    );
-    expect(wrong.status).toBe(400);
-    expect(wrong.body).toEqual({
-      error: 'invalid_grant',
-      error_description: 'code_verifier does not match code_challenge',
-    });
-    const missing = await noWrites(() =>
-      postForm(tokenUrl, { grant_type: 'authorization_code', code, redirect_uri: redirectUri }, web()),
-    );
-    expect(missing.body).toEqual({ error: 'invalid_grant', error_description: 'code_verifier is required' });
-    const right = await postForm(
+    const response = await postForm(
       tokenUrl,
-      { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier },
+      { grant_type: 'authorization_code', code, redirect_uri: `${redirectUri}/other`, code_verifier: verifier },
       web(),
-    );
-    expect(right.status).toBe(200);
-  });
-
-  it('refuses a redirect_uri that differs from the authorization request', async () => {
-    const { code, verifier } = await obtainCode(tenant, tenant.web.clientId);
-    const response = await noWrites(() =>
-      postForm(
-        tokenUrl,
-        {
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: `${redirectUri}/other`,
-          code_verifier: verifier,
-        },
-        web(),
-      ),
     );
     expect(response.status).toBe(400);
     expect(response.body).toEqual({
       error: 'invalid_grant',
       error_description: 'redirect_uri does not match the authorization request',
+    });
+    const right = await postForm(
+      tokenUrl,
+      { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier },
+      web(),
+    );
+    expect(right.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'the authorization code has already been used',
     });
   });
 
@@ -269,6 +245,21 @@ describe('POST /t/:tenant/token grant types and scopes', () => {
     expect(Object.keys(response.body as object)).toEqual(expect.arrayContaining(['id_token', 'refresh_token']));
   });
 
+  it('grants a client without configured scopes only the standard ones, whatever it asks for', async () => {
+    const response = await noWrites(() =>
+      postForm(
+        tokenUrl,
+        { grant_type: 'password', username: tenant.user.email, password, scope: 'openid orders:write admin' },
+        { basic: { clientId: tenant.mobile.clientId, secret: tenant.mobile.secret } },
+      ),
+    );
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({
+      error: 'invalid_scope',
+      error_description: 'the client may not request scope "orders:write"',
+    });
+  });
+
   it('refuses a wrong password on the password grant', async () => {
     const response = await noWrites(() =>
       postForm(
@@ -366,6 +357,43 @@ describe("POST /t/:tenant/token Fastify's own errors", () => {
     expect(await response.json()).toEqual({
       error: 'invalid_request',
       error_description: 'no route GET /t/tokens/nothing-here',
+    });
+  });
+});
+
+describe.each(storageKinds)('a failed authorization_code redemption on %s', (storage) => {
+  let own: RunningGatehouse;
+  let ownTenant: TestTenant;
+  beforeAll(async () => {
+    own = await startGatehouse({ storage });
+    ownTenant = await setUpTenant(own, 'burn');
+  });
+  afterAll(async () => own?.close());
+
+  it.each([
+    ['a wrong code_verifier', 'code_verifier does not match code_challenge', { code_verifier: 'x'.repeat(43) }],
+    ['no code_verifier', 'code_verifier is required', {}],
+  ] as const)('uses up the code on %s: the right verifier then gets nothing', async (_name, description, extra) => {
+    const credentials = { basic: { clientId: ownTenant.web.clientId, secret: ownTenant.web.secret } };
+    const url = `${ownTenant.issuer}/token`;
+    const { code, verifier } = await obtainCode(ownTenant, ownTenant.web.clientId);
+    const wrong = await postForm(
+      url,
+      { grant_type: 'authorization_code', code, redirect_uri: redirectUri, ...extra },
+      credentials,
+    );
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toEqual({ error: 'invalid_grant', error_description: description });
+
+    const right = await postForm(
+      url,
+      { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier },
+      credentials,
+    );
+    expect(right.status).toBe(400);
+    expect(right.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'the authorization code has already been used',
     });
   });
 });

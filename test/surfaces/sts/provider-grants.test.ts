@@ -55,6 +55,48 @@ describe('POST /connect/token provider grants', () => {
     expect(claimsOf(login.body.access_token)).toMatchObject({ amr: ['external', kind] });
   });
 
+  it('answers an unverified email of an existing account as it answers a new one, down to the account it creates', async () => {
+    const owner = await f.gh.core.users.create(f.tenant.id, {
+      email: 'owner@example.com',
+      password: 'the owner password',
+      emailVerified: true,
+    });
+    const signIn = async (sub: string, email: string) => {
+      const minted = await f.idp.mint('google', { clientId: apps.google, sub, email, emailVerified: false });
+      const response = await postForm(tokenUrl, {
+        grant_type: 'Google',
+        assertion: minted.id_token as string,
+        ...credentials(),
+      });
+      const {
+        iat: _,
+        exp: __,
+        jti: ___,
+        sub: ____,
+        idp_sub: _____,
+        email: ______,
+        ...claims
+      } = claimsOf(response.body.access_token);
+      return { status: response.status, claims, token: response.body.access_token as string };
+    };
+    const unknown = await signIn('probe-unknown', 'nobody@example.com');
+    const taken = await signIn('probe-taken', 'owner@example.com');
+    expect(taken.status).toBe(200);
+    expect(taken).toMatchObject({ status: unknown.status, claims: unknown.claims });
+    expect(taken.claims).toMatchObject({ newuser: true });
+
+    const created = await fetch(`${f.gh.url}/connect/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${taken.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ firstName: 'Pro' }),
+    });
+    expect(created.status).toBe(201);
+    const { account } = (await created.json()) as { account: { id: string; email: string; email_verified: boolean } };
+    expect(account).toMatchObject({ email: 'owner@example.com', email_verified: false });
+    expect(account.id).not.toBe(owner.id);
+    expect(await f.gh.core.users.findByEmail(f.tenant.id, 'owner@example.com')).toEqual(owner);
+  });
+
   it('treats grant types case-sensitively: grant_type=facebook is unsupported', async () => {
     const response = await postForm(tokenUrl, {
       grant_type: 'facebook',

@@ -113,7 +113,7 @@ describe('GET /t/{tenant}/authorize → hosted sign-in page → upstream IdP', (
     const idpUrl = locationOf(toIdp, google);
     expect(idpUrl.startsWith(`${idp.url}/google/authorize?`)).toBe(true);
     expect(jar.names()).toContain(
-      `gatehouse_flow_${sha256(new URL(idpUrl).searchParams.get('state') ?? '').slice(0, 16)}`,
+      `__Host-gatehouse_flow_${sha256(new URL(idpUrl).searchParams.get('state') ?? '').slice(0, 16)}`,
     );
 
     const { response, next } = await throughIdp(jar, idpUrl, 'alice');
