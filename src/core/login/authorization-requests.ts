@@ -3,6 +3,8 @@ import { authorizationRequestsRepo } from '../../store/repositories/sessions.js'
 import type { AuthorizationParams, AuthorizationRequestRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
+import { requireSecondFactorSatisfied } from '../mfa/mfa-policy.js';
+import type { Tenant } from '../tenants/tenant.js';
 import type { AuthorizationCodes } from '../tokens/authorization-codes.js';
 import { issuerOf } from '../tokens/issuer.js';
 
@@ -51,7 +53,7 @@ const toPending = (row: AuthorizationRequestRow): PendingAuthorization => ({
  * started it by a secret the surface keeps in a cookie (only its digest is stored), and completed once.
  */
 export const createAuthorizationRequests = (deps: CoreDeps, codes: AuthorizationCodes) => {
-  const approve = async (
+  const issueCode = async (
     tenantId: string,
     clientId: string,
     params: AuthorizationParams,
@@ -111,23 +113,30 @@ export const createAuthorizationRequests = (deps: CoreDeps, codes: Authorization
     /**
      * Completes a pending request after a sign-in (single use: of two concurrent completions one wins) and issues the
      * code. The extension point for any sign-in method, the hosted password page now, upstream IdPs later.
-     * @throws GatehouseError `flow_invalid` when the request is unknown, expired, already completed or not this
-     *   browser's.
+     * @throws GatehouseError `mfa_required` (the sign-in does not meet the tenant's second-factor policy: the request
+     *   stays pending), `flow_invalid` when the request is unknown, expired, already completed or not this browser's.
      */
-    complete: async (
-      tenantId: string,
-      id: string,
-      binding: string,
-      signedIn: SignedIn,
-    ): Promise<AuthorizationResult> => {
-      const row = await authorizationRequestsRepo.consume(deps.db, tenantId, id, sha256(binding), deps.clock.now());
+    complete: async (tenant: Tenant, id: string, binding: string, signedIn: SignedIn): Promise<AuthorizationResult> => {
+      requireSecondFactorSatisfied(tenant, signedIn.amr);
+      const row = await authorizationRequestsRepo.consume(deps.db, tenant.id, id, sha256(binding), deps.clock.now());
       if (row === undefined)
         throw new GatehouseError('flow_invalid', 'the sign-in request is unknown, expired or already completed');
-      return approve(tenantId, row.client_id, row.params, signedIn);
+      return issueCode(tenant.id, row.client_id, row.params, signedIn);
     },
 
-    /** Approves a request at once, without storing it (a live single sign-on session answers it). */
-    approve,
+    /**
+     * Approves a request at once, without storing it (a live single sign-on session answers it).
+     * @throws GatehouseError `mfa_required` when the sign-in does not meet the tenant's second-factor policy.
+     */
+    approve: async (
+      tenant: Tenant,
+      clientId: string,
+      params: AuthorizationParams,
+      signedIn: SignedIn,
+    ): Promise<AuthorizationResult> => {
+      requireSecondFactorSatisfied(tenant, signedIn.amr);
+      return issueCode(tenant.id, clientId, params, signedIn);
+    },
 
     /** Deletes expired pending requests (for a periodic job). */
     purgeExpired: async (): Promise<void> => {

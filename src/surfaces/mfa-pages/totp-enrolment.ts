@@ -30,7 +30,7 @@ const signedIn = async (core: Core, request: FastifyRequest): Promise<Signed> =>
     if (claims?.userId !== undefined) return { tenant, userId: claims.userId, csrf: sha256(`mfa-enrol:${token}`) };
   }
   const session = request.cookies[sessionCookie];
-  const found = session === undefined ? undefined : await core.sessions.find(tenant.id, session);
+  const found = session === undefined ? undefined : await core.sessions.find(tenant, session);
   if (found !== undefined && session !== undefined)
     return { tenant, userId: found.userId, csrf: sha256(`mfa-enrol:${session}`) };
   throw new GatehouseError('unauthorized', 'sign in first to manage your second factors');

@@ -21,7 +21,8 @@ const usableSession = async (
   maxAge: number | undefined,
 ): Promise<Session | undefined> => {
   const cookie = request.cookies[sessionCookie];
-  const session = cookie === undefined ? undefined : await core.sessions.find(tenant.id, cookie);
+  // A session whose sign-in does not meet the tenant's second-factor policy is not found: the user signs in again.
+  const session = cookie === undefined ? undefined : await core.sessions.find(tenant, cookie);
   if (session === undefined || maxAge === undefined) return session;
   // OIDC Core §3.1.2.1: re-authenticate when the last sign-in is older than max_age.
   const ageSeconds = (core.deps.clock.now().getTime() - session.authTime.getTime()) / 1000;
@@ -46,12 +47,7 @@ export const authorizeEndpoint =
         : await usableSession(core, tenant, request, params.maxAge);
       if (session !== undefined) {
         const signedIn = { userId: session.userId, amr: session.amr, authTime: session.authTime, sid: session.sid };
-        const result = await core.login.authorizationRequests.approve(
-          tenant.id,
-          target.client.clientId,
-          params,
-          signedIn,
-        );
+        const result = await core.login.authorizationRequests.approve(tenant, target.client.clientId, params, signedIn);
         return reply.redirect(codeRedirectUrl(result), 303);
       }
       if (params.prompt.includes('none')) throw new GatehouseError('login_required', 'the user is not signed in');

@@ -39,7 +39,9 @@ export const oauthErrors = {
   access_denied: ['access_denied', 403],
   // OIDC Core §3.1.2.6.
   login_required: ['login_required', 400],
-  mfa_required: ['interaction_required', 400],
+  // A grant that cannot run a second factor (password, token exchange, STS) is refused as an invalid grant; the
+  // authorization endpoint says `interaction_required` instead (see `authorizationErrorName`).
+  mfa_required: ['invalid_grant', 400],
   forbidden: ['access_denied', 403],
   unauthorized: ['invalid_token', 401],
   not_found: ['invalid_request', 404],
@@ -65,6 +67,13 @@ export const oauthErrors = {
   storage_unavailable: ['temporarily_unavailable', 503],
   server_error: ['server_error', 500],
 } as const satisfies Record<ErrorCode, readonly [OAuthErrorName, number]>;
+
+/**
+ * The `error` of an authorization response (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6): a second factor the user must
+ * answer is `interaction_required` there, not a token endpoint's `invalid_grant`.
+ */
+export const authorizationErrorName = (error: GatehouseError): OAuthErrorName =>
+  error.code === 'mfa_required' ? 'interaction_required' : oauthErrors[error.code][0];
 
 /** The RFC 6749 JSON body of an error: 5xx say only the catalog summary (details are logged, not shown). */
 export const oauthErrorBody = (error: GatehouseError): { error: OAuthErrorName; error_description: string } => ({

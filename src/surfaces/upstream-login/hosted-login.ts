@@ -58,7 +58,8 @@ export const startHostedUpstreamLogin = (core: Core) => async (request: FastifyR
 };
 
 /**
- * `GET /t/{tenant}/sign-in/{request}/upstream-done?login={state}`: takes the completed login (once, this browser),
+ * `GET /t/{tenant}/sign-in/{request}/upstream-done?login={state}`: takes the completed login (upstream, or a password
+ * followed by a second factor; once, this browser),
  * starts the single sign-on session, completes the authorization request and returns to the client with a code.
  */
 export const finishHostedUpstreamLogin = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -77,9 +78,9 @@ export const finishHostedUpstreamLogin = (core: Core) => async (request: Fastify
   const issuer = core.tokens.issuerOf(tenant.id);
   const previous = request.cookies[sessionCookie];
   if (previous !== undefined) await core.sessions.end(tenant.id, previous);
-  const { cookie, session } = await core.sessions.start({ tenantId: tenant.id, ...signedIn });
+  const { cookie, session } = await core.sessions.start({ tenant, ...signedIn });
   reply.setCookie(sessionCookie, cookie, cookieOptions(issuer, sessionLifetimeSeconds));
-  const result = await core.login.authorizationRequests.complete(tenant.id, pending.id, binding, {
+  const result = await core.login.authorizationRequests.complete(tenant, pending.id, binding, {
     ...signedIn,
     sid: session.sid,
   });
