@@ -35,6 +35,7 @@ export type AuditEventType =
   | 'mfa.challenged'
   | 'mfa.succeeded'
   | 'mfa.failed'
+  | 'mfa.factor_changed'
   | 'config.imported';
 
 export interface AuditEvent {

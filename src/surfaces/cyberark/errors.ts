@@ -42,6 +42,7 @@ const wire = {
   merge_needed: { errorCode: 'MergeNeeded' },
   mfa_required: { errorCode: 'MfaRequired' },
   mfa_answer_invalid: { errorCode: 'AuthenticationFailed', message: challengeFailedMessage },
+  step_up_required: { errorCode: 'Unauthorized', message: 'Not Authorized' },
   flow_invalid: { errorCode: 'SessionInvalid' },
   user_disabled: { errorCode: 'AccessDenied', message: challengeFailedMessage },
   idp_unavailable: { errorCode: 'ExternalIdpUnavailable' },

@@ -61,6 +61,7 @@ const marketplaceErrors = {
   // Flex has no second factor: a tenant that requires one cannot sign in here.
   mfa_required: forbidden,
   mfa_answer_invalid: badRequest,
+  step_up_required: forbidden,
   flow_invalid: badRequest,
   user_disabled: { status: 403, code: 'forbidden', title: 'The user is banned' },
   idp_unavailable: { status: 502, code: 'idp-unavailable', title: 'The identity provider is unavailable' },
@@ -134,6 +135,7 @@ const authErrors = {
   merge_needed: grantRefused,
   mfa_required: grantRefused,
   mfa_answer_invalid: grantRefused,
+  step_up_required: grantRefused,
   flow_invalid: grantRefused,
   user_disabled: grantRefused,
   idp_unavailable: { status: 502, error: 'temporarily_unavailable' },

@@ -1,7 +1,9 @@
 import type { FastifyReply } from 'fastify';
 import { type ErrorCode, errorCatalog, type GatehouseError } from '../../core/errors.js';
 
-/** The error names of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1 and OIDC Core §3.1.2.6. */
+/**
+ * The error names of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, OIDC Core §3.1.2.6 and RFC 9470 §3.
+ */
 export type OAuthErrorName =
   | 'invalid_request'
   | 'invalid_client'
@@ -17,7 +19,8 @@ export type OAuthErrorName =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'login_required'
-  | 'interaction_required';
+  | 'interaction_required'
+  | 'insufficient_user_authentication';
 
 /**
  * Every Gatehouse error code as this surface renders it: the RFC name and the HTTP status. RFC 6749 §5.2 answers 400
@@ -60,6 +63,8 @@ export const oauthErrors = {
   last_login_method: ['invalid_request', 409],
   merge_needed: ['invalid_grant', 400],
   mfa_answer_invalid: ['invalid_grant', 400],
+  // RFC 9470 §3: the token's authentication is too old or too weak for this call.
+  step_up_required: ['insufficient_user_authentication', 401],
   flow_invalid: ['invalid_request', 400],
   user_disabled: ['invalid_grant', 400],
   // §5.2 has no name for an outage; §4.1.2.1's `temporarily_unavailable` is reused, sent with 502/503.
