@@ -194,6 +194,26 @@ describe.each(storageKinds)('the tenant second-factor policy on the OAuth surfac
     });
   });
 
+  it('refuses the account API to an access token whose sign-in predates the policy (RFC 9470 step-up)', async () => {
+    await setMfa('off');
+    let token = '';
+    try {
+      token = String((await passwordGrant()).body.access_token);
+      expect(
+        (await fetch(`${f.gh.issuer(tenantId)}/account`, { headers: { authorization: `Bearer ${token}` } })).status,
+      ).toBe(200);
+    } finally {
+      await setMfa('all');
+    }
+    const response = await fetch(`${f.gh.issuer(tenantId)}/account`, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({
+      error: 'insufficient_user_authentication',
+      error_description: 'this tenant now requires a second factor: sign in again',
+    });
+    expect(response.headers.get('www-authenticate')).toContain('error="insufficient_user_authentication"');
+  });
+
   it('refuses, and revokes, a refresh token whose sign-in predates the policy', async () => {
     await setMfa('off');
     let first: Awaited<ReturnType<typeof passwordGrant>>;
