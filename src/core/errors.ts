@@ -21,6 +21,10 @@ export const errorCatalog = {
   insufficient_scope: { status: 403, summary: 'The access token does not carry the scope this call needs.' },
   access_denied: { status: 403, summary: 'The user or the identity provider declined the request.' },
   login_required: { status: 400, summary: '`prompt=none` was requested but the user has no session.' },
+  consent_required: {
+    status: 400,
+    summary: '`prompt=none` was requested but the user has not allowed this third-party client these scopes.',
+  },
   forbidden: { status: 403, summary: 'The caller is authenticated but not allowed to do this.' },
   unauthorized: { status: 401, summary: 'Authentication is required (admin token or bearer token missing or wrong).' },
   not_found: { status: 404, summary: 'The tenant, client, connection, user or resource does not exist.' },

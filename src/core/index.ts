@@ -6,6 +6,7 @@ import { createAuditLog } from './audit/events.js';
 import { createClientUseCases } from './clients/clients.js';
 import { createConfigIoUseCases } from './config-io/index.js';
 import { createConnectionUseCases } from './connections/connections.js';
+import { createConsentUseCases } from './consent/consents.js';
 import { createDemoUseCases } from './demo/index.js';
 import type { CoreDeps } from './deps.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
@@ -91,6 +92,8 @@ export const createCore = (deps: CoreDeps) => {
       }),
     },
     sessions,
+    /** What third-party clients' users allowed them (consent pages). */
+    consent: createConsentUseCases(deps, audit),
     accounts,
     login,
     /** Second factors: challenge packages, the email link, TOTP and recovery-code enrolment. */

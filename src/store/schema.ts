@@ -36,6 +36,8 @@ export interface ClientSettings {
   readonly scopes?: readonly string[];
   /** Post-logout redirect URIs (exact match). */
   readonly postLogoutRedirectUris?: readonly string[];
+  /** `required`: a third-party client, whose scopes the user allows on a consent page; `skip` (default): first party. */
+  readonly consent?: 'required' | 'skip';
 }
 
 export interface ClientsTable {
@@ -329,6 +331,17 @@ export interface MfaChallengesTable {
 }
 
 /** Every table, by name. Areas that add tables add their interfaces here. */
+/** The scopes a user allowed a third-party client (`consent_grants`). */
+export interface ConsentGrantsTable {
+  user_id: string;
+  client_id: string;
+  tenant_id: string;
+  /** Space-separated, every scope allowed so far. */
+  scope: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -346,6 +359,7 @@ export interface Database {
   login_flows: LoginFlowsTable;
   mfa_factors: MfaFactorsTable;
   mfa_challenges: MfaChallengesTable;
+  consent_grants: ConsentGrantsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

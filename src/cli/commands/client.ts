@@ -11,6 +11,7 @@ interface CreateOpts {
   readonly redirectUri: string[];
   readonly callbackUrl: string[];
   readonly grantType: string[];
+  readonly consent?: string;
 }
 
 /** A client and, on create or rotation, its secret (shown once), flattened like the admin API's response. */
@@ -35,7 +36,11 @@ export const clientCommand = (program: Command): void => {
       .option('--public', 'a public client (SPA, native app): no secret, PKCE required')
       .option('--redirect-uri <uri>', 'exact OAuth redirect URI (repeatable)', collect, [])
       .option('--callback-url <url>', 'allowed post-login callback URL (repeatable)', collect, [])
-      .option('--grant-type <grant>', 'allowed grant type (repeatable; default by client type)', collect, []),
+      .option('--grant-type <grant>', 'allowed grant type (repeatable; default by client type)', collect, [])
+      .option(
+        '--consent <mode>',
+        '`required`: a third-party application, whose scopes each user allows on a consent page; `skip` (default): first party',
+      ),
   ).action(async (opts: CreateOpts) => {
     await runWithApp(opts as never, async (app) => {
       const tenant = await app.core.tenants.require(opts.tenant);
@@ -47,6 +52,7 @@ export const clientCommand = (program: Command): void => {
           redirectUris: nonEmpty(opts.redirectUri),
           callbackUrls: nonEmpty(opts.callbackUrl),
           grantTypes: nonEmpty(opts.grantType),
+          settings: opts.consent === undefined ? undefined : { consent: opts.consent },
         }).filter(([, v]) => v !== undefined),
       );
       const created = await app.core.clients.create(tenant.id, input);

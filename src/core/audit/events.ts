@@ -36,6 +36,8 @@ export type AuditEventType =
   | 'mfa.succeeded'
   | 'mfa.failed'
   | 'mfa.factor_changed'
+  | 'consent.granted'
+  | 'consent.denied'
   | 'config.imported';
 
 export interface AuditEvent {

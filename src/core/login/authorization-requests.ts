@@ -125,6 +125,27 @@ export const createAuthorizationRequests = (deps: CoreDeps, codes: Authorization
     },
 
     /**
+     * Ends a pending request the user declined (consent denied), once: no code is issued.
+     * @returns where to send the browser with the error (the request's redirect URI, `state` and issuer).
+     * @throws GatehouseError `flow_invalid` when the request is unknown, expired, already completed or not this
+     *   browser's.
+     */
+    decline: async (
+      tenant: Tenant,
+      id: string,
+      binding: string,
+    ): Promise<{ redirectUri: string; state?: string; issuer: string }> => {
+      const row = await authorizationRequestsRepo.consume(deps.db, tenant.id, id, sha256(binding), deps.clock.now());
+      if (row === undefined)
+        throw new GatehouseError('flow_invalid', 'the sign-in request is unknown, expired or already completed');
+      return {
+        redirectUri: row.params.redirectUri,
+        ...(row.params.state === undefined ? {} : { state: row.params.state }),
+        issuer: issuerOf(deps.settings, tenant.id),
+      };
+    },
+
+    /**
      * Approves a request at once, without storing it (a live single sign-on session answers it).
      * @throws GatehouseError `mfa_required` when the sign-in does not meet the tenant's second-factor policy.
      */

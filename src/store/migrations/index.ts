@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-oauth.js';
 import * as m0003 from './0003-login-flows.js';
+import * as m0008 from './0008-consent.js';
 
 /** Every migration, in order. A static map so compiled output contains them. Append; never edit a shipped one. */
 export const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-oauth': m0002,
   '0003-login-flows': m0003,
+  '0008-consent': m0008,
 };

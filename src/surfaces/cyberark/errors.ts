@@ -25,6 +25,7 @@ const wire = {
   insufficient_scope: { errorCode: 'Unauthorized', message: 'Not Authorized' },
   access_denied: { errorCode: 'AccessDenied' },
   login_required: { errorCode: 'Unauthorized', message: 'Not Authorized' },
+  consent_required: { errorCode: 'AccessDenied' },
   forbidden: { errorCode: 'AccessDenied' },
   unauthorized: { errorCode: 'Unauthorized', message: 'Not Authorized' },
   not_found: { errorCode: 'NotFound' },

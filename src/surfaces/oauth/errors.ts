@@ -20,6 +20,7 @@ export type OAuthErrorName =
   | 'insufficient_scope'
   | 'login_required'
   | 'interaction_required'
+  | 'consent_required'
   | 'insufficient_user_authentication';
 
 /**
@@ -42,6 +43,7 @@ export const oauthErrors = {
   access_denied: ['access_denied', 403],
   // OIDC Core §3.1.2.6.
   login_required: ['login_required', 400],
+  consent_required: ['consent_required', 400],
   // A grant that cannot run a second factor (password, token exchange, STS) is refused as an invalid grant; the
   // authorization endpoint says `interaction_required` instead (see `authorizationErrorName`).
   mfa_required: ['invalid_grant', 400],

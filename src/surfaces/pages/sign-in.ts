@@ -6,12 +6,12 @@ import type { PendingAuthorization } from '../../core/login/authorization-reques
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { codeRedirectUrl } from '../oauth/authorization-response.js';
 import { bindingCookie, cookieOptions, sessionCookie } from '../oauth/cookies.js';
 import { tenantOf } from '../oauth/tenant.js';
 import { setBindingCookie } from '../upstream-login/binding-cookie.js';
 import { mfaPageUrl, upstreamDoneUrl, withLogin } from '../upstream-login/paths.js';
 import { providerLinks } from '../upstream-login/provider-links.js';
+import { continueToClient } from './consent.js';
 import { cspSourceOf, html, sendPage } from './html.js';
 import { signInPageUrl } from './paths.js';
 
@@ -168,13 +168,10 @@ export const submitSignIn = (core: Core) => async (request: FastifyRequest, repl
     authTime: signIn.authTime,
   });
   reply.setCookie(sessionCookie, cookie, cookieOptions(issuer, sessionLifetimeSeconds));
-  const result = await core.login.authorizationRequests.complete(tenant, pending.id, binding, {
+  return continueToClient(core, reply, tenant, pending, binding, {
     userId: signIn.user.id,
     amr: signIn.amr,
     authTime: signIn.authTime,
     sid: session.sid,
   });
-  const { maxAge: _, ...bindingOptions } = cookieOptions(signInPageUrl(issuer, pending.id), 0);
-  reply.clearCookie(bindingCookie, bindingOptions);
-  return reply.redirect(codeRedirectUrl(result), 303);
 };

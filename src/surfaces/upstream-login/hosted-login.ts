@@ -3,9 +3,9 @@ import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
-import { codeRedirectUrl } from '../oauth/authorization-response.js';
 import { bindingCookie, cookieOptions, sessionCookie } from '../oauth/cookies.js';
 import type { UpstreamLoginStarter } from '../oauth/upstream-login.js';
+import { continueToClient } from '../pages/consent.js';
 import { signInPageUrl } from '../pages/paths.js';
 import { clearBindingCookie, readBindingCookie, setBindingCookie } from './binding-cookie.js';
 import { upstreamStartUrl } from './paths.js';
@@ -80,12 +80,6 @@ export const finishHostedUpstreamLogin = (core: Core) => async (request: Fastify
   if (previous !== undefined) await core.sessions.end(tenant.id, previous);
   const { cookie, session } = await core.sessions.start({ tenant, ...signedIn });
   reply.setCookie(sessionCookie, cookie, cookieOptions(issuer, sessionLifetimeSeconds));
-  const result = await core.login.authorizationRequests.complete(tenant, pending.id, binding, {
-    ...signedIn,
-    sid: session.sid,
-  });
   clearBindingCookie(reply, core.deps.settings.publicUrl, state);
-  const { maxAge: _, ...authzOptions } = cookieOptions(signInPageUrl(issuer, pending.id), 0);
-  reply.clearCookie(bindingCookie, authzOptions);
-  return reply.redirect(codeRedirectUrl(result), 303);
+  return continueToClient(core, reply, tenant, pending, binding, { ...signedIn, sid: session.sid });
 };
