@@ -7,6 +7,7 @@ import { type CliStore, cliStore, json, runGatehouse, tempDir } from './spawn-cl
 interface ClientOut {
   clientId: string;
   clientSecret?: string;
+  settings?: Record<string, unknown>;
 }
 
 // Each step spawns the CLI (a few seconds each on a busy machine).
