@@ -6,7 +6,7 @@ import { createAuditLog } from './audit/events.js';
 import { createClientUseCases } from './clients/clients.js';
 import { createConfigIoUseCases } from './config-io/index.js';
 import { createConnectionUseCases } from './connections/connections.js';
-import { createConsentUseCases } from './consent/consents.js';
+import { createConsentUseCases, createRequireConsent } from './consent/consents.js';
 import { createDemoUseCases } from './demo/index.js';
 import type { CoreDeps } from './deps.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
@@ -63,7 +63,7 @@ export const createCore = (deps: CoreDeps) => {
     signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit),
     completeNewUser: createCompleteNewUser(accounts, deps.kv, connectors.trusted),
     signInWithPassword: createSignInWithPassword(deps, users, audit),
-    authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes),
+    authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes, createRequireConsent(deps)),
   };
   const maintenance = createMaintenance(deps.log, [
     ['tokens', tokens.purgeExpired],

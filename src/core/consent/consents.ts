@@ -1,7 +1,9 @@
+import { clientsRepo } from '../../store/repositories/clients.js';
 import { consentsRepo } from '../../store/repositories/consents.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
+import { GatehouseError } from '../errors.js';
 
 /** What a third-party client's authorization request needs from the user before a code is issued. */
 export interface ConsentNeed {
@@ -14,7 +16,23 @@ export interface ConsentNeed {
 }
 
 /** Whether the client is a third party, whose access the user allows (`settings.consent: required`). */
-export const isThirdParty = (client: Client): boolean => client.settings.consent === 'required';
+const isThirdParty = (client: Pick<Client, 'settings'>): boolean => client.settings.consent === 'required';
+
+/**
+ * The core's own guard before a code is issued: a third-party client gets one only for scopes the user allowed it
+ * (whatever the surface did before).
+ * @throws GatehouseError `consent_required`
+ */
+export const createRequireConsent =
+  (deps: CoreDeps) =>
+  async (clientId: string, userId: string, scopes: readonly string[]): Promise<void> => {
+    const client = await clientsRepo.find(deps.db, clientId);
+    if (client === undefined || !isThirdParty(client)) return;
+    const stored = await consentsRepo.scopeOf(deps.db, userId, clientId);
+    const granted = stored === undefined ? undefined : stored.split(' ');
+    if (granted === undefined || scopes.some((scope) => !granted.includes(scope)))
+      throw new GatehouseError('consent_required', 'the user has not allowed this application these scopes');
+  };
 
 /**
  * Consent (`core.consent`): a third-party client gets a code only for scopes the user allowed it, remembered per user
@@ -72,5 +90,3 @@ export const createConsentUseCases = (deps: CoreDeps, audit: AuditLog) => ({
     });
   },
 });
-
-export type ConsentUseCases = ReturnType<typeof createConsentUseCases>;

@@ -52,13 +52,19 @@ const toPending = (row: AuthorizationRequestRow): PendingAuthorization => ({
  * Pending authorization requests (`core.login.authorizationRequests`). Each is a row, bound to the browser that
  * started it by a secret the surface keeps in a cookie (only its digest is stored), and completed once.
  */
-export const createAuthorizationRequests = (deps: CoreDeps, codes: AuthorizationCodes) => {
+export const createAuthorizationRequests = (
+  deps: CoreDeps,
+  codes: AuthorizationCodes,
+  /** @throws GatehouseError `consent_required` (a third-party client the user has not allowed these scopes) */
+  requireConsent: (clientId: string, userId: string, scopes: readonly string[]) => Promise<void>,
+) => {
   const issueCode = async (
     tenantId: string,
     clientId: string,
     params: AuthorizationParams,
     signedIn: SignedIn,
   ): Promise<AuthorizationResult> => {
+    await requireConsent(clientId, signedIn.userId, params.scope === '' ? [] : params.scope.split(' '));
     const code = await codes.issue({
       tenantId,
       clientId,

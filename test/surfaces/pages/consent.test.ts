@@ -157,4 +157,16 @@ describe.each(storageKinds)('the consent page in Chromium (%s)', (kind) => {
     expect(back.searchParams.get('code')).toMatch(/.+/);
     expect(violations).toEqual([]);
   });
+
+  it('is enforced by the core too: no code for a third-party client without the grant', async () => {
+    const tenant = await gatehouse.core.tenants.require(tenantId);
+    const other = await gatehouse.core.users.create(tenantId, { email: `nova-${kind}@example.com`, password });
+    const approve = gatehouse.core.login.authorizationRequests.approve(
+      tenant,
+      'recipes-app',
+      { redirectUri: app.redirectUri, scope: 'openid', prompt: [] },
+      { userId: other.id, amr: ['pwd'], authTime: new Date() },
+    );
+    await expect(approve).rejects.toMatchObject({ code: 'consent_required' });
+  });
 });
