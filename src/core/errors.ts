@@ -21,6 +21,10 @@ export const errorCatalog = {
   insufficient_scope: { status: 403, summary: 'The access token does not carry the scope this call needs.' },
   access_denied: { status: 403, summary: 'The user or the identity provider declined the request.' },
   login_required: { status: 400, summary: '`prompt=none` was requested but the user has no session.' },
+  consent_required: {
+    status: 400,
+    summary: '`prompt=none` was requested but the user has not allowed this third-party client these scopes.',
+  },
   forbidden: { status: 403, summary: 'The caller is authenticated but not allowed to do this.' },
   unauthorized: { status: 401, summary: 'Authentication is required (admin token or bearer token missing or wrong).' },
   not_found: { status: 404, summary: 'The tenant, client, connection, user or resource does not exist.' },
@@ -41,6 +45,11 @@ export const errorCatalog = {
   merge_needed: { status: 409, summary: 'The email belongs to an existing user; the account must be linked first.' },
   mfa_required: { status: 401, summary: 'A second factor must be answered before tokens are issued.' },
   mfa_answer_invalid: { status: 400, summary: 'The second-factor answer is wrong or expired.' },
+  step_up_required: {
+    status: 401,
+    summary:
+      'This change needs a recent sign-in and, when the user has a second factor, that factor (or a code of it now).',
+  },
   flow_invalid: { status: 400, summary: 'The login flow or its state is unknown, expired, already used or not yours.' },
   user_disabled: { status: 403, summary: 'The user account is disabled.' },
   idp_unavailable: { status: 502, summary: 'The identity provider could not be reached or answered badly.' },

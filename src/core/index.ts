@@ -9,6 +9,7 @@ import { createBackupUseCases } from './backup/index.js';
 import { createClientUseCases } from './clients/clients.js';
 import { createConfigIoUseCases } from './config-io/index.js';
 import { createConnectionUseCases } from './connections/connections.js';
+import { createConsentUseCases, createRequireConsent } from './consent/consents.js';
 import { createDemoUseCases } from './demo/index.js';
 import type { CoreDeps } from './deps.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
@@ -83,7 +84,7 @@ export const createCore = (deps: CoreDeps) => {
     signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit),
     completeNewUser: createCompleteNewUser(accounts, deps.db, connectors.trusted),
     signInWithPassword: createSignInWithPassword(deps, users, audit),
-    authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes),
+    authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes, createRequireConsent(deps)),
   };
   const maintenance = createMaintenance(deps.log, [
     ['tokens', tokens.purgeExpired],
@@ -114,6 +115,8 @@ export const createCore = (deps: CoreDeps) => {
       }),
     },
     sessions,
+    /** What third-party clients' users allowed them (consent pages). */
+    consent: createConsentUseCases(deps, audit),
     accounts,
     login,
     /** Second factors: challenge packages, the email link, TOTP and recovery-code enrolment. */

@@ -32,6 +32,8 @@ export const backupPlan = {
   revoked_access_tokens: { kept: true, key: ['jti'] },
   // The operator's stored admin tokens (digests only), after the tenants they are bound to.
   admin_tokens: { kept: true, key: ['id'] },
+  // The scopes each user allowed each third-party client: without them, every user is asked again.
+  consent_grants: { kept: true, key: ['user_id', 'client_id'] },
   // For the same reason, a link proof spent before the backup stays spent.
   link_proofs: { kept: true, key: ['jti'] },
   master_key_checks: {

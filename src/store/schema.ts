@@ -40,6 +40,8 @@ export interface ClientSettings {
   readonly scopes?: readonly string[];
   /** Post-logout redirect URIs (exact match). */
   readonly postLogoutRedirectUris?: readonly string[];
+  /** `required`: a third-party client, whose scopes the user allows on a consent page; `skip` (default): first party. */
+  readonly consent?: 'required' | 'skip';
 }
 
 export interface ClientsTable {
@@ -387,6 +389,17 @@ export interface MasterKeyChecksTable {
   created_at: CreatedAt;
 }
 
+/** The scopes a user allowed a third-party client (`consent_grants`). */
+export interface ConsentGrantsTable {
+  user_id: string;
+  client_id: string;
+  tenant_id: string;
+  /** Space-separated, every scope allowed so far. */
+  scope: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -407,6 +420,7 @@ export interface Database {
   mfa_challenges: MfaChallengesTable;
   master_key_checks: MasterKeyChecksTable;
   admin_tokens: AdminTokensTable;
+  consent_grants: ConsentGrantsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

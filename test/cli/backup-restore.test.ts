@@ -107,7 +107,10 @@ describe.each(storageKinds)('gatehouse backup and restore, from %s', (source) =>
           password,
           emailVerified: true,
         });
-        const { secret } = await f.gh.core.mfa.enrolment.beginTotp(f.tenant, user);
+        const { secret } = await f.gh.core.mfa.enrolment.beginTotp(f.tenant, user, {
+          authTime: new Date(),
+          amr: ['pwd'],
+        });
         await f.gh.core.mfa.enrolment.confirmTotp('cli', user.id, TOTP.generate({ secret: Secret.fromBase32(secret) }));
       } finally {
         await f.gh.close();

@@ -7,6 +7,7 @@ import { type CliStore, cliStore, json, runGatehouse, tempDir } from './spawn-cl
 interface ClientOut {
   clientId: string;
   clientSecret?: string;
+  settings?: Record<string, unknown>;
 }
 
 // Each step spawns the CLI (a few seconds each on a busy machine).
@@ -327,6 +328,28 @@ export const cliSuite = (kind: StorageKind) =>
       it('left the configuration as it was', async () => {
         expect(json(await cli('export'))).toEqual(exported);
       });
+    });
+
+    it('client create --consent required makes a third-party client; another value is refused', async () => {
+      const created = json<ClientOut>(
+        await cli('client', 'create', '--tenant', 'acme', '--client-id', 'acme-partner', '--consent', 'required'),
+      );
+      expect(created.settings).toEqual({ consent: 'required' });
+      const refused = await cli(
+        'client',
+        'create',
+        '--tenant',
+        'acme',
+        '--client-id',
+        'acme-other',
+        '--consent',
+        'maybe',
+      );
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^gatehouse: invalid_request: client\.settings\.consent: .+\n$/);
+      expect(json<ClientOut[]>(await cli('client', 'list', '--tenant', 'acme')).map((c) => c.clientId)).not.toContain(
+        'acme-other',
+      );
     });
   });
 

@@ -17,7 +17,7 @@ describe('the audit trail', () => {
   it('records a session ending, once, for a session that existed', async () => {
     const user = await f.gh.core.users.create(f.tenant.id, { email: 'audit@example.com', password: 'audit password' });
     const { cookie } = await f.gh.core.sessions.start({
-      tenantId: f.tenant.id,
+      tenant: f.tenant,
       userId: user.id,
       amr: ['pwd'],
       authTime: new Date(),

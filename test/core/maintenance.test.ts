@@ -22,14 +22,14 @@ const count = async (table: 'sessions' | 'users') =>
 
 describe('core.maintenance', () => {
   it('deletes expired sessions and keeps live ones', async () => {
-    await gh.core.tenants.create({ id: 'upkeep' });
+    const tenant = await gh.core.tenants.create({ id: 'upkeep' });
     const user = await gh.core.users.create('upkeep', { email: 'keep@example.com', password: 'keep me around' });
-    await gh.core.sessions.start({ tenantId: 'upkeep', userId: user.id, amr: ['pwd'], authTime: clock.now() });
+    await gh.core.sessions.start({ tenant, userId: user.id, amr: ['pwd'], authTime: clock.now() });
     expect(await gh.core.maintenance.runOnce()).toEqual({ failed: [] });
     expect(await count('sessions')).toBe(1);
 
     clock.advance(400 * 24 * 60 * 60 * 1000);
-    await gh.core.sessions.start({ tenantId: 'upkeep', userId: user.id, amr: ['pwd'], authTime: clock.now() });
+    await gh.core.sessions.start({ tenant, userId: user.id, amr: ['pwd'], authTime: clock.now() });
     expect(await gh.core.maintenance.runOnce()).toEqual({ failed: [] });
     expect(await count('sessions')).toBe(1);
     expect(await count('users')).toBe(1);

@@ -137,7 +137,7 @@ describe('TOTP', () => {
     const { core } = gatehouse;
     const email = 'totp@mfa.example';
     const user = await core.users.create(tenant.id, { email, password, emailVerified: true });
-    const { secret } = await core.mfa.enrolment.beginTotp(tenant, user);
+    const { secret } = await core.mfa.enrolment.beginTotp(tenant, user, { authTime: clock.now(), amr: ['pwd'] });
     const at = (offsetSteps: number) =>
       TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: clock.now().getTime() + offsetSteps * 30_000 });
     expect((await core.mfa.enrolment.confirmTotp(tenant.id, user.id, at(0))).recoveryCodes).toHaveLength(10);

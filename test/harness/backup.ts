@@ -13,6 +13,7 @@ export const backedUpTables = {
   revoked_access_tokens: ['jti'],
   link_proofs: ['jti'],
   admin_tokens: ['id'],
+  consent_grants: ['user_id', 'client_id'],
 } as const;
 
 /**

@@ -10,6 +10,7 @@ interface CreateOpts {
   readonly redirectUri: string[];
   readonly callbackUrl: string[];
   readonly grantType: string[];
+  readonly consent?: string;
 }
 
 const nonEmpty = <T>(list: T[]): T[] | undefined => (list.length === 0 ? undefined : list);
@@ -28,7 +29,11 @@ export const clientCommand = (program: Command): void => {
       .option('--public', 'a public client (SPA, native app): no secret, PKCE required')
       .option('--redirect-uri <uri>', 'exact OAuth redirect URI (repeatable)', collect, [])
       .option('--callback-url <url>', 'allowed post-login callback URL (repeatable)', collect, [])
-      .option('--grant-type <grant>', 'allowed grant type (repeatable; default by client type)', collect, []),
+      .option('--grant-type <grant>', 'allowed grant type (repeatable; default by client type)', collect, [])
+      .option(
+        '--consent <mode>',
+        '`required`: a third-party application, whose scopes each user allows on a consent page; `skip` (default): first party',
+      ),
   ).action(async (opts: CreateOpts) => {
     const input = Object.fromEntries(
       Object.entries({
@@ -38,6 +43,7 @@ export const clientCommand = (program: Command): void => {
         redirectUris: nonEmpty(opts.redirectUri),
         callbackUrls: nonEmpty(opts.callbackUrl),
         grantTypes: nonEmpty(opts.grantType),
+        settings: opts.consent === undefined ? undefined : { consent: opts.consent },
       }).filter(([, v]) => v !== undefined),
     );
     await runWithStore(opts as never, 'client create', async (store) =>

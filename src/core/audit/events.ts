@@ -44,7 +44,10 @@ export type AuditEventType =
   | 'account.failures_notified'
   | 'admin.auth_failed'
   | 'admin_token.created'
-  | 'admin_token.revoked';
+  | 'admin_token.revoked'
+  | 'mfa.factor_changed'
+  | 'consent.granted'
+  | 'consent.denied';
 
 export interface AuditEvent {
   readonly type: AuditEventType;

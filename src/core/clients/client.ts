@@ -61,6 +61,12 @@ export const ClientInput = Type.Object(
           ),
           scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }))),
           postLogoutRedirectUris: Type.Optional(Type.Array(Url, { uniqueItems: true })),
+          consent: Type.Optional(
+            Type.Union([Type.Literal('required'), Type.Literal('skip')], {
+              description:
+                '`required`: a third-party application; the user allows its scopes on a consent page (remembered, asked again for new scopes). `skip` (default): a first-party application, never asked.',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -3,6 +3,8 @@ import { authorizationRequestsRepo } from '../../store/repositories/sessions.js'
 import type { AuthorizationParams, AuthorizationRequestRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
+import { requireSecondFactorSatisfied } from '../mfa/mfa-policy.js';
+import type { Tenant } from '../tenants/tenant.js';
 import type { AuthorizationCodes } from '../tokens/authorization-codes.js';
 import { issuerOf } from '../tokens/issuer.js';
 
@@ -52,13 +54,19 @@ const toPending = (row: AuthorizationRequestRow): PendingAuthorization => ({
  * Pending authorization requests (`core.login.authorizationRequests`). Each is a row, bound to the browser that
  * started it by a secret the surface keeps in a cookie (only its digest is stored), and completed once.
  */
-export const createAuthorizationRequests = (deps: CoreDeps, codes: AuthorizationCodes) => {
-  const approve = async (
+export const createAuthorizationRequests = (
+  deps: CoreDeps,
+  codes: AuthorizationCodes,
+  /** @throws GatehouseError `consent_required` (a third-party client the user has not allowed these scopes) */
+  requireConsent: (clientId: string, userId: string, scopes: readonly string[]) => Promise<void>,
+) => {
+  const issueCode = async (
     tenantId: string,
     clientId: string,
     params: AuthorizationParams,
     signedIn: SignedIn,
   ): Promise<AuthorizationResult> => {
+    await requireConsent(clientId, signedIn.userId, params.scope === '' ? [] : params.scope.split(' '));
     const code = await codes.issue({
       tenantId,
       clientId,
@@ -114,23 +122,51 @@ export const createAuthorizationRequests = (deps: CoreDeps, codes: Authorization
     /**
      * Completes a pending request after a sign-in (single use: of two concurrent completions one wins) and issues the
      * code. The extension point for any sign-in method, the hosted password page now, upstream IdPs later.
+     * @throws GatehouseError `mfa_required` (the sign-in does not meet the tenant's second-factor policy: the request
+     *   stays pending), `flow_invalid` when the request is unknown, expired, already completed or not this browser's.
+     */
+    complete: async (tenant: Tenant, id: string, binding: string, signedIn: SignedIn): Promise<AuthorizationResult> => {
+      requireSecondFactorSatisfied(tenant, signedIn.amr);
+      const row = await authorizationRequestsRepo.consume(deps.db, tenant.id, id, sha256(binding), deps.clock.now());
+      if (row === undefined)
+        throw new GatehouseError('flow_invalid', 'the sign-in request is unknown, expired or already completed');
+      return issueCode(tenant.id, row.client_id, row.params, signedIn);
+    },
+
+    /**
+     * Ends a pending request the user declined (consent denied), once: no code is issued.
+     * @returns where to send the browser with the error (the request's redirect URI, `state` and issuer).
      * @throws GatehouseError `flow_invalid` when the request is unknown, expired, already completed or not this
      *   browser's.
      */
-    complete: async (
-      tenantId: string,
+    decline: async (
+      tenant: Tenant,
       id: string,
       binding: string,
-      signedIn: SignedIn,
-    ): Promise<AuthorizationResult> => {
-      const row = await authorizationRequestsRepo.consume(deps.db, tenantId, id, sha256(binding), deps.clock.now());
+    ): Promise<{ redirectUri: string; state?: string; issuer: string }> => {
+      const row = await authorizationRequestsRepo.consume(deps.db, tenant.id, id, sha256(binding), deps.clock.now());
       if (row === undefined)
         throw new GatehouseError('flow_invalid', 'the sign-in request is unknown, expired or already completed');
-      return approve(tenantId, row.client_id, row.params, signedIn);
+      return {
+        redirectUri: row.params.redirectUri,
+        ...(row.params.state === undefined ? {} : { state: row.params.state }),
+        issuer: issuerOf(deps.settings, tenant.id),
+      };
     },
 
-    /** Approves a request at once, without storing it (a live single sign-on session answers it). */
-    approve,
+    /**
+     * Approves a request at once, without storing it (a live single sign-on session answers it).
+     * @throws GatehouseError `mfa_required` when the sign-in does not meet the tenant's second-factor policy.
+     */
+    approve: async (
+      tenant: Tenant,
+      clientId: string,
+      params: AuthorizationParams,
+      signedIn: SignedIn,
+    ): Promise<AuthorizationResult> => {
+      requireSecondFactorSatisfied(tenant, signedIn.amr);
+      return issueCode(tenant.id, clientId, params, signedIn);
+    },
 
     /** Deletes expired pending requests (for a periodic job). */
     purgeExpired: async (): Promise<void> => {

@@ -6,6 +6,7 @@ import type { CoreDeps } from '../deps.js';
 import type { Mailer } from '../mail/mailer.js';
 import { createChallenges } from '../mfa/challenges.js';
 import { createMfaEnrolment } from '../mfa/enrolment.js';
+import { secondFactorSatisfied } from '../mfa/mfa-policy.js';
 import type { LimitedUserUseCases } from '../rate-limit/guards.js';
 import type { TenantUseCases } from '../tenants/tenants.js';
 import { createBeginUpstreamLogin } from './begin-upstream-login.js';
@@ -14,6 +15,7 @@ import type { ConnectorCache } from './connectors.js';
 import { createContinueLogin } from './continue-login.js';
 import { createCancelLogin, createTakeCompletedLogin } from './end-login.js';
 import { createFinishLogin, type IssueLoginTokens } from './finish-login.js';
+import { createSecondFactorAfterPassword } from './password-second-factor.js';
 import { createStartPasswordLogin } from './start-password-login.js';
 
 /** What the stored login flows need from the rest of the core. */
@@ -83,11 +85,13 @@ export const createLoginFlows = (deps: CoreDeps, parts: LoginFlowParts) => {
   const { mailer } = parts;
   const finish = createFinishLogin(deps, parts);
   const challenges = createChallenges(deps, { users: parts.users, mailer, finish, audit: parts.audit });
+  const continueLogin = createContinueLogin(deps, { users: parts.users, challenges, finish });
   return {
     login: {
       beginUpstreamLogin: createBeginUpstreamLogin(deps, parts.connectors),
       completeUpstreamLogin: createCompleteUpstreamLogin(deps, parts),
-      continueLogin: createContinueLogin(deps, { users: parts.users, challenges, finish }),
+      continueLogin,
+      secondFactorAfterPassword: createSecondFactorAfterPassword(deps, continueLogin),
       startPasswordLogin: createStartPasswordLogin(deps, challenges),
       cancelLogin: createCancelLogin(deps),
       takeCompletedLogin: createTakeCompletedLogin(deps),
@@ -96,6 +100,8 @@ export const createLoginFlows = (deps: CoreDeps, parts: LoginFlowParts) => {
         flowsRepo.deleteExpired(deps.db, new Date(deps.clock.now().getTime() - 86_400_000), 1000),
     },
     mfa: {
+      /** Whether a sign-in with this `amr` meets the tenant's second-factor policy now (`secondFactorSatisfied`). */
+      policyMet: secondFactorSatisfied,
       advance: challenges.advance,
       approveEmailLink: challenges.approveEmailLink,
       pending: challenges.pending,

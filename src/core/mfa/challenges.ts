@@ -197,7 +197,8 @@ export const createChallenges = (
     userId: string,
   ): Promise<AdvanceResult> => {
     const now = deps.clock.now();
-    const secondFactor = row.first_factor === 'upstream' || row.mfa_step > 0;
+    // A challenge answered after a first factor is on record (the IdP, or a password) is a second factor.
+    const secondFactor = row.first_factor === 'upstream' || row.mfa_step > 0 || row.amr.length > 0;
     const amr = [...row.amr, ...answered.amr, ...(secondFactor ? ['mfa'] : [])];
     const authTime = row.auth_time ?? now;
     parts.audit.record({

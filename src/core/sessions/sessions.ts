@@ -3,6 +3,8 @@ import { newOpaqueId } from '../../lib/ids.js';
 import { sessionsRepo } from '../../store/repositories/sessions.js';
 import type { SessionRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
+import { requireSecondFactorSatisfied, secondFactorSatisfied } from '../mfa/mfa-policy.js';
+import type { Tenant } from '../tenants/tenant.js';
 
 /** A browser's sign-in at one tenant, shared by the tenant's clients (single sign-on). */
 export interface Session {
@@ -35,20 +37,25 @@ const toSession = (row: SessionRow): Session => ({
  * so a database read does not yield working cookies.
  */
 export const createSessionUseCases = (deps: CoreDeps) => ({
-  /** Starts a session after a sign-in. @returns the cookie value (the only time it exists) and the session. */
+  /**
+   * Starts a session after a sign-in that meets the tenant's second-factor policy.
+   * @returns the cookie value (the only time it exists) and the session.
+   * @throws GatehouseError `mfa_required` (nothing is stored)
+   */
   start: async (input: {
-    tenantId: string;
+    tenant: Tenant;
     userId: string;
     amr: readonly string[];
     authTime: Date;
     identityId?: string;
   }): Promise<{ cookie: string; session: Session }> => {
+    requireSecondFactorSatisfied(input.tenant, input.amr);
     const cookie = randomToken(32);
     const now = deps.clock.now();
     const row = {
       id_digest: sha256(cookie),
       sid: newOpaqueId(),
-      tenant_id: input.tenantId,
+      tenant_id: input.tenant.id,
       user_id: input.userId,
       auth_time: input.authTime,
       amr: [...input.amr],
@@ -60,10 +67,14 @@ export const createSessionUseCases = (deps: CoreDeps) => ({
     return { cookie, session: toSession(row) };
   },
 
-  /** The live session a cookie names at this tenant; undefined when unknown, expired, another tenant's, or its user is disabled. */
-  find: async (tenantId: string, cookie: string): Promise<Session | undefined> => {
-    const row = await sessionsRepo.find(deps.db, tenantId, sha256(cookie), deps.clock.now());
-    return row === undefined ? undefined : toSession(row);
+  /**
+   * The live session a cookie names at this tenant; undefined when unknown, expired, another tenant's, its user is
+   * disabled, or its sign-in does not meet the tenant's second-factor policy as it is now (a session started before
+   * the tenant asked for a second factor signs nobody in).
+   */
+  find: async (tenant: Tenant, cookie: string): Promise<Session | undefined> => {
+    const row = await sessionsRepo.find(deps.db, tenant.id, sha256(cookie), deps.clock.now());
+    return row === undefined || !secondFactorSatisfied(tenant, row.amr) ? undefined : toSession(row);
   },
 
   /** Ends the session a cookie names (sign-out). @returns the ended session, if there was one. */

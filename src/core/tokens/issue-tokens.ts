@@ -15,6 +15,7 @@ import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { SigningKeyUseCases } from '../keys/signing-keys.js';
+import { requireSecondFactorSatisfied } from '../mfa/mfa-policy.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { User } from '../users/user.js';
 import { toUser } from '../users/users.js';
@@ -202,6 +203,36 @@ export const createTokenSigner =
 
 export type TokenSigner = ReturnType<typeof createTokenSigner>;
 
+/**
+ * Tokens for a user only when the sign-in they stand for meets the tenant's second-factor policy
+ * (`requireSecondFactorSatisfied`); a refusal is audited (`login.failed`, `mfa_required`).
+ * @throws GatehouseError `mfa_required`
+ */
+export const requirePolicyMet = (
+  audit: AuditLog,
+  input: Pick<IssueTokensInput, 'tenant' | 'client' | 'amr' | 'grantType' | 'ip'>,
+  userId: string | undefined,
+): void => {
+  try {
+    requireSecondFactorSatisfied(input.tenant, input.amr ?? []);
+  } catch (error) {
+    audit.record({
+      type: 'login.failed',
+      outcome: 'failure',
+      tenantId: input.tenant.id,
+      clientId: input.client.clientId,
+      ...(userId === undefined ? {} : { userId }),
+      ...(input.ip === undefined ? {} : { ip: input.ip }),
+      details: {
+        code: 'mfa_required',
+        amr: input.amr ?? [],
+        ...(input.grantType === undefined ? {} : { grantType: input.grantType }),
+      },
+    });
+    throw error;
+  }
+};
+
 /** Whether an issuance to a user comes with a refresh token: as asked, else when the client may refresh. */
 const refreshWanted = (input: Pick<IssueTokensInput, 'client' | 'refreshToken'>): boolean =>
   input.refreshToken ?? input.client.grantTypes.includes('refresh_token');
@@ -255,10 +286,12 @@ export const createIssueTokens = (deps: CoreDeps, sign: TokenSigner, audit: Audi
   /**
    * @param db a transaction to write in (a surface that commits the issuance with other work), else the database.
    * @throws GatehouseError `invalid_grant` (the user is gone, or the family was revoked meanwhile),
-   *   `user_disabled`; TypeError when `extraClaims` tries to set a reserved claim.
+   *   `user_disabled`, `mfa_required` (a user's sign-in does not meet the tenant's second-factor policy: nothing is
+   *   written); TypeError when `extraClaims` tries to set a reserved claim.
    */
   return async (input: IssueTokensInput, db: DbExecutor = deps.db): Promise<IssuedTokens> => {
     const { tenant, client, userId } = input;
+    if (userId !== undefined) requirePolicyMet(audit, input, userId);
     const user = userId === undefined ? undefined : (input.user ?? (await loadUser(db, tenant.id, userId)));
     if (user !== undefined && user.status !== 'active')
       throw new GatehouseError('user_disabled', 'the user account is disabled');
@@ -330,6 +363,8 @@ export const createIssueOnSignIn =
     return {
       run: (db, resolution) => issueTokens(forUser(resolution), db),
       plan: () => {
+        // Before the statement that finds the user writes the family: a refusal leaves nothing behind.
+        requirePolicyMet(audit, base, undefined);
         if (!refreshWanted(base)) return { start: undefined, finish: (resolution) => issueTokens(forUser(resolution)) };
         const { tenant, client } = base;
         const now = deps.clock.now();

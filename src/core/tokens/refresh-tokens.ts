@@ -8,7 +8,14 @@ import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { toUser } from '../users/users.js';
-import { type IssuedTokens, type IssueTokensInput, issued, newRefreshToken, type TokenSigner } from './issue-tokens.js';
+import {
+  type IssuedTokens,
+  type IssueTokensInput,
+  issued,
+  newRefreshToken,
+  requirePolicyMet,
+  type TokenSigner,
+} from './issue-tokens.js';
 import { tokenLifetimes } from './lifetimes.js';
 
 export interface RotateRefreshTokenInput {
@@ -78,7 +85,8 @@ export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: Token
      * arrive at the same time; the tokens are signed after.
      * @throws GatehouseError `invalid_grant` (unknown, another client's, expired, revoked, past its family's absolute
      *   lifetime, or reused: the family is then revoked; or the user is gone), `user_disabled`, `invalid_scope` (more
-     *   than was granted; the token stays usable).
+     *   than was granted; the token stays usable), `mfa_required` (the family's sign-in does not meet the tenant's
+     *   second-factor policy as it is now: the family is revoked).
      */
     exchange: async (input: RotateRefreshTokenInput): Promise<IssuedTokens> => {
       const { tenant, client } = input;
@@ -123,6 +131,13 @@ export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: Token
         grantType: 'refresh_token',
         ...(input.ip === undefined ? {} : { ip: input.ip }),
       };
+      try {
+        // A family signed in before the tenant asked for a second factor does not outlive that change.
+        requirePolicyMet(audit, issuance, user.id);
+      } catch (error) {
+        await revokeFamily(family.id);
+        throw error;
+      }
       const signed = await sign({ input: issuance, user, jti, now });
       return issued(audit, issuance, user, jti, signed, next.token, family.id);
     },

@@ -6,6 +6,7 @@ import * as m0004 from './0004-key-check.js';
 import * as m0005 from './0005-link-proofs.js';
 import * as m0006 from './0006-admin-tokens.js';
 import * as m0007 from './0007-login-binding.js';
+import * as m0008 from './0008-consent.js';
 
 /** Every migration, in order. A static map so compiled output contains them. Append; never edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005-link-proofs': m0005,
   '0006-admin-tokens': m0006,
   '0007-login-binding': m0007,
+  '0008-consent': m0008,
 };

@@ -38,6 +38,12 @@ export const sessionsRepo = {
       .where('tenant_id', '=', tenantId)
       .returningAll()
       .executeTakeFirst(),
+  /** Ends a user's sessions but the one with `keepSid` (a scan of the tenant's sessions: no index on `user_id`). */
+  deleteOthersOfUser: async (db: DbExecutor, tenantId: string, userId: string, keepSid: string | undefined) => {
+    let query = db.deleteFrom('sessions').where('tenant_id', '=', tenantId).where('user_id', '=', userId);
+    if (keepSid !== undefined) query = query.where('sid', '<>', keepSid);
+    return Number((await query.executeTakeFirst()).numDeletedRows);
+  },
   deleteExpired: (db: DbExecutor, now: Date) => db.deleteFrom('sessions').where('expires_at', '<', now).execute(),
   /**
    * Ends every session of a user, or only those signed in through one identity (sessions_user_idx).

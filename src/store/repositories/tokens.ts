@@ -201,6 +201,21 @@ export const tokenFamiliesRepo = {
    * token issued by a racing rotation would stay valid until it expired.
    * @returns whether this call revoked it (false: unknown or already revoked).
    */
+  /**
+   * The ids of a user's families that are not revoked (to revoke them all). Scans the tenant's families: there is no
+   * index on `user_id` yet, acceptable for a rare, user-initiated change of second factors.
+   */
+  listLiveOfUser: async (db: DbExecutor, tenantId: string, userId: string): Promise<string[]> =>
+    (
+      await db
+        .selectFrom('token_families')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .execute()
+    ).map((row) => row.id),
+
   revoke: async (trx: Transaction<Database>, familyId: string, now: Date): Promise<boolean> => {
     const revoked = await sql`
       update token_families set revoked_at = ${now} where id = ${familyId} and revoked_at is null`.execute(trx);

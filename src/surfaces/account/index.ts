@@ -41,6 +41,9 @@ const accountOf = async (core: Core, request: FastifyRequest<{ Params: { tenant:
   const claims = await core.tokens.verifyAccessToken(tenant.id, token);
   const userId = userIdOfToken(claims);
   if (userId === undefined) throw new GatehouseError('invalid_token', 'the access token does not belong to a user');
+  // A token from a sign-in that no longer meets the tenant's second-factor policy (issued before it asked for more).
+  if (!core.mfa.policyMet(tenant, claims.amr))
+    throw new GatehouseError('step_up_required', 'this tenant now requires a second factor: sign in again');
   return { tenant, user: await core.users.require(tenant.id, userId) };
 };
 

@@ -15,6 +15,11 @@ interface Signed {
   readonly userId: string;
   /** CSRF token of the forms: derived from the cookie that signed the user in. */
   readonly csrf: string;
+  /** The sign-in behind the cookie, for the step-up a change of factors needs. */
+  readonly authTime: Date | undefined;
+  readonly amr: readonly string[];
+  /** The hosted pages' session, which survives the change (the user's other sessions end). */
+  readonly sid?: string;
 }
 
 /**
@@ -27,12 +32,26 @@ const signedIn = async (core: Core, request: FastifyRequest): Promise<Signed> =>
   const token = request.cookies[aspxAuthCookie];
   if (token !== undefined) {
     const claims = await core.tokens.verifyAccessToken(tenant.id, token).catch(() => undefined);
-    if (claims?.userId !== undefined) return { tenant, userId: claims.userId, csrf: sha256(`mfa-enrol:${token}`) };
+    if (claims?.userId !== undefined)
+      return {
+        tenant,
+        userId: claims.userId,
+        csrf: sha256(`mfa-enrol:${token}`),
+        authTime: claims.authTime,
+        amr: claims.amr,
+      };
   }
   const session = request.cookies[sessionCookie];
-  const found = session === undefined ? undefined : await core.sessions.find(tenant.id, session);
+  const found = session === undefined ? undefined : await core.sessions.find(tenant, session);
   if (found !== undefined && session !== undefined)
-    return { tenant, userId: found.userId, csrf: sha256(`mfa-enrol:${session}`) };
+    return {
+      tenant,
+      userId: found.userId,
+      csrf: sha256(`mfa-enrol:${session}`),
+      authTime: found.authTime,
+      amr: found.amr,
+      sid: found.sid,
+    };
   throw new GatehouseError('unauthorized', 'sign in first to manage your second factors');
 };
 
@@ -44,30 +63,83 @@ const checkCsrf = (request: FastifyRequest, who: Signed) => {
 
 const base = (core: Core, tenant: Tenant) => `${core.deps.settings.publicUrl}/t/${tenant.id}/mfa`;
 
-/** `GET /t/{tenant}/mfa`: what the signed-in user has set up, and the buttons to change it. */
-export const showFactors = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
-  const who = await signedIn(core, request);
+const overview = async (
+  core: Core,
+  reply: FastifyReply,
+  who: Signed,
+  notice: { status: number; error?: string } = { status: 200 },
+) => {
   const summary = await core.mfa.enrolment.summary(who.tenant.id, who.userId);
+  // A user with a second factor proves it to change it: at the sign-in behind the cookie, or with a code now.
+  const askCode = (summary.totp || summary.recoveryCodesLeft > 0) && !who.amr.includes('mfa');
   return sendPage(reply, {
-    status: 200,
+    status: notice.status,
     title: `Two-step verification – ${who.tenant.name}`,
     body: html`<h1>Two-step verification</h1>
+      ${notice.error === undefined ? '' : html`<p class="error" role="alert" id="change-error">${notice.error}</p>`}
       <p>Authenticator app: <strong>${summary.totp ? 'set up' : 'not set up'}</strong></p>
       <p>Recovery codes left: <strong>${summary.recoveryCodesLeft}</strong></p>
+      <p class="muted">Changing these needs a sign-in from the last five minutes.</p>
       <form method="post" action="${`${base(core, who.tenant)}/totp`}">
         <input type="hidden" name="csrf" value="${who.csrf}">
+        ${
+          askCode
+            ? html`<label for="current-code">A code from your current authenticator app, or a recovery code</label>
+        <input id="current-code" name="current_code" autocomplete="one-time-code" required${
+          notice.error === undefined ? '' : html` aria-invalid="true" aria-describedby="change-error"`
+        }>`
+            : ''
+        }
         <button type="submit">${summary.totp ? 'Replace the authenticator app' : 'Set up an authenticator app'}</button>
       </form>`,
   });
 };
 
-/** `POST /t/{tenant}/mfa/totp`: a new seed, shown once as a QR code and as text, with the form to confirm it. */
+/** `GET /t/{tenant}/mfa`: what the signed-in user has set up, and the buttons to change it. */
+export const showFactors = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) =>
+  overview(core, reply, await signedIn(core, request));
+
+/**
+ * `POST /t/{tenant}/mfa/totp`: after a step-up (a sign-in from the last five minutes and, when the user has a second
+ * factor, that factor at the sign-in or a code of it in `current_code`), a new seed, shown once as a QR code and as
+ * text, with the form to confirm it.
+ */
 export const beginTotp = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
   const who = await signedIn(core, request);
   checkCsrf(request, who);
   const user = await core.users.require(who.tenant.id, who.userId);
-  const enrolment = await core.mfa.enrolment.beginTotp(who.tenant, user);
+  const currentCode = (request.body as { current_code?: unknown }).current_code;
+  let enrolment: Awaited<ReturnType<Core['mfa']['enrolment']['beginTotp']>>;
+  try {
+    enrolment = await core.mfa.enrolment.beginTotp(who.tenant, user, {
+      authTime: who.authTime,
+      amr: who.amr,
+      ...(typeof currentCode === 'string' ? { currentCode } : {}),
+    });
+  } catch (error) {
+    if (isGatehouseError(error) && (error.code === 'step_up_required' || error.code === 'rate_limited'))
+      return overview(core, reply, who, {
+        status: error.code === 'rate_limited' ? 429 : 403,
+        error:
+          error.code === 'rate_limited'
+            ? 'Too many attempts. Wait a few minutes, then try again.'
+            : stepUpAdvice(error.details?.reason),
+      });
+    throw error;
+  }
   return confirmPage(core, reply, who, enrolment, { status: 200 });
+};
+
+/** What a person is told when the step-up is missing (`details.reason` of `step_up_required`). */
+const stepUpAdvice = (reason: unknown): string => {
+  switch (reason) {
+    case 'sign_in_again':
+      return 'Sign in again to change your second factors: your last sign-in was more than five minutes ago.';
+    case 'code_needed':
+      return 'Enter a code from your current authenticator app, or a recovery code.';
+    default:
+      return 'That code is wrong or was already used.';
+  }
 };
 
 const confirmPage = async (
@@ -106,7 +178,10 @@ export const confirmTotp = (core: Core) => async (request: FastifyRequest, reply
   const code = (request.body as { code?: unknown }).code;
   let recoveryCodes: string[];
   try {
-    ({ recoveryCodes } = await core.mfa.enrolment.confirmTotp(who.tenant.id, who.userId, String(code ?? '')));
+    ({ recoveryCodes } = await core.mfa.enrolment.confirmTotp(who.tenant.id, who.userId, String(code ?? ''), {
+      ...(who.sid === undefined ? {} : { keepSid: who.sid }),
+      ip: request.ip,
+    }));
   } catch (error) {
     if (isGatehouseError(error) && error.code === 'mfa_answer_invalid')
       return confirmPage(core, reply, who, undefined, { status: 400, error: 'That code is wrong. Try the next one.' });
@@ -117,6 +192,7 @@ export const confirmTotp = (core: Core) => async (request: FastifyRequest, reply
     title: `Authenticator app set up – ${who.tenant.name}`,
     body: html`<h1>Authenticator app set up</h1>
       <p>Keep these recovery codes somewhere safe. Each works once, if you lose the app. They are not shown again.</p>
+      <p>Your other sign-ins have ended: sign in again on your other devices.</p>
       <ul>${recoveryCodes.map((c) => html`<li><code>${c}</code></li>`)}</ul>`,
   });
 };

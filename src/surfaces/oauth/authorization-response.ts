@@ -1,6 +1,6 @@
 import type { GatehouseError } from '../../core/errors.js';
 import type { AuthorizationResult } from '../../core/login/authorization-requests.js';
-import { oauthErrorBody } from './errors.js';
+import { authorizationErrorName, oauthErrorBody } from './errors.js';
 
 /** Where authorization errors may be sent: a redirect URI already matched exactly against the client's. */
 export interface ValidatedRedirect {
@@ -22,7 +22,7 @@ export const codeRedirectUrl = (result: AuthorizationResult): string => {
 export const errorRedirectUrl = (target: ValidatedRedirect, error: GatehouseError): string => {
   const url = new URL(target.redirectUri);
   const body = oauthErrorBody(error);
-  url.searchParams.set('error', body.error);
+  url.searchParams.set('error', authorizationErrorName(error));
   url.searchParams.set('error_description', body.error_description);
   if (target.state !== undefined) url.searchParams.set('state', target.state);
   url.searchParams.set('iss', target.issuer);

@@ -4,7 +4,7 @@ import type { Core } from '../../core/index.js';
 import { authorizationRequestLifetimeSeconds } from '../../core/login/authorization-requests.js';
 import type { Session } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
-import { signInPageUrl } from '../pages/paths.js';
+import { consentPageUrl, signInPageUrl } from '../pages/paths.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { authorizationParams, authorizationTarget, type RawParams } from './authorization-request.js';
@@ -21,7 +21,8 @@ const usableSession = async (
   maxAge: number | undefined,
 ): Promise<Session | undefined> => {
   const cookie = request.cookies[sessionCookie];
-  const session = cookie === undefined ? undefined : await core.sessions.find(tenant.id, cookie);
+  // A session whose sign-in does not meet the tenant's second-factor policy is not found: the user signs in again.
+  const session = cookie === undefined ? undefined : await core.sessions.find(tenant, cookie);
   if (session === undefined || maxAge === undefined) return session;
   // OIDC Core §3.1.2.1: re-authenticate when the last sign-in is older than max_age.
   const ageSeconds = (core.deps.clock.now().getTime() - session.authTime.getTime()) / 1000;
@@ -44,6 +45,31 @@ export const authorizeEndpoint =
       const session = params.prompt.includes('login')
         ? undefined
         : await usableSession(core, tenant, request, params.maxAge);
+      const consent =
+        session === undefined
+          ? undefined
+          : await core.consent.need(
+              target.client,
+              session.userId,
+              params.scope.split(' ').filter(Boolean),
+              params.prompt,
+            );
+      if (session !== undefined && consent?.ask === true) {
+        // A third-party client the user has not allowed this yet: the consent page, with the request stored.
+        if (params.prompt.includes('none'))
+          throw new GatehouseError('consent_required', 'the user has not allowed this application these scopes');
+        const pending = await core.login.authorizationRequests.begin({
+          tenantId: tenant.id,
+          clientId: target.client.clientId,
+          params,
+        });
+        reply.setCookie(
+          bindingCookie,
+          pending.binding,
+          cookieOptions(signInPageUrl(target.issuer, pending.request.id), authorizationRequestLifetimeSeconds),
+        );
+        return reply.redirect(consentPageUrl(target.issuer, pending.request.id), 303);
+      }
       if (session !== undefined) {
         const signedIn = {
           userId: session.userId,
@@ -52,12 +78,7 @@ export const authorizeEndpoint =
           sid: session.sid,
           ...(session.identityId === undefined ? {} : { identityId: session.identityId }),
         };
-        const result = await core.login.authorizationRequests.approve(
-          tenant.id,
-          target.client.clientId,
-          params,
-          signedIn,
-        );
+        const result = await core.login.authorizationRequests.approve(tenant, target.client.clientId, params, signedIn);
         return reply.redirect(codeRedirectUrl(result), 303);
       }
       if (params.prompt.includes('none')) throw new GatehouseError('login_required', 'the user is not signed in');

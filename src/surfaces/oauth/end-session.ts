@@ -83,7 +83,7 @@ export const endSessionEndpoint = (core: Core) => async (request: FastifyRequest
   const target = await postLogoutTarget(core, tenant, params, hint);
   const cookie = request.cookies[sessionCookie];
   if (cookie !== undefined) {
-    const session = await core.sessions.find(tenant.id, cookie);
+    const session = await core.sessions.find(tenant, cookie);
     const hinted = hint !== undefined && session !== undefined && hint.subject === session.userId;
     const asked = request.method === 'POST' && confirmed(params, cookie);
     if (session !== undefined && !hinted && !asked) return sendConfirmation(reply, params, cookie, target);

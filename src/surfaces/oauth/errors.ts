@@ -1,7 +1,9 @@
 import type { FastifyReply } from 'fastify';
 import { type ErrorCode, errorCatalog, type GatehouseError } from '../../core/errors.js';
 
-/** The error names of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1 and OIDC Core §3.1.2.6. */
+/**
+ * The error names of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, OIDC Core §3.1.2.6 and RFC 9470 §3.
+ */
 export type OAuthErrorName =
   | 'invalid_request'
   | 'invalid_client'
@@ -17,7 +19,9 @@ export type OAuthErrorName =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'login_required'
-  | 'interaction_required';
+  | 'interaction_required'
+  | 'consent_required'
+  | 'insufficient_user_authentication';
 
 /**
  * Every Gatehouse error code as this surface renders it: the RFC name and the HTTP status. RFC 6749 §5.2 answers 400
@@ -39,7 +43,10 @@ export const oauthErrors = {
   access_denied: ['access_denied', 403],
   // OIDC Core §3.1.2.6.
   login_required: ['login_required', 400],
-  mfa_required: ['interaction_required', 400],
+  consent_required: ['consent_required', 400],
+  // A grant that cannot run a second factor (password, token exchange, STS) is refused as an invalid grant; the
+  // authorization endpoint says `interaction_required` instead (see `authorizationErrorName`).
+  mfa_required: ['invalid_grant', 400],
   forbidden: ['access_denied', 403],
   unauthorized: ['invalid_token', 401],
   not_found: ['invalid_request', 404],
@@ -58,6 +65,8 @@ export const oauthErrors = {
   last_login_method: ['invalid_request', 409],
   merge_needed: ['invalid_grant', 400],
   mfa_answer_invalid: ['invalid_grant', 400],
+  // RFC 9470 §3: the token's authentication is too old or too weak for this call.
+  step_up_required: ['insufficient_user_authentication', 401],
   flow_invalid: ['invalid_request', 400],
   user_disabled: ['invalid_grant', 400],
   // §5.2 has no name for an outage; §4.1.2.1's `temporarily_unavailable` is reused, sent with 502/503.
@@ -65,6 +74,13 @@ export const oauthErrors = {
   storage_unavailable: ['temporarily_unavailable', 503],
   server_error: ['server_error', 500],
 } as const satisfies Record<ErrorCode, readonly [OAuthErrorName, number]>;
+
+/**
+ * The `error` of an authorization response (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6): a second factor the user must
+ * answer is `interaction_required` there, not a token endpoint's `invalid_grant`.
+ */
+export const authorizationErrorName = (error: GatehouseError): OAuthErrorName =>
+  error.code === 'mfa_required' ? 'interaction_required' : oauthErrors[error.code][0];
 
 /** The RFC 6749 JSON body of an error: 5xx say only the catalog summary (details are logged, not shown). */
 export const oauthErrorBody = (error: GatehouseError): { error: OAuthErrorName; error_description: string } => ({

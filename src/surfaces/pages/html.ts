@@ -30,6 +30,7 @@ const styles = `
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d1f23}
 main{max-width:24rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:.5rem;box-shadow:0 1px 3px #0002}
 h1{font-size:1.4rem;margin:0 0 .25rem}
+h2{font-size:1.05rem;margin:1.25rem 0 .25rem}
 p{margin:.25rem 0 1rem}
 label{display:block;font-weight:600;margin:1rem 0 .25rem}
 input{width:100%;padding:.6rem;font:inherit;border:1px solid #8a8f98;border-radius:.3rem}
@@ -37,6 +38,10 @@ input:focus,button:focus{outline:3px solid #2b6cb0;outline-offset:1px}
 button{margin-top:1.5rem;width:100%;padding:.7rem;font:inherit;font-weight:600;color:#fff;background:#2b5797;border:0;border-radius:.3rem;cursor:pointer}
 .error{padding:.6rem .8rem;background:#fdecea;color:#8a1c13;border-left:4px solid #c0392b;border-radius:.2rem}
 .muted{color:#555}
+button.secondary{margin-top:.75rem;color:#2b5797;background:#fff;border:1px solid #2b5797}
+.scopes{padding-left:1.2rem}
+.scopes li{margin:.25rem 0}
+.new{font-size:.8rem;font-weight:600;color:#2b5797}
 `;
 
 export interface Page {

@@ -7,10 +7,12 @@ import { retryAfterOf } from '../../core/rate-limit/rate-limit.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { codeRedirectUrl } from '../oauth/authorization-response.js';
 import { bindingCookie, cookieOptions, sessionCookie } from '../oauth/cookies.js';
 import { tenantOf } from '../oauth/tenant.js';
+import { setBindingCookie } from '../upstream-login/binding-cookie.js';
+import { mfaPageUrl, upstreamDoneUrl, withLogin } from '../upstream-login/paths.js';
 import { providerLinks } from '../upstream-login/provider-links.js';
+import { continueToClient } from './consent.js';
 import { cspSourceOf, html, sendPage } from './html.js';
 import { signInPageUrl } from './paths.js';
 
@@ -98,11 +100,16 @@ const refusals: Partial<Record<string, { status: number; message: string }>> = {
   invalid_grant: { status: 401, message: 'The email or password is wrong.' },
   user_disabled: { status: 403, message: 'This account is disabled.' },
   rate_limited: { status: 429, message: 'Too many attempts. Wait a few minutes, then try again.' },
+  mfa_required: {
+    status: 403,
+    message: 'This sign-in needs a second factor, and this account has none set up. Ask the administrator for help.',
+  },
 };
 
 /**
  * `POST /sign-in/:request`: checks the CSRF token and the credentials, starts the SSO session, completes the pending
- * request and sends the browser back to the client with a code (303, RFC 9700 §4.12).
+ * request and sends the browser back to the client with a code (303, RFC 9700 §4.12). When the tenant asks for a second
+ * factor after passwords, the browser goes to the second-factor page first, and the code comes after it.
  */
 export const submitSignIn = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
   const tenant = tenantOf(request);
@@ -133,22 +140,41 @@ export const submitSignIn = (core: Core) => async (request: FastifyRequest, repl
   }
 
   const issuer = core.tokens.issuerOf(tenant.id);
+  if (!core.mfa.policyMet(tenant, signIn.amr)) {
+    // The tenant asks for a second factor after passwords: the sign-in goes on as a login flow, to the factor page.
+    const signInPage = signInPageUrl(issuer, pending.id);
+    let started: Awaited<ReturnType<Core['login']['secondFactorAfterPassword']>>;
+    try {
+      started = await core.login.secondFactorAfterPassword({
+        tenant,
+        user: signIn.user,
+        amr: signIn.amr,
+        authTime: signIn.authTime,
+        target: { kind: 'oauth_authorize', requestId: pending.id, clientId: pending.clientId, signInPage },
+        ip: request.ip,
+      });
+    } catch (error) {
+      const refusal = isGatehouseError(error) ? refusals[error.code] : undefined;
+      if (refusal === undefined) throw error;
+      return retry(refusal.status, refusal.message);
+    }
+    setBindingCookie(reply, core.deps.settings.publicUrl, started.state, started.browserBinding);
+    const next = started.next.kind === 'challenge' ? mfaPageUrl(signInPage) : upstreamDoneUrl(signInPage);
+    return reply.redirect(withLogin(next, started.state), 303);
+  }
   const previous = request.cookies[sessionCookie];
   if (previous !== undefined) await core.sessions.end(tenant.id, previous);
   const { cookie, session } = await core.sessions.start({
-    tenantId: tenant.id,
+    tenant,
     userId: signIn.user.id,
     amr: signIn.amr,
     authTime: signIn.authTime,
   });
   reply.setCookie(sessionCookie, cookie, cookieOptions(issuer, sessionLifetimeSeconds));
-  const result = await core.login.authorizationRequests.complete(tenant.id, pending.id, binding, {
+  return continueToClient(core, reply, tenant, pending, binding, {
     userId: signIn.user.id,
     amr: signIn.amr,
     authTime: signIn.authTime,
     sid: session.sid,
   });
-  const { maxAge: _, ...bindingOptions } = cookieOptions(signInPageUrl(issuer, pending.id), 0);
-  reply.clearCookie(bindingCookie, bindingOptions);
-  return reply.redirect(codeRedirectUrl(result), 303);
 };

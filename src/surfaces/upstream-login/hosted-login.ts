@@ -3,9 +3,9 @@ import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
-import { codeRedirectUrl } from '../oauth/authorization-response.js';
 import { bindingCookie, cookieOptions, sessionCookie } from '../oauth/cookies.js';
 import type { UpstreamLoginStarter } from '../oauth/upstream-login.js';
+import { continueToClient } from '../pages/consent.js';
 import { signInPageUrl } from '../pages/paths.js';
 import { clearBindingCookie, readBindingCookie, setBindingCookie } from './binding-cookie.js';
 import { upstreamStartUrl } from './paths.js';
@@ -58,7 +58,8 @@ export const startHostedUpstreamLogin = (core: Core) => async (request: FastifyR
 };
 
 /**
- * `GET /t/{tenant}/sign-in/{request}/upstream-done?login={state}`: takes the completed login (once, this browser),
+ * `GET /t/{tenant}/sign-in/{request}/upstream-done?login={state}`: takes the completed login (upstream, or a password
+ * followed by a second factor; once, this browser),
  * starts the single sign-on session, completes the authorization request and returns to the client with a code.
  */
 export const finishHostedUpstreamLogin = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -82,14 +83,8 @@ export const finishHostedUpstreamLogin = (core: Core) => async (request: Fastify
   const issuer = core.tokens.issuerOf(tenant.id);
   const previous = request.cookies[sessionCookie];
   if (previous !== undefined) await core.sessions.end(tenant.id, previous);
-  const { cookie, session } = await core.sessions.start({ tenantId: tenant.id, ...signedIn });
+  const { cookie, session } = await core.sessions.start({ tenant, ...signedIn });
   reply.setCookie(sessionCookie, cookie, cookieOptions(issuer, sessionLifetimeSeconds));
-  const result = await core.login.authorizationRequests.complete(tenant.id, pending.id, binding, {
-    ...signedIn,
-    sid: session.sid,
-  });
   clearBindingCookie(reply, core.deps.settings.publicUrl, state);
-  const { maxAge: _, ...authzOptions } = cookieOptions(signInPageUrl(issuer, pending.id), 0);
-  reply.clearCookie(bindingCookie, authzOptions);
-  return reply.redirect(codeRedirectUrl(result), 303);
+  return continueToClient(core, reply, tenant, pending, binding, { ...signedIn, sid: session.sid });
 };

@@ -82,7 +82,7 @@ describe.each(storageKinds)('GET /admin/backup and POST /admin/restore, from %s'
       emailVerified: true,
     });
     passwordUser.id = user.id;
-    const { secret } = await f.gh.core.mfa.enrolment.beginTotp(f.tenant, user);
+    const { secret } = await f.gh.core.mfa.enrolment.beginTotp(f.tenant, user, { authTime: new Date(), amr: ['pwd'] });
     const code = TOTP.generate({ secret: Secret.fromBase32(secret) });
     await f.gh.core.mfa.enrolment.confirmTotp(f.tenant.id, user.id, code);
     const signedIn = await passwordGrant(f.gh);

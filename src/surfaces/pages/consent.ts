@@ -1,0 +1,141 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import type { PendingAuthorization, SignedIn } from '../../core/login/authorization-requests.js';
+import type { Tenant } from '../../core/tenants/tenant.js';
+import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
+import { codeRedirectUrl, errorRedirectUrl } from '../oauth/authorization-response.js';
+import { bindingCookie, cookieOptions, sessionCookie } from '../oauth/cookies.js';
+import { tenantOf } from '../oauth/tenant.js';
+import { cspSourceOf, html, sendPage } from './html.js';
+import { consentPageUrl, signInPageUrl } from './paths.js';
+
+export const ConsentForm = Type.Object({
+  csrf: Type.String({ minLength: 1, maxLength: 100 }),
+  decision: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
+});
+interface ConsentForm {
+  readonly csrf: string;
+  readonly decision: 'allow' | 'deny';
+}
+
+/** What each standard scope lets the application do, in the words the page uses. */
+const scopeWords: Readonly<Record<string, string>> = {
+  openid: 'Know who you are when you sign in',
+  profile: 'See your name and profile picture',
+  email: 'See your email address',
+  offline_access: 'Keep access while you are not using it',
+};
+
+const csrfToken = (binding: string): string => sha256(`consent:${binding}`);
+
+const scopesOf = (pending: PendingAuthorization): string[] => pending.params.scope.split(' ').filter(Boolean);
+
+/**
+ * Where a signed-in user goes next for a pending request: the consent page when its client is a third party the user
+ * has not allowed these scopes, else straight back to the client with a code. The caller has set the session.
+ */
+export const continueToClient = async (
+  core: Core,
+  reply: FastifyReply,
+  tenant: Tenant,
+  pending: PendingAuthorization,
+  binding: string,
+  signedIn: SignedIn,
+) => {
+  const issuer = core.tokens.issuerOf(tenant.id);
+  const client = await core.clients.require(tenant.id, pending.clientId);
+  const need = await core.consent.need(client, signedIn.userId, scopesOf(pending), pending.params.prompt);
+  if (need.ask) return reply.redirect(consentPageUrl(issuer, pending.id), 303);
+  const result = await core.login.authorizationRequests.complete(tenant, pending.id, binding, signedIn);
+  const { maxAge: _, ...bindingOptions } = cookieOptions(signInPageUrl(issuer, pending.id), 0);
+  reply.clearCookie(bindingCookie, bindingOptions);
+  return reply.redirect(codeRedirectUrl(result), 303);
+};
+
+/** The pending request of this browser and the user of its session. @throws GatehouseError `flow_invalid` */
+const located = async (core: Core, tenant: Tenant, request: FastifyRequest) => {
+  const { request: id } = request.params as { request: string };
+  const binding = request.cookies[bindingCookie];
+  const pending =
+    binding === undefined ? undefined : await core.login.authorizationRequests.find(tenant.id, id, binding);
+  const cookie = request.cookies[sessionCookie];
+  const session = cookie === undefined ? undefined : await core.sessions.find(tenant, cookie);
+  if (pending === undefined || binding === undefined || session === undefined)
+    throw new GatehouseError(
+      'flow_invalid',
+      'the sign-in request is unknown, expired, was started in another browser, or you are no longer signed in',
+    );
+  const client = await core.clients.require(tenant.id, pending.clientId);
+  const signedIn: SignedIn = {
+    userId: session.userId,
+    amr: session.amr,
+    authTime: session.authTime,
+    sid: session.sid,
+  };
+  return { pending, binding, client, signedIn };
+};
+
+/** `GET /sign-in/:request/consent`: which application asks, for what; allow or deny. */
+export const showConsent = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const tenant = tenantOf(request);
+  const { pending, binding, client, signedIn } = await located(core, tenant, request);
+  const need = await core.consent.need(client, signedIn.userId, scopesOf(pending), pending.params.prompt);
+  const user = await core.users.require(tenant.id, signedIn.userId);
+  const issuer = core.tokens.issuerOf(tenant.id);
+  const asked = need.scopes.length === 0 ? ['openid'] : need.scopes;
+  return sendPage(reply, {
+    status: 200,
+    title: `Allow ${client.name}? – ${tenant.name}`,
+    // Both answers redirect to the client: CSP form-action must allow its origin.
+    formActions: [cspSourceOf(issuer), cspSourceOf(pending.params.redirectUri)],
+    body: html`<h1>Allow ${client.name} to use your account?</h1>
+      <p class="muted">Signed in as ${user.email ?? user.id} at ${tenant.name}.
+        ${client.name} is not run by ${tenant.name}.</p>
+      <h2 id="scopes-heading">${client.name} will be able to:</h2>
+      <ul class="scopes" aria-labelledby="scopes-heading">
+        ${asked.map(
+          (scope) =>
+            html`<li>${scopeWords[scope] ?? html`Use <code>${scope}</code>`}${
+              need.newScopes.includes(scope) && need.newScopes.length < need.scopes.length
+                ? html` <span class="new">(new)</span>`
+                : ''
+            }</li>`,
+        )}
+      </ul>
+      <form method="post" action="${consentPageUrl(issuer, pending.id)}">
+        <input type="hidden" name="csrf" value="${csrfToken(binding)}">
+        <button type="submit" name="decision" value="allow">Allow</button>
+        <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+      </form>`,
+  });
+};
+
+/**
+ * `POST /sign-in/:request/consent`: `allow` remembers the scopes and returns to the client with a code; `deny` returns
+ * `access_denied` (with `state` and `iss`). Either way the request is finished.
+ */
+export const submitConsent = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const tenant = tenantOf(request);
+  const { pending, binding, client, signedIn } = await located(core, tenant, request);
+  const form = request.body as ConsentForm;
+  if (!constantTimeEqual(form.csrf, csrfToken(binding)))
+    throw new GatehouseError('forbidden', 'the form is stale; reload the page and try again');
+  const issuer = core.tokens.issuerOf(tenant.id);
+  const { maxAge: _, ...bindingOptions } = cookieOptions(signInPageUrl(issuer, pending.id), 0);
+  const scopes = scopesOf(pending);
+  if (form.decision === 'deny') {
+    const target = await core.login.authorizationRequests.decline(tenant, pending.id, binding);
+    core.consent.deny(client, signedIn.userId, scopes, request.ip);
+    reply.clearCookie(bindingCookie, bindingOptions);
+    return reply.redirect(
+      errorRedirectUrl(target, new GatehouseError('access_denied', 'the user did not allow the application')),
+      303,
+    );
+  }
+  await core.consent.allow(client, signedIn.userId, scopes, request.ip);
+  const result = await core.login.authorizationRequests.complete(tenant, pending.id, binding, signedIn);
+  reply.clearCookie(bindingCookie, bindingOptions);
+  return reply.redirect(codeRedirectUrl(result), 303);
+};
