@@ -128,7 +128,7 @@ export interface App {
 
 /**
  * The embedded store has one writer: the process that opens its data directory holds the directory's lock until it
- * closes the store (docs/decisions/0005-embedded-store-single-writer.md). PostgreSQL takes many instances.
+ * closes the store (docs/decisions/0008-embedded-store-single-writer.md). PostgreSQL takes many instances.
  * @throws DataDirInUseError when another live process holds it.
  */
 export const lockDataDir = (config: Readonly<Config>, command: string): DataDirLock | undefined =>
