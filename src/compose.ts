@@ -161,7 +161,7 @@ const composeLocked = async (
     if (options.db === undefined) await migrate(config, db);
     else await migrateToLatest(options.db);
     // Before anything is sealed: a process with another master key must not start.
-    if ((await checkMasterKey(db, secretBox)) === 'adopted') log.info('master_key.check_written');
+    if ((await checkMasterKey(db, secretBox)) === 'adopted') log.debug('master_key.check_written');
   } catch (error) {
     if (options.db === undefined) await db.destroy();
     throw error;

@@ -11,9 +11,9 @@ export const backedUpTables = {
   signing_keys: ['kid'],
   mfa_factors: ['id'],
   revoked_access_tokens: ['jti'],
-  link_proofs: ['jti'],
   admin_tokens: ['id'],
   consent_grants: ['user_id', 'client_id'],
+  link_proofs: ['jti'],
 } as const;
 
 /**

@@ -33,13 +33,15 @@ export const serveCommand = (program: Command): void => {
         importFile: opts.import,
       }),
     );
+    // A document that cannot be read is a configuration error, found before the store is opened.
+    const importDocument = readImportDocument(config);
     const app = await compose(config);
     let server: FastifyInstance | undefined;
     let connections: ReturnType<typeof trackConnections>;
     try {
       server = await app.server();
       connections = trackConnections(server.server);
-      const report = await runStartupTasks(app);
+      const report = await runStartupTasks(app, importDocument);
       const address = await server.listen({ port: config.port, host: config.host });
       // Other processes on this data directory send their changes here (`gatehouse tenant create` while it runs).
       if (app.adminToken !== undefined) app.lock?.advertise(adminUrlOf(server));
@@ -122,19 +124,29 @@ export interface StartupReport {
   readonly demo?: DemoSeedResult;
 }
 
-/** Work done once at start after migration: the `--import` document and, in development, the demo tenant. */
-export const runStartupTasks = async (app: App): Promise<StartupReport> => {
-  let imported: ImportResult | undefined;
-  const file = app.config.importFile;
-  if (file !== undefined) {
-    let document: unknown;
-    try {
-      document = readDocument(file);
-    } catch (error) {
-      throw new ConfigError(`${envName('importFile')} (importFile): ${(error as Error).message}`);
-    }
-    imported = await app.core.configIo.importConfig(document, { actor: 'system', atStart: true });
+/**
+ * The `--import` document (`importFile`), read and parsed; undefined without one.
+ * @throws ConfigError when it cannot be read or is not JSON.
+ */
+export const readImportDocument = (config: Readonly<Config>): unknown => {
+  const file = config.importFile;
+  if (file === undefined) return undefined;
+  try {
+    return readDocument(file);
+  } catch (error) {
+    throw new ConfigError(`${envName('importFile')} (importFile): ${(error as Error).message}`);
   }
+};
+
+/** Work done once at start after migration: the `--import` document and, in development, the demo tenant. */
+export const runStartupTasks = async (
+  app: App,
+  importDocument: unknown = readImportDocument(app.config),
+): Promise<StartupReport> => {
+  const imported =
+    importDocument === undefined
+      ? undefined
+      : await app.core.configIo.importConfig(importDocument, { actor: 'system', atStart: true });
   const demo = demoEnabled(app.config) ? await app.core.demo.seedDemo({ publicUrl: app.publicUrl }) : undefined;
   return { ...(imported === undefined ? {} : { imported }), ...(demo === undefined ? {} : { demo }) };
 };

@@ -1,5 +1,5 @@
 import type { ExternalProfile } from '../../connectors/connector.js';
-import type { Db } from '../../store/database.js';
+import type { Db, DbExecutor } from '../../store/database.js';
 import { revokedAccessTokensRepo } from '../../store/repositories/tokens.js';
 import type { AccountResolution, SignupProfile } from '../accounts/outcomes.js';
 import type { AccountResolver, WithinResolution } from '../accounts/resolve-account.js';
@@ -67,8 +67,10 @@ export const profileFromNewUserToken = (token: AccessTokenClaims): ExternalProfi
 };
 
 /**
- * Creates the account a `newuser` token describes, once: the token's `jti` is spent on first use by revoking it in the
- * database (kept until the token expires), so a replay is refused by every instance, whether or not Redis is up.
+ * Creates the account a `newuser` token describes, once: the token's `jti` is spent by revoking it in the database
+ * (kept until the token expires), in the transaction that creates the account, so a replay is refused by every
+ * instance whether or not Redis is up, and a creation that fails (a second factor the tenant requires, say) spends
+ * nothing.
  * @throws GatehouseError `invalid_token` (not a newuser token, or already used), and what `accounts.resolve` throws.
  */
 export const createCompleteNewUser =
@@ -81,17 +83,41 @@ export const createCompleteNewUser =
     now: Date,
   ): Promise<{ resolution: AccountResolution; result: T | undefined; profile: ExternalProfile }> => {
     const profile = profileFromNewUserToken(token);
-    const spent = await revokedAccessTokensRepo.spend(db, {
-      jti: token.jti,
-      tenant_id: tenant.id,
-      expires_at: token.expiresAt,
-      created_at: now,
-    });
-    if (!spent) throw new GatehouseError('invalid_token', 'this newuser token was already used');
+    const spend = async (executor: DbExecutor): Promise<void> => {
+      const spent = await revokedAccessTokensRepo.spend(executor, {
+        jti: token.jti,
+        tenant_id: tenant.id,
+        expires_at: token.expiresAt,
+        created_at: now,
+      });
+      if (!spent) throw new GatehouseError('invalid_token', 'this newuser token was already used');
+    };
+    const spending: WithinResolution<T> =
+      typeof within === 'function'
+        ? async (executor, resolution) => {
+            await spend(executor);
+            return within(executor, resolution);
+          }
+        : {
+            run: async (executor, resolution) => {
+              await spend(executor);
+              return within.run(executor, resolution);
+            },
+            plan: () => {
+              const planned = within.plan();
+              return {
+                start: planned.start,
+                finish: async (resolution) => {
+                  await spend(db);
+                  return planned.finish(resolution);
+                },
+              };
+            },
+          };
     const connectionTrusted = await trusted(tenant.id, profile.idp).catch(() => false);
     const { resolution, result } = await accounts.resolve(
       { tenant, profile, intent: { kind: 'signup', profile: supplied }, connectionTrusted },
-      within,
+      spending,
     );
     return { resolution, result, profile };
   };

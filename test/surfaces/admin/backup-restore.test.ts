@@ -92,6 +92,31 @@ describe.each(storageKinds)('GET /admin/backup and POST /admin/restore, from %s'
     expect(
       (await postForm(`${f.gh.issuer(f.tenant.id)}/revoke`, { token: revokedAccessToken, ...client() })).status,
     ).toBe(200);
+    // A second Google account linked to the password user with its fresh access token (a spent link proof).
+    const { id_token: patGoogle } = await f.idp.mint('google', {
+      clientId: apps.google,
+      sub: 'g-pat',
+      email: 'pat.google@backup.example',
+      emailVerified: true,
+    });
+    const linked = await postForm(tokenUrl(f.gh), {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: String(patGoogle),
+      subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+      subject_issuer: 'google',
+      actor_token: liveAccessToken,
+      actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      scope: 'openid',
+      ...client(),
+    });
+    expect(linked.status).toBe(200);
+    expect(claimsOf(linked.body.access_token).sub).toBe(passwordUser.id);
+    // A stored admin token, and the scopes the password user allowed a client.
+    await f.gh.core.adminTokens.create({ tenant: f.tenant.id, scopes: ['users:read'] }, { actor: 'admin' });
+    await f.gh.storage.db
+      .insertInto('consent_grants')
+      .values({ user_id: passwordUser.id, client_id: f.clientId, tenant_id: f.tenant.id, scope: 'openid' })
+      .execute();
     before = await dumpTables(f.gh.storage.db);
     for (const [table, rows] of Object.entries(before)) expect(rows.length, table).toBeGreaterThan(0);
   });
