@@ -61,7 +61,8 @@ const sendConfirmation = (
         ${carried}
         <input type="hidden" name="confirm" value="${confirmationToken(cookie)}">
         <button type="submit">Sign out</button>
-      </form>`,
+      </form>
+      <p>Did not ask for this? Close this page: you stay signed in.</p>`,
     ...(target === undefined ? {} : { formActions: [new URL(target).origin] }),
   });
 };
