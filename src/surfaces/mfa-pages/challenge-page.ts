@@ -4,7 +4,7 @@ import type { Core } from '../../core/index.js';
 import type { AdvanceInput, MechanismView } from '../../core/mfa/challenges.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { bindingCookie } from '../oauth/cookies.js';
+import { bindingCookie, readCookie } from '../oauth/cookies.js';
 import { cspSourceOf, html, type SafeHtml, sendPage } from '../pages/html.js';
 import { readBindingCookie } from '../upstream-login/binding-cookie.js';
 import { mfaPageUrl, upstreamDoneUrl, withLogin } from '../upstream-login/paths.js';
@@ -72,7 +72,7 @@ const render = async (
   const action = withLogin(mfaPageUrl(flow.target.signInPage), where.state);
   const mechanisms = challenges[flow.mfaStep]?.mechanisms ?? [];
   // The last answer redirects (through the hand-over) to the client: CSP form-action must allow its origin.
-  const authz = request.cookies[bindingCookie];
+  const authz = readCookie(request, bindingCookie(core.deps.settings.publicUrl, tenant.id, flow.target.requestId));
   const pending =
     authz === undefined
       ? undefined

@@ -4,7 +4,7 @@ import { GatehouseError, isGatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { sessionCookie } from '../oauth/cookies.js';
+import { readCookie, sessionCookie } from '../oauth/cookies.js';
 import { html, sendPage } from '../pages/html.js';
 
 /** Cookie of a Security API login (its value is the access token). */
@@ -41,7 +41,7 @@ const signedIn = async (core: Core, request: FastifyRequest): Promise<Signed> =>
         amr: claims.amr,
       };
   }
-  const session = request.cookies[sessionCookie];
+  const session = readCookie(request, sessionCookie(core.deps.settings.publicUrl, tenant.id));
   const found = session === undefined ? undefined : await core.sessions.find(tenant, session);
   if (found !== undefined && session !== undefined)
     return {

@@ -9,7 +9,7 @@ import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { authorizationParams, authorizationTarget, type RawParams } from './authorization-request.js';
 import { codeRedirectUrl, errorRedirectUrl } from './authorization-response.js';
-import { bindingCookie, cookieOptions, sessionCookie } from './cookies.js';
+import { bindingCookie, readCookie, sessionCookie, setCookie } from './cookies.js';
 import { tenantOf } from './tenant.js';
 import type { UpstreamLoginStarter } from './upstream-login.js';
 
@@ -20,7 +20,7 @@ const usableSession = async (
   request: FastifyRequest,
   maxAge: number | undefined,
 ): Promise<Session | undefined> => {
-  const cookie = request.cookies[sessionCookie];
+  const cookie = readCookie(request, sessionCookie(core.deps.settings.publicUrl, tenant.id));
   // A session whose sign-in does not meet the tenant's second-factor policy is not found: the user signs in again.
   const session = cookie === undefined ? undefined : await core.sessions.find(tenant, cookie);
   if (session === undefined || maxAge === undefined) return session;
@@ -63,10 +63,11 @@ export const authorizeEndpoint =
           clientId: target.client.clientId,
           params,
         });
-        reply.setCookie(
-          bindingCookie,
+        setCookie(
+          reply,
+          bindingCookie(core.deps.settings.publicUrl, tenant.id, pending.request.id),
           pending.binding,
-          cookieOptions(signInPageUrl(target.issuer, pending.request.id), authorizationRequestLifetimeSeconds),
+          authorizationRequestLifetimeSeconds,
         );
         return reply.redirect(consentPageUrl(target.issuer, pending.request.id), 303);
       }
@@ -88,7 +89,12 @@ export const authorizeEndpoint =
         params,
       });
       const page = signInPageUrl(target.issuer, pending.request.id);
-      reply.setCookie(bindingCookie, pending.binding, cookieOptions(page, authorizationRequestLifetimeSeconds));
+      setCookie(
+        reply,
+        bindingCookie(core.deps.settings.publicUrl, tenant.id, pending.request.id),
+        pending.binding,
+        authorizationRequestLifetimeSeconds,
+      );
       if (params.idpHint !== undefined && upstreamLogin !== undefined) {
         const url = await upstreamLogin({ tenant, request: pending.request, connectionId: params.idpHint });
         return reply.redirect(url.href, 303);

@@ -4,7 +4,7 @@ import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
 import { html, sendPage } from '../pages/html.js';
-import { cookieOptions, sessionCookie } from './cookies.js';
+import { clearCookie, readCookie, sessionCookie } from './cookies.js';
 import type { EndSessionRequest } from './schemas.js';
 import { tenantOf } from './tenant.js';
 
@@ -82,7 +82,8 @@ export const endSessionEndpoint = (core: Core) => async (request: FastifyRequest
       ? undefined
       : await core.tokens.verifyIdTokenHint(tenant.id, params.id_token_hint);
   const target = await postLogoutTarget(core, tenant, params, hint);
-  const cookie = request.cookies[sessionCookie];
+  const sessionCookieOf = sessionCookie(core.deps.settings.publicUrl, tenant.id);
+  const cookie = readCookie(request, sessionCookieOf);
   if (cookie !== undefined) {
     const session = await core.sessions.find(tenant, cookie);
     const hinted = hint !== undefined && session !== undefined && hint.subject === session.userId;
@@ -90,8 +91,7 @@ export const endSessionEndpoint = (core: Core) => async (request: FastifyRequest
     if (session !== undefined && !hinted && !asked) return sendConfirmation(reply, params, cookie, target);
     await core.sessions.end(tenant.id, cookie);
   }
-  const { maxAge: _, ...options } = cookieOptions(core.tokens.issuerOf(tenant.id), 0);
-  reply.clearCookie(sessionCookie, options);
+  clearCookie(reply, sessionCookieOf);
   if (target !== undefined) return reply.redirect(target, 303);
   return sendPage(reply, {
     status: 200,

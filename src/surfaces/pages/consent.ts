@@ -6,10 +6,10 @@ import type { PendingAuthorization, SignedIn } from '../../core/login/authorizat
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
 import { codeRedirectUrl, errorRedirectUrl } from '../oauth/authorization-response.js';
-import { bindingCookie, cookieOptions, sessionCookie } from '../oauth/cookies.js';
+import { bindingCookie, clearCookie, readCookie, sessionCookie } from '../oauth/cookies.js';
 import { tenantOf } from '../oauth/tenant.js';
 import { cspSourceOf, html, sendPage } from './html.js';
-import { consentPageUrl, signInPageUrl } from './paths.js';
+import { consentPageUrl } from './paths.js';
 
 export const ConsentForm = Type.Object({
   csrf: Type.String({ minLength: 1, maxLength: 100 }),
@@ -49,18 +49,17 @@ export const continueToClient = async (
   const need = await core.consent.need(client, signedIn.userId, scopesOf(pending), pending.params.prompt);
   if (need.ask) return reply.redirect(consentPageUrl(issuer, pending.id), 303);
   const result = await core.login.authorizationRequests.complete(tenant, pending.id, binding, signedIn);
-  const { maxAge: _, ...bindingOptions } = cookieOptions(signInPageUrl(issuer, pending.id), 0);
-  reply.clearCookie(bindingCookie, bindingOptions);
+  clearCookie(reply, bindingCookie(core.deps.settings.publicUrl, tenant.id, pending.id));
   return reply.redirect(codeRedirectUrl(result), 303);
 };
 
 /** The pending request of this browser and the user of its session. @throws GatehouseError `flow_invalid` */
 const located = async (core: Core, tenant: Tenant, request: FastifyRequest) => {
   const { request: id } = request.params as { request: string };
-  const binding = request.cookies[bindingCookie];
+  const binding = readCookie(request, bindingCookie(core.deps.settings.publicUrl, tenant.id, id));
   const pending =
     binding === undefined ? undefined : await core.login.authorizationRequests.find(tenant.id, id, binding);
-  const cookie = request.cookies[sessionCookie];
+  const cookie = readCookie(request, sessionCookie(core.deps.settings.publicUrl, tenant.id));
   const session = cookie === undefined ? undefined : await core.sessions.find(tenant, cookie);
   if (pending === undefined || binding === undefined || session === undefined)
     throw new GatehouseError(
@@ -122,13 +121,12 @@ export const submitConsent = (core: Core) => async (request: FastifyRequest, rep
   const form = request.body as ConsentForm;
   if (!constantTimeEqual(form.csrf, csrfToken(binding)))
     throw new GatehouseError('forbidden', 'the form is stale; reload the page and try again');
-  const issuer = core.tokens.issuerOf(tenant.id);
-  const { maxAge: _, ...bindingOptions } = cookieOptions(signInPageUrl(issuer, pending.id), 0);
+  const bindingCookieOf = bindingCookie(core.deps.settings.publicUrl, tenant.id, pending.id);
   const scopes = scopesOf(pending);
   if (form.decision === 'deny') {
     const target = await core.login.authorizationRequests.decline(tenant, pending.id, binding);
     core.consent.deny(client, signedIn.userId, scopes, request.ip);
-    reply.clearCookie(bindingCookie, bindingOptions);
+    clearCookie(reply, bindingCookieOf);
     return reply.redirect(
       errorRedirectUrl(target, new GatehouseError('access_denied', 'the user did not allow the application')),
       303,
@@ -136,6 +134,6 @@ export const submitConsent = (core: Core) => async (request: FastifyRequest, rep
   }
   await core.consent.allow(client, signedIn.userId, scopes, request.ip);
   const result = await core.login.authorizationRequests.complete(tenant, pending.id, binding, signedIn);
-  reply.clearCookie(bindingCookie, bindingOptions);
+  clearCookie(reply, bindingCookieOf);
   return reply.redirect(codeRedirectUrl(result), 303);
 };

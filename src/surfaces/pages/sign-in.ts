@@ -7,7 +7,7 @@ import { retryAfterOf } from '../../core/rate-limit/rate-limit.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { bindingCookie, cookieOptions, sessionCookie } from '../oauth/cookies.js';
+import { bindingCookie, readCookie, sessionCookie, setCookie } from '../oauth/cookies.js';
 import { tenantOf } from '../oauth/tenant.js';
 import { setBindingCookie } from '../upstream-login/binding-cookie.js';
 import { mfaPageUrl, upstreamDoneUrl, withLogin } from '../upstream-login/paths.js';
@@ -37,7 +37,7 @@ const csrfToken = (binding: string): string => sha256(`csrf:${binding}`);
 /** The pending request this browser may continue. @throws GatehouseError `flow_invalid` */
 const pendingRequest = async (core: Core, tenant: Tenant, request: FastifyRequest) => {
   const { request: id } = request.params as { request: string };
-  const binding = request.cookies[bindingCookie];
+  const binding = readCookie(request, bindingCookie(core.deps.settings.publicUrl, tenant.id, id));
   const pending =
     binding === undefined ? undefined : await core.login.authorizationRequests.find(tenant.id, id, binding);
   if (pending === undefined || binding === undefined)
@@ -162,7 +162,8 @@ export const submitSignIn = (core: Core) => async (request: FastifyRequest, repl
     const next = started.next.kind === 'challenge' ? mfaPageUrl(signInPage) : upstreamDoneUrl(signInPage);
     return reply.redirect(withLogin(next, started.state), 303);
   }
-  const previous = request.cookies[sessionCookie];
+  const sessionCookieOf = sessionCookie(core.deps.settings.publicUrl, tenant.id);
+  const previous = readCookie(request, sessionCookieOf);
   if (previous !== undefined) await core.sessions.end(tenant.id, previous);
   const { cookie, session } = await core.sessions.start({
     tenant,
@@ -170,7 +171,7 @@ export const submitSignIn = (core: Core) => async (request: FastifyRequest, repl
     amr: signIn.amr,
     authTime: signIn.authTime,
   });
-  reply.setCookie(sessionCookie, cookie, cookieOptions(issuer, sessionLifetimeSeconds));
+  setCookie(reply, sessionCookieOf, cookie, sessionLifetimeSeconds);
   return continueToClient(core, reply, tenant, pending, binding, {
     userId: signIn.user.id,
     amr: signIn.amr,

@@ -3,7 +3,7 @@ import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
-import { bindingCookie, cookieOptions, sessionCookie } from '../oauth/cookies.js';
+import { bindingCookie, readCookie, sessionCookie, setCookie } from '../oauth/cookies.js';
 import type { UpstreamLoginStarter } from '../oauth/upstream-login.js';
 import { continueToClient } from '../pages/consent.js';
 import { signInPageUrl } from '../pages/paths.js';
@@ -16,7 +16,7 @@ const requestParams = (request: FastifyRequest) =>
 /** The pending authorization request this browser started (its `gatehouse_authz` cookie). @throws `flow_invalid` */
 const pendingOf = async (core: Core, tenant: Tenant, request: FastifyRequest) => {
   const { request: id } = requestParams(request);
-  const binding = request.cookies[bindingCookie];
+  const binding = readCookie(request, bindingCookie(core.deps.settings.publicUrl, tenant.id, id));
   const pending =
     binding === undefined ? undefined : await core.login.authorizationRequests.find(tenant.id, id, binding);
   if (pending === undefined || binding === undefined)
@@ -80,11 +80,11 @@ export const finishHostedUpstreamLogin = (core: Core) => async (request: Fastify
     authTime: flow.authTime ?? core.deps.clock.now(),
     ...(flow.identityId === null ? {} : { identityId: flow.identityId }),
   };
-  const issuer = core.tokens.issuerOf(tenant.id);
-  const previous = request.cookies[sessionCookie];
+  const session = sessionCookie(core.deps.settings.publicUrl, tenant.id);
+  const previous = readCookie(request, session);
   if (previous !== undefined) await core.sessions.end(tenant.id, previous);
-  const { cookie, session } = await core.sessions.start({ tenant, ...signedIn });
-  reply.setCookie(sessionCookie, cookie, cookieOptions(issuer, sessionLifetimeSeconds));
+  const started = await core.sessions.start({ tenant, ...signedIn });
+  setCookie(reply, session, started.cookie, sessionLifetimeSeconds);
   clearBindingCookie(reply, core.deps.settings.publicUrl, state);
-  return continueToClient(core, reply, tenant, pending, binding, { ...signedIn, sid: session.sid });
+  return continueToClient(core, reply, tenant, pending, binding, { ...signedIn, sid: started.session.sid });
 };
