@@ -116,6 +116,20 @@ describe('rate limits applied by the core', () => {
     await expect(attempt(secret, '192.0.2.2')).resolves.toMatchObject({ clientId: client.clientId });
   });
 
+  it('never holds back right secrets arriving at once: 60 parallel authentications from one address all pass', async () => {
+    const { client, clientSecret } = await core.clients.create(tenantId, { clientId: `busy-${tenantId}` });
+    const results = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        core.clients.authenticate(
+          { method: 'client_secret_basic', clientId: client.clientId, clientSecret: String(clientSecret) },
+          tenantId,
+          { ip: '192.0.2.3' },
+        ),
+      ),
+    );
+    expect(results.map((c) => c.clientId)).toEqual(Array(60).fill(client.clientId));
+  });
+
   it('refuses password sign-in from the guessing address after 10 wrong passwords, but not the owner elsewhere', async () => {
     const email = `erin-${randomBytes(4).toString('hex')}@example.com`;
     await core.users.create(tenantId, { email, password: 'correct horse battery staple' });

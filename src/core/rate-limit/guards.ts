@@ -105,14 +105,13 @@ export const limitClientAuthentication = (clients: ClientUseCases, deps: GuardDe
   authenticate: async (auth: ClientAuthentication, tenantId?: string, context: AttemptContext = {}) => {
     const policy = rateLimitPolicies.clientAuthFailures;
     const key = `${tenantId ?? ''}${sep}${auth.clientId}${sep}${context.ip ?? ''}`;
-    await admit(deps, key, policy, { tenantId, clientId: auth.clientId, ip: context.ip });
+    // Failures are counted after the fact: a backend's many parallel token requests are never held back.
+    await admitUnlessSpent(deps, key, policy, { tenantId, clientId: auth.clientId, ip: context.ip });
     try {
-      const client = await clients.authenticate(auth, tenantId);
-      await deps.rateLimit.refund(key, policy);
-      return client;
+      return await clients.authenticate(auth, tenantId);
     } catch (error) {
-      if (!(error instanceof GatehouseError && error.code === 'invalid_client'))
-        await deps.rateLimit.refund(key, policy);
+      if (error instanceof GatehouseError && error.code === 'invalid_client')
+        await deps.rateLimit.penalize(key, policy);
       throw error;
     }
   },
