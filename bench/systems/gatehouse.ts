@@ -109,6 +109,8 @@ export const startGatehouse = async (options: GatehouseOptions): Promise<Running
                 clientId,
                 clientSecret,
                 grantTypes: ['client_credentials', 'refresh_token', 'password', tokenExchange],
+                // A scope beyond OpenID Connect's is granted only where the client's settings list it.
+                settings: { scopes: ['openid', 'offline_access', 'email', 'profile', 'api'] },
               },
             ],
             idps: [
