@@ -1,27 +1,14 @@
-import { createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { CliError, printJson, runWithStore } from '../run-with-app.js';
+import { printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
+import { readDocument } from './config-io.js';
 
-/**
- * Reads a backup archive.
- * @throws CliError when the file cannot be read or is not JSON (a truncated archive is not).
- */
-const readArchive = (file: string): unknown => {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CliError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new CliError(`${file}: not a Gatehouse backup: not valid JSON (truncated?)`);
-  }
-};
+/** Reads a backup archive. @throws CliError when the file cannot be read or is not JSON (a truncated archive is not). */
+const readArchive = (file: string): unknown =>
+  readDocument(file, 'not a Gatehouse backup: not valid JSON (truncated?)');
 
 /** `gatehouse backup [--output FILE]` and `gatehouse restore FILE` (docs/operations.md). */
 export const backupCommands = (program: Command): void => {

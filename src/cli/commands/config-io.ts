@@ -4,10 +4,10 @@ import { CliError, printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
 /**
- * Reads a configuration document (docs/import-export.md).
+ * Reads a JSON document: a configuration document (docs/import-export.md) or a backup archive.
  * @throws CliError when the file cannot be read or is not JSON.
  */
-export const readDocument = (file: string): unknown => {
+export const readDocument = (file: string, notJson = 'not valid JSON'): unknown => {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -17,7 +17,7 @@ export const readDocument = (file: string): unknown => {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new CliError(`${file}: not valid JSON`);
+    throw new CliError(`${file}: ${notJson}`);
   }
 };
 
