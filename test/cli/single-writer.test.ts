@@ -7,6 +7,7 @@ import { freePort } from '../harness/gatehouse.js';
 import {
   bin,
   cleanEnv,
+  cliRunsAsNobody,
   json,
   masterKey,
   runGatehouse,
@@ -194,8 +195,8 @@ describe('a lock left by a process that no longer runs', () => {
 });
 
 // The admin token is sent only to the URL in a lock file of the CLI's own user. Making a file another user's needs
-// root, so the CLI then runs as nobody against a lock file root wrote.
-describe.runIf(process.getuid?.() === 0)('a lock file another user wrote', () => {
+// root, so the CLI then runs as nobody against a lock file root wrote; not run where nobody cannot reach the checkout.
+describe.runIf(cliRunsAsNobody)('a lock file another user wrote', () => {
   it('is not trusted with the admin token: the CLI refuses, naming the pid, and sends nothing', async () => {
     const heard: string[] = [];
     const decoy = createServer((request, response) => {

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,18 @@ import { dropTestSchema, testDatabaseUrl } from '../harness/storage.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const bin = join(repoRoot, 'bin/gatehouse.js');
+
+/**
+ * Whether this process can run the CLI as `nobody` (uid 65534), for the tests that need a second user: only as root,
+ * and only when every directory above the checkout lets other users through (a clone under a private temporary
+ * directory does not).
+ */
+export const cliRunsAsNobody: boolean =
+  process.getuid?.() === 0 &&
+  spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(bin)}, 4)`], {
+    uid: 65534,
+    gid: 65534,
+  }).status === 0;
 /** A master key for processes pointed at PostgreSQL (the embedded store generates one into its data dir). */
 export const masterKey = 'ab'.repeat(32);
 
