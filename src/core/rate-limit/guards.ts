@@ -96,6 +96,31 @@ export const admitUnlessSpent = async (
 };
 
 /**
+ * Runs `work` under a limit that counts failures after the fact: refused once `key` has spent `policy` in its window,
+ * and one point counted when `work` fails as `isFailure` says. Successes count nothing, so parallel legitimate requests
+ * (a backend's many token requests from one address) are never held back.
+ * @throws GatehouseError `rate_limited`, or whatever `work` throws
+ */
+const countingFailures = async <T>(
+  deps: GuardDeps,
+  key: string,
+  policy: RateLimitPolicy,
+  event: AttemptEvent,
+  isFailure: (error: unknown) => boolean,
+  work: () => Promise<T>,
+): Promise<T> => {
+  await admitUnlessSpent(deps, key, policy, event);
+  try {
+    return await work();
+  } catch (error) {
+    if (isFailure(error)) await deps.rateLimit.penalize(key, policy);
+    throw error;
+  }
+};
+
+const isInvalidClient = (error: unknown): boolean => error instanceof GatehouseError && error.code === 'invalid_client';
+
+/**
  * Client authentication that counts failures: after too many wrong secrets for one client from one address (or for
  * one client, when the caller gives no address), further attempts are refused with `rate_limited` until the window
  * ends, whatever they present.
@@ -105,15 +130,14 @@ export const limitClientAuthentication = (clients: ClientUseCases, deps: GuardDe
   authenticate: async (auth: ClientAuthentication, tenantId?: string, context: AttemptContext = {}) => {
     const policy = rateLimitPolicies.clientAuthFailures;
     const key = `${tenantId ?? ''}${sep}${auth.clientId}${sep}${context.ip ?? ''}`;
-    // Failures are counted after the fact: a backend's many parallel token requests are never held back.
-    await admitUnlessSpent(deps, key, policy, { tenantId, clientId: auth.clientId, ip: context.ip });
-    try {
-      return await clients.authenticate(auth, tenantId);
-    } catch (error) {
-      if (error instanceof GatehouseError && error.code === 'invalid_client')
-        await deps.rateLimit.penalize(key, policy);
-      throw error;
-    }
+    return countingFailures(
+      deps,
+      key,
+      policy,
+      { tenantId, clientId: auth.clientId, ip: context.ip },
+      isInvalidClient,
+      () => clients.authenticate(auth, tenantId),
+    );
   },
 });
 
@@ -213,7 +237,7 @@ export type LimitedUserUseCases = Omit<UserUseCases, 'verifyCredentials'> & {
 /**
  * Refusals that are the caller's doing (a wrong code, token, credential or request), so they count against the grant
  * limit. Outcomes a legitimate flow meets (`merge_needed`, `idp_email_missing`, a disabled user), outages and the
- * other limits' refusals give the point back.
+ * other limits' refusals count nothing.
  */
 const failureCodes: ReadonlySet<string> = new Set([
   'invalid_request',
@@ -241,13 +265,7 @@ export const createGrantGuard =
   async <T>(context: { tenantId: string; clientId: string; ip?: string }, run: () => Promise<T>): Promise<T> => {
     const policy = rateLimitPolicies.grantFailures;
     const key = [context.tenantId, context.clientId, context.ip ?? ''].join(sep);
-    await admitUnlessSpent(deps, key, policy, context);
-    try {
-      return await run();
-    } catch (error) {
-      if (countsAsFailure(error)) await deps.rateLimit.penalize(key, policy);
-      throw error;
-    }
+    return countingFailures(deps, key, policy, context, countsAsFailure, run);
   };
 
 export type GrantGuard = ReturnType<typeof createGrantGuard>;

@@ -33,7 +33,8 @@ export const rateLimitPolicies = {
   /**
    * Refused grants per (tenant, client_id, address) on every token endpoint of every surface (OAuth `/token` with
    * every grant, token exchange included; Flex `/v1/auth/token` and `auth_with_idp`; STS): wrong codes, replayed or
-   * forged refresh tokens, IdP tokens that do not verify, malformed requests. A successful grant gives its point back.
+   * forged refresh tokens, IdP tokens that do not verify, malformed requests. Counted after each refusal: successful
+   * grants count nothing.
    */
   grantFailures: { name: 'grant_failures', points: 30, durationSeconds: 5 * 60 },
   /** Failed admin API authentications per client address. The operator's own address is not locked by another's. */
