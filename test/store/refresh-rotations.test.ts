@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Rotation, rotateRefreshTokens } from '../../src/store/batched/refresh-rotations.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
-import { type NewRefreshToken, type Rotation, refreshTokensRepo } from '../../src/store/repositories/tokens.js';
+import type { NewRefreshToken } from '../../src/store/repositories/refresh-tokens.js';
 import {
   expectNoWrites,
   insertTenantWithClients,
@@ -10,7 +11,7 @@ import {
   type TestStorage,
 } from '../harness/storage.js';
 
-describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
+describe.each(storageKinds)('rotateRefreshTokens on %s', (kind) => {
   let storage: TestStorage;
   const hour = 3_600_000;
   const now = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -126,7 +127,7 @@ describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
     ];
     const [adaAsked, bobAsked, narrowedAsked] = kept.map((k) => k.asked) as [Rotation, Rotation, Rotation];
     const batch = [adaAsked, ...Object.values(refused), bobAsked, narrowedAsked, rotation(off.digest)];
-    const answers = await refreshTokensRepo.rotateMany(storage.db, batch);
+    const answers = await rotateRefreshTokens(storage.db, batch);
 
     expect(answers.map((a) => a && { family: a.family.id, user: a.user?.id, status: a.user?.status })).toEqual([
       { family: ada.familyId, user: ada.userId, status: 'active' },
@@ -164,7 +165,7 @@ describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
 
   it("stores the next token to expire no later than its family's absolute end", async () => {
     const ada = await family('one', { familyEndsIn: 2 * hour });
-    const [answer] = await refreshTokensRepo.rotateMany(storage.db, [rotation(ada.digest)]);
+    const [answer] = await rotateRefreshTokens(storage.db, [rotation(ada.digest)]);
     expect(answer?.family.id).toBe(ada.familyId);
     const stored = await storage.db
       .selectFrom('refresh_tokens')
@@ -179,7 +180,7 @@ describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
     const ada = await family('one');
     const first = rotation(ada.digest);
     const second = rotation(ada.digest);
-    const answers = await refreshTokensRepo.rotateMany(storage.db, [first, second]);
+    const answers = await rotateRefreshTokens(storage.db, [first, second]);
     expect(answers.filter((a) => a !== undefined).map((a) => a?.family.id)).toEqual([ada.familyId]);
     const winner = answers[0] === undefined ? second : first;
     expect(await tokensOf(ada.familyId)).toEqual([
@@ -194,7 +195,7 @@ describe.each(storageKinds)('refreshTokensRepo.rotateMany on %s', (kind) => {
     // The next token's digest collides with a stored one: the insert fails, and with it the whole batch.
     const colliding = rotation(bob.digest, { next: { ...next(), token_digest: ada.digest } });
     await expectNoWrites(storage.db, async () => {
-      await expect(refreshTokensRepo.rotateMany(storage.db, [rotation(ada.digest), colliding])).rejects.toMatchObject({
+      await expect(rotateRefreshTokens(storage.db, [rotation(ada.digest), colliding])).rejects.toMatchObject({
         code: '23505',
       });
     });

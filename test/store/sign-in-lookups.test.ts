@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInReturningUsers } from '../../src/store/batched/returning-sign-ins.js';
+import type { FamilyStart } from '../../src/store/combined/family-starts.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
-import type { FamilyStart } from '../../src/store/repositories/tokens.js';
-import { identitiesRepo } from '../../src/store/repositories/users.js';
 import {
   expectNoWrites,
   insertTenantWithClients,
@@ -11,7 +11,7 @@ import {
   type TestStorage,
 } from '../harness/storage.js';
 
-describe.each(storageKinds)('identitiesRepo.findManyWithUser on %s', (kind) => {
+describe.each(storageKinds)('signInReturningUsers on %s', (kind) => {
   let storage: TestStorage;
   const users: Record<string, string> = {};
 
@@ -85,7 +85,7 @@ describe.each(storageKinds)('identitiesRepo.findManyWithUser on %s', (kind) => {
     const ada = start('one-app');
     const cy = start('one-app');
     const elsewhere = start('two-app');
-    const answers = await identitiesRepo.findManyWithUser(storage.db, [
+    const answers = await signInReturningUsers(storage.db, [
       { tenantId: 'one', idp: 'google', subject: 'g-ada', start: ada },
       { tenantId: 'one', idp: 'google', subject: 'g-nobody', start: start('one-app') },
       { tenantId: 'one', idp: 'google', subject: 'g-bob' },
@@ -124,7 +124,7 @@ describe.each(storageKinds)('identitiesRepo.findManyWithUser on %s', (kind) => {
   it('writes nothing for any lookup of a batch when one of its families cannot be written', async () => {
     await expectNoWrites(storage.db, async () => {
       await expect(
-        identitiesRepo.findManyWithUser(storage.db, [
+        signInReturningUsers(storage.db, [
           { tenantId: 'one', idp: 'google', subject: 'g-bob', start: start('one-app') },
           { tenantId: 'two', idp: 'google', subject: 'g-ada', start: start('no-such-client') },
         ]),

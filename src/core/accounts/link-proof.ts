@@ -1,5 +1,5 @@
 import type { DbExecutor } from '../../store/database.js';
-import { linkProofsRepo } from '../../store/repositories/tokens.js';
+import { linkProofsRepo } from '../../store/repositories/link-proofs.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';

@@ -1,4 +1,7 @@
 import type { ExternalProfile } from '../../connectors/connector.js';
+import type { UserRow } from '../../store/schema.js';
+import { GatehouseError } from '../errors.js';
+import type { Tenant } from '../tenants/tenant.js';
 import type { Identity, User } from '../users/user.js';
 import type { LinkProof } from './link-proof.js';
 
@@ -55,3 +58,17 @@ export type SignedInResolution = Extract<AccountResolution, { user: User }>;
 
 export const isSignedIn = (resolution: AccountResolution): resolution is SignedInResolution =>
   resolution.kind === 'logged_in' || resolution.kind === 'created' || resolution.kind === 'linked';
+
+/** What `accounts.resolve` decides on: an upstream identity, in a tenant, for an intent. */
+export interface ResolveAccountInput {
+  readonly tenant: Tenant;
+  readonly profile: ExternalProfile;
+  readonly intent: AccountIntent;
+  /** The connection is trusted for linking by email (its `trustEmail` setting). */
+  readonly connectionTrusted: boolean;
+}
+
+/** A disabled user signs in nowhere. @throws GatehouseError `user_disabled` */
+export const requireActive = (row: UserRow): void => {
+  if (row.status !== 'active') throw new GatehouseError('user_disabled', 'the user account is disabled');
+};

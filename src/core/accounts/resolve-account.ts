@@ -1,9 +1,11 @@
 import type { Transaction } from 'kysely';
 import type { ExternalProfile } from '../../connectors/connector.js';
 import { newId } from '../../lib/ids.js';
-import { coalesceStatements, type DbExecutor, isUniqueViolation } from '../../store/database.js';
-import type { FamilyStart } from '../../store/repositories/tokens.js';
-import { type FoundWithUser, identitiesRepo, type SignInLookup, usersRepo } from '../../store/repositories/users.js';
+import { createReturningSignIns } from '../../store/batched/returning-sign-ins.js';
+import { createSignInTimes, type SignInTimes } from '../../store/batched/sign-in-times.js';
+import { type DbExecutor, isUniqueViolation } from '../../store/database.js';
+import { identitiesRepo } from '../../store/repositories/identities.js';
+import { usersRepo } from '../../store/repositories/users.js';
 import type { Database, UserRow } from '../../store/schema.js';
 import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
@@ -12,52 +14,26 @@ import type { Tenant } from '../tenants/tenant.js';
 import { isEmailShaped, normaliseEmail } from '../users/email.js';
 import { toIdentity, toUser } from '../users/users.js';
 import { spendLinkProof } from './link-proof.js';
-import type { AccountIntent, AccountResolution, SignedInResolution, SignupProfile } from './outcomes.js';
-import { isSignedIn } from './outcomes.js';
-import { createSignInTimes, type SignInTimes } from './sign-in-times.js';
+import { recordOutcome } from './outcome-audit.js';
+import {
+  type AccountIntent,
+  type AccountResolution,
+  isSignedIn,
+  type ResolveAccountInput,
+  requireActive,
+  type SignupProfile,
+} from './outcomes.js';
+import { signInReturningUser } from './returning-sign-in.js';
+import { runWithin, type WithinResolution } from './within-resolution.js';
 
-export interface ResolveAccountInput {
-  readonly tenant: Tenant;
-  readonly profile: ExternalProfile;
-  readonly intent: AccountIntent;
-  /** The connection is trusted for linking by email (its `trustEmail` setting). */
-  readonly connectionTrusted: boolean;
-}
-
-/**
- * Work that must commit together with a signed-in resolution (issuing tokens, starting a session). When it throws,
- * the whole resolution rolls back: no user, no identity is left behind, and a known identity's `last_login_at` is
- * not moved. It gets a transaction when the resolution writes something, else the database: it must write in at most
- * one statement (as `issueTokens` does), so that it is atomic either way. A {@link PlannedWork} can also name that
- * one write before the user is known.
+/*
+ * The account decision: the outcome table of `AccountResolution`, over the tenant's users and identities, in one
+ * transaction. A returning user's sign-in takes a shorter path without one (`returning-sign-in.ts`); the work that
+ * commits with a signed-in outcome is described in `within-resolution.ts`; the audit event of each outcome is
+ * `outcome-audit.ts`.
  */
-export type WithinResolution<T> = SignedInWork<T> | PlannedWork<T>;
-
-type SignedInWork<T> = (db: DbExecutor, resolution: SignedInResolution) => Promise<T>;
-
-/**
- * Work whose one write is a refresh-token family that can be chosen before the user is known. A returning user's
- * sign-in then writes it in the statement that finds the user (one round trip, not two), and `finish` completes the
- * work without writing; every other resolution runs `run` as any {@link WithinResolution} and the plan is dropped.
- * A failure in `finish` leaves a family whose refresh token nobody holds, never a token without its row.
- */
-export interface PlannedWork<T> {
-  readonly run: SignedInWork<T>;
-  /** Called once for a sign-in that may be a returning user's; `start` undefined when the work writes nothing. */
-  readonly plan: () => {
-    readonly start: FamilyStart | undefined;
-    readonly finish: (resolution: SignedInResolution) => Promise<T>;
-  };
-}
-
-const runWithin = <T>(within: WithinResolution<T>, db: DbExecutor, resolution: SignedInResolution): Promise<T> =>
-  typeof within === 'function' ? within(db, resolution) : within.run(db, resolution);
 
 type Trx = Transaction<Database>;
-
-const requireActive = (row: UserRow): void => {
-  if (row.status !== 'active') throw new GatehouseError('user_disabled', 'the user account is disabled');
-};
 
 // Step 1: the identity is already linked.
 const existingLink = async (
@@ -194,47 +170,6 @@ const createUser = async (
   return { kind: 'created', user: toUser(user), identity: await insertIdentity(trx, tenant, profile, user) };
 };
 
-/**
- * The common case, without a transaction: an identity already linked to an active user signs in. One read finds
- * both, and also writes the refresh-token family a {@link PlannedWork} planned; `within` runs next (a plain one writes
- * in its own one statement); `last_login_at` is recorded only after it succeeded, in the next batch of sign-in times.
- * Undefined when the identity is not linked yet (the transactional path decides then).
- */
-const knownIdentity = async <T>(
-  deps: CoreDeps,
-  signInTimes: SignInTimes,
-  findSignedIn: (lookup: SignInLookup) => Promise<FoundWithUser | undefined>,
-  input: ResolveAccountInput,
-  within: WithinResolution<T> | undefined,
-): Promise<{ resolution: AccountResolution; result: T | undefined } | undefined> => {
-  const { tenant, profile } = input;
-  const planned = within === undefined || typeof within === 'function' ? undefined : within.plan();
-  const found = await findSignedIn({
-    tenantId: tenant.id,
-    idp: profile.idp,
-    subject: profile.subject,
-    ...(planned?.start === undefined ? {} : { start: planned.start }),
-  });
-  if (found === undefined) return undefined;
-  requireActive(found.user);
-  if (planned?.start !== undefined && !found.familyStarted)
-    throw new Error(`the refresh-token family of active user ${found.user.id} was not written`);
-  const now = deps.clock.now();
-  const resolution: SignedInResolution = {
-    kind: 'logged_in',
-    user: toUser(found.user),
-    identity: toIdentity({ ...found.identity, last_login_at: now }),
-  };
-  const result =
-    within === undefined
-      ? undefined
-      : planned !== undefined
-        ? await planned.finish(resolution)
-        : await runWithin(within, deps.db, resolution);
-  signInTimes.record(found.identity.id, now);
-  return { resolution, result };
-};
-
 const decide = async (trx: Trx, input: ResolveAccountInput, audit: AuditLog, now: Date): Promise<AccountResolution> => {
   const { intent } = input;
   const resolution =
@@ -265,9 +200,7 @@ export const createAccountResolver = (
   signInTimes: SignInTimes = createSignInTimes(deps),
 ) => {
   // Returning users' sign-ins arriving together are looked up (and their refresh tokens stored) in one statement.
-  const findSignedIn = coalesceStatements((lookups: SignInLookup[]) =>
-    identitiesRepo.findManyWithUser(deps.db, lookups),
-  );
+  const returningSignIns = createReturningSignIns(deps.db);
   const resolve = async <T = undefined>(
     input: ResolveAccountInput,
     within?: WithinResolution<T>,
@@ -275,7 +208,7 @@ export const createAccountResolver = (
   ): Promise<{ resolution: AccountResolution; result: T | undefined }> => {
     if (within !== undefined) await beforeTransaction(input.tenant.id);
     if (!db.isTransaction && input.intent.kind !== 'link') {
-      const known = await knownIdentity(deps, signInTimes, findSignedIn, input, within);
+      const known = await signInReturningUser(deps, signInTimes, returningSignIns, input, within);
       if (known !== undefined) {
         recordOutcome(audit, input, known.resolution);
         return known;
@@ -306,32 +239,7 @@ export const createAccountResolver = (
   };
 };
 
-const auditType = {
-  logged_in: 'login.succeeded',
-  created: 'user.created',
-  linked: 'identity.linked',
-  new_user_required: 'login.new_user_required',
-  merge_needed: 'login.merge_needed',
-  email_missing: 'login.email_missing',
-  already_linked_elsewhere: 'login.failed',
-} as const satisfies Record<AccountResolution['kind'], string>;
-
-const recordOutcome = (audit: AuditLog, input: ResolveAccountInput, resolution: AccountResolution) => {
-  const signedIn = isSignedIn(resolution);
-  audit.record({
-    type: auditType[resolution.kind],
-    outcome: signedIn ? 'success' : resolution.kind === 'already_linked_elsewhere' ? 'failure' : 'info',
-    tenantId: input.tenant.id,
-    idp: input.profile.idp,
-    ...(signedIn ? { userId: resolution.user.id } : {}),
-    details: {
-      resolution: resolution.kind,
-      intent: input.intent.kind,
-      ...(resolution.kind === 'linked' ? { automatic: resolution.automatic } : {}),
-    },
-  });
-};
-
-export const accountAuditType = auditType;
 export type AccountResolver = ReturnType<typeof createAccountResolver>;
-export type { AccountIntent };
+export { accountAuditType } from './outcome-audit.js';
+export type { PlannedWork, WithinResolution } from './within-resolution.js';
+export type { AccountIntent, ResolveAccountInput };

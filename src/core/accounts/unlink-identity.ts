@@ -1,7 +1,7 @@
 import { isUuid } from '../../lib/ids.js';
+import { revokeTokenFamiliesOfUser } from '../../store/combined/revoke-token-families.js';
+import { identitiesRepo } from '../../store/repositories/identities.js';
 import { sessionsRepo } from '../../store/repositories/sessions.js';
-import { tokenFamiliesRepo } from '../../store/repositories/tokens.js';
-import { identitiesRepo } from '../../store/repositories/users.js';
 import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
@@ -41,7 +41,7 @@ export const createUnlinkIdentity =
       let families = 0;
       let sessions = 0;
       for (const identity of unlinked) {
-        families += (await tokenFamiliesRepo.revokeOfUser(trx, userId, identity.id, now)).length;
+        families += (await revokeTokenFamiliesOfUser(trx, userId, identity.id, now)).length;
         sessions += await sessionsRepo.deleteOfUser(trx, userId, identity.id);
       }
       return { families, sessions };

@@ -1,5 +1,5 @@
 import { randomToken, sha256 } from '../../lib/crypto.js';
-import { authorizationRequestsRepo } from '../../store/repositories/sessions.js';
+import { authorizationRequestsRepo } from '../../store/repositories/authorization-requests.js';
 import type { AuthorizationParams, AuthorizationRequestRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';

@@ -1,6 +1,6 @@
 import type { ExternalProfile } from '../../connectors/connector.js';
 import type { Db, DbExecutor } from '../../store/database.js';
-import { revokedAccessTokensRepo } from '../../store/repositories/tokens.js';
+import { revokedAccessTokensRepo } from '../../store/repositories/revoked-access-tokens.js';
 import type { AccountResolution, SignupProfile } from '../accounts/outcomes.js';
 import type { AccountResolver, WithinResolution } from '../accounts/resolve-account.js';
 import { GatehouseError } from '../errors.js';

@@ -1,10 +1,11 @@
 import type { Transaction } from 'kysely';
 import { Secret, TOTP } from 'otpauth';
 import { newId } from '../../lib/ids.js';
+import { revokeTokenFamily } from '../../store/combined/revoke-token-families.js';
 import type { DbExecutor } from '../../store/database.js';
 import { factorsRepo } from '../../store/repositories/mfa.js';
 import { sessionsRepo } from '../../store/repositories/sessions.js';
-import { tokenFamiliesRepo } from '../../store/repositories/tokens.js';
+import { tokenFamiliesRepo } from '../../store/repositories/token-families.js';
 import type { Database } from '../../store/schema.js';
 import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
@@ -76,7 +77,7 @@ export const createMfaEnrolment = (deps: CoreDeps, audit: AuditLog) => {
     const families = await tokenFamiliesRepo.listLiveOfUser(trx, tenantId, userId);
     let familiesRevoked = 0;
     const now = deps.clock.now();
-    for (const id of families) if (await tokenFamiliesRepo.revoke(trx, id, now)) familiesRevoked += 1;
+    for (const id of families) if (await revokeTokenFamily(trx, id, now)) familiesRevoked += 1;
     const sessionsEnded = await sessionsRepo.deleteOthersOfUser(trx, tenantId, userId, keepSid);
     return { familiesRevoked, sessionsEnded };
   };

@@ -1,6 +1,7 @@
 import { pkceChallenge, randomToken, sha256 } from '../../lib/crypto.js';
 import { newOpaqueId } from '../../lib/ids.js';
-import { authorizationCodesRepo } from '../../store/repositories/tokens.js';
+import { redeemAuthorizationCode } from '../../store/combined/redeem-authorization-code.js';
+import { authorizationCodesRepo } from '../../store/repositories/authorization-codes.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
@@ -117,7 +118,7 @@ export const createAuthorizationCodes = (deps: CoreDeps, audit: AuditLog) => {
     redeem: async (input: RedeemAuthorizationCodeInput): Promise<RedeemedAuthorizationCode> => {
       const codeDigest = sha256(input.code);
       const now = deps.clock.now();
-      const row = await authorizationCodesRepo.redeem(deps.db, {
+      const row = await redeemAuthorizationCode(deps.db, {
         codeDigest,
         tenantId: input.tenant.id,
         clientId: input.client.clientId,

@@ -1,5 +1,5 @@
 import { sha256 } from '../../lib/crypto.js';
-import { refreshTokensRepo } from '../../store/repositories/tokens.js';
+import { refreshTokensRepo } from '../../store/repositories/refresh-tokens.js';
 import type { CoreDeps } from '../deps.js';
 import { isGatehouseError } from '../errors.js';
 import type { Tenant } from '../tenants/tenant.js';

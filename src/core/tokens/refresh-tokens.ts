@@ -1,22 +1,19 @@
 import { sha256 } from '../../lib/crypto.js';
 import { newOpaqueId } from '../../lib/ids.js';
-import { coalesceStatements } from '../../store/database.js';
-import { type Rotation, refreshTokensRepo, tokenFamiliesRepo } from '../../store/repositories/tokens.js';
+import { createRefreshRotations } from '../../store/batched/refresh-rotations.js';
+import { revokeTokenFamily as revokeFamilyAndItsTokens } from '../../store/combined/revoke-token-families.js';
+import { refreshTokensRepo } from '../../store/repositories/refresh-tokens.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { toUser } from '../users/users.js';
-import {
-  type IssuedTokens,
-  type IssueTokensInput,
-  issued,
-  newRefreshToken,
-  requirePolicyMet,
-  type TokenSigner,
-} from './issue-tokens.js';
+import { newRefreshToken, requirePolicyMet } from './issue-tokens.js';
 import { tokenLifetimes } from './lifetimes.js';
+import type { TokenSigner } from './sign-tokens.js';
+import type { IssuedTokens, IssueTokensInput } from './token-issuance.js';
+import { issued } from './tokens-issued.js';
 
 export interface RotateRefreshTokenInput {
   readonly tenant: Tenant;
@@ -33,14 +30,14 @@ export interface RotateRefreshTokenInput {
  * @returns whether this call revoked it.
  */
 export const revokeTokenFamily = (deps: CoreDeps, familyId: string): Promise<boolean> =>
-  deps.db.transaction().execute((trx) => tokenFamiliesRepo.revoke(trx, familyId, deps.clock.now()));
+  deps.db.transaction().execute((trx) => revokeFamilyAndItsTokens(trx, familyId, deps.clock.now()));
 
 /** Refresh tokens: rotated on every use; a rotated one presented again revokes its whole family. */
 export const createRefreshTokens = (deps: CoreDeps, audit: AuditLog, sign: TokenSigner) => {
   /** See {@link revokeTokenFamily}. */
   const revokeFamily = (familyId: string): Promise<boolean> => revokeTokenFamily(deps, familyId);
-  // Rotations arriving together go in one statement.
-  const rotate = coalesceStatements((rotations: Rotation[]) => refreshTokensRepo.rotateMany(deps.db, rotations));
+  // Rotations arriving together go in one statement (see `batched/refresh-rotations`).
+  const rotate = createRefreshRotations(deps.db);
 
   const refuse = async (input: RotateRefreshTokenInput, digest: string): Promise<never> => {
     const found = await refreshTokensRepo.findWithFamily(deps.db, digest);

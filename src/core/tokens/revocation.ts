@@ -1,5 +1,6 @@
 import { sha256 } from '../../lib/crypto.js';
-import { refreshTokensRepo, revokedAccessTokensRepo } from '../../store/repositories/tokens.js';
+import { refreshTokensRepo } from '../../store/repositories/refresh-tokens.js';
+import { revokedAccessTokensRepo } from '../../store/repositories/revoked-access-tokens.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';

@@ -1,14 +1,19 @@
-import { purgeExpiredTokens } from '../../store/repositories/tokens.js';
+import { authorizationCodesRepo } from '../../store/repositories/authorization-codes.js';
+import { linkProofsRepo } from '../../store/repositories/link-proofs.js';
+import { refreshTokensRepo } from '../../store/repositories/refresh-tokens.js';
+import { revokedAccessTokensRepo } from '../../store/repositories/revoked-access-tokens.js';
 import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
 import type { SigningKeyUseCases } from '../keys/signing-keys.js';
 import { createAuthorizationCodes } from './authorization-codes.js';
 import { createIntrospectToken } from './introspection.js';
-import { createIssueOnSignIn, createIssueTokens, createTokenSigner } from './issue-tokens.js';
+import { createIssueOnSignIn } from './issue-on-sign-in.js';
+import { createIssueTokens } from './issue-tokens.js';
 import { issuerOf } from './issuer.js';
 import { createRefreshTokens } from './refresh-tokens.js';
 import { createRevokeToken } from './revocation.js';
 import { parseScope, requireAllowedScopes, standardScopes } from './scopes.js';
+import { createTokenSigner } from './sign-tokens.js';
 import { createUserInfo } from './userinfo.js';
 import { createTokenVerifier } from './verify-access-token.js';
 
@@ -34,11 +39,20 @@ export const createTokenUseCases = (deps: CoreDeps, audit: AuditLog, keys: Signi
     scopes: { parse: parseScope, requireAllowed: requireAllowedScopes, standard: standardScopes },
     /** `{publicUrl}/t/{tenant}`. */
     issuerOf: (tenantId: string): string => issuerOf(deps.settings, tenantId),
-    /** Deletes expired codes, refresh tokens and access-token revocations (for a periodic job). */
-    purgeExpired: (): Promise<void> => purgeExpiredTokens(deps.db, deps.clock.now()),
+    /**
+     * Deletes what can no longer be used (for a periodic job): expired codes, access-token revocations past `exp`,
+     * expired refresh tokens, and spent link proofs past their token's `exp`.
+     */
+    purgeExpired: async (): Promise<void> => {
+      const now = deps.clock.now();
+      await authorizationCodesRepo.deleteExpired(deps.db, now);
+      await revokedAccessTokensRepo.deleteExpired(deps.db, now);
+      await refreshTokensRepo.deleteExpired(deps.db, now);
+      await linkProofsRepo.deleteExpired(deps.db, now);
+    },
   };
 };
 
 export type TokenUseCases = ReturnType<typeof createTokenUseCases>;
-export type { IssuedTokens, IssueTokensInput } from './issue-tokens.js';
+export type { IssuedTokens, IssueTokensInput } from './token-issuance.js';
 export type { AccessTokenClaims } from './verify-access-token.js';

@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { checkJwtClaims, type DecodedJws, decodeJws, JwtClaimError, verifyJwsSignature } from '../../lib/jws.js';
-import { revokedAccessTokensRepo } from '../../store/repositories/tokens.js';
+import { revokedAccessTokensRepo } from '../../store/repositories/revoked-access-tokens.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { SigningKeyUseCases } from '../keys/signing-keys.js';

@@ -1,9 +1,10 @@
 import { hashPassword, verifyPassword } from '../../lib/crypto.js';
 import { isUuid, newId } from '../../lib/ids.js';
+import { revokeTokenFamiliesOfUser } from '../../store/combined/revoke-token-families.js';
 import { isUniqueViolation } from '../../store/database.js';
+import { identitiesRepo } from '../../store/repositories/identities.js';
 import { sessionsRepo } from '../../store/repositories/sessions.js';
-import { tokenFamiliesRepo } from '../../store/repositories/tokens.js';
-import { identitiesRepo, usersRepo } from '../../store/repositories/users.js';
+import { usersRepo } from '../../store/repositories/users.js';
 import type { IdentityRow, UserRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
@@ -109,7 +110,7 @@ export const createUserUseCases = (deps: CoreDeps) => {
       const row = await deps.db.transaction().execute(async (trx) => {
         const updated = await usersRepo.update(trx, tenantId, userId, { status });
         if (updated !== undefined && status === 'disabled') {
-          await tokenFamiliesRepo.revokeOfUser(trx, userId, undefined, deps.clock.now());
+          await revokeTokenFamiliesOfUser(trx, userId, undefined, deps.clock.now());
           await sessionsRepo.deleteOfUser(trx, userId);
         }
         return updated;

@@ -1,6 +1,7 @@
 import type { DbExecutor } from '../database.js';
-import type { AuthorizationParams, AuthorizationRequestRow, SessionRow } from '../schema.js';
+import type { SessionRow } from '../schema.js';
 
+/** `sessions`: browser sessions at the hosted pages. */
 export const sessionsRepo = {
   insert: (
     db: DbExecutor,
@@ -38,7 +39,7 @@ export const sessionsRepo = {
       .where('tenant_id', '=', tenantId)
       .returningAll()
       .executeTakeFirst(),
-  /** Ends a user's sessions but the one with `keepSid` (a scan of the tenant's sessions: no index on `user_id`). */
+  /** Ends a user's sessions but the one with `keepSid` (sessions_user_idx). */
   deleteOthersOfUser: async (db: DbExecutor, tenantId: string, userId: string, keepSid: string | undefined) => {
     let query = db.deleteFrom('sessions').where('tenant_id', '=', tenantId).where('user_id', '=', userId);
     if (keepSid !== undefined) query = query.where('sid', '<>', keepSid);
@@ -54,57 +55,4 @@ export const sessionsRepo = {
     if (identityId !== undefined) query = query.where('identity_id', '=', identityId);
     return Number((await query.executeTakeFirst()).numDeletedRows);
   },
-};
-
-export const authorizationRequestsRepo = {
-  insert: (
-    db: DbExecutor,
-    row: {
-      id: string;
-      tenant_id: string;
-      client_id: string;
-      binding_digest: string;
-      params: AuthorizationParams;
-      created_at: Date;
-      expires_at: Date;
-    },
-  ) =>
-    db
-      .insertInto('authorization_requests')
-      .values({ ...row, params: JSON.stringify(row.params) })
-      .execute(),
-  /** Primary-key lookup of a live request of this tenant bound to this browser. */
-  find: (
-    db: DbExecutor,
-    tenantId: string,
-    id: string,
-    bindingDigest: string,
-    now: Date,
-  ): Promise<AuthorizationRequestRow | undefined> =>
-    db
-      .selectFrom('authorization_requests')
-      .selectAll()
-      .where('id', '=', id)
-      .where('tenant_id', '=', tenantId)
-      .where('binding_digest', '=', bindingDigest)
-      .where('expires_at', '>', now)
-      .executeTakeFirst(),
-  /** Takes the request (single use): only one caller gets the row back. */
-  consume: (
-    db: DbExecutor,
-    tenantId: string,
-    id: string,
-    bindingDigest: string,
-    now: Date,
-  ): Promise<AuthorizationRequestRow | undefined> =>
-    db
-      .deleteFrom('authorization_requests')
-      .where('id', '=', id)
-      .where('tenant_id', '=', tenantId)
-      .where('binding_digest', '=', bindingDigest)
-      .where('expires_at', '>', now)
-      .returningAll()
-      .executeTakeFirst(),
-  deleteExpired: (db: DbExecutor, now: Date) =>
-    db.deleteFrom('authorization_requests').where('expires_at', '<', now).execute(),
 };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identitiesRepo } from '../../../src/store/repositories/users.js';
+import { identitiesRepo } from '../../../src/store/repositories/identities.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
 import { storageKinds } from '../../harness/storage.js';
 import { adminApi, isoDate, problem } from './admin-api.js';

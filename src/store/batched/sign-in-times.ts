@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { createBatcher } from '../../lib/batcher.js';
-import type { CoreDeps } from '../deps.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Db } from '../database.js';
 
 /**
  * When linked identities last signed in (`identities.last_login_at`) for the sign-ins that need no transaction:
@@ -8,8 +9,12 @@ import type { CoreDeps } from '../deps.js';
  * write of its own besides its tokens. A time is written at most `flushMs` after the sign-in; a later time never
  * loses to an earlier one. `flush()` writes what is pending (shutdown, tests). A batch that cannot be written is
  * logged, never thrown to a caller.
+ *
+ * Batched because a returning user's sign-in is a hot path: with its lookup and its tokens in one statement (see
+ * `returning-sign-ins`), an `UPDATE` of its own would be a second round trip per sign-in
+ * (docs/decisions/0004-performance.md).
  */
-export const createSignInTimes = (deps: CoreDeps, flushMs = 200, maxBatch = 500) => {
+export const createSignInTimes = (deps: { readonly db: Db; readonly log: Logger }, flushMs = 200, maxBatch = 500) => {
   const write = async (batch: { readonly identityId: string; readonly at: Date }[]) => {
     // The latest time of each identity in the batch.
     const latest = new Map<string, Date>();
