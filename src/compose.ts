@@ -4,8 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { isDevLike, publicUrlOf } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { ConfigError } from './core/errors.js';
-import { type Core, createCore } from './core/index.js';
+import { type Core, type CoreDeps, createCore } from './core/index.js';
 import { checkMasterKey } from './core/keys/master-key-check.js';
+import { createMailer } from './core/mail/mailer.js';
+import { createRateLimit } from './core/rate-limit/rate-limit.js';
 import { buildServer } from './http/server.js';
 import type { KeyValueStore } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory.js';
@@ -123,6 +125,7 @@ export interface App {
   readonly lock: DataDirLock | undefined;
   /** Builds the HTTP server (not listening). */
   server(): Promise<FastifyInstance>;
+  /** Writes what the core buffers, then closes the mailer, the cache and the store (a handed-in `db` stays open). */
   close(): Promise<void>;
 }
 
@@ -173,7 +176,7 @@ const composeLocked = async (
       ? createMemoryKv(clock)
       : createRedisKv(config.redisUrl, { callTimeoutMs: config.redisTimeoutMs, fallback: createMemoryKv(clock), log }));
   const publicUrl = publicUrlOf(config, options.port);
-  const core = createCore({
+  const deps: CoreDeps = {
     db,
     kv,
     clock,
@@ -188,7 +191,9 @@ const composeLocked = async (
       mailFrom: config.mailFrom,
       ...(config.smtpUrl === undefined ? {} : { smtpUrl: config.smtpUrl }),
     },
-  });
+  };
+  const mailer = createMailer(deps);
+  const core = createCore(deps, { mailer, rateLimit: createRateLimit({ kv }) });
   return {
     config,
     core,
@@ -211,6 +216,10 @@ const composeLocked = async (
     close: async () => {
       try {
         await core.close();
+        mailer.close();
+        await kv.close();
+        // A database handed in belongs to whoever opened it.
+        if (options.db === undefined) await db.destroy();
       } finally {
         lock?.release();
       }

@@ -19,29 +19,44 @@ import { createLoginFlows, loginTokensVia } from './login/login-flows.js';
 import { createCompleteNewUser } from './login/new-user-token.js';
 import { createSignInWithPassword } from './login/password-login.js';
 import { createSignInWithIdpToken } from './login/sign-in-with-idp-token.js';
-import { createMailer } from './mail/mailer.js';
+import type { Mailer } from './mail/mailer.js';
 import { createMaintenance } from './maintenance.js';
 import { createCoreMetrics, observeAudit, observeConnectors } from './metrics/metrics.js';
 import { createAccountThrottle } from './rate-limit/account-throttle.js';
 import { createFailureNotice } from './rate-limit/failure-notice.js';
 import { createGrantGuard, limitClientAuthentication, limitPasswordAttempts } from './rate-limit/guards.js';
-import { createRateLimit } from './rate-limit/rate-limit.js';
+import { observeRefusals, type RateLimit } from './rate-limit/rate-limit.js';
 import { createSessionUseCases } from './sessions/sessions.js';
 import { createTenantUseCases } from './tenants/tenants.js';
 import { createTokenUseCases } from './tokens/tokens.js';
 import { createVerifyAccessTokenOfClient } from './tokens/verify-access-token-of-client.js';
 import { createUserUseCases } from './users/users.js';
 
+/** What the composition root builds for the core besides {@link CoreDeps}: where mail goes and where limits count. */
+export interface CoreBackends {
+  /** SMTP, or the development outbox (`createMailer`). */
+  readonly mailer: Mailer;
+  /** Rate-limit counters, in Redis or in memory (`createRateLimit`). */
+  readonly rateLimit: RateLimit;
+}
+
+/** The part of the settings surfaces read: the public URL (cookies, links) and the mode. */
+export interface PublicSettings {
+  readonly publicUrl: string;
+  readonly mode: CoreDeps['settings']['mode'];
+}
+
 /**
  * The core: every use-case, grouped by area so a call site names the folder it lands in
- * (`core.clients.authenticate`, `core.keys.signJwt`). Surfaces and the CLI reach the store only through this.
+ * (`core.clients.authenticate`, `core.keys.signJwt`). Surfaces and the CLI reach the store only through this; what
+ * the core is built on (the store, the cache, the secret box) is not handed back to them.
  */
-export const createCore = (deps: CoreDeps) => {
+export const createCore = (deps: CoreDeps, backends: CoreBackends) => {
   const metrics = createCoreMetrics(deps.kv.redis);
   const audit = observeAudit(createAuditLog(deps), metrics);
-  const rateLimit = createRateLimit({ ...deps, onLimited: (policy) => metrics.rateLimited(policy.name) });
+  const rateLimit = observeRefusals(backends.rateLimit, (policy) => metrics.rateLimited(policy));
   const guard = { rateLimit, kv: deps.kv, audit };
-  const mailer = createMailer(deps);
+  const { mailer } = backends;
   const tenants = createTenantUseCases(deps);
   const clients = limitClientAuthentication(createClientUseCases(deps), guard);
   const connections = createConnectionUseCases(deps);
@@ -92,8 +107,12 @@ export const createCore = (deps: CoreDeps) => {
     ['authorization_requests', login.authorizationRequests.purgeExpired],
     ['login_flows', login.purgeExpiredFlows],
   ]);
+  const settings: PublicSettings = Object.freeze({ publicUrl: deps.settings.publicUrl, mode: deps.settings.mode });
   return {
-    deps,
+    /** Read-only: the public URL surfaces build cookies and links with, and the mode. */
+    settings,
+    /** The clock every use-case reads: surfaces take a session's age and a sign-in's time from it too. */
+    clock: deps.clock,
     /** The periodic cleanup of expired rows (`start()` in a serving process). */
     maintenance,
     audit,
@@ -143,15 +162,15 @@ export const createCore = (deps: CoreDeps) => {
       ]);
       return { database, ...(redis === undefined ? {} : { redis }) };
     },
-    /** Writes what is buffered and releases the store and the cache. */
+    /**
+     * Writes what is buffered and stops the core's timers. The store, the cache and the mailer are closed by whoever
+     * built them (`compose.ts`), after this.
+     */
     close: async (): Promise<void> => {
       await failureNotice.idle();
       await audit.flush();
       await accounts.flushSignInTimes();
       metrics.close();
-      flows.mail.close();
-      await deps.kv.close();
-      await deps.db.destroy();
     },
   };
 };

@@ -13,7 +13,7 @@ describe('core.configIo', () => {
   afterAll(() => gh.close());
 
   it('treats a secret sealed again (another IV) as the same secret', async () => {
-    const resealed = gh.core.deps.secretBox.seal('first-secret');
+    const resealed = gh.secretBox.seal('first-secret');
     const result = await expectNoWrites(gh.storage.db, () =>
       gh.core.configIo.importConfig({
         tenants: [{ id: 'acme', idps: [{ ...google, clientSecret: undefined, clientSecretEncrypted: resealed }] }],

@@ -7,6 +7,7 @@ import type { Config } from '../../src/config/schema.js';
 import type { Core } from '../../src/core/index.js';
 import type { KeyValueStore } from '../../src/kv/kv.js';
 import type { Clock } from '../../src/lib/clock.js';
+import { createSecretBox, parseMasterKey, type SecretBox } from '../../src/lib/crypto.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { openTestStorage, type StorageKind, type TestStorage } from './storage.js';
 
@@ -43,6 +44,8 @@ export interface RunningGatehouse {
   readonly adminToken: string;
   /** Every log line written so far (JSON strings), for no-secrets-in-logs checks. */
   readonly logs: string[];
+  /** A secret box under this instance's master key: what it sealed opens with it. */
+  readonly secretBox: SecretBox;
   /** Issuer of a tenant: `{url}/t/{tenant}`. */
   issuer(tenant: string): string;
   close(): Promise<void>;
@@ -93,11 +96,12 @@ export const startGatehouse = async (options: StartOptions = {}): Promise<Runnin
     storage,
     adminToken: config.adminToken ?? '',
     logs,
+    secretBox: createSecretBox(parseMasterKey(config.masterKey ?? '') ?? Buffer.alloc(0)),
     issuer: (tenant) => `${url}/t/${tenant}`,
     close: async () => {
       await server.close();
-      await app.core.audit.flush();
-      await app.core.deps.kv.close();
+      // Flushes what the core buffers and closes its cache; the database is the storage's, closed below.
+      await app.close();
       if (options.sharedStorage === undefined) await storage.close();
     },
   };

@@ -1,6 +1,6 @@
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { KeyValueStore } from '../../kv/kv.js';
 import { sha256 } from '../../lib/crypto.js';
-import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { RateLimitPolicy } from './policies.js';
 
@@ -18,7 +18,7 @@ export const retryAfterOf = (error: unknown): number | undefined => {
 };
 
 export interface RateLimitDeps {
-  readonly kv: CoreDeps['kv'];
+  readonly kv: KeyValueStore;
   /** Called once per refusal (metrics). */
   readonly onLimited?: (policy: RateLimitPolicy) => void;
 }
@@ -142,3 +142,22 @@ export const createRateLimit = (deps: RateLimitDeps) => {
 };
 
 export type RateLimit = ReturnType<typeof createRateLimit>;
+
+/**
+ * `rateLimit` with `onLimited` called with the policy's name once per refusal (metrics): the limiter is built where the
+ * process is composed, and the core counts what it refuses.
+ */
+export const observeRefusals = (rateLimit: RateLimit, onLimited: (policy: string) => void): RateLimit => {
+  const refused = (error: unknown): never => {
+    if (error instanceof GatehouseError && error.code === 'rate_limited') {
+      const policy = error.details?.policy;
+      if (typeof policy === 'string') onLimited(policy);
+    }
+    throw error;
+  };
+  return {
+    ...rateLimit,
+    consume: (key, policy) => rateLimit.consume(key, policy).catch(refused),
+    check: (key, policy) => rateLimit.check(key, policy).catch(refused),
+  };
+};

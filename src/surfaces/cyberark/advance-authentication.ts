@@ -44,6 +44,6 @@ export const advanceAuthentication = (core: Core) => async (request: FastifyRequ
     case 'login_failure':
       return sendEnvelope(reply, okEnvelope({ Summary: 'LoginFailure' }, lockedOutMessage));
     case 'complete':
-      return sendLoginSuccess(reply, context, result.finished, core.deps.settings.publicUrl);
+      return sendLoginSuccess(reply, context, result.finished, core.settings.publicUrl);
   }
 };

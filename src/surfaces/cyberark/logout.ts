@@ -26,7 +26,7 @@ export const logout = (core: Core) => async (request: FastifyRequest, reply: Fas
       if (!isGatehouseError(error) || (error.code !== 'invalid_token' && error.code !== 'not_found')) throw error;
     }
   }
-  const { maxAge: _, ...options } = authCookieOptions(core.deps.settings.publicUrl, 0);
+  const { maxAge: _, ...options } = authCookieOptions(core.settings.publicUrl, 0);
   reply.clearCookie(authCookie, options);
   return sendEnvelope(reply, okEnvelope(null));
 };

@@ -26,7 +26,7 @@ export const resumeFromExtIdpAuth = (core: Core) => async (request: FastifyReque
   const context = await securityContext(core, request, query.customerId ?? field('customerId') ?? field('TenantId'));
   // The app that started the flow sends its secret in the body (never the query: it would reach logs); a browser
   // that started it carries the cookie.
-  const binding = field('ExtIdpAuthResumeSecret') ?? readBindingCookie(request, core.deps.settings.publicUrl, state);
+  const binding = field('ExtIdpAuthResumeSecret') ?? readBindingCookie(request, core.settings.publicUrl, state);
   const result = await core.login.continueLogin({
     tenant: context.tenant,
     state,
@@ -36,5 +36,5 @@ export const resumeFromExtIdpAuth = (core: Core) => async (request: FastifyReque
     ip: request.ip,
   });
   if (result.kind === 'challenge') return sendEnvelope(reply, okEnvelope(newPackageResult(result.package)));
-  return sendLoginSuccess(reply, context, result.finished, core.deps.settings.publicUrl);
+  return sendLoginSuccess(reply, context, result.finished, core.settings.publicUrl);
 };

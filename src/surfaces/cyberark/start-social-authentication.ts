@@ -63,6 +63,6 @@ export const startSocialAuthentication = (core: Core) => async (request: Fastify
   });
   const result = { IdpRedirectUrl: started.authorizationUrl.href, Status: 'RedirectToIdp' };
   if (binding === 'app') return sendEnvelope(reply, okEnvelope({ ...result, ExtIdpAuthResumeSecret: started.binding }));
-  setBindingCookie(reply, core.deps.settings.publicUrl, started.state, started.binding);
+  setBindingCookie(reply, core.settings.publicUrl, started.state, started.binding);
   return sendEnvelope(reply, okEnvelope(result));
 };

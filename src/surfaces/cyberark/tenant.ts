@@ -26,7 +26,7 @@ export const securityContext = async (
   request: FastifyRequest,
   named: string | undefined,
 ): Promise<SecurityContext> => {
-  const { publicUrl: base } = core.deps.settings;
+  const { publicUrl: base } = core.settings;
   const publicUrl = new URL(base);
   const basePath = publicUrl.pathname.replace(/\/+$/, '');
   const byHost =

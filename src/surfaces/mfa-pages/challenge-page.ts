@@ -23,7 +23,7 @@ const located = async (core: Core, request: FastifyRequest) => {
   const { tenant: tenantId } = request.params as { tenant: string };
   const tenant = await core.tenants.require(tenantId);
   const state = (request.query as { login?: string }).login ?? '';
-  const binding = readBindingCookie(request, core.deps.settings.publicUrl, state);
+  const binding = readBindingCookie(request, core.settings.publicUrl, state);
   if (binding === undefined) throw new GatehouseError('flow_invalid', 'this sign-in was started in another browser');
   return { tenant, state, binding };
 };
@@ -72,7 +72,7 @@ const render = async (
   const action = withLogin(mfaPageUrl(flow.target.signInPage), where.state);
   const mechanisms = challenges[flow.mfaStep]?.mechanisms ?? [];
   // The last answer redirects (through the hand-over) to the client: CSP form-action must allow its origin.
-  const authz = readCookie(request, bindingCookie(core.deps.settings.publicUrl, tenant.id, flow.target.requestId));
+  const authz = readCookie(request, bindingCookie(core.settings.publicUrl, tenant.id, flow.target.requestId));
   const pending =
     authz === undefined
       ? undefined

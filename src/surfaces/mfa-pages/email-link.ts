@@ -22,7 +22,7 @@ export const showEmailLink = (core: Core) => async (request: FastifyRequest, rep
     title: `Approve sign-in – ${tenant.name}`,
     body: html`<h1>Approve this sign-in?</h1>
       <p class="muted">Only approve it if you are signing in to ${tenant.name} right now.</p>
-      <form method="post" action="${`${core.deps.settings.publicUrl}/t/${tenant.id}/mfa/email`}">
+      <form method="post" action="${`${core.settings.publicUrl}/t/${tenant.id}/mfa/email`}">
         <input type="hidden" name="token" value="${token}">
         <button type="submit">Yes, it is me</button>
       </form>`,

@@ -41,7 +41,7 @@ const signedIn = async (core: Core, request: FastifyRequest): Promise<Signed> =>
         amr: claims.amr,
       };
   }
-  const session = readCookie(request, sessionCookie(core.deps.settings.publicUrl, tenant.id));
+  const session = readCookie(request, sessionCookie(core.settings.publicUrl, tenant.id));
   const found = session === undefined ? undefined : await core.sessions.find(tenant, session);
   if (found !== undefined && session !== undefined)
     return {
@@ -61,7 +61,7 @@ const checkCsrf = (request: FastifyRequest, who: Signed) => {
     throw new GatehouseError('forbidden', 'the form is stale; reload the page and try again');
 };
 
-const base = (core: Core, tenant: Tenant) => `${core.deps.settings.publicUrl}/t/${tenant.id}/mfa`;
+const base = (core: Core, tenant: Tenant) => `${core.settings.publicUrl}/t/${tenant.id}/mfa`;
 
 const overview = async (
   core: Core,

@@ -20,12 +20,12 @@ const usableSession = async (
   request: FastifyRequest,
   maxAge: number | undefined,
 ): Promise<Session | undefined> => {
-  const cookie = readCookie(request, sessionCookie(core.deps.settings.publicUrl, tenant.id));
+  const cookie = readCookie(request, sessionCookie(core.settings.publicUrl, tenant.id));
   // A session whose sign-in does not meet the tenant's second-factor policy is not found: the user signs in again.
   const session = cookie === undefined ? undefined : await core.sessions.find(tenant, cookie);
   if (session === undefined || maxAge === undefined) return session;
   // OIDC Core §3.1.2.1: re-authenticate when the last sign-in is older than max_age.
-  const ageSeconds = (core.deps.clock.now().getTime() - session.authTime.getTime()) / 1000;
+  const ageSeconds = (core.clock.now().getTime() - session.authTime.getTime()) / 1000;
   return ageSeconds <= maxAge ? session : undefined;
 };
 
@@ -65,7 +65,7 @@ export const authorizeEndpoint =
         });
         setCookie(
           reply,
-          bindingCookie(core.deps.settings.publicUrl, tenant.id, pending.request.id),
+          bindingCookie(core.settings.publicUrl, tenant.id, pending.request.id),
           pending.binding,
           authorizationRequestLifetimeSeconds,
         );
@@ -91,7 +91,7 @@ export const authorizeEndpoint =
       const page = signInPageUrl(target.issuer, pending.request.id);
       setCookie(
         reply,
-        bindingCookie(core.deps.settings.publicUrl, tenant.id, pending.request.id),
+        bindingCookie(core.settings.publicUrl, tenant.id, pending.request.id),
         pending.binding,
         authorizationRequestLifetimeSeconds,
       );

@@ -82,7 +82,7 @@ export const endSessionEndpoint = (core: Core) => async (request: FastifyRequest
       ? undefined
       : await core.tokens.verifyIdTokenHint(tenant.id, params.id_token_hint);
   const target = await postLogoutTarget(core, tenant, params, hint);
-  const sessionCookieOf = sessionCookie(core.deps.settings.publicUrl, tenant.id);
+  const sessionCookieOf = sessionCookie(core.settings.publicUrl, tenant.id);
   const cookie = readCookie(request, sessionCookieOf);
   if (cookie !== undefined) {
     const session = await core.sessions.find(tenant, cookie);

@@ -49,17 +49,17 @@ export const continueToClient = async (
   const need = await core.consent.need(client, signedIn.userId, scopesOf(pending), pending.params.prompt);
   if (need.ask) return reply.redirect(consentPageUrl(issuer, pending.id), 303);
   const result = await core.login.authorizationRequests.complete(tenant, pending.id, binding, signedIn);
-  clearCookie(reply, bindingCookie(core.deps.settings.publicUrl, tenant.id, pending.id));
+  clearCookie(reply, bindingCookie(core.settings.publicUrl, tenant.id, pending.id));
   return reply.redirect(codeRedirectUrl(result), 303);
 };
 
 /** The pending request of this browser and the user of its session. @throws GatehouseError `flow_invalid` */
 const located = async (core: Core, tenant: Tenant, request: FastifyRequest) => {
   const { request: id } = request.params as { request: string };
-  const binding = readCookie(request, bindingCookie(core.deps.settings.publicUrl, tenant.id, id));
+  const binding = readCookie(request, bindingCookie(core.settings.publicUrl, tenant.id, id));
   const pending =
     binding === undefined ? undefined : await core.login.authorizationRequests.find(tenant.id, id, binding);
-  const cookie = readCookie(request, sessionCookie(core.deps.settings.publicUrl, tenant.id));
+  const cookie = readCookie(request, sessionCookie(core.settings.publicUrl, tenant.id));
   const session = cookie === undefined ? undefined : await core.sessions.find(tenant, cookie);
   if (pending === undefined || binding === undefined || session === undefined)
     throw new GatehouseError(
@@ -121,7 +121,7 @@ export const submitConsent = (core: Core) => async (request: FastifyRequest, rep
   const form = request.body as ConsentForm;
   if (!constantTimeEqual(form.csrf, csrfToken(binding)))
     throw new GatehouseError('forbidden', 'the form is stale; reload the page and try again');
-  const bindingCookieOf = bindingCookie(core.deps.settings.publicUrl, tenant.id, pending.id);
+  const bindingCookieOf = bindingCookie(core.settings.publicUrl, tenant.id, pending.id);
   const scopes = scopesOf(pending);
   if (form.decision === 'deny') {
     const target = await core.login.authorizationRequests.decline(tenant, pending.id, binding);

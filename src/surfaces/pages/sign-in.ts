@@ -37,7 +37,7 @@ const csrfToken = (binding: string): string => sha256(`csrf:${binding}`);
 /** The pending request this browser may continue. @throws GatehouseError `flow_invalid` */
 const pendingRequest = async (core: Core, tenant: Tenant, request: FastifyRequest) => {
   const { request: id } = request.params as { request: string };
-  const binding = readCookie(request, bindingCookie(core.deps.settings.publicUrl, tenant.id, id));
+  const binding = readCookie(request, bindingCookie(core.settings.publicUrl, tenant.id, id));
   const pending =
     binding === undefined ? undefined : await core.login.authorizationRequests.find(tenant.id, id, binding);
   if (pending === undefined || binding === undefined)
@@ -158,11 +158,11 @@ export const submitSignIn = (core: Core) => async (request: FastifyRequest, repl
       if (refusal === undefined) throw error;
       return retry(refusal.status, refusal.message);
     }
-    setBindingCookie(reply, core.deps.settings.publicUrl, started.state, started.browserBinding);
+    setBindingCookie(reply, core.settings.publicUrl, started.state, started.browserBinding);
     const next = started.next.kind === 'challenge' ? mfaPageUrl(signInPage) : upstreamDoneUrl(signInPage);
     return reply.redirect(withLogin(next, started.state), 303);
   }
-  const sessionCookieOf = sessionCookie(core.deps.settings.publicUrl, tenant.id);
+  const sessionCookieOf = sessionCookie(core.settings.publicUrl, tenant.id);
   const previous = readCookie(request, sessionCookieOf);
   if (previous !== undefined) await core.sessions.end(tenant.id, previous);
   const { cookie, session } = await core.sessions.start({

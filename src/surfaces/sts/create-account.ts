@@ -59,7 +59,7 @@ export const createAccountEndpoint = (core: Core) => async (request: FastifyRequ
         },
         trx,
       ),
-    core.deps.clock.now(),
+    core.clock.now(),
   );
   switch (resolution.kind) {
     case 'created':

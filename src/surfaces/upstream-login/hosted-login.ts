@@ -16,7 +16,7 @@ const requestParams = (request: FastifyRequest) =>
 /** The pending authorization request this browser started (its `gatehouse_authz` cookie). @throws `flow_invalid` */
 const pendingOf = async (core: Core, tenant: Tenant, request: FastifyRequest) => {
   const { request: id } = requestParams(request);
-  const binding = readCookie(request, bindingCookie(core.deps.settings.publicUrl, tenant.id, id));
+  const binding = readCookie(request, bindingCookie(core.settings.publicUrl, tenant.id, id));
   const pending =
     binding === undefined ? undefined : await core.login.authorizationRequests.find(tenant.id, id, binding);
   if (pending === undefined || binding === undefined)
@@ -53,7 +53,7 @@ export const startHostedUpstreamLogin = (core: Core) => async (request: FastifyR
     binding: 'browser',
     ...(pending.params.loginHint === undefined ? {} : { loginHint: pending.params.loginHint }),
   });
-  setBindingCookie(reply, core.deps.settings.publicUrl, started.state, started.binding);
+  setBindingCookie(reply, core.settings.publicUrl, started.state, started.binding);
   return reply.redirect(started.authorizationUrl.href, 303);
 };
 
@@ -71,20 +71,20 @@ export const finishHostedUpstreamLogin = (core: Core) => async (request: Fastify
   const flow = await core.login.takeCompletedLogin({
     tenant,
     state,
-    browserBinding: readBindingCookie(request, core.deps.settings.publicUrl, state),
+    browserBinding: readBindingCookie(request, core.settings.publicUrl, state),
     requestId: pending.id,
   });
   const signedIn = {
     userId: flow.userId ?? '',
     amr: flow.amr,
-    authTime: flow.authTime ?? core.deps.clock.now(),
+    authTime: flow.authTime ?? core.clock.now(),
     ...(flow.identityId === null ? {} : { identityId: flow.identityId }),
   };
-  const session = sessionCookie(core.deps.settings.publicUrl, tenant.id);
+  const session = sessionCookie(core.settings.publicUrl, tenant.id);
   const previous = readCookie(request, session);
   if (previous !== undefined) await core.sessions.end(tenant.id, previous);
   const started = await core.sessions.start({ tenant, ...signedIn });
   setCookie(reply, session, started.cookie, sessionLifetimeSeconds);
-  clearBindingCookie(reply, core.deps.settings.publicUrl, state);
+  clearBindingCookie(reply, core.settings.publicUrl, state);
   return continueToClient(core, reply, tenant, pending, binding, { ...signedIn, sid: started.session.sid });
 };

@@ -51,7 +51,7 @@ export const idpCallback = (core: Core) => async (request: FastifyRequest, reply
     throw new GatehouseError('not_found', 'there is no such callback');
   const params = callbackParams(request);
   const state = params.get('state') ?? '';
-  const binding = readBindingCookie(request, core.deps.settings.publicUrl, state);
+  const binding = readBindingCookie(request, core.settings.publicUrl, state);
   const hostTenant = pathTenant === undefined ? await core.tenants.findByHostname(request.host) : undefined;
   const tenantId = pathTenant ?? hostTenant?.id;
   const result = await core.login.completeUpstreamLogin({

@@ -44,7 +44,7 @@ describe.each(storageKinds)('admin identity providers on %s', (storage) => {
     const sealed = await sealedSecret('google');
     expect(sealed).toMatch(/^v1\./);
     expect(sealed).not.toContain('google-app-secret-value');
-    expect(gh.core.deps.secretBox.open(sealed as string)).toBe('google-app-secret-value');
+    expect(gh.secretBox.open(sealed as string)).toBe('google-app-secret-value');
   });
 
   it('replaces a connection with 200 on PUT and keeps the stored secret when none is given', async () => {
