@@ -9,6 +9,21 @@ module.exports = {
       to: { path: '^src/(store|connectors)/', pathNot: '^src/connectors/connector\\.ts$' },
     },
     {
+      name: 'surfaces-know-no-http',
+      comment: 'A surface is a Fastify plugin handed the core; the server that mounts it is not its business.',
+      severity: 'error',
+      from: { path: '^src/surfaces/' },
+      to: { path: '^src/http/' },
+    },
+    {
+      name: 'surfaces-stay-apart',
+      comment:
+        'A surface folder imports only itself and surfaces/shared: what two surfaces both need goes to surfaces/shared.',
+      severity: 'warn',
+      from: { path: '^src/surfaces/([^/]+)/' },
+      to: { path: '^src/surfaces/', pathNot: ['^src/surfaces/$1/', '^src/surfaces/shared/'] },
+    },
+    {
       name: 'core-knows-no-http',
       severity: 'error',
       from: { path: '^src/core/' },

@@ -1,51 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FastifyServerOptions } from 'fastify';
 import { tenantIdShape } from '../core/tenants/tenant.js';
-import { securityHeaders } from './security-headers.js';
-
-/** A response that is the same for every caller, rendered once: its body and every header but Node's own. */
-export interface PublishedDocument {
-  readonly body: Buffer;
-  /** Header names and values in turn (`content-length` included), as `writeHead` takes them. */
-  readonly headers: readonly string[];
-}
-
-/** A tenant's document when this instance holds it rendered (no I/O, no promise); undefined sends the request on. */
-export type DocumentSource = (tenantId: string) => PublishedDocument | undefined;
+import type { DocumentPublisher, DocumentSource, PublishedDocument } from '../surfaces/shared/published-documents.js';
 
 /** Counts one answered request and its duration in seconds (the route's metrics). */
 export type DocumentRecorder = (seconds: number) => void;
-
-/** What the routes of the published documents send them with: JSON that caches and proxies may keep 5 minutes. */
-export const publicDocumentHeaders: Readonly<Record<string, string>> = {
-  'cache-control': 'public, max-age=300',
-  'content-type': 'application/json; charset=utf-8',
-};
-
-/** Renders a JSON document with its route's headers and those the server adds to every response. */
-const renderDocument = (json: string, headers: Readonly<Record<string, string>>): PublishedDocument => {
-  const body = Buffer.from(json);
-  const list: string[] = [];
-  for (const [name, value] of Object.entries({ ...headers, ...securityHeaders })) list.push(name, value);
-  list.push('content-length', String(body.length));
-  return { body, headers: list };
-};
-
-/**
- * Renders tenants' JSON documents with `headers` (those the route sets), each kept while the tenant's JSON is the
- * same string (the caches that hold them replace the string when the document changes).
- */
-export const documentRenderer = (headers: Readonly<Record<string, string>>) => {
-  const rendered = new Map<string, { readonly json: string; readonly document: PublishedDocument }>();
-  return (tenantId: string, json: string): PublishedDocument => {
-    const hit = rendered.get(tenantId);
-    if (hit !== undefined && hit.json === json) return hit.document;
-    const document = renderDocument(json, headers);
-    if (rendered.size >= 10_000) rendered.clear();
-    rendered.set(tenantId, { json, document });
-    return document;
-  };
-};
 
 const tenantPrefix = '/t/';
 
@@ -61,7 +20,11 @@ const tenantPrefix = '/t/';
  * bytes and headers and answer every error. Requests answered here are counted in the route's metrics; they are not
  * logged, so the server turns this off when request logging is on (`enabled`).
  */
-export const createPublishedDocuments = (options: { readonly enabled: boolean }) => {
+export const createPublishedDocuments = (options: {
+  readonly enabled: boolean;
+  /** The recorder of a route's metrics, for the requests answered here. */
+  readonly recorderOf: (route: string) => DocumentRecorder;
+}) => {
   const documents = new Map<string, { readonly source: DocumentSource; readonly record: DocumentRecorder }>();
   let open = options.enabled;
 
@@ -90,11 +53,13 @@ export const createPublishedDocuments = (options: { readonly enabled: boolean })
     return true;
   };
 
-  return {
-    /** Answers `GET /t/{tenant}/{name}` from `source` (name: the path after the tenant, e.g. `jwks`). */
-    publish(name: string, source: DocumentSource, record: DocumentRecorder): void {
-      documents.set(name, { source, record });
+  const publisher: DocumentPublisher = {
+    publish(name, source, route) {
+      documents.set(name, { source, record: options.recorderOf(route) });
     },
+  };
+  return {
+    ...publisher,
     /** From now on every request goes to Fastify (which answers 503 while it closes). */
     close(): void {
       open = false;

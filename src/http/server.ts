@@ -5,12 +5,12 @@ import { errorCatalog } from '../core/errors.js';
 import { healthSurface } from '../surfaces/health/index.js';
 import { toGatehouseError } from '../surfaces/shared/errors.js';
 import { logError } from '../surfaces/shared/log-error.js';
+import { securityHeaders } from '../surfaces/shared/security-headers.js';
 import type { ServerOptions } from './options.js';
-import { registerMetrics } from './plugins/metrics.js';
+import { documentRecorder, registerMetrics } from './plugins/metrics.js';
 import { createPublishedDocuments } from './published-documents.js';
 import { newRequestId } from './request-id.js';
 import { requestLoggerFactory } from './request-logger.js';
-import { securityHeaders } from './security-headers.js';
 import { registerSurfaces } from './surfaces.js';
 
 export type { ServerOptions } from './options.js';
@@ -26,7 +26,10 @@ export const bodyLimit = 128 * 1024;
  */
 export const buildServer = async (options: ServerOptions): Promise<FastifyInstance> => {
   // Answered without Fastify only while Fastify would not log the request either.
-  const documents = createPublishedDocuments({ enabled: !options.log.isLevelEnabled('info') });
+  const documents = createPublishedDocuments({
+    enabled: !options.log.isLevelEnabled('info'),
+    recorderOf: (route) => documentRecorder(options.core, route),
+  });
   const app = Fastify({
     serverFactory: documents.serverFactory,
     loggerInstance: options.log as FastifyBaseLogger,

@@ -6,10 +6,10 @@ import { securitySurface } from '../surfaces/cyberark/index.js';
 import { flexSurface } from '../surfaces/flex/index.js';
 import { mfaPagesSurface } from '../surfaces/mfa-pages/index.js';
 import { oauthSurface } from '../surfaces/oauth/index.js';
+import type { DocumentPublisher } from '../surfaces/shared/published-documents.js';
 import { stsSurface } from '../surfaces/sts/index.js';
 import { upstreamLoginStarter, upstreamLoginSurface } from '../surfaces/upstream-login/index.js';
 import type { ServerOptions } from './options.js';
-import type { PublishedDocuments } from './published-documents.js';
 
 /**
  * Registers every wire surface, one line each. A new wire format is one folder in `surfaces/` and one line here.
@@ -17,7 +17,7 @@ import type { PublishedDocuments } from './published-documents.js';
 export const registerSurfaces = async (
   app: FastifyInstance,
   options: ServerOptions,
-  documents: PublishedDocuments,
+  documents: DocumentPublisher,
 ): Promise<void> => {
   const { core, adminToken } = options;
   await app.register(adminSurface, { prefix: '/admin', core, ...(adminToken === undefined ? {} : { adminToken }) });

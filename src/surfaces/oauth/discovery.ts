@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
-import { type DocumentSource, documentRenderer, publicDocumentHeaders } from '../../http/published-documents.js';
+import { type DocumentSource, documentRenderer, publicDocumentHeaders } from '../shared/published-documents.js';
 import { registeredGrantTypes } from './grants/index.js';
 import { tenantOf } from './tenant.js';
 

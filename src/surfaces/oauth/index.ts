@@ -3,12 +3,11 @@ import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import { documentRecorder } from '../../http/plugins/metrics.js';
-import type { PublishedDocuments } from '../../http/published-documents.js';
 import { sendErrorPage } from '../pages/error-page.js';
 import { pagesSurface } from '../pages/index.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
+import type { DocumentPublisher } from '../shared/published-documents.js';
 import { authorizeEndpoint } from './authorize.js';
 import { discoveryEndpoint, publishedDiscovery, serialisedMetadata } from './discovery.js';
 import { endSessionEndpoint } from './end-session.js';
@@ -29,7 +28,7 @@ export interface OAuthSurfaceOptions {
   /** Where `idp_hint` sends the browser; see `UpstreamLoginStarter`. */
   readonly upstreamLogin?: UpstreamLoginStarter;
   /** Where discovery and JWKS are also published, to be answered before the framework (see `PublishedDocuments`). */
-  readonly documents?: PublishedDocuments;
+  readonly documents?: DocumentPublisher;
 }
 
 const realmOf = (core: Core, request: FastifyRequest): string | undefined => {
@@ -80,10 +79,9 @@ export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (
   app.get('/jwks', { schema: { tags } }, jwksEndpoint(core));
   if (documents !== undefined) {
     // Mounted at /t/:tenant, where the published documents are looked for.
-    const route = (path: string) => documentRecorder(core, `${app.prefix}/${path}`);
     const discovery = '.well-known/openid-configuration';
-    documents.publish(discovery, publishedDiscovery(core, metadata), route(discovery));
-    documents.publish('jwks', publishedJwks(core), route('jwks'));
+    documents.publish(discovery, publishedDiscovery(core, metadata), `${app.prefix}/${discovery}`);
+    documents.publish('jwks', publishedJwks(core), `${app.prefix}/jwks`);
   }
   app.post('/token', { schema: { tags, body: TokenRequest } }, tokenEndpoint(core));
   app.get('/userinfo', { schema: { tags }, errorHandler: bearerErrors }, userinfoEndpoint(core));
