@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { createUpstreamFetch } from './lib/upstream-fetch.js';
 import { createDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
+import { emailApprovalUrl } from './surfaces/browser/paths.js';
 
 /** Things that exist only because the process is in development mode; announced once, loudly. */
 export interface DevNotice {
@@ -173,22 +174,25 @@ const composeLocked = async (
       ? createMemoryKv(clock)
       : createRedisKv(config.redisUrl, { callTimeoutMs: config.redisTimeoutMs, fallback: createMemoryKv(clock), log }));
   const publicUrl = publicUrlOf(config, options.port);
-  const core = createCore({
-    db,
-    kv,
-    clock,
-    log,
-    secretBox,
-    fetch: options.fetch ?? createUpstreamFetch({ allowPrivate: privateUpstreamsAllowed(config) }),
-    settings: {
-      publicUrl,
-      mode: config.mode,
-      allowInsecureUpstreams: isDevLike(config) || config.allowInsecureUpstreams,
-      upstreamTimeoutMs: config.upstreamTimeoutMs,
-      mailFrom: config.mailFrom,
-      ...(config.smtpUrl === undefined ? {} : { smtpUrl: config.smtpUrl }),
+  const core = createCore(
+    {
+      db,
+      kv,
+      clock,
+      log,
+      secretBox,
+      fetch: options.fetch ?? createUpstreamFetch({ allowPrivate: privateUpstreamsAllowed(config) }),
+      settings: {
+        publicUrl,
+        mode: config.mode,
+        allowInsecureUpstreams: isDevLike(config) || config.allowInsecureUpstreams,
+        upstreamTimeoutMs: config.upstreamTimeoutMs,
+        mailFrom: config.mailFrom,
+        ...(config.smtpUrl === undefined ? {} : { smtpUrl: config.smtpUrl }),
+      },
     },
-  });
+    { emailApprovalLink: emailApprovalUrl(publicUrl) },
+  );
   return {
     config,
     core,

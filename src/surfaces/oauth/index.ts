@@ -5,8 +5,7 @@ import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import { documentRecorder } from '../../http/plugins/metrics.js';
 import type { PublishedDocuments } from '../../http/published-documents.js';
-import { sendErrorPage } from '../pages/error-page.js';
-import { pagesSurface } from '../pages/index.js';
+import { sendErrorPage } from '../browser/error-page.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { authorizeEndpoint } from './authorize.js';
@@ -100,6 +99,5 @@ export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (
     const logout = endSessionEndpoint(core);
     browser.get('/logout', { schema: { tags, querystring: EndSessionRequest }, errorHandler: pageErrors }, logout);
     browser.post('/logout', { schema: { tags, body: EndSessionRequest }, errorHandler: pageErrors }, logout);
-    await browser.register(pagesSurface, { core });
   });
 };

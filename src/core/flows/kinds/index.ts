@@ -1,0 +1,11 @@
+import type { FlowKind } from '../flow.js';
+import { loginKind } from './login.js';
+
+/**
+ * Every kind of flow, one file each, by the name stored with the flow. A new kind (registration, recovery,
+ * verification, settings, link) is one file in this folder that says which strategies it accepts at which level and
+ * what completing it does, and one line here.
+ */
+export const flowKinds = {
+  login: loginKind,
+} as const satisfies Record<FlowKind, { readonly kind: FlowKind }>;
