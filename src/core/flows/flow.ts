@@ -83,7 +83,7 @@ export const toLoginFlow = (row: LoginFlowRow): LoginFlow => ({
 export const flowLifetimeMs = {
   /** From the redirect to the IdP until its callback. */
   atIdp: 10 * 60 * 1000,
-  /** From the callback until the caller resumes (Security API) or the browser continues. */
+  /** From the callback until the caller resumes (an API caller) or the browser continues. */
   resume: 5 * 60 * 1000,
   /** Answering the steps; also a password sign-in from its start. */
   challenges: 10 * 60 * 1000,
