@@ -67,7 +67,3 @@ export const requireSecondFactorSatisfied = (tenant: Tenant, amr: readonly strin
  */
 export const secondFactorRequired = (tenant: Tenant, firstFactor: 'upstream' | 'password'): boolean =>
   !secondFactorSatisfied(tenant, [firstFactor === 'upstream' ? 'external' : 'pwd']);
-
-/** The level a login must reach after its first strategy. */
-export const requiredLevel = (tenant: Tenant, firstFactor: 'upstream' | 'password'): AssuranceLevel =>
-  secondFactorRequired(tenant, firstFactor) ? 2 : 1;

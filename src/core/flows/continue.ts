@@ -58,7 +58,7 @@ export const createContinueLogin =
 
     if (secondFactorRequired(tenant, row.first_factor)) {
       const user = await parts.users.require(tenant.id, row.user_id);
-      const stored = await parts.challenges.secondFactorPackage(tenant, user);
+      const stored = await parts.challenges.secondFactorPackage(row.kind, tenant, user);
       if (stored === undefined) {
         await flowsRepo.end(deps.db, row.id, 'failed', 'mfa_required', now);
         throw new GatehouseError('mfa_required', 'a second factor is required, but this account has none set up');

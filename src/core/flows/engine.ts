@@ -10,6 +10,7 @@ import type { User } from '../users/user.js';
 import { secondFactorRequired, secondLevelStrategies } from './assurance.js';
 import {
   checkBinding,
+  type FlowKind,
   flowInvalid,
   type LoginFlow,
   type LoginTarget,
@@ -17,6 +18,7 @@ import {
   stateDigest,
   toLoginFlow,
 } from './flow.js';
+import { accepts } from './kinds/index.js';
 import type { FinishedLogin, FinishLogin } from './kinds/login.js';
 import { countWrongAnswer, maxWrongAnswers, mfaRateLimits, peek, spend } from './limits.js';
 import type { Offer, StepStrategy, StepStrategyName } from './strategy.js';
@@ -109,13 +111,18 @@ export const createFlowEngine = (
   });
 
   /**
-   * The level-2 step for a user who has passed the first strategy: the strategies the tenant accepts that the user can
-   * answer now, in the tenant's order; undefined when there are none.
+   * The level-2 step for a user who has passed the first strategy: the strategies the flow's kind and the tenant accept
+   * that the user can answer now, in the tenant's order; undefined when there are none.
    */
-  const secondFactorPackage = async (tenant: Tenant, user: User): Promise<StoredMfaPackage | undefined> => {
+  const secondFactorPackage = async (
+    kind: FlowKind,
+    tenant: Tenant,
+    user: User,
+  ): Promise<StoredMfaPackage | undefined> => {
     const factors = await factorsRepo.listByUser(deps.db, tenant.id, user.id);
     const available: StoredChoice[] = [];
     for (const name of secondLevelStrategies(tenant)) {
+      if (!accepts(kind, 2, name)) continue;
       const offer = strategies[name].offerTo(user, factors);
       if (offer !== undefined) available.push(choice(name, offer));
     }
@@ -131,6 +138,7 @@ export const createFlowEngine = (
     const second: StoredChoice[] = [];
     if (secondFactorRequired(tenant, 'password')) {
       for (const name of secondLevelStrategies(tenant)) {
+        if (!accepts('login', 2, name)) continue;
         const offer = strategies[name].offerBlind(username);
         if (offer !== undefined) second.push(choice(name, offer));
       }

@@ -11,9 +11,6 @@ import { writeRecoveryCodes } from './recovery-code/codes.js';
 import { createRequireStepUp, type StepUpProof, stepUpMaxAgeSeconds } from './step-up.js';
 import { createTotpEnrolment, type TotpEnrolment } from './totp/enrolment.js';
 
-export { recoveryCodeCount } from './recovery-code/codes.js';
-export type { TotpEnrolment } from './totp/enrolment.js';
-
 /** What a user has set up. */
 export interface FactorSummary {
   readonly totp: boolean;

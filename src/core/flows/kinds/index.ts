@@ -1,4 +1,6 @@
+import type { AssuranceLevel } from '../assurance.js';
 import type { FlowKind } from '../flow.js';
+import type { StrategyName } from '../strategy.js';
 import { loginKind } from './login.js';
 
 /**
@@ -8,4 +10,11 @@ import { loginKind } from './login.js';
  */
 export const flowKinds = {
   login: loginKind,
-} as const satisfies Record<FlowKind, { readonly kind: FlowKind }>;
+} as const satisfies Record<
+  FlowKind,
+  { readonly kind: FlowKind; readonly accepts: Readonly<Record<AssuranceLevel, readonly StrategyName[]>> }
+>;
+
+/** Whether a flow of `kind` accepts `strategy` at `level`. */
+export const accepts = (kind: FlowKind, level: AssuranceLevel, strategy: StrategyName): boolean =>
+  (flowKinds[kind].accepts[level] as readonly StrategyName[]).includes(strategy);
