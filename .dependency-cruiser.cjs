@@ -53,6 +53,19 @@ module.exports = {
       from: { path: '^src/(store|kv)/' },
       to: { path: '^src/(core|http|surfaces|cli|connectors)/' },
     },
+    {
+      name: 'flows-know-strategies-only-by-interface',
+      comment: 'A flow asks, a strategy answers: flows/ knows strategies only through flows/strategy.ts.',
+      severity: 'error',
+      from: { path: '^src/core/flows/' },
+      to: { path: '^src/core/(strategies|login)/' },
+    },
+    {
+      name: 'strategies-below-the-login-wiring',
+      severity: 'error',
+      from: { path: '^src/core/strategies/' },
+      to: { path: '^src/core/login/' },
+    },
     { name: 'lib-is-a-leaf', severity: 'error', from: { path: '^src/lib/' }, to: { path: '^src/(?!lib/)' } },
   ],
   options: {

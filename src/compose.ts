@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { createUpstreamFetch } from './lib/upstream-fetch.js';
 import { createDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
+import { emailApprovalUrl } from './surfaces/browser/paths.js';
 
 /** Things that exist only because the process is in development mode; announced once, loudly. */
 export interface DevNotice {
@@ -193,7 +194,11 @@ const composeLocked = async (
     },
   };
   const mailer = createMailer(deps);
-  const core = createCore(deps, { mailer, rateLimit: createRateLimit({ kv }) });
+  const core = createCore(deps, {
+    mailer,
+    rateLimit: createRateLimit({ kv }),
+    emailApprovalLink: emailApprovalUrl(publicUrl),
+  });
   return {
     config,
     core,

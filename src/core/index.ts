@@ -14,8 +14,7 @@ import { createDemoUseCases } from './demo/index.js';
 import type { CoreDeps } from './deps.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
 import { createAuthorizationRequests } from './login/authorization-requests.js';
-import { createConnectorCache } from './login/connectors.js';
-import { createLoginFlows, loginTokensVia } from './login/login-flows.js';
+import { createLoginFlows } from './login/login-flows.js';
 import { createCompleteNewUser } from './login/new-user-token.js';
 import { createSignInWithPassword } from './login/password-login.js';
 import { createSignInWithIdpToken } from './login/sign-in-with-idp-token.js';
@@ -27,6 +26,8 @@ import { createFailureNotice } from './rate-limit/failure-notice.js';
 import { createGrantGuard, limitClientAuthentication, limitPasswordAttempts } from './rate-limit/guards.js';
 import { observeRefusals, type RateLimit } from './rate-limit/rate-limit.js';
 import { createSessionUseCases } from './sessions/sessions.js';
+import type { EmailApprovalLink } from './strategies/email-code/answer.js';
+import { createConnectorCache } from './strategies/upstream/connectors.js';
 import { createTenantUseCases } from './tenants/tenants.js';
 import { createTokenUseCases } from './tokens/tokens.js';
 import { createVerifyAccessTokenOfClient } from './tokens/verify-access-token-of-client.js';
@@ -46,12 +47,18 @@ export interface PublicSettings {
   readonly mode: CoreDeps['settings']['mode'];
 }
 
+/** What the core is handed by the surfaces around it as values: the URLs of theirs it must name. */
+export interface CoreEdges {
+  /** The page an emailed sign-in approval link opens (`email_code`). */
+  readonly emailApprovalLink: EmailApprovalLink;
+}
+
 /**
  * The core: every use-case, grouped by area so a call site names the folder it lands in
  * (`core.clients.authenticate`, `core.keys.signJwt`). Surfaces and the CLI reach the store only through this; what
  * the core is built on (the store, the cache, the secret box) is not handed back to them.
  */
-export const createCore = (deps: CoreDeps, backends: CoreBackends) => {
+export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) => {
   const metrics = createCoreMetrics(deps.kv.redis);
   const audit = observeAudit(createAuditLog(deps), metrics);
   const rateLimit = observeRefusals(backends.rateLimit, (policy) => metrics.rateLimited(policy));
@@ -88,8 +95,9 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends) => {
     connectors,
     accounts,
     audit,
-    issueTokens: loginTokensVia(tokens.issueTokens),
+    issueTokens: tokens.issueTokens,
     mailer,
+    emailApprovalLink: backends.emailApprovalLink,
   });
   const login = {
     ...flows.login,

@@ -2,13 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { emulatorPlugin } from '../emulator/index.js';
 import { accountSurface } from '../surfaces/account/index.js';
 import { adminSurface } from '../surfaces/admin/index.js';
+import { browserSurface, upstreamLoginStarter } from '../surfaces/browser/index.js';
 import { securitySurface } from '../surfaces/cyberark/index.js';
 import { flexSurface } from '../surfaces/flex/index.js';
-import { mfaPagesSurface } from '../surfaces/mfa-pages/index.js';
 import { oauthSurface } from '../surfaces/oauth/index.js';
 import type { DocumentPublisher } from '../surfaces/shared/published-documents.js';
 import { stsSurface } from '../surfaces/sts/index.js';
-import { upstreamLoginStarter, upstreamLoginSurface } from '../surfaces/upstream-login/index.js';
 import type { ServerOptions } from './options.js';
 
 /**
@@ -29,8 +28,7 @@ export const registerSurfaces = async (
     documents,
   });
   await app.register(securitySurface, { core });
-  await app.register(upstreamLoginSurface, { core });
-  await app.register(mfaPagesSurface, { core });
+  await app.register(browserSurface, { core });
   await app.register(stsSurface, { prefix: '/connect', core });
   await app.register(accountSurface, { prefix: '/t/:tenant/account', core });
   // Development and test only (compose decides): the demo tenant's connections point here.

@@ -272,8 +272,12 @@ export type LoginFlowTarget =
   | {
       readonly kind: 'security_api';
       readonly clientId: string;
-      /** `PostExtIdpAuthCallbackUrl`, already matched against the client's callback URLs (absent for passwords). */
+      /** Where the caller's browser returns after the IdP, already matched against the client's callback URLs. */
       readonly callbackUrl?: string;
+      /** The scope the caller's access token asks for (as far as the client may have it); absent: none. */
+      readonly scope?: readonly string[];
+      /** The grant type the issued tokens are recorded under (the caller's surface names it). */
+      readonly grantType?: string;
     }
   | {
       readonly kind: 'oauth_authorize';
@@ -284,7 +288,7 @@ export type LoginFlowTarget =
       readonly signInPage: string;
     };
 
-/** A stored second-factor package: challenges answered in order, one mechanism of each. */
+/** A flow's stored steps: answered in order, one choice of each; `name` is the strategy's (`totp`, `email_code`…). */
 export interface StoredMfaPackage {
   readonly challenges: readonly {
     readonly mechanisms: readonly { readonly id: string; readonly name: string; readonly partialAddress?: string }[];
@@ -298,12 +302,14 @@ export interface LoginFlowsTable {
   tenant_id: string;
   /** SHA-256 of the `state` (`{tenant}-{uuid}`): the flow's public handle. */
   state_digest: string;
-  /** SHA-256 of the Security API `SessionId`, once a challenge package exists. */
+  /** What the flow is for (`login`, …). */
+  kind: ColumnType<'login', 'login' | undefined, never>;
+  /** SHA-256 of the caller's handle of its steps (the Security API's `SessionId`), once steps exist. */
   session_digest: string | null;
   status: 'started' | 'at_idp' | 'idp_done' | 'mfa_pending' | 'complete' | 'consumed' | 'failed' | 'cancelled';
   first_factor: 'upstream' | 'password';
   connection_id: string | null;
-  /** The `{Name}` of `/SocialAuth/{Name}AuthCallback` the IdP returns to. */
+  /** The name of the callback the IdP must return to (chosen by the surface that started the flow). */
   callback_name: string | null;
   redirect_uri: string | null;
   /** PKCE verifier and nonce, sealed with the master key (the code exchange needs them back). */

@@ -34,6 +34,8 @@ describe('the audit trail', () => {
       tenant: f.tenant,
       connectionId: 'google',
       target: { kind: 'security_api', clientId: f.clientId, callbackUrl: 'http://127.0.0.1:9/done' },
+      callbackUrl: `${f.gh.url}/SocialAuth/GoogleAuthCallback`,
+      callbackName: 'Google',
       binding: 'app',
     });
     const events = await eventsOf('login.started');

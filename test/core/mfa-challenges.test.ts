@@ -1,8 +1,8 @@
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../src/core/errors.js';
-import type { AdvanceResult } from '../../src/core/mfa/challenges.js';
-import { secondFactorRequired } from '../../src/core/mfa/mfa-policy.js';
+import { secondFactorRequired } from '../../src/core/flows/assurance.js';
+import type { AdvanceResult } from '../../src/core/flows/engine.js';
 import type { Tenant } from '../../src/core/tenants/tenant.js';
 import { createTestClock } from '../../src/lib/clock.js';
 import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
@@ -42,8 +42,8 @@ const pastPassword = async (email = `user${++users}@mfa.example`) => {
       action,
       ...(answer === undefined ? {} : { answer }),
     });
-  expect((await advance(id(0, 'UP'), 'answer', password)).kind).toBe('next_challenge');
-  return { email, advance, email_: id(1, 'EMAIL'), oath: id(1, 'OATH'), sessionId: pkg.sessionId };
+  expect((await advance(id(0, 'password'), 'answer', password)).kind).toBe('next_challenge');
+  return { email, advance, email_: id(1, 'email_code'), oath: id(1, 'totp'), sessionId: pkg.sessionId };
 };
 
 const latestCode = async (to: string) => {

@@ -1,4 +1,4 @@
-import type { BeginUpstreamLogin } from '../login/begin-upstream-login.js';
+import type { BeginUpstreamLogin } from '../strategies/upstream/begin.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { AuditLog } from './events.js';
 

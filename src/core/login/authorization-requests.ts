@@ -3,7 +3,7 @@ import { authorizationRequestsRepo } from '../../store/repositories/authorizatio
 import type { AuthorizationParams, AuthorizationRequestRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
-import { requireSecondFactorSatisfied } from '../mfa/mfa-policy.js';
+import { requireSecondFactorSatisfied } from '../flows/assurance.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { AuthorizationCodes } from '../tokens/authorization-codes.js';
 import { issuerOf } from '../tokens/issuer.js';

@@ -3,22 +3,25 @@ import type { AccountResolver } from '../accounts/resolve-account.js';
 import type { AuditLog } from '../audit/events.js';
 import type { ClientUseCases } from '../clients/clients.js';
 import type { CoreDeps } from '../deps.js';
+import { secondFactorSatisfied } from '../flows/assurance.js';
+import { createContinueLogin } from '../flows/continue.js';
+import { createCancelLogin, createTakeCompletedLogin } from '../flows/end.js';
+import { createFlowEngine } from '../flows/engine.js';
+import { createFinishLogin, type IssueLoginTokens } from '../flows/kinds/login.js';
 import type { Mailer } from '../mail/mailer.js';
-import { createChallenges } from '../mfa/challenges.js';
-import { createMfaEnrolment } from '../mfa/enrolment.js';
-import { secondFactorSatisfied } from '../mfa/mfa-policy.js';
 import type { LimitedUserUseCases } from '../rate-limit/guards.js';
+import type { EmailApprovalLink } from '../strategies/email-code/answer.js';
+import { createApproveEmailLink } from '../strategies/email-code/approve-link.js';
+import { createStepStrategies } from '../strategies/index.js';
+import { createSecondFactorAfterPassword } from '../strategies/password/after-sign-in.js';
+import { createStartPasswordLogin } from '../strategies/password/begin.js';
+import { createMfaEnrolment } from '../strategies/second-factor-settings.js';
+import { createBeginUpstreamLogin } from '../strategies/upstream/begin.js';
+import { createCompleteUpstreamLogin } from '../strategies/upstream/complete.js';
+import type { ConnectorCache } from '../strategies/upstream/connectors.js';
 import type { TenantUseCases } from '../tenants/tenants.js';
-import { createBeginUpstreamLogin } from './begin-upstream-login.js';
-import { createCompleteUpstreamLogin } from './complete-upstream-login.js';
-import type { ConnectorCache } from './connectors.js';
-import { createContinueLogin } from './continue-login.js';
-import { createCancelLogin, createTakeCompletedLogin } from './end-login.js';
-import { createFinishLogin, type IssueLoginTokens } from './finish-login.js';
-import { createSecondFactorAfterPassword } from './password-second-factor.js';
-import { createStartPasswordLogin } from './start-password-login.js';
 
-/** What the stored login flows need from the rest of the core. */
+/** What the stored flows need from the rest of the core. */
 export interface LoginFlowParts {
   readonly tenants: TenantUseCases;
   readonly clients: ClientUseCases;
@@ -27,72 +30,36 @@ export interface LoginFlowParts {
   readonly connectors: ConnectorCache;
   readonly accounts: AccountResolver;
   readonly audit: AuditLog;
+  /** `tokens.issueTokens`: an API caller's login ends in tokens. */
   readonly issueTokens: IssueLoginTokens;
   /** Sign-in mail (codes and links). */
   readonly mailer: Mailer;
+  /** Where an emailed approval link goes (the surface that serves the approval page says). */
+  readonly emailApprovalLink: EmailApprovalLink;
 }
 
-/** The scopes a Security API login's access token carries, as far as the client may have them. */
-const securityApiScopes = ['openid', 'profile', 'email'] as const;
-
 /**
- * Adapts `tokens.issueTokens` to a finished login: an access token (and ID token) for the client, no refresh token,
- * `amr` and `auth_time` from the flow.
- */
-export const loginTokensVia =
-  (
-    issueTokens: (
-      input: {
-        tenant: Parameters<IssueLoginTokens>[0]['tenant'];
-        client: Parameters<IssueLoginTokens>[0]['client'];
-        userId: string;
-        user: Parameters<IssueLoginTokens>[0]['user'];
-        scope: readonly string[];
-        amr: readonly string[];
-        authTime: Date;
-        refreshToken: boolean;
-        grantType: string;
-        ip?: string;
-      },
-      db: Parameters<IssueLoginTokens>[1],
-    ) => Promise<{ accessToken: string; expiresIn: number }>,
-  ): IssueLoginTokens =>
-  async (input, db) => {
-    const allowed = input.client.settings.scopes;
-    const issued = await issueTokens(
-      {
-        tenant: input.tenant,
-        client: input.client,
-        userId: input.user.id,
-        user: input.user,
-        scope: securityApiScopes.filter((scope) => allowed === undefined || allowed.includes(scope)),
-        amr: input.amr,
-        authTime: input.authTime,
-        refreshToken: false,
-        grantType: 'security_api',
-        ...(input.ip === undefined ? {} : { ip: input.ip }),
-      },
-      db,
-    );
-    return { accessToken: issued.accessToken, expiresIn: issued.expiresIn };
-  };
-
-/**
- * The stored login flows (redirect to an IdP, password, second factors) and what they use: `login` (the flow
- * engine), `mfa` (challenges and enrolment) and `mail` (the dev outbox).
+ * The stored flows wired to their strategies: `login` (beginning and continuing a login through its strategies),
+ * `mfa` (the steps at level 2, the email link, the second-factor settings) and `mail` (the dev outbox). The flow engine
+ * knows strategies only by the interface in `flows/strategy.ts`; this is where the two meet.
  */
 export const createLoginFlows = (deps: CoreDeps, parts: LoginFlowParts) => {
   const { mailer } = parts;
   const finish = createFinishLogin(deps, parts);
-  const challenges = createChallenges(deps, { users: parts.users, mailer, finish, audit: parts.audit });
-  const continueLogin = createContinueLogin(deps, { users: parts.users, challenges, finish });
+  const strategies = createStepStrategies(deps, {
+    users: parts.users,
+    mailer,
+    emailApprovalLink: parts.emailApprovalLink,
+  });
+  const engine = createFlowEngine(deps, { strategies, finish, audit: parts.audit });
+  const continueLogin = createContinueLogin(deps, { users: parts.users, challenges: engine, finish });
   return {
     login: {
       beginUpstreamLogin: createBeginUpstreamLogin(deps, parts.connectors),
       completeUpstreamLogin: createCompleteUpstreamLogin(deps, parts),
       continueLogin,
       secondFactorAfterPassword: createSecondFactorAfterPassword(deps, continueLogin),
-      startPasswordLogin: createStartPasswordLogin(deps, challenges),
+      startPasswordLogin: createStartPasswordLogin(deps, engine),
       cancelLogin: createCancelLogin(deps),
       takeCompletedLogin: createTakeCompletedLogin(deps),
       /** Deletes flows that expired more than a day ago, in batches (for a periodic job). */
@@ -102,9 +69,9 @@ export const createLoginFlows = (deps: CoreDeps, parts: LoginFlowParts) => {
     mfa: {
       /** Whether a sign-in with this `amr` meets the tenant's second-factor policy now (`secondFactorSatisfied`). */
       policyMet: secondFactorSatisfied,
-      advance: challenges.advance,
-      approveEmailLink: challenges.approveEmailLink,
-      pending: challenges.pending,
+      advance: engine.advance,
+      approveEmailLink: createApproveEmailLink(deps),
+      pending: engine.pending,
       enrolment: createMfaEnrolment(deps, parts.audit),
     },
     mail: {

@@ -3,8 +3,8 @@ import type { AccountIntent, AccountResolution } from '../accounts/outcomes.js';
 import type { AccountResolver, WithinResolution } from '../accounts/resolve-account.js';
 import type { AuditLog } from '../audit/events.js';
 import { GatehouseError } from '../errors.js';
+import type { ConnectorCache } from '../strategies/upstream/connectors.js';
 import type { Tenant } from '../tenants/tenant.js';
-import type { ConnectorCache } from './connectors.js';
 
 export interface SignInWithIdpTokenInput<T> {
   readonly tenant: Tenant;

@@ -3,7 +3,7 @@ import type { Connector } from '../../connectors/connector.js';
 import type { SharedRedis } from '../../kv/kv.js';
 import type { AuditEvent, AuditLog } from '../audit/events.js';
 import { UpstreamError } from '../errors.js';
-import type { ConnectorCache } from '../login/connectors.js';
+import type { ConnectorCache } from '../strategies/upstream/connectors.js';
 import { createMetricsRegistry, type MetricsRegistry } from './registry.js';
 
 /** Audit event types that end a login attempt, and the outcome each is counted as. */

@@ -3,7 +3,7 @@ import { newOpaqueId } from '../../lib/ids.js';
 import { sessionsRepo } from '../../store/repositories/sessions.js';
 import type { SessionRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
-import { requireSecondFactorSatisfied, secondFactorSatisfied } from '../mfa/mfa-policy.js';
+import { requireSecondFactorSatisfied, secondFactorSatisfied } from '../flows/assurance.js';
 import type { Tenant } from '../tenants/tenant.js';
 
 /** A browser's sign-in at one tenant, shared by the tenant's clients (single sign-on). */

@@ -8,7 +8,7 @@ import { usersRepo } from '../../store/repositories/users.js';
 import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
-import { requireSecondFactorSatisfied } from '../mfa/mfa-policy.js';
+import { requireSecondFactorSatisfied } from '../flows/assurance.js';
 import type { User } from '../users/user.js';
 import { toUser } from '../users/users.js';
 import { familyExpiry, type TokenLifetimes } from './lifetimes.js';

@@ -1,8 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
+import type { AdvanceInput } from '../../core/flows/engine.js';
 import type { Core } from '../../core/index.js';
-import type { AdvanceInput } from '../../core/mfa/challenges.js';
 import { okEnvelope, sendEnvelope } from './envelope.js';
 import { sendLoginSuccess } from './login-success.js';
 import type { AdvanceAuthenticationBody } from './schemas.js';

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
-import type { FinishedLogin } from '../../core/login/finish-login.js';
+import type { FinishedLogin } from '../../core/flows/kinds/login.js';
 import { okEnvelope, sendEnvelope } from './envelope.js';
 import { loginSuccessResult } from './render.js';
 import type { SecurityContext } from './tenant.js';

@@ -1,21 +1,29 @@
-import type { LoginGrant } from '../../core/login/finish-login.js';
-import type { ChallengePackage, MechanismView } from '../../core/mfa/challenges.js';
+import type { ChallengePackage, MechanismView } from '../../core/flows/engine.js';
+import type { LoginGrant } from '../../core/flows/kinds/login.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { shownEmail, type User } from '../../core/users/user.js';
+
+/** Each strategy a step can offer, by the Security API's mechanism name (`Name`). */
+export const mechanismNames = {
+  password: 'UP',
+  email_code: 'EMAIL',
+  totp: 'OATH',
+  recovery_code: 'RECOVERY',
+} as const satisfies Record<MechanismView['name'], string>;
 
 /** The prompts of each mechanism, in the vendor's words where the seed shows them. */
 const prompts = (mechanism: MechanismView): { chosen: string; select: string } => {
   switch (mechanism.name) {
-    case 'UP':
+    case 'password':
       return { chosen: 'Enter Password', select: 'Password' };
-    case 'EMAIL':
+    case 'email_code':
       return {
         chosen: `Click the link in the email sent to xxxx@${mechanism.partialAddress ?? ''}`,
         select: `Email... @${mechanism.partialAddress ?? ''}`,
       };
-    case 'OATH':
+    case 'totp':
       return { chosen: 'Enter the code from your authenticator app', select: 'Authenticator app (OATH OTP)' };
-    case 'RECOVERY':
+    case 'recovery_code':
       return { chosen: 'Enter one of your recovery codes', select: 'Recovery code' };
   }
 };
@@ -30,7 +38,7 @@ export const newPackageResult = (pkg: ChallengePackage) => ({
       const { chosen, select } = prompts(mechanism);
       return {
         AnswerType: mechanism.answerType === 'oob' ? 'StartOob' : 'Text',
-        Name: mechanism.name,
+        Name: mechanismNames[mechanism.name],
         PromptMechChosen: chosen,
         PromptSelectMech: select,
         ...(mechanism.partialAddress === undefined ? {} : { PartialAddress: mechanism.partialAddress }),

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import { readBindingCookie } from '../upstream-login/binding-cookie.js';
+import { readBindingCookie } from '../shared/binding-cookie.js';
 import { okEnvelope, sendEnvelope } from './envelope.js';
 import { sendLoginSuccess } from './login-success.js';
 import { newPackageResult } from './render.js';

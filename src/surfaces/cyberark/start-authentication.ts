@@ -6,6 +6,7 @@ import { okEnvelope, sendEnvelope } from './envelope.js';
 import { newPackageResult } from './render.js';
 import type { StartAuthenticationBody } from './schemas.js';
 import { securityContext } from './tenant.js';
+import { securityApiTarget } from './token-policy.js';
 
 /**
  * `POST /Security/StartAuthentication` `{TenantId, User, Version}`: a NewPackage whose first challenge is the password
@@ -26,7 +27,7 @@ export const startAuthentication = (core: Core) => async (request: FastifyReques
   const started = await core.login.startPasswordLogin({
     tenant,
     username: body.User,
-    target: { kind: 'security_api', clientId: client.clientId },
+    target: securityApiTarget(client.clientId),
   });
   return sendEnvelope(reply, okEnvelope(newPackageResult(started.package)));
 };

@@ -3,10 +3,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
-import { setBindingCookie } from '../upstream-login/binding-cookie.js';
+import { setBindingCookie } from '../shared/binding-cookie.js';
+import { upstreamCallbackPath } from './callback-path.js';
 import { okEnvelope, sendEnvelope } from './envelope.js';
 import type { StartSocialAuthenticationBody } from './schemas.js';
 import { securityContext } from './tenant.js';
+import { securityApiTarget } from './token-policy.js';
 
 /** The IdP keywords of the Security API, and the connector kind each names. */
 const idpKeywords: Readonly<Record<string, { name: string; kind: string }>> = {
@@ -56,8 +58,8 @@ export const startSocialAuthentication = (core: Core) => async (request: Fastify
   const started = await core.login.beginUpstreamLogin({
     tenant,
     connectionId,
-    target: { kind: 'security_api', clientId: client.clientId, callbackUrl },
-    callbackBase: context.callbackBase,
+    target: securityApiTarget(client.clientId, callbackUrl),
+    callbackUrl: `${context.callbackBase.replace(/\/+$/, '')}${upstreamCallbackPath(callbackName)}`,
     callbackName,
     binding,
   });

@@ -4,7 +4,7 @@ import type { Core } from '../../core/index.js';
 import { authorizationRequestLifetimeSeconds } from '../../core/login/authorization-requests.js';
 import type { Session } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
-import { consentPageUrl, signInPageUrl } from '../pages/paths.js';
+import { consentPageUrl, signInPageUrl } from '../browser/paths.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { authorizationParams, authorizationTarget, type RawParams } from './authorization-request.js';

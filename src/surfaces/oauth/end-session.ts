@@ -3,7 +3,7 @@ import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { html, sendPage } from '../pages/html.js';
+import { html, sendPage } from '../browser/html.js';
 import { clearCookie, readCookie, sessionCookie } from './cookies.js';
 import type { EndSessionRequest } from './schemas.js';
 import { tenantOf } from './tenant.js';

@@ -3,8 +3,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import { sendErrorPage } from '../pages/error-page.js';
-import { pagesSurface } from '../pages/index.js';
+import { sendErrorPage } from '../browser/error-page.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import type { DocumentPublisher } from '../shared/published-documents.js';
@@ -98,6 +97,5 @@ export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (
     const logout = endSessionEndpoint(core);
     browser.get('/logout', { schema: { tags, querystring: EndSessionRequest }, errorHandler: pageErrors }, logout);
     browser.post('/logout', { schema: { tags, body: EndSessionRequest }, errorHandler: pageErrors }, logout);
-    await browser.register(pagesSurface, { core });
   });
 };

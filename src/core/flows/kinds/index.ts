@@ -1,0 +1,20 @@
+import type { AssuranceLevel } from '../assurance.js';
+import type { FlowKind } from '../flow.js';
+import type { StrategyName } from '../strategy.js';
+import { loginKind } from './login.js';
+
+/**
+ * Every kind of flow, one file each, by the name stored with the flow. A new kind (registration, recovery,
+ * verification, settings, link) is one file in this folder that says which strategies it accepts at which level and
+ * what completing it does, and one line here.
+ */
+export const flowKinds = {
+  login: loginKind,
+} as const satisfies Record<
+  FlowKind,
+  { readonly kind: FlowKind; readonly accepts: Readonly<Record<AssuranceLevel, readonly StrategyName[]>> }
+>;
+
+/** Whether a flow of `kind` accepts `strategy` at `level`. */
+export const accepts = (kind: FlowKind, level: AssuranceLevel, strategy: StrategyName): boolean =>
+  (flowKinds[kind].accepts[level] as readonly StrategyName[]).includes(strategy);

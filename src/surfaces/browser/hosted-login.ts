@@ -1,0 +1,91 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
+import type { Tenant } from '../../core/tenants/tenant.js';
+import { bindingCookie, readCookie, sessionCookie, setCookie } from '../oauth/cookies.js';
+import type { UpstreamLoginStarter } from '../oauth/upstream-login.js';
+import { clearBindingCookie, readBindingCookie, setBindingCookie } from '../shared/binding-cookie.js';
+import { continueToClient } from './consent.js';
+import { hostedUpstreamCallback, signInPageUrl, upstreamStartUrl } from './paths.js';
+
+const requestParams = (request: FastifyRequest) =>
+  request.params as { tenant: string; request: string; connection?: string };
+
+/** The pending authorization request this browser started (its `gatehouse_authz` cookie). @throws `flow_invalid` */
+const pendingOf = async (core: Core, tenant: Tenant, request: FastifyRequest) => {
+  const { request: id } = requestParams(request);
+  const binding = readCookie(request, bindingCookie(core.settings.publicUrl, tenant.id, id));
+  const pending =
+    binding === undefined ? undefined : await core.login.authorizationRequests.find(tenant.id, id, binding);
+  if (pending === undefined || binding === undefined)
+    throw new GatehouseError(
+      'flow_invalid',
+      'the sign-in request is unknown, expired or was started in another browser',
+    );
+  return { pending, binding };
+};
+
+/** The `idp_hint` seam of the OAuth surface: `authorize` sends the browser to the upstream start of its request. */
+export const upstreamLoginStarter =
+  (core: Core): UpstreamLoginStarter =>
+  async ({ tenant, request, connectionId }) =>
+    new URL(upstreamStartUrl(signInPageUrl(core.tokens.issuerOf(tenant.id), request.id), connectionId));
+
+/**
+ * `GET /t/{tenant}/sign-in/{request}/upstream/{connection}` (a provider button, or `idp_hint`): starts a login flow
+ * bound to this browser for the pending authorization request, and sends the browser to the IdP.
+ */
+export const startHostedUpstreamLogin = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const params = requestParams(request);
+  const tenant = await core.tenants.require(params.tenant);
+  const { pending } = await pendingOf(core, tenant, request);
+  const connectionId = params.connection ?? '';
+  const started = await core.login.beginUpstreamLogin({
+    tenant,
+    connectionId,
+    ...hostedUpstreamCallback(core.settings.publicUrl, tenant.id, connectionId),
+    target: {
+      kind: 'oauth_authorize',
+      requestId: pending.id,
+      clientId: pending.clientId,
+      signInPage: signInPageUrl(core.tokens.issuerOf(tenant.id), pending.id),
+    },
+    binding: 'browser',
+    ...(pending.params.loginHint === undefined ? {} : { loginHint: pending.params.loginHint }),
+  });
+  setBindingCookie(reply, core.settings.publicUrl, started.state, started.binding);
+  return reply.redirect(started.authorizationUrl.href, 303);
+};
+
+/**
+ * `GET /t/{tenant}/sign-in/{request}/upstream-done?login={state}`: takes the completed login (upstream, or a password
+ * followed by a second factor; once, this browser),
+ * starts the single sign-on session, completes the authorization request and returns to the client with a code.
+ */
+export const finishHostedUpstreamLogin = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const params = requestParams(request);
+  const tenant = await core.tenants.require(params.tenant);
+  const { pending, binding } = await pendingOf(core, tenant, request);
+  const { login: state } = request.query as { login?: string };
+  if (state === undefined) throw new GatehouseError('flow_invalid', 'the sign-in link is incomplete');
+  const flow = await core.login.takeCompletedLogin({
+    tenant,
+    state,
+    browserBinding: readBindingCookie(request, core.settings.publicUrl, state),
+    requestId: pending.id,
+  });
+  const signedIn = {
+    userId: flow.userId ?? '',
+    amr: flow.amr,
+    authTime: flow.authTime ?? core.clock.now(),
+    ...(flow.identityId === null ? {} : { identityId: flow.identityId }),
+  };
+  const session = sessionCookie(core.settings.publicUrl, tenant.id);
+  const previous = readCookie(request, session);
+  if (previous !== undefined) await core.sessions.end(tenant.id, previous);
+  const started = await core.sessions.start({ tenant, ...signedIn });
+  setCookie(reply, session, started.cookie, sessionLifetimeSeconds);
+  clearBindingCookie(reply, core.settings.publicUrl, state);
+  return continueToClient(core, reply, tenant, pending, binding, { ...signedIn, sid: started.session.sid });
+};

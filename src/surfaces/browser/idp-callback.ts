@@ -1,0 +1,60 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../core/errors.js';
+import type { Core } from '../../core/index.js';
+import { callbackNameOf } from '../cyberark/callback-path.js';
+import { extIdpReturnUrl } from '../cyberark/ext-idp-return.js';
+import { readBindingCookie } from '../shared/binding-cookie.js';
+import { sendErrorPage } from './error-page.js';
+import { mfaPageUrl, upstreamDoneUrl, withLogin } from './paths.js';
+
+/** The IdP's parameters: the query string, or the form body of Apple's `response_mode=form_post`. */
+const callbackParams = (request: FastifyRequest): URLSearchParams => {
+  const params = new URLSearchParams();
+  const source = (request.method === 'POST' ? request.body : request.query) ?? {};
+  if (typeof source !== 'object') return params;
+  for (const [name, value] of Object.entries(source as Record<string, unknown>)) {
+    for (const item of Array.isArray(value) ? value : [value]) if (typeof item === 'string') params.append(name, item);
+  }
+  return params;
+};
+
+/**
+ * `GET|POST /SocialAuth/{Name}AuthCallback` (also under `/t/{tenant}`): the IdP returns here. A state that is
+ * malformed, unknown, expired, replayed or from another browser ends on an error page (there is nowhere trusted to
+ * return to). Otherwise the flow continues at its target: a Security API caller gets a 302 to its callback URL
+ * (`customerId`, `ExtIdpAuthChallengeState`, `username`, or `error`); a hosted-pages login goes on to the second
+ * factor page or back to the authorization request.
+ */
+export const idpCallback = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const { callback, tenant: pathTenant } = request.params as { callback: string; tenant?: string };
+  const callbackName = callbackNameOf(callback);
+  if (callbackName === undefined) throw new GatehouseError('not_found', 'there is no such callback');
+  const params = callbackParams(request);
+  const state = params.get('state') ?? '';
+  const binding = readBindingCookie(request, core.settings.publicUrl, state);
+  const hostTenant = pathTenant === undefined ? await core.tenants.findByHostname(request.host) : undefined;
+  const tenantId = pathTenant ?? hostTenant?.id;
+  const result = await core.login.completeUpstreamLogin({
+    callbackName,
+    params,
+    ...(binding === undefined ? {} : { browserBinding: binding }),
+    ...(tenantId === undefined ? {} : { tenantId }),
+    ip: request.ip,
+  });
+  const { target } = result.flow;
+  if (target.kind === 'security_api') {
+    if (target.callbackUrl === undefined) throw new GatehouseError('flow_invalid', 'this login has no callback URL');
+    return reply.redirect(extIdpReturnUrl(result, target.callbackUrl), 302);
+  }
+  if (result.kind === 'failed') return sendErrorPage(reply, result.error);
+  const tenant = await core.tenants.require(result.flow.tenantId);
+  const next = await core.login.continueLogin({
+    tenant,
+    state,
+    target: 'oauth_authorize',
+    ...(binding === undefined ? {} : { browserBinding: binding }),
+    ip: request.ip,
+  });
+  const page = next.kind === 'challenge' ? mfaPageUrl(target.signInPage) : upstreamDoneUrl(target.signInPage);
+  return reply.redirect(withLogin(page, state), 303);
+};

@@ -1,0 +1,71 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Core } from '../../core/index.js';
+import { registerTenantHook } from '../oauth/tenant.js';
+import { toGatehouseError } from '../shared/errors.js';
+import { logError } from '../shared/log-error.js';
+import { showChallengePage, submitChallengePage } from './challenge-page.js';
+import { ConsentForm, showConsent, submitConsent } from './consent.js';
+import { showDevOutbox } from './dev-outbox.js';
+import { approveEmailLink, showEmailLink } from './email-link.js';
+import { sendErrorPage } from './error-page.js';
+import { finishHostedUpstreamLogin, startHostedUpstreamLogin } from './hosted-login.js';
+import { idpCallback } from './idp-callback.js';
+import { SignInForm, SignInParams, showSignIn, submitSignIn } from './sign-in.js';
+import { beginTotp, confirmTotp, showFactors } from './totp-enrolment.js';
+
+export { upstreamLoginStarter } from './hosted-login.js';
+
+const pageErrors = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+  const e = toGatehouseError(error);
+  logError(request, e);
+  return sendErrorPage(reply, e);
+};
+
+/**
+ * The hosted sign-in and consent pages of a pending authorization request, under `/t/{tenant}` behind the tenant
+ * hook. Forms only: a JSON body is a 415 page, not a parsed object.
+ */
+const signInPages: FastifyPluginAsync<{ core: Core }> = async (app, { core }) => {
+  registerTenantHook(app, core);
+  app.removeAllContentTypeParsers();
+  await app.register(formbody);
+  app.get('/sign-in/:request', { schema: { params: SignInParams, hide: true } }, showSignIn(core));
+  app.post('/sign-in/:request', { schema: { params: SignInParams, body: SignInForm, hide: true } }, submitSignIn(core));
+  app.get('/sign-in/:request/consent', { schema: { params: SignInParams, hide: true } }, showConsent(core));
+  app.post(
+    '/sign-in/:request/consent',
+    { schema: { params: SignInParams, body: ConsentForm, hide: true } },
+    submitConsent(core),
+  );
+};
+
+/**
+ * What a person's browser sees of a flow, one surface: the hosted sign-in and consent pages, the IdP callback of every
+ * login that went to an IdP (`/SocialAuth/{Name}AuthCallback`, at the root and under `/t/{tenant}`; a flow the
+ * Security API started returns to its caller from there), the start and hand-over of a hosted upstream login, the
+ * second-factor step of a hosted login, the emailed approval link, the signed-in user's authenticator and recovery
+ * codes, and (development and test without SMTP) the dev outbox. Server-rendered, script-free, strict CSP; every
+ * error is a page.
+ */
+export const browserSurface: FastifyPluginAsync<{ core: Core }> = async (app, { core }) => {
+  await app.register(cookie);
+  app.setErrorHandler(pageErrors);
+  const schema = { hide: true };
+  for (const prefix of ['', '/t/:tenant']) {
+    app.get(`${prefix}/SocialAuth/:callback`, { schema }, idpCallback(core));
+    app.post(`${prefix}/SocialAuth/:callback`, { schema }, idpCallback(core));
+  }
+  app.get('/t/:tenant/sign-in/:request/upstream/:connection', { schema }, startHostedUpstreamLogin(core));
+  app.get('/t/:tenant/sign-in/:request/upstream-done', { schema }, finishHostedUpstreamLogin(core));
+  app.get('/t/:tenant/sign-in/:request/mfa', { schema }, showChallengePage(core));
+  app.post('/t/:tenant/sign-in/:request/mfa', { schema }, submitChallengePage(core));
+  app.get('/t/:tenant/mfa/email', { schema }, showEmailLink(core));
+  app.post('/t/:tenant/mfa/email', { schema }, approveEmailLink(core));
+  app.get('/t/:tenant/mfa', { schema }, showFactors(core));
+  app.post('/t/:tenant/mfa/totp', { schema }, beginTotp(core));
+  app.post('/t/:tenant/mfa/totp/confirm', { schema }, confirmTotp(core));
+  if (core.mail.usesOutbox) app.get('/_dev/outbox', { schema }, showDevOutbox(core));
+  await app.register(signInPages, { prefix: '/t/:tenant', core });
+};
