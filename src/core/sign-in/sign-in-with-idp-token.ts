@@ -1,92 +1,24 @@
 import type { ExternalProfile, PresentedToken } from '../../connectors/connector.js';
 import type { LinkProof, VerifyLinkProofInput } from '../accounts/link-proof.js';
-import type { AccountIntent, SignedInResolution, SignupProfile } from '../accounts/outcomes.js';
+import type { AccountIntent, SignedInResolution } from '../accounts/outcomes.js';
 import type { AccountResolver, WithinResolution } from '../accounts/resolve-account.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
-import { type ErrorCode, GatehouseError, isGatehouseError } from '../errors.js';
+import { GatehouseError, isGatehouseError } from '../errors.js';
 import type { ConnectorCache } from '../login/connectors.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { IssuedTokens, IssueTokens, SignInIssuanceInput } from '../tokens/issue-tokens.js';
 import type { AccessTokenClaims } from '../tokens/verify-access-token.js';
-import type { Identity, User } from '../users/user.js';
 import { type NewUserTokens, newUserClaims, newUserScope, type RedeemedNewUserToken } from './new-user-token.js';
+import {
+  type IdpTokenSignIn,
+  refused,
+  type SignInIntent,
+  type SignInIssuance,
+  type SignInRefusal,
+} from './outcomes.js';
 
-/**
- * What the caller wants from the identity (the columns of the account decision's table, `AccountResolution`).
- * - `login`: sign in an account that has the identity (or, by the tenant's policy, its verified email); never creates.
- * - `signup`: sign in, or create the account when the identity and its email are new; `profile` adds what the IdP did
- *   not give. `createOnly`: anything but a new account is refused, and nothing is written (Flex `create_with_idp`).
- * - `link`: attach the identity to the account `proof` proves (an access token of the calling client's recent sign-in,
- *   see `LinkProof`), spent once with the sign-in it gives.
- */
-export type SignInIntent =
-  | { readonly kind: 'login' }
-  | { readonly kind: 'signup'; readonly profile?: SignupProfile; readonly createOnly?: boolean }
-  | { readonly kind: 'link'; readonly proof: string };
-
-/** The tokens a sign-in ends in: everything `issueTokens` needs but the user, who is known once the account is. */
-export interface SignInIssuance {
-  readonly scope: readonly string[];
-  /** RFC 8176 methods; default `["external", <connection id>]`. */
-  readonly amr?: readonly string[];
-  /** Audit: the grant that led here (`Facebook`, `auth_with_idp`, the RFC 8693 URN, …). */
-  readonly grantType: string;
-  /** Someone with no account yet gets a `newuser` token (STS) instead of a `new_user` outcome without one. */
-  readonly newUserToken?: boolean;
-}
-
-/** Why a verified token signs nobody in, other than a merge to resolve; the {@link refusalCodes} say how bad. */
-export type SignInRefusal =
-  /** The tenant has no connection of that id. */
-  | 'unknown_connection'
-  /** The IdP gave no email and none was supplied, where one is needed. */
-  | 'email_missing'
-  /** `link`: the identity belongs to another account. */
-  | 'already_linked_elsewhere'
-  /** `createOnly`: the identity already has an account. */
-  | 'identity_taken'
-  /** `createOnly`: the email belongs to another account. */
-  | 'email_taken';
-
-/** The error code each refusal stands for, where a surface has no word of its own. */
-export const refusalCodes = {
-  unknown_connection: 'not_found',
-  email_missing: 'idp_email_missing',
-  already_linked_elsewhere: 'identity_already_linked',
-  identity_taken: 'identity_already_linked',
-  email_taken: 'email_taken',
-} as const satisfies Record<SignInRefusal, ErrorCode>;
-
-/**
- * The outcome of a token-in sign-in: a value for everything a person can meet, each carrying what a surface renders.
- *
- * | outcome | when | carries |
- * |---|---|---|
- * | `issued` | the account signed in, was created or got the identity linked | user, identity, tokens when asked |
- * | `new_user` | `login`, and no account has the identity | the verified profile, a `newuser` token when asked |
- * | `merge_needed` | the identity's proven email is another account's | the email |
- * | `refused` | see {@link SignInRefusal} | the reason, its code, the profile once verified |
- *
- * A bad token, an unreachable IdP, a disabled user or a spent proof are errors (`GatehouseError`), not outcomes.
- */
-export type IdpTokenSignIn<Tokens extends IssuedTokens | undefined = IssuedTokens | undefined> =
-  | {
-      readonly kind: 'issued';
-      readonly account: SignedInResolution['kind'];
-      readonly user: User;
-      readonly identity: Identity;
-      readonly profile: ExternalProfile;
-      readonly tokens: Tokens;
-    }
-  | { readonly kind: 'new_user'; readonly profile: ExternalProfile; readonly newUserToken: IssuedTokens | undefined }
-  | { readonly kind: 'merge_needed'; readonly email: string; readonly profile: ExternalProfile }
-  | {
-      readonly kind: 'refused';
-      readonly reason: SignInRefusal;
-      readonly code: ErrorCode;
-      readonly profile: ExternalProfile | undefined;
-    };
+export type { IdpTokenSignIn, SignInIntent, SignInIssuance, SignInRefusal } from './outcomes.js';
 
 interface SignInBase {
   readonly tenant: Tenant;
@@ -129,9 +61,6 @@ class Refused extends Error {
 
 const createOnlyRefusal = (kind: SignedInResolution['kind']): SignInRefusal | undefined =>
   kind === 'created' ? undefined : kind === 'logged_in' ? 'identity_taken' : 'email_taken';
-
-const refused = (reason: SignInRefusal, profile: ExternalProfile | undefined) =>
-  ({ kind: 'refused', reason, code: refusalCodes[reason], profile }) as const;
 
 /**
  * Creates `signInWithIdpToken`, the one token-in sign-in (Flex `auth_with_idp` and `create_with_idp`, the STS provider
@@ -181,8 +110,7 @@ export const createSignInWithIdpToken = (deps: SignInDeps) => {
         case 'logged_in':
         case 'created':
         case 'linked': {
-          const refusal = createOnly ? createOnlyRefusal(resolution.kind) : undefined;
-          if (refusal !== undefined) return refused(refusal, profile);
+          // A create-only sign-up's work refused (and undid) anything but a creation.
           const { user, identity } = resolution;
           return { kind: 'issued', account: resolution.kind, user, identity, profile, tokens: result };
         }
@@ -191,19 +119,7 @@ export const createSignInWithIdpToken = (deps: SignInDeps) => {
           return {
             kind: 'new_user',
             profile,
-            newUserToken:
-              base !== undefined && input.issue?.newUserToken === true
-                ? await deps.issueTokens({
-                    tenant,
-                    client: base.client,
-                    userId: undefined,
-                    scope: [newUserScope],
-                    extraClaims: newUserClaims(profile),
-                    refreshToken: false,
-                    grantType: input.issue.grantType,
-                    ...(ip === undefined ? {} : { ip }),
-                  })
-                : undefined,
+            newUserToken: input.issue?.newUserToken === true ? await newUserToken(deps, base, profile) : undefined,
           };
         case 'merge_needed':
           return createOnly
@@ -223,6 +139,21 @@ export const createSignInWithIdpToken = (deps: SignInDeps) => {
 };
 
 export type SignInWithIdpToken = ReturnType<typeof createSignInWithIdpToken>;
+
+/** A `newuser` token: the verified profile of someone with no account yet, which can only create that account. */
+const newUserToken = (deps: SignInDeps, base: SignInIssuanceInput | undefined, profile: ExternalProfile) =>
+  base === undefined
+    ? undefined
+    : deps.issueTokens({
+        tenant: base.tenant,
+        client: base.client,
+        userId: undefined,
+        scope: [newUserScope],
+        extraClaims: newUserClaims(profile),
+        refreshToken: false,
+        ...(base.grantType === undefined ? {} : { grantType: base.grantType }),
+        ...(base.ip === undefined ? {} : { ip: base.ip }),
+      });
 
 const toAccountIntent = async (deps: SignInDeps, input: SignInWithIdpTokenInput): Promise<AccountIntent> => {
   const { intent, tenant, client, ip } = input;

@@ -49,8 +49,8 @@ const callerOf = async (
   return { tenant, client, found: served(options.grants, params.grant_type) };
 };
 
-/** Only the parameters the grant accepts reach it. */
-const accepted = (params: TokenRequestBody, names: readonly GrantParameter[]) =>
+/** The parameters a grant accepts, of those the request carries: no other reaches it. */
+export const acceptedParameters = (params: TokenRequestBody, names: readonly GrantParameter[]) =>
   Object.fromEntries(names.flatMap((name) => (params[name] === undefined ? [] : [[name, params[name]]])));
 
 /**
@@ -63,7 +63,13 @@ export const tokenEndpoint =
     const { tenant, client, found } = await callerOf(core, request, params, options);
     if (!client.grantTypes.includes(found.type))
       throw new GatehouseError('unauthorized_client', `the client may not use grant_type ${found.type}`);
-    const context = { core, tenant, client, grantType: found.type, params: accepted(params, found.grant.parameters) };
+    const context = {
+      core,
+      tenant,
+      client,
+      grantType: found.type,
+      params: acceptedParameters(params, found.grant.parameters),
+    };
     // Every grant, token exchange included, runs under the refused-grant limit of (tenant, client, address).
     const response = await core.limits.grant({ tenantId: tenant.id, clientId: client.clientId, ip: request.ip }, () =>
       found.grant.handle({ ...context, ip: request.ip }),
