@@ -196,13 +196,9 @@ const verifiedIdentity = async (
     throw error;
   });
   if (connector === undefined) return undefined;
+  let profile: ExternalProfile;
   try {
-    const profile = await connector.verifyToken(input.token);
-    return {
-      profile,
-      connectionTrusted: await deps.connectors.trusted(tenant.id, input.connectionId),
-      spend: undefined,
-    };
+    profile = await connector.verifyToken(input.token);
   } catch (error) {
     if (error instanceof GatehouseError)
       deps.audit.record({
@@ -215,6 +211,7 @@ const verifiedIdentity = async (
       });
     throw error;
   }
+  return { profile, connectionTrusted: await deps.connectors.trusted(tenant.id, input.connectionId), spend: undefined };
 };
 
 /**
