@@ -89,3 +89,23 @@ export const createConnector = (config: ConnectionConfig, deps: ConnectorDeps): 
     throw new GatehouseError('invalid_request', `connection "${config.id}": clientId is empty`);
   return definition.create({ ...config, settings }, deps);
 };
+
+/** The one kind that names no product: any OpenID provider, known by its connection id. */
+const genericKind = 'oidc' satisfies ConnectorType;
+
+/** A connector kind that is a product (`facebook`, `github`, …): every kind but the generic one. */
+export type ProductKind = Exclude<ConnectorType, typeof genericKind>;
+
+/** A product's name as the product spells it (`Facebook`, `LinkedIn`, `GitHub`): its connector's display name. */
+export type ProductName = (typeof connectorRegistry)[ProductKind]['displayName'];
+
+/**
+ * The providers apps name by product, in registry order: the STS extension grants (`grant_type=Facebook`), the
+ * Security API's `IdpName` keywords and the grant types a client can be allowed all derive from this, so a new
+ * provider is one line in `connectorRegistry` for all of them.
+ */
+export const products: readonly { readonly kind: ProductKind; readonly name: ProductName }[] = Object.freeze(
+  connectorTypes
+    .filter((kind): kind is ProductKind => kind !== genericKind)
+    .map((kind) => ({ kind, name: connectorRegistry[kind].displayName })),
+);

@@ -15,9 +15,6 @@ import type { CoreDeps } from './deps.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
 import { createAuthorizationRequests } from './login/authorization-requests.js';
 import { createLoginFlows } from './login/login-flows.js';
-import { createCompleteNewUser } from './login/new-user-token.js';
-import { createSignInWithPassword } from './login/password-login.js';
-import { createSignInWithIdpToken } from './login/sign-in-with-idp-token.js';
 import type { Mailer } from './mail/mailer.js';
 import { createMaintenance } from './maintenance.js';
 import { createCoreMetrics, observeAudit, observeConnectors } from './metrics/metrics.js';
@@ -26,6 +23,9 @@ import { createFailureNotice } from './rate-limit/failure-notice.js';
 import { createGrantGuard, limitClientAuthentication, limitPasswordAttempts } from './rate-limit/guards.js';
 import { observeRefusals, type RateLimit } from './rate-limit/rate-limit.js';
 import { createSessionUseCases } from './sessions/sessions.js';
+import { createNewUserTokens } from './sign-in/new-user-token.js';
+import { createSignInWithPassword } from './sign-in/password-login.js';
+import { createSignInWithIdpToken } from './sign-in/sign-in-with-idp-token.js';
 import type { EmailApprovalLink } from './strategies/email-code/answer.js';
 import { createConnectorCache } from './strategies/upstream/connectors.js';
 import { createTenantUseCases } from './tenants/tenants.js';
@@ -104,8 +104,15 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
     beginUpstreamLogin: auditLoginStart(flows.login.beginUpstreamLogin, audit),
     cancelLogin: auditLoginCancel(flows.login.cancelLogin, audit),
     connectors,
-    signInWithIdpToken: createSignInWithIdpToken(connectors, accounts, audit),
-    completeNewUser: createCompleteNewUser(accounts, deps.db, connectors.trusted),
+    signInWithIdpToken: createSignInWithIdpToken({
+      connectors,
+      accounts,
+      audit,
+      verifyLinkProof: accounts.verifyLinkProof,
+      issueTokens: tokens.issueTokens,
+      issueOnSignIn: tokens.issueOnSignIn,
+      newUserTokens: createNewUserTokens(deps.clock),
+    }),
     signInWithPassword: createSignInWithPassword(deps, users, audit),
     authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes, createRequireConsent(deps)),
   };

@@ -21,8 +21,13 @@ export interface ConnectorDefinition<Schema extends TObject = TObject> {
   create(config: ConnectionOf<Schema>, deps: ConnectorDeps): Connector;
 }
 
-/** Keeps `config.settings` typed from `settingsSchema` inside each connector file. */
-export const defineConnector = <Schema extends TObject>(definition: ConnectorDefinition<Schema>) => definition;
+/**
+ * Keeps `config.settings` typed from `settingsSchema` inside each connector file, and `displayName` as the literal it
+ * is (the product names apps use, `LinkedIn` and `GitHub`, are derived from it in `registry.ts`).
+ */
+export const defineConnector = <Schema extends TObject, const Name extends string>(
+  definition: ConnectorDefinition<Schema> & { readonly displayName: Name },
+) => definition;
 
 /** The `audiences` setting every OpenID Connect kind shares. */
 export const audiencesSetting = Type.Optional(

@@ -1,21 +1,26 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { type ProductName, products } from '../../connectors/registry.js';
 import type { ClientSettings } from '../../store/schema.js';
 
-/** Grant types a client can be allowed. The STS extension grants are named after the provider, case-sensitive. */
-export const grantTypes = [
+/** The standard grants (RFC 6749, RFC 8693) a client can be allowed. */
+const standardGrantTypes = [
   'authorization_code',
   'refresh_token',
   'client_credentials',
   'password',
   'urn:ietf:params:oauth:grant-type:token-exchange',
-  'Facebook',
-  'Google',
-  'Microsoft',
-  'LinkedIn',
-  'Apple',
-  'GitHub',
 ] as const;
-export type GrantType = (typeof grantTypes)[number];
+
+/**
+ * Grant types a client can be allowed: the standard ones, then the STS extension grants, one per product of the
+ * connector registry and named after it, case-sensitive (`Facebook`, `LinkedIn`, `GitHub`).
+ */
+export type GrantType = (typeof standardGrantTypes)[number] | ProductName;
+
+export const grantTypes: readonly GrantType[] = Object.freeze([
+  ...standardGrantTypes,
+  ...products.map((product) => product.name),
+]);
 
 /**
  * A URL Gatehouse may send a browser to with a code or a session: http(s), or a native app's private-use scheme, which

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import { userIdOfToken } from '../../core/login/new-user-token.js';
+import { userIdOfToken } from '../../core/sign-in/new-user-token.js';
 import { sendOAuthError } from '../oauth/errors.js';
 import { bearerTokenOf } from '../shared/bearer.js';
 import { toGatehouseError } from '../shared/errors.js';

@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
+import { products } from '../../core/sign-in/products.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { setBindingCookie } from '../shared/binding-cookie.js';
 import { upstreamCallbackPath } from './callback-path.js';
@@ -11,14 +12,9 @@ import { securityContext } from './tenant.js';
 import { securityApiTarget } from './token-policy.js';
 
 /** The IdP keywords of the Security API, and the connector kind each names. */
-const idpKeywords: Readonly<Record<string, { name: string; kind: string }>> = {
-  facebook: { name: 'Facebook', kind: 'facebook' },
-  google: { name: 'Google', kind: 'google' },
-  linkedin: { name: 'LinkedIn', kind: 'linkedin' },
-  microsoft: { name: 'Microsoft', kind: 'microsoft' },
-  apple: { name: 'Apple', kind: 'apple' },
-  github: { name: 'GitHub', kind: 'github' },
-};
+const idpKeywords: Readonly<Record<string, { name: string; kind: string }>> = Object.fromEntries(
+  products.map(({ kind, name }) => [name.toLowerCase(), { name, kind }]),
+);
 
 /**
  * `IdpName` → the tenant's connection and the callback name: a keyword names the connection of that kind (the one

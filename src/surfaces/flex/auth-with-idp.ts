@@ -1,40 +1,35 @@
 import type { FastifyInstance } from 'fastify';
-import type { AccountResolution } from '../../core/accounts/outcomes.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
+import type { IdpTokenSignIn } from '../../core/sign-in/sign-in-with-idp-token.js';
 import type { IssuedTokens } from '../../core/tokens/tokens.js';
 import { identifyClient, userScope } from './caller.js';
-import { signInWithFlexIdp } from './idp-token.js';
+import { presentedToken, refusalError } from './idp-token.js';
 import { sendTokens } from './respond.js';
 import { AuthWithIdpRequest, OAuthError, TokenResponse } from './schemas.js';
 import { refuseWhereSecondFactorRequired } from './sign-in-policy.js';
 
-/** Why a verified identity gets no tokens: Flex logs in linked identities only (or links a verified email). */
-const refusal = (resolution: AccountResolution): GatehouseError => {
-  switch (resolution.kind) {
-    case 'new_user_required':
-      return new GatehouseError(
+/** Flex logs in linked identities only (or links a verified email): every other outcome is an error. */
+const tokensOf = (signIn: IdpTokenSignIn<IssuedTokens>, idpId: string): IssuedTokens => {
+  switch (signIn.kind) {
+    case 'issued':
+      return signIn.tokens;
+    case 'new_user':
+      throw new GatehouseError(
         'invalid_grant',
         'no user has this identity; create one with current_user/create_with_idp',
       );
     case 'merge_needed':
-      return new GatehouseError('merge_needed', 'the email belongs to an existing user; the accounts are not linked');
-    case 'email_missing':
-      return new GatehouseError('idp_email_missing', 'the identity provider returned no email');
-    case 'already_linked_elsewhere':
-      return new GatehouseError('identity_already_linked', 'the identity belongs to another user');
-    // Signed-in outcomes carry tokens; `created` cannot come from a login intent.
-    case 'logged_in':
-    case 'linked':
-    case 'created':
-      return new GatehouseError('server_error', `unexpected ${resolution.kind} without tokens`);
+      throw new GatehouseError('merge_needed', 'the email belongs to an existing user; the accounts are not linked');
+    case 'refused':
+      throw refusalError(signIn.reason, idpId, 'the identity provider returned no email');
   }
 };
 
 /**
  * `POST /v1/auth/auth_with_idp`: the client (with its secret) hands over an IdP token; a linked identity, or one
- * whose IdP-verified email is a verified user's under `auto_link_verified`, gets user tokens. The tokens are issued
- * in the resolution's transaction, so an implicit link never commits without them.
+ * whose IdP-verified email is a verified user's under `auto_link_verified`, gets user tokens, issued with the
+ * sign-in (an implicit link never commits without them).
  */
 export const authWithIdpRoute = (app: FastifyInstance, core: Core): void => {
   app.post<{ Body: AuthWithIdpRequest }>(
@@ -53,30 +48,19 @@ export const authWithIdpRoute = (app: FastifyInstance, core: Core): void => {
       const { tenant, client } = await identifyClient(core, request, params.client_id, params.client_secret);
       refuseWhereSecondFactorRequired(tenant, 'social');
       // The IdP token is verified under the refused-grant limit of (tenant, client, address).
-      const issued = await core.limits.grant(
-        { tenantId: tenant.id, clientId: client.clientId, ip: request.ip },
-        async () => {
-          const { resolution, result } = await signInWithFlexIdp<IssuedTokens>(core, {
-            tenant,
-            clientId: client.clientId,
-            idpId: params.idp_id,
-            idpClientId: params.idp_client_id,
-            idpToken: params.idp_token,
-            intent: { kind: 'login' },
-            ip: request.ip,
-            within: core.tokens.issueOnSignIn({
-              tenant,
-              client,
-              scope: [userScope],
-              amr: ['external'],
-              grantType: 'auth_with_idp',
-              ip: request.ip,
-            }),
-          });
-          if (result === undefined) throw refusal(resolution);
-          return result;
-        },
-      );
+      const limit = { tenantId: tenant.id, clientId: client.clientId, ip: request.ip };
+      const issued = await core.limits.grant(limit, async () => {
+        const signIn = await core.login.signInWithIdpToken({
+          tenant,
+          client,
+          ip: request.ip,
+          connectionId: params.idp_id,
+          token: presentedToken(params.idp_token, params.idp_client_id),
+          intent: { kind: 'login' },
+          issue: { scope: [userScope], amr: ['external'], grantType: 'auth_with_idp' },
+        });
+        return tokensOf(signIn, params.idp_id);
+      });
       return sendTokens(reply, issued);
     },
   );

@@ -1,36 +1,24 @@
 import type { FastifyInstance } from 'fastify';
-import type { AccountResolution, SignupProfile } from '../../core/accounts/outcomes.js';
+import type { SignupProfile } from '../../core/accounts/outcomes.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import type { Identity, User } from '../../core/users/user.js';
+import type { IdpTokenSignIn } from '../../core/sign-in/sign-in-with-idp-token.js';
 import { requireFlexScope, verifyBearer } from './caller.js';
 import { currentUserResource } from './current-user.js';
-import { signInWithFlexIdp } from './idp-token.js';
+import { presentedToken, refusalError } from './idp-token.js';
 import { sendWire } from './respond.js';
 import { CreateWithIdpBody, ExpandQuery } from './schemas.js';
 
-const alreadyLinked = () =>
-  new GatehouseError('identity_already_linked', 'the identity provider account is already linked to a user');
-const emailTaken = () => new GatehouseError('email_taken', 'the email address belongs to another user');
-
-/**
- * `create_with_idp` only ever creates. An identity that is already linked, or an email that belongs to another user
- * (even where the tenant would link it implicitly on `auth_with_idp`), is refused and nothing is written.
- */
-const createdOrRefused = (resolution: AccountResolution): { user: User; identity: Identity } => {
-  switch (resolution.kind) {
-    case 'created':
-      return resolution;
-    case 'logged_in':
-    case 'already_linked_elsewhere':
-      throw alreadyLinked();
-    case 'linked':
+/** `create_with_idp` only ever creates: the use-case refuses (and writes nothing for) anything else. */
+const createdOf = (signIn: IdpTokenSignIn<undefined>, idpId: string) => {
+  switch (signIn.kind) {
+    case 'issued':
+      return signIn;
+    case 'refused':
+      throw refusalError(signIn.reason, idpId, 'email: the identity provider returned none; send one');
+    case 'new_user':
     case 'merge_needed':
-      throw emailTaken();
-    case 'email_missing':
-      throw new GatehouseError('idp_email_missing', 'email: the identity provider returned none; send one');
-    case 'new_user_required':
-      throw new GatehouseError('server_error', 'a sign-up resolved to new_user_required');
+      throw new GatehouseError('server_error', `a create-only sign-up resolved to ${signIn.kind}`);
   }
 };
 
@@ -42,7 +30,9 @@ const signupProfile = (body: CreateWithIdpBody): SignupProfile => {
 /**
  * `POST /v1/api/current_user/create_with_idp[?expand=true]` (anonymous token): verifies the IdP token and creates the
  * user with the identity linked, names and email defaulting to the IdP's claims (an email the IdP did not verify is
- * stored unverified). No tokens: the client logs in next with `auth_with_idp`.
+ * stored unverified). An identity that is already linked, or an email that belongs to another user (even where the
+ * tenant would link it implicitly on `auth_with_idp`), is refused and nothing is written. No tokens: the client logs
+ * in next with `auth_with_idp`.
  */
 export const createWithIdpRoute = (app: FastifyInstance, core: Core): void => {
   app.post<{ Body: CreateWithIdpBody; Querystring: ExpandQuery }>(
@@ -61,23 +51,18 @@ export const createWithIdpRoute = (app: FastifyInstance, core: Core): void => {
       const bearer = await verifyBearer(core, request);
       requireFlexScope(bearer);
       const body = request.body;
-      const { user, identity } = await core.limits.grant(
-        { tenantId: bearer.tenant.id, clientId: bearer.client.clientId, ip: request.ip },
-        async () => {
-          const { resolution } = await signInWithFlexIdp(core, {
-            tenant: bearer.tenant,
-            clientId: bearer.client.clientId,
-            idpId: body.idpId,
-            idpClientId: body.idpClientId,
-            idpToken: body.idpToken,
-            intent: { kind: 'signup', profile: signupProfile(body) },
-            ip: request.ip,
-            // Runs inside the resolution's transaction: throwing here undoes a link or a login's bookkeeping.
-            within: async (_trx, signedIn) => createdOrRefused(signedIn),
-          });
-          return createdOrRefused(resolution);
-        },
-      );
+      const limit = { tenantId: bearer.tenant.id, clientId: bearer.client.clientId, ip: request.ip };
+      const { user, identity } = await core.limits.grant(limit, async () => {
+        const signIn = await core.login.signInWithIdpToken({
+          tenant: bearer.tenant,
+          client: bearer.client,
+          ip: request.ip,
+          connectionId: body.idpId,
+          token: presentedToken(body.idpToken, body.idpClientId),
+          intent: { kind: 'signup', profile: signupProfile(body), createOnly: true },
+        });
+        return createdOf(signIn, body.idpId);
+      });
       return sendWire(request, reply, 200, currentUserResource(user, [identity], request.query.expand === 'true'));
     },
   );

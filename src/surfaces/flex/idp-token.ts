@@ -1,51 +1,31 @@
 import type { PresentedToken } from '../../connectors/connector.js';
-import type { AccountIntent } from '../../core/accounts/outcomes.js';
-import type { WithinResolution } from '../../core/accounts/resolve-account.js';
-import { GatehouseError, isGatehouseError } from '../../core/errors.js';
-import type { Core } from '../../core/index.js';
-import type { Tenant } from '../../core/tenants/tenant.js';
+import { GatehouseError } from '../../core/errors.js';
+import type { SignInRefusal } from '../../core/sign-in/sign-in-with-idp-token.js';
+import { presentedTokenKind } from '../../core/sign-in/token-kind.js';
 
 /**
  * Flex sends one `idpToken` whatever the provider: a Facebook access token (opaque) or an OpenID Connect ID token
- * (a JWS, three dot-separated parts). `idpClientId` is the provider app it was issued to; the connector checks that
- * it is the connection's client id or one of its audiences, and that the token agrees.
+ * (a JWS). `idpClientId` is the provider app it was issued to; the connector checks that it is the connection's
+ * client id or one of its audiences, and that the token agrees.
  */
 export const presentedToken = (value: string, idpClientId: string): PresentedToken => ({
-  kind: value.split('.').length === 3 ? 'id_token' : 'access_token',
+  kind: presentedTokenKind(value),
   value,
   clientId: idpClientId,
 });
 
-export interface FlexIdpSignIn<T> {
-  readonly tenant: Tenant;
-  readonly clientId: string;
-  readonly idpId: string;
-  readonly idpClientId: string;
-  readonly idpToken: string;
-  readonly intent: AccountIntent;
-  readonly within: WithinResolution<T>;
-  readonly ip: string;
-}
-
-/**
- * `signInWithIdpToken` with Flex's names. An `idpId` that names no connection of the marketplace is the caller's
- * mistake, not a missing resource.
- * @throws GatehouseError `invalid_request` (unknown `idpId`), and what `signInWithIdpToken` throws.
- */
-export const signInWithFlexIdp = async <T>(core: Core, input: FlexIdpSignIn<T>) => {
-  try {
-    return await core.login.signInWithIdpToken({
-      tenant: input.tenant,
-      connectionId: input.idpId,
-      token: presentedToken(input.idpToken, input.idpClientId),
-      intent: input.intent,
-      within: input.within,
-      clientId: input.clientId,
-      ip: input.ip,
-    });
-  } catch (error) {
-    if (isGatehouseError(error) && error.code === 'not_found')
-      throw new GatehouseError('invalid_request', `unknown identity provider ${JSON.stringify(input.idpId)}`);
-    throw error;
+/** Flex's words for a token-in sign-in that signs nobody in. An `idpId` the marketplace lacks is the caller's mistake. */
+export const refusalError = (reason: SignInRefusal, idpId: string, emailMissing: string): GatehouseError => {
+  switch (reason) {
+    case 'unknown_connection':
+      return new GatehouseError('invalid_request', `unknown identity provider ${JSON.stringify(idpId)}`);
+    case 'email_missing':
+      return new GatehouseError('idp_email_missing', emailMissing);
+    case 'already_linked_elsewhere':
+      return new GatehouseError('identity_already_linked', 'the identity belongs to another user');
+    case 'identity_taken':
+      return new GatehouseError('identity_already_linked', 'the identity provider account is already linked to a user');
+    case 'email_taken':
+      return new GatehouseError('email_taken', 'the email address belongs to another user');
   }
 };

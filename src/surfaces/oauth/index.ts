@@ -11,10 +11,12 @@ import { authorizeEndpoint } from './authorize.js';
 import { discoveryEndpoint, publishedDiscovery, serialisedMetadata } from './discovery.js';
 import { endSessionEndpoint } from './end-session.js';
 import { sendOAuthError } from './errors.js';
+import { standardGrantSet } from './grants/index.js';
+import { tokenRequestSchema } from './grants/parameters.js';
 import { introspectionEndpoint } from './introspection.js';
 import { jwksEndpoint, publishedJwks } from './jwks.js';
 import { revocationEndpoint } from './revocation.js';
-import { EndSessionRequest, TokenOperationRequest, TokenRequest } from './schemas.js';
+import { EndSessionRequest, TokenOperationRequest } from './schemas.js';
 import { registerTenantHook } from './tenant.js';
 import { tokenEndpoint } from './token.js';
 import type { UpstreamLoginStarter } from './upstream-login.js';
@@ -82,7 +84,12 @@ export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (
     documents.publish(discovery, publishedDiscovery(core, metadata), `${app.prefix}/${discovery}`);
     documents.publish('jwks', publishedJwks(core), `${app.prefix}/jwks`);
   }
-  app.post('/token', { schema: { tags, body: TokenRequest } }, tokenEndpoint(core));
+  const tokenRequest = tokenRequestSchema(standardGrantSet.parameters);
+  app.post(
+    '/token',
+    { schema: { tags, body: tokenRequest } },
+    tokenEndpoint(core, { grants: standardGrantSet, tenantFrom: 'path' }),
+  );
   app.get('/userinfo', { schema: { tags }, errorHandler: bearerErrors }, userinfoEndpoint(core));
   app.post('/userinfo', { schema: { tags }, errorHandler: bearerErrors }, userinfoEndpoint(core));
   app.post('/revoke', { schema: { tags, body: TokenOperationRequest } }, revocationEndpoint(core));

@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { assertNever, GatehouseError } from '../../core/errors.js';
+import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
+import type { IdpTokenSignIn } from '../../core/sign-in/sign-in-with-idp-token.js';
+import type { IssuedTokens } from '../../core/tokens/tokens.js';
 import { shownEmail, type User } from '../../core/users/user.js';
 import { toTokenResponse } from '../oauth/grants/grant.js';
 import { bearerTokenOf } from '../shared/bearer.js';
@@ -21,6 +23,31 @@ const accountOf = (user: User) => ({
   name: user.displayName,
 });
 
+const supplied = (body: CreateAccountRequest) => ({
+  ...(body.email === undefined ? {} : { email: body.email }),
+  ...(body.firstName === undefined ? {} : { firstName: body.firstName }),
+  ...(body.lastName === undefined ? {} : { lastName: body.lastName }),
+  ...(body.displayName === undefined ? {} : { displayName: body.displayName }),
+});
+
+const rendered = (reply: FastifyReply, signIn: IdpTokenSignIn<IssuedTokens>) => {
+  switch (signIn.kind) {
+    case 'issued':
+      return reply
+        .code(signIn.account === 'created' ? 201 : 200)
+        .header('cache-control', 'no-store')
+        .send({ account: accountOf(signIn.user), ...toTokenResponse(signIn.tokens) });
+    case 'merge_needed':
+      throw new GatehouseError('merge_needed', `Merge needed for email ${signIn.email}`);
+    case 'refused':
+      if (signIn.reason === 'email_missing' && signIn.profile !== undefined)
+        throw new GatehouseError('idp_email_missing', `No email returned from ${signIn.profile.kind}`);
+      throw new GatehouseError('invalid_grant', 'the account cannot be created');
+    case 'new_user':
+      throw new GatehouseError('invalid_grant', 'the account cannot be created');
+  }
+};
+
 /**
  * `POST /connect/accounts`: the one thing a `newuser` token can do. The client sends it as a Bearer token with the
  * profile fields it collected; Gatehouse creates the account from the provider's verified profile (the token's
@@ -34,53 +61,13 @@ export const createAccountEndpoint = (core: Core) => async (request: FastifyRequ
   const { tenant, client, claims } = await core.tokens.verifyAccessTokenOfClient(token);
   const scope = core.tokens.scopes.parse(body.scope);
   core.tokens.scopes.requireAllowed(client, scope);
-
-  const { resolution, result, profile } = await core.login.completeNewUser(
+  const signIn = await core.login.signInWithIdpToken({
     tenant,
-    claims,
-    {
-      ...(body.email === undefined ? {} : { email: body.email }),
-      ...(body.firstName === undefined ? {} : { firstName: body.firstName }),
-      ...(body.lastName === undefined ? {} : { lastName: body.lastName }),
-      ...(body.displayName === undefined ? {} : { displayName: body.displayName }),
-    },
-    (trx, r) =>
-      core.tokens.issueTokens(
-        {
-          tenant,
-          client,
-          userId: r.user.id,
-          user: r.user,
-          scope,
-          amr: ['external', r.identity.idp],
-          identityId: r.identity.id,
-          grantType: 'newuser',
-          ip: request.ip,
-        },
-        trx,
-      ),
-    core.clock.now(),
-  );
-  switch (resolution.kind) {
-    case 'created':
-    case 'logged_in':
-    case 'linked':
-      if (result === undefined) throw new Error('tokens were not issued for a signed-in resolution');
-      return reply
-        .code(resolution.kind === 'created' ? 201 : 200)
-        .header('cache-control', 'no-store')
-        .send({
-          account: accountOf(resolution.user),
-          ...toTokenResponse(result),
-        });
-    case 'merge_needed':
-      throw new GatehouseError('merge_needed', `Merge needed for email ${resolution.email}`);
-    case 'email_missing':
-      throw new GatehouseError('idp_email_missing', `No email returned from ${profile.kind}`);
-    case 'already_linked_elsewhere':
-    case 'new_user_required':
-      throw new GatehouseError('invalid_grant', 'the account cannot be created');
-    default:
-      return assertNever(resolution);
-  }
+    client,
+    ip: request.ip,
+    newUserToken: claims,
+    intent: { kind: 'signup', profile: supplied(body) },
+    issue: { scope, grantType: 'newuser' },
+  });
+  return rendered(reply, signIn);
 };

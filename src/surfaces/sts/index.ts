@@ -2,14 +2,12 @@ import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import { presentedClient } from '../oauth/client-auth.js';
 import { sendOAuthError } from '../oauth/errors.js';
-import { findGrant } from '../oauth/grants/index.js';
+import { stsGrantSet } from '../oauth/grants/index.js';
+import { tokenEndpoint } from '../oauth/token.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { createAccountEndpoint } from './create-account.js';
-import { idpGrant } from './idp-grant.js';
-import { isProviderGrant } from './provider-grants.js';
 import { CreateAccountRequest, StsTokenRequest } from './schemas.js';
 
 /**
@@ -40,31 +38,8 @@ export const stsSurface: FastifyPluginAsync<{ core: Core }> = async (app, { core
   app.post(
     '/token',
     { schema: { tags: ['sts'], consumes: ['application/x-www-form-urlencoded'], body: StsTokenRequest } },
-    async (request, reply) => {
-      const params = request.body as StsTokenRequest;
-      // The tenant is the client's.
-      const presented = presentedClient(request, params);
-      const known = await core.clients.find(presented.clientId);
-      if (known === undefined) throw new GatehouseError('invalid_client', 'client authentication failed');
-      const tenant = await core.tenants.require(known.tenantId);
-      const client = await core.clients.authenticate(presented, tenant.id, { ip: request.ip });
-      const grantType = params.grant_type;
-      const standard = findGrant(grantType);
-      const allowed = client.grantTypes as readonly string[];
-      if (!isProviderGrant(grantType) && standard === undefined)
-        throw new GatehouseError('unsupported_grant_type', `grant_type ${JSON.stringify(grantType)} is not supported`);
-      if (!allowed.includes(grantType))
-        throw new GatehouseError('unauthorized_client', `the client may not use grant_type ${grantType}`);
-      // Every grant runs under the refused-grant limit of (tenant, client, address).
-      const response = await core.limits.grant(
-        { tenantId: tenant.id, clientId: client.clientId, ip: request.ip },
-        () =>
-          isProviderGrant(grantType)
-            ? idpGrant({ core, tenant, client, grant: grantType, params, ip: request.ip })
-            : (standard as NonNullable<typeof standard>).handle({ core, tenant, client, params, ip: request.ip }),
-      );
-      return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
-    },
+    // The standard token endpoint, serving the provider grants too; the tenant is the client's.
+    tokenEndpoint(core, { grants: stsGrantSet, tenantFrom: 'client' }),
   );
 
   app.post(

@@ -1,21 +1,11 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { TokenRequest } from '../oauth/schemas.js';
+import { stsGrantSet } from '../oauth/grants/index.js';
+import { tokenRequestSchema } from '../oauth/grants/parameters.js';
 
 const Param = Type.String({ maxLength: 4096 });
-const Token = Type.String({ minLength: 1, maxLength: 8192 });
 
-/** `POST /connect/token`: the standard grants' parameters plus the provider grants' `assertion` and `ff_token`. */
-export const StsTokenRequest = Type.Composite(
-  [
-    TokenRequest,
-    Type.Object({
-      assertion: Type.Optional(Token),
-      ff_token: Type.Optional(Token),
-    }),
-  ],
-  { additionalProperties: Param },
-);
-export type StsTokenRequest = Static<typeof StsTokenRequest>;
+/** `POST /connect/token`: the parameters of the grants it serves (the standard ones, the provider grants' `assertion` and `ff_token`). */
+export const StsTokenRequest = tokenRequestSchema(stsGrantSet.parameters);
 
 /** `POST /connect/accounts`: what the client adds to the `newuser` token's verified profile. */
 export const CreateAccountRequest = Type.Object(

@@ -1,8 +1,8 @@
 import { GatehouseError } from '../../../core/errors.js';
-import { type GrantHandler, toTokenResponse } from './grant.js';
+import { defineGrant, toTokenResponse } from './grant.js';
 
 /** RFC 6749 §4.4: a confidential client acting for itself; an access token only (`sub` is the client id). */
-export const clientCredentialsGrant: GrantHandler = async ({ core, tenant, client, params, ip }) => {
+export const clientCredentialsGrant = defineGrant(['scope'], async ({ core, tenant, client, params, ip }) => {
   // RFC 6749 §4.4: "MUST only be used by confidential clients".
   if (client.public) throw new GatehouseError('unauthorized_client', 'a public client cannot use client_credentials');
   const scope = core.tokens.scopes.parse(params.scope);
@@ -18,4 +18,4 @@ export const clientCredentialsGrant: GrantHandler = async ({ core, tenant, clien
     ip,
   });
   return toTokenResponse(issued);
-};
+});

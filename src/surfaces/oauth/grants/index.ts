@@ -1,34 +1,60 @@
-import type { GrantType } from '../../../core/clients/client.js';
+import { type GrantType, grantTypes } from '../../../core/clients/client.js';
+import { products } from '../../../core/sign-in/products.js';
+import { providerGrant } from '../../sts/provider-grant.js';
 import { authorizationCodeGrant } from './authorization-code.js';
 import { clientCredentialsGrant } from './client-credentials.js';
-import type { GrantHandler } from './grant.js';
+import type { Grant } from './grant.js';
+import type { GrantParameter } from './parameters.js';
 import { passwordGrant } from './password.js';
 import { refreshTokenGrant } from './refresh-token.js';
 import { tokenExchangeGrant } from './token-exchange.js';
 
-export type { GrantContext, GrantHandler, TokenResponse } from './grant.js';
+export type { Grant, GrantContext, TokenResponse } from './grant.js';
 
-/**
- * The grants of the token endpoint, by `grant_type`. A new grant is one file in this folder and one line here;
- * discovery's `grant_types_supported` is derived from this list.
- */
-export const grantRegistry = {
+/** RFC 6749 and its extensions: served by every token endpoint, and listed by discovery. */
+const standardGrants = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
   password: passwordGrant,
   'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant,
-} as const satisfies Partial<Record<GrantType, GrantHandler>>;
+} as const satisfies Partial<Record<GrantType, Grant>>;
 
-export type RegisteredGrantType = keyof typeof grantRegistry;
+/**
+ * The one grant registry: grant type → its parameters and handler (oidc-provider's `registerGrantType`). The STS
+ * extension grants, one per product of the connector registry (`grant_type=Facebook`, case-sensitive), share one
+ * handler. A new grant is one file in this folder and one line here; a new provider adds its grant by itself.
+ */
+export const grantRegistry: Readonly<Record<GrantType, Grant>> = Object.freeze({
+  ...standardGrants,
+  ...(Object.fromEntries(products.map((product) => [product.name, providerGrant])) as Record<
+    (typeof products)[number]['name'],
+    Grant
+  >),
+});
 
-export const registeredGrantTypes = Object.keys(grantRegistry) as RegisteredGrantType[];
+export type RegisteredGrantType = keyof typeof standardGrants;
 
-const grants = new Map<string, { readonly type: RegisteredGrantType; readonly handle: GrantHandler }>(
-  registeredGrantTypes.map((type) => [type, { type, handle: grantRegistry[type] }]),
-);
+/** The grants of the standard token endpoint (`/t/:tenant/token`): discovery's `grant_types_supported`. */
+export const registeredGrantTypes = Object.keys(standardGrants) as RegisteredGrantType[];
 
-/** The handler of `grantType`, if this surface serves it (case-sensitive, as RFC 6749 §4.5 names are). */
-export const findGrant = (
-  grantType: string,
-): { readonly type: RegisteredGrantType; readonly handle: GrantHandler } | undefined => grants.get(grantType);
+/** The grants one token endpoint serves, found by `grant_type` (case-sensitive, as RFC 6749 §4.5 names are). */
+export interface GrantSet {
+  find(grantType: string): { readonly type: GrantType; readonly grant: Grant } | undefined;
+  /** Every parameter one of its grants reads: its body schema. */
+  readonly parameters: readonly GrantParameter[];
+}
+
+const grantSet = (types: readonly GrantType[]): GrantSet => {
+  const served = new Map(types.map((type) => [type as string, { type, grant: grantRegistry[type] }]));
+  return {
+    find: (grantType) => served.get(grantType),
+    parameters: types.flatMap((type) => grantRegistry[type].parameters),
+  };
+};
+
+/** The standard token endpoint's grants. */
+export const standardGrantSet = grantSet(registeredGrantTypes);
+
+/** The STS token endpoint's grants (`/connect/token`): the standard ones and the provider grants. */
+export const stsGrantSet = grantSet(grantTypes);

@@ -1,7 +1,7 @@
-import { type GrantHandler, required, toTokenResponse } from './grant.js';
+import { defineGrant, required, toTokenResponse } from './grant.js';
 
 /** RFC 6749 §6, rotating: every use returns a new refresh token; a used one presented again revokes the family. */
-export const refreshTokenGrant: GrantHandler = async ({ core, tenant, client, params, ip }) =>
+export const refreshTokenGrant = defineGrant(['refresh_token', 'scope'], async ({ core, tenant, client, params, ip }) =>
   toTokenResponse(
     await core.tokens.refreshTokens.exchange({
       tenant,
@@ -10,4 +10,5 @@ export const refreshTokenGrant: GrantHandler = async ({ core, tenant, client, pa
       scope: core.tokens.scopes.parse(params.scope),
       ip,
     }),
-  );
+  ),
+);

@@ -1,8 +1,7 @@
 import type { ExternalProfile } from '../../connectors/connector.js';
-import type { Db, DbExecutor } from '../../store/database.js';
+import type { Clock } from '../../lib/clock.js';
+import type { DbExecutor } from '../../store/database.js';
 import { revokedAccessTokensRepo } from '../../store/repositories/revoked-access-tokens.js';
-import type { AccountResolution, SignupProfile } from '../accounts/outcomes.js';
-import type { AccountResolver, WithinResolution } from '../accounts/resolve-account.js';
 import { GatehouseError } from '../errors.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { AccessTokenClaims } from '../tokens/verify-access-token.js';
@@ -66,61 +65,35 @@ export const profileFromNewUserToken = (token: AccessTokenClaims): ExternalProfi
   };
 };
 
+/** A `newuser` token redeemed: the profile it describes, and the spending of its `jti` to run with the creation. */
+export interface RedeemedNewUserToken {
+  readonly profile: ExternalProfile;
+  readonly spend: (db: DbExecutor) => Promise<void>;
+}
+
 /**
- * Creates the account a `newuser` token describes, once: the token's `jti` is spent by revoking it in the database
- * (kept until the token expires), in the transaction that creates the account, so a replay is refused by every
- * instance whether or not Redis is up, and a creation that fails (a second factor the tenant requires, say) spends
- * nothing.
- * @throws GatehouseError `invalid_token` (not a newuser token, or already used), and what `accounts.resolve` throws.
+ * Creates the redemption of `newuser` tokens, which can each create the account they describe once: the token's `jti`
+ * is spent by revoking it in the database (kept until the token expires), in the transaction that creates the account
+ * (see `signInWithIdpToken`), so a replay is refused by every instance whether or not Redis is up, and a creation that
+ * fails (a second factor the tenant requires, say) spends nothing.
  */
-export const createCompleteNewUser =
-  (accounts: AccountResolver, db: Db, trusted: (tenantId: string, connectionId: string) => Promise<boolean>) =>
-  async <T>(
-    tenant: Tenant,
-    token: AccessTokenClaims,
-    supplied: SignupProfile,
-    within: WithinResolution<T>,
-    now: Date,
-  ): Promise<{ resolution: AccountResolution; result: T | undefined; profile: ExternalProfile }> => {
-    const profile = profileFromNewUserToken(token);
-    const spend = async (executor: DbExecutor): Promise<void> => {
-      const spent = await revokedAccessTokensRepo.spend(executor, {
+export const createNewUserTokens = (clock: Clock) => ({
+  /** @throws GatehouseError `invalid_token` when the claims are not a newuser token's (spending: already used). */
+  redeem: (tenant: Tenant, token: AccessTokenClaims): RedeemedNewUserToken => ({
+    profile: profileFromNewUserToken(token),
+    spend: async (db) => {
+      const spent = await revokedAccessTokensRepo.spend(db, {
         jti: token.jti,
         tenant_id: tenant.id,
         expires_at: token.expiresAt,
-        created_at: now,
+        created_at: clock.now(),
       });
       if (!spent) throw new GatehouseError('invalid_token', 'this newuser token was already used');
-    };
-    const spending: WithinResolution<T> =
-      typeof within === 'function'
-        ? async (executor, resolution) => {
-            await spend(executor);
-            return within(executor, resolution);
-          }
-        : {
-            run: async (executor, resolution) => {
-              await spend(executor);
-              return within.run(executor, resolution);
-            },
-            plan: () => {
-              const planned = within.plan();
-              return {
-                start: planned.start,
-                finish: async (resolution) => {
-                  await spend(db);
-                  return planned.finish(resolution);
-                },
-              };
-            },
-          };
-    const connectionTrusted = await trusted(tenant.id, profile.idp).catch(() => false);
-    const { resolution, result } = await accounts.resolve(
-      { tenant, profile, intent: { kind: 'signup', profile: supplied }, connectionTrusted },
-      spending,
-    );
-    return { resolution, result, profile };
-  };
+    },
+  }),
+});
+
+export type NewUserTokens = ReturnType<typeof createNewUserTokens>;
 
 /**
  * The user an access token acts for, or undefined for a token that acts for no user: a client's own token
