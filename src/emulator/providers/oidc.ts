@@ -297,7 +297,6 @@ export const appleEmulator = oidcProvider({
     email: user.email,
     email_verified: user.email === undefined ? undefined : String(user.emailVerified),
     is_private_email: isPrivateRelay(user.email) ? 'true' : undefined,
-    nonce_supported: true,
   }),
   echoNonce: true,
   formPost: true,
