@@ -8,7 +8,8 @@ import type { Tenant } from '../../core/tenants/tenant.js';
 /**
  * Flex sends one `idpToken` whatever the provider: a Facebook access token (opaque) or an OpenID Connect ID token
  * (a JWS, three dot-separated parts). `idpClientId` is the provider app it was issued to; the connector checks that
- * it is the connection's client id or one of its audiences, and that the token agrees.
+ * it is the connection's client id or one of its audiences, and that the token names it as its `aud` or its `azp`
+ * (Google's Android tokens name the web client in `aud` and the Android client in `azp`).
  */
 export const presentedToken = (value: string, idpClientId: string): PresentedToken => ({
   kind: value.split('.').length === 3 ? 'id_token' : 'access_token',
