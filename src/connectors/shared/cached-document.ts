@@ -22,6 +22,8 @@ export const refreshDocument = (
   deps: ConnectorDeps,
   key: string,
   fetch: () => Promise<FetchedDocument>,
+  /** False when the stale copy is known not to do (a JWKS refetched because it lacks a token's key). */
+  staleIfError = true,
 ): Promise<string> => {
   const running = inFlight.get(key);
   if (running !== undefined) return running;
@@ -33,7 +35,9 @@ export const refreshDocument = (
       return text;
     } catch (error) {
       const recoverable =
-        error instanceof ConnectorError && (error.code === 'idp_unavailable' || error.code === 'rate_limited');
+        staleIfError &&
+        error instanceof ConnectorError &&
+        (error.code === 'idp_unavailable' || error.code === 'rate_limited');
       const stale = recoverable ? await deps.cache.get(`${key}:stale`) : undefined;
       if (stale === undefined) throw error;
       deps.log.warn({ key, code: (error as ConnectorError).code }, 'connector.stale_document_served');

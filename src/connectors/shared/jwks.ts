@@ -58,7 +58,8 @@ export const refetchJwks = async (
     return undefined;
   }
   deps.log.info({ connectorId, jwksUri }, 'jwks.refetched');
-  return keySetOf(await refreshDocument(deps, cacheKey(jwksUri), () => fetchJwks(deps, connectorId, jwksUri)));
+  // The stale copy is the set that lacks the token's key: an IdP that cannot answer now is reported as such.
+  return keySetOf(await refreshDocument(deps, cacheKey(jwksUri), () => fetchJwks(deps, connectorId, jwksUri), false));
 };
 
 /** Fetches the JWKS and returns its text (keys only) and how long it is fresh. */
