@@ -42,10 +42,10 @@ module.exports = {
       to: { path: '^src/(store|http|surfaces|cli)/' },
     },
     {
-      name: 'connectors-see-only-core-errors',
+      name: 'connectors-import-nothing-from-core',
       severity: 'error',
       from: { path: '^src/connectors/' },
-      to: { path: '^src/core/', pathNot: '^src/core/errors\\.ts$' },
+      to: { path: '^src/core/' },
     },
     {
       name: 'store-and-kv-below-core',

@@ -138,7 +138,7 @@ export const ConfigSchema = Type.Object(
     allowInsecureUpstreams: Type.Boolean({
       default: false,
       description:
-        'Honour per-connection `endpoints`/`emulator` overrides outside development and test (for staging against an emulator). Never in a real deployment.',
+        'Honour per-connection `emulator` and plain-http `endpoints` overrides outside development and test (for staging against an emulator). Never in a real deployment. https `endpoints` (GitHub Enterprise Server, Entra External ID, sovereign clouds) need no opt-in.',
     }),
     allowPrivateUpstreams: Type.Boolean({
       default: false,

@@ -1,9 +1,9 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { SignJWT } from 'jose';
-import { GatehouseError } from '../core/errors.js';
 import { epochSeconds } from '../lib/clock.js';
 import type { ConnectionConfig, UpstreamCallback } from './connector.js';
+import { ConnectorError } from './errors.js';
 import { audiencesOf, audiencesSetting, defineConnector, secretOf } from './shared/definition.js';
 import { resolveEndpoints } from './shared/endpoints.js';
 import { asRecord, asString } from './shared/http.js';
@@ -53,6 +53,13 @@ export const apple = defineConnector({
     return createOidcConnector(config, deps, 'Apple', {
       endpoints: { ...endpoints, userinfo: '' },
       audiences: audiencesOf(config, config.settings.audiences),
+      // Web sign-ins' tokens are for the Services ID (`clientId`) and live up to a day; native apps' are for their
+      // bundle id (`audiences`). A web token presented by a native client is refused: the paths stay apart by
+      // audience. A connection with no `audiences` serves one app id on both paths.
+      ...nativeAudiences(config.clientId, config.settings.audiences),
+      // Apple leaves `nonce` out where the platform cannot carry one and says so with `nonce_supported: false`; the
+      // nonce is then optional, else mandatory. https://developer.apple.com/documentation/signinwithapple/authenticating-users-with-sign-in-with-apple
+      nonceMode: (claims) => (booleanClaim(claims.nonce_supported) === false ? 'if_present' : 'required'),
       algorithms: ['RS256'],
       // Apple's scopes are `name` and `email`; asking for either requires `response_mode=form_post`.
       defaultScopes: ['name', 'email'],
@@ -78,6 +85,11 @@ export const apple = defineConnector({
   },
 });
 
+const nativeAudiences = (clientId: string, audiences: readonly string[] | undefined) => {
+  const bundles = (audiences ?? []).filter((aud) => aud !== clientId);
+  return bundles.length === 0 ? {} : { nativeAudiences: bundles };
+};
+
 /** The .p8 file Apple hands out: a PKCS#8 P-256 private key. */
 const signingKey = (config: ConnectionConfig): KeyObject => {
   try {
@@ -86,8 +98,9 @@ const signingKey = (config: ConnectionConfig): KeyObject => {
   } catch {
     // reported below
   }
-  throw new GatehouseError(
-    'invalid_request',
+  throw new ConnectorError(
+    'invalid_config',
+    'config',
     `connection "${config.id}": clientSecret must be the Sign in with Apple .p8 key (a P-256 private key in PEM)`,
   );
 };

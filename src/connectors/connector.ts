@@ -17,7 +17,10 @@ export interface ConnectionConfig {
   readonly clientSecret?: string;
   /** Scopes to ask for; each connector has its defaults. */
   readonly scopes?: readonly string[];
-  /** Overrides of the provider's URLs, by name (see each connector). Honoured only where insecure upstreams are allowed. */
+  /**
+   * Overrides of the provider's URLs, by name (see each connector): GitHub Enterprise Server, Entra External ID,
+   * sovereign clouds. https URLs are honoured everywhere; plain http only where insecure upstreams are allowed.
+   */
   readonly endpoints?: Readonly<Record<string, string>>;
   /** Base URL of the local IdP emulator: points every endpoint at it. Development/test only. */
   readonly emulator?: string;
@@ -36,7 +39,7 @@ export interface ConnectorDeps {
   readonly log: Logger;
   /** Upper bound for any one outbound call, in milliseconds. */
   readonly timeoutMs: number;
-  /** True in development/test or with the explicit opt-in: `endpoints`/`emulator` overrides are honoured. */
+  /** True in development/test or with the explicit opt-in: the `emulator` and plain-http `endpoints` are honoured. */
   readonly allowInsecureUpstreams: boolean;
 }
 
@@ -77,8 +80,13 @@ export interface ExternalProfile {
   readonly kind: string;
   /** Namespace of `subject`; (tenant, idp, subject) is an identity's unique key. */
   readonly issuer: string;
-  /** The IdP's immutable user id (`sub`, Facebook/GitHub numeric id); never an email. */
+  /** The IdP's immutable user id (`sub`, Facebook/GitHub numeric id, Microsoft `tid:oid`); never an email. */
   readonly subject: string;
+  /**
+   * Keys this same person was stored under before (Microsoft's pairwise `sub`, before `tid:oid`): an identity found
+   * under one of them is re-keyed to `subject` on this sign-in, in the same transaction, instead of creating another.
+   */
+  readonly formerSubjects?: readonly string[];
   readonly email?: string;
   /** True only when the IdP asserts it (or the connection is configured to trust its emails). Linking requires it. */
   readonly emailVerified: boolean;
@@ -107,15 +115,17 @@ export interface Connector {
   /**
    * Redirect flow, step 2: validates the callback against the request it answers (code exchange, ID token with
    * nonce) and returns who signed in.
-   * @throws GatehouseError `idp_error` (the user declined upstream: `error=access_denied`), `idp_token_invalid`,
-   *   `idp_wrong_audience`; UpstreamError (`idp_unavailable`) when the IdP is unreachable, slow or answers nonsense.
+   * @throws ConnectorError `idp_error` (the user declined upstream: `error=access_denied`), `state_mismatch`,
+   *   `invalid_token`, `wrong_audience`; `idp_unavailable`, `idp_refused` or `rate_limited` when the IdP is
+   *   unreachable, slow, answers nonsense, refuses our application or rate limits it (each tagged with its `step`).
    */
   completeAuthorization(callback: UpstreamCallback, request: UpstreamRequest): Promise<ExternalProfile>;
 
   /**
    * Token-in flows (Flex `auth_with_idp`, STS `assertion`, RFC 8693 `subject_token`): fully validates a token the
    * client obtained itself: signature or introspection, issuer, audience / app binding, expiry, and `nonce` when given.
-   * @throws GatehouseError `idp_token_invalid`, `idp_wrong_audience`, `unsupported_token_type`; UpstreamError
+   * @throws ConnectorError `invalid_token`, `wrong_audience`, `unsupported_token_type`, `access_denied`;
+   *   `idp_unavailable`, `idp_refused`, `rate_limited`
    */
   verifyToken(token: PresentedToken): Promise<ExternalProfile>;
 }

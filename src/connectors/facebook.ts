@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import { GatehouseError, UpstreamError } from '../core/errors.js';
 import type {
   ConnectionConfig,
   Connector,
@@ -10,11 +9,12 @@ import type {
   UpstreamCallback,
   UpstreamRequest,
 } from './connector.js';
+import { ConnectorError } from './errors.js';
 import { defineConnector, secretOf } from './shared/definition.js';
 import { type Endpoints, resolveEndpoints } from './shared/endpoints.js';
-import { asRecord, asString, upstreamJson } from './shared/http.js';
+import { asRecord, asString, formPost, upstreamJson } from './shared/http.js';
 import { buildAuthorizationUrl, readAuthorizationResponse } from './shared/oauth2.js';
-import { allowedAudiences } from './shared/oidc.js';
+import { checkPresentedApp } from './shared/oidc.js';
 import { buildProfile, standardClaims } from './shared/profile.js';
 import { withTokenCache } from './shared/token-cache.js';
 import { verifyIdToken } from './shared/verify-id-token.js';
@@ -118,7 +118,7 @@ const createFacebookConnector = (
     },
 
     async verifyToken(presented: PresentedToken): Promise<ExternalProfile> {
-      allowedAudiences([config.clientId], presented);
+      checkPresentedApp([config.clientId], presented);
       if (presented.kind === 'access_token') return toProfile(await inspect(presented.value));
       const claims = await verifyIdToken(deps, presented.value, {
         connectorId: config.id,
@@ -146,6 +146,21 @@ const graphError = (body: unknown): { code: number | undefined; message: string 
   return { code: typeof error.code === 'number' ? error.code : undefined, message: asString(error.message) ?? 'error' };
 };
 
+/**
+ * Graph error codes that speak of the token the client presented, not of our app: 190 (invalid or expired OAuth
+ * token) and 100 (invalid parameter: a token that cannot even be parsed).
+ * https://developers.facebook.com/docs/graph-api/guides/error-handling
+ */
+const tokenErrorCodes = new Set([100, 190]);
+
+/** `appsecret_proof`: HMAC-SHA256 of the access token with the app secret (Graph API, "Securing Requests"). */
+const appsecretProof = (secret: string, accessToken: string) =>
+  createHmac('sha256', secret).update(accessToken).digest('hex');
+
+/**
+ * Redeems the code. The app secret travels in the POST body (RFC 6749 §2.3.1 `client_secret_post`), never in a URL,
+ * where proxies and logs would keep it.
+ */
 const exchangeCode = async (
   config: ConnectionConfig,
   deps: ConnectorDeps,
@@ -153,26 +168,23 @@ const exchangeCode = async (
   code: string,
   redirectUri: string,
 ): Promise<string> => {
-  const url = new URL(endpoint);
-  url.search = new URLSearchParams({
-    client_id: config.clientId,
-    client_secret: secretOf(config),
-    redirect_uri: redirectUri,
-    code,
-  }).toString();
-  const response = await upstreamJson(deps, { connectorId: config.id, step: 'token_exchange' }, url);
+  const response = await upstreamJson(
+    deps,
+    { connectorId: config.id, step: 'token_exchange' },
+    endpoint,
+    formPost({ client_id: config.clientId, client_secret: secretOf(config), redirect_uri: redirectUri, code }),
+  );
   const error = graphError(response.body);
   // Code 100 is an unusable code (malformed, expired or already used); anything else is our app's problem.
-  if (error?.code === 100) throw new GatehouseError('idp_token_invalid', 'Facebook rejected the authorization code');
+  if (error?.code === 100)
+    throw new ConnectorError('invalid_token', 'token_exchange', 'Facebook rejected the authorization code');
   const accessToken = asString(asRecord(response.body)?.access_token);
   if (response.status !== 200 || accessToken === undefined) {
-    throw new UpstreamError(
-      config.id,
+    throw new ConnectorError(
+      'idp_refused',
       'token_exchange',
       `Facebook refused the code exchange (${error?.message ?? response.status})`,
-      {
-        upstreamStatus: response.status,
-      },
+      { upstreamStatus: response.status },
     );
   }
   return accessToken;
@@ -180,7 +192,9 @@ const exchangeCode = async (
 
 /**
  * An access token is accepted only when `debug_token`, asked with our app access token, says it is a valid user
- * token of our app; then `/me` is read with `appsecret_proof`. Returns the `/me` object.
+ * token of our app; then `/me` is read with `appsecret_proof`. Returns the `/me` object. The app access token
+ * (`{app-id}|{app-secret}`, https://developers.facebook.com/docs/facebook-login/guides/access-tokens#apptokens) goes
+ * in the `Authorization` header with its `appsecret_proof` in the query, so no URL carries the secret.
  */
 const inspectAccessToken = async (
   config: ConnectionConfig,
@@ -189,49 +203,57 @@ const inspectAccessToken = async (
   accessToken: string,
 ) => {
   const secret = secretOf(config);
+  const appToken = `${config.clientId}|${secret}`;
   const debug = new URL(endpoints.debug_token);
-  // The app access token is `{app-id}|{app-secret}`: https://developers.facebook.com/docs/facebook-login/guides/access-tokens#apptokens
   debug.search = new URLSearchParams({
     input_token: accessToken,
-    access_token: `${config.clientId}|${secret}`,
+    appsecret_proof: appsecretProof(secret, appToken),
   }).toString();
-  const checked = await upstreamJson(deps, { connectorId: config.id, step: 'token_introspection' }, debug);
+  const checked = await upstreamJson(deps, { connectorId: config.id, step: 'token_introspection' }, debug, {
+    headers: { authorization: `Bearer ${appToken}` },
+  });
+  const refusal = graphError(checked.body);
+  // A junk or expired input token is answered HTTP 400 with a token error: the client's mistake, not our app's.
+  if (checked.status === 400 && refusal?.code !== undefined && tokenErrorCodes.has(refusal.code)) {
+    throw new ConnectorError('invalid_token', 'token_introspection', 'Facebook says the access token is not valid');
+  }
   const data = asRecord(asRecord(checked.body)?.data);
   if (checked.status !== 200 || data === undefined) {
-    throw new UpstreamError(config.id, 'token_introspection', 'Facebook debug_token refused our app credentials', {
+    throw new ConnectorError('idp_refused', 'token_introspection', 'Facebook debug_token refused our app credentials', {
       upstreamStatus: checked.status,
     });
   }
   // A valid token of another app must not sign anyone in here (the classic "token substitution" attack).
   if (data.app_id !== undefined && String(data.app_id) !== config.clientId) {
-    throw new GatehouseError('idp_wrong_audience', 'the Facebook token was issued to another app');
+    throw new ConnectorError('wrong_audience', 'token_introspection', 'the Facebook token was issued to another app');
   }
   if (data.is_valid !== true || data.type !== 'USER' || String(data.app_id) !== config.clientId) {
-    throw new GatehouseError('idp_token_invalid', 'Facebook says the access token is not valid');
+    throw new ConnectorError('invalid_token', 'token_introspection', 'Facebook says the access token is not valid');
   }
   const expiresAt = typeof data.expires_at === 'number' && data.expires_at > 0 ? data.expires_at : undefined;
   if (expiresAt !== undefined && expiresAt <= Math.floor(deps.clock.now().getTime() / 1000)) {
-    throw new GatehouseError('idp_token_invalid', 'the Facebook access token has expired');
+    throw new ConnectorError('invalid_token', 'token_introspection', 'the Facebook access token has expired');
   }
   const me = new URL(endpoints.me);
   me.search = new URLSearchParams({
     fields: profileFields,
-    access_token: accessToken,
     // https://developers.facebook.com/docs/graph-api/securing-requests#appsecret_proof
-    appsecret_proof: createHmac('sha256', secret).update(accessToken).digest('hex'),
+    appsecret_proof: appsecretProof(secret, accessToken),
   }).toString();
-  const profile = await upstreamJson(deps, { connectorId: config.id, step: 'userinfo' }, me);
+  const profile = await upstreamJson(deps, { connectorId: config.id, step: 'userinfo' }, me, {
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
   const body = asRecord(profile.body);
   if (profile.status === 400 && graphError(profile.body)?.code === 190) {
-    throw new GatehouseError('idp_token_invalid', 'Facebook rejected the access token');
+    throw new ConnectorError('invalid_token', 'userinfo', 'Facebook rejected the access token');
   }
   if (profile.status !== 200 || body === undefined || asString(body.id) === undefined) {
-    throw new UpstreamError(config.id, 'userinfo', `Facebook /me answered HTTP ${profile.status}`, {
+    throw new ConnectorError('idp_unavailable', 'userinfo', `Facebook /me answered HTTP ${profile.status}`, {
       upstreamStatus: profile.status,
     });
   }
   if (data.user_id !== undefined && String(data.user_id) !== body.id) {
-    throw new GatehouseError('idp_token_invalid', 'Facebook /me does not match the token user');
+    throw new ConnectorError('invalid_token', 'userinfo', 'Facebook /me does not match the token user');
   }
   return { value: body, expiresAt };
 };

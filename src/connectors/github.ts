@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import { GatehouseError, UpstreamError } from '../core/errors.js';
 import type {
   ConnectionConfig,
   Connector,
@@ -9,11 +8,12 @@ import type {
   UpstreamCallback,
   UpstreamRequest,
 } from './connector.js';
+import { ConnectorError } from './errors.js';
 import { defineConnector, secretOf } from './shared/definition.js';
 import { type Endpoints, resolveEndpoints } from './shared/endpoints.js';
 import { asRecord, asString, basicAuth, upstreamJson } from './shared/http.js';
 import { buildAuthorizationUrl, exchangeCode, readAuthorizationResponse } from './shared/oauth2.js';
-import { allowedAudiences } from './shared/oidc.js';
+import { checkPresentedApp } from './shared/oidc.js';
 import { buildProfile } from './shared/profile.js';
 import { withTokenCache } from './shared/token-cache.js';
 
@@ -70,22 +70,25 @@ const createGithubConnector = (
   const readUser = async (token: string): Promise<GithubUser> => {
     const response = await api('/user', token);
     const user = asRecord(response.body);
-    if (response.status === 401) throw new GatehouseError('idp_token_invalid', 'GitHub rejected the access token');
+    if (response.status === 401)
+      throw new ConnectorError('invalid_token', 'userinfo', 'GitHub rejected the access token');
     if (response.status !== 200 || user === undefined || !isGithubId(user.id)) {
-      throw new UpstreamError(config.id, 'userinfo', `GitHub /user answered HTTP ${response.status}`, {
+      throw new ConnectorError('idp_unavailable', 'userinfo', `GitHub /user answered HTTP ${response.status}`, {
         upstreamStatus: response.status,
       });
     }
     return { user, email: await primaryEmail(token) };
   };
 
-  // Without the `user:email` scope `/user/emails` is 404; the public `email` of `/user` is then all there is, and
-  // it is not treated as verified. https://docs.github.com/en/rest/users/emails
+  // Without the `user:email` scope `/user/emails` is 404 (403 for a fine-grained token without the permission); the
+  // public `email` of `/user` is then all there is, and it is not treated as verified. A rate limit is not that: it is
+  // reported (`upstreamJson`), rather than signing the user in without the verified email they have.
+  // https://docs.github.com/en/rest/users/emails
   const primaryEmail = async (token: string): Promise<GithubUser['email']> => {
     const response = await api('/user/emails', token);
     if (response.status === 403 || response.status === 404) return undefined;
     if (response.status !== 200 || !Array.isArray(response.body)) {
-      throw new UpstreamError(config.id, 'userinfo', `GitHub /user/emails answered HTTP ${response.status}`, {
+      throw new ConnectorError('idp_unavailable', 'userinfo', `GitHub /user/emails answered HTTP ${response.status}`, {
         upstreamStatus: response.status,
       });
     }
@@ -94,7 +97,8 @@ const createGithubConnector = (
     return address === undefined ? undefined : { address, verified: primary?.verified === true };
   };
 
-  // OAuth apps can check a token with their own credentials; a token of another app is unknown (404) there.
+  // OAuth apps can check a token with their own credentials; a token of another app is unknown (404) there, and 422
+  // is GitHub's "Validation failed" for a token that is malformed, expired or revoked: the client's token is invalid.
   // https://docs.github.com/en/rest/apps/oauth-applications#check-a-token
   const checkToken = async (token: string) => {
     const response = await upstreamJson(
@@ -111,16 +115,19 @@ const createGithubConnector = (
       },
     );
     const body = asRecord(response.body);
-    if (response.status === 404 || response.status === 422) {
+    if (response.status === 422) {
+      throw new ConnectorError('invalid_token', 'token_introspection', 'GitHub does not know the access token');
+    }
+    if (response.status === 404) {
       // Tell "another app's token" from "no token at all" by asking GitHub who the token belongs to.
       const probe = await api('/user', token, 'token_introspection');
       if (probe.status === 200)
-        throw new GatehouseError('idp_wrong_audience', 'the GitHub token was issued to another app');
-      throw new GatehouseError('idp_token_invalid', 'GitHub does not know the access token');
+        throw new ConnectorError('wrong_audience', 'token_introspection', 'the GitHub token was issued to another app');
+      throw new ConnectorError('invalid_token', 'token_introspection', 'GitHub does not know the access token');
     }
     if (response.status !== 200 || body === undefined) {
-      throw new UpstreamError(
-        config.id,
+      throw new ConnectorError(
+        'idp_refused',
         'token_introspection',
         `GitHub refused our app credentials (HTTP ${response.status})`,
         {
@@ -129,7 +136,7 @@ const createGithubConnector = (
       );
     }
     if (asRecord(body.app)?.client_id !== config.clientId) {
-      throw new GatehouseError('idp_wrong_audience', 'the GitHub token was issued to another app');
+      throw new ConnectorError('wrong_audience', 'token_introspection', 'the GitHub token was issued to another app');
     }
     const expiresAt = asString(body.expires_at);
     return expiresAt === undefined ? undefined : Math.floor(Date.parse(expiresAt) / 1000);
@@ -185,13 +192,13 @@ const createGithubConnector = (
 
     async verifyToken(presented: PresentedToken): Promise<ExternalProfile> {
       if (presented.kind !== 'access_token') {
-        throw new GatehouseError('unsupported_token_type', 'GitHub issues access tokens only');
+        throw new ConnectorError('unsupported_token_type', 'token_introspection', 'GitHub issues access tokens only');
       }
-      allowedAudiences([config.clientId], presented);
+      checkPresentedApp([config.clientId], presented);
       const user = await withTokenCache(deps, 'github', config.clientId, presented.value, async () => {
         const expiresAt = await checkToken(presented.value);
         if (expiresAt !== undefined && expiresAt <= Math.floor(deps.clock.now().getTime() / 1000)) {
-          throw new GatehouseError('idp_token_invalid', 'the GitHub access token has expired');
+          throw new ConnectorError('invalid_token', 'token_introspection', 'the GitHub access token has expired');
         }
         return { value: await readUser(presented.value), expiresAt };
       });

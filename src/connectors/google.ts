@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { GatehouseError } from '../core/errors.js';
+import { ConnectorError } from './errors.js';
 import { audiencesOf, audiencesSetting, defineConnector, secretOf } from './shared/definition.js';
 import { resolveEndpoints } from './shared/endpoints.js';
 import { createOidcConnector, type OidcEndpointName } from './shared/oidc.js';
@@ -50,7 +50,11 @@ export const google = defineConnector({
       // Google issues ID tokens with either spelling of its issuer.
       // https://developers.google.com/identity/openid-connect/openid-connect#validatinganidtoken
       acceptIssuer: endpoints.issuer === issuer ? [issuer, 'accounts.google.com'] : endpoints.issuer,
+      // Android and iOS (with a server client id) sign-ins put the web client in `aud` and the mobile client in
+      // `azp`: `aud` must be one client id of ours and `azp`, when present, one of ours too; a token naming several
+      // audiences is not one Google issues. https://developers.google.com/identity/sign-in/android/backend-auth
       audiences: audiencesOf(config, config.settings.audiences),
+      singleAudience: true,
       algorithms: ['RS256'],
       defaultScopes: ['openid', 'email', 'profile'],
       pkce: true,
@@ -62,7 +66,11 @@ export const google = defineConnector({
       // `hd` is present only for Workspace accounts, so a consumer account never passes a domain restriction.
       checkClaims: (claims) => {
         if (hostedDomain !== undefined && claims.hd !== hostedDomain) {
-          throw new GatehouseError('access_denied', 'the Google account is not in the required Workspace domain');
+          throw new ConnectorError(
+            'access_denied',
+            'id_token',
+            'the Google account is not in the required Workspace domain',
+          );
         }
       },
     });

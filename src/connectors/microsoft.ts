@@ -66,9 +66,14 @@ export const microsoft = defineConnector({
       },
       // The multi-tenant endpoints sign tokens for every tenant with one key set, so `iss` alone proves nothing:
       // it must be the template filled with the token's own `tid`, and `tid` must be a tenant this connection admits.
-      acceptIssuer: (iss, claims) => {
+      // A key that names its own `issuer` (multi-tenant key sets do, templated) must have issued this `iss`:
+      // https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens#validate-the-issuer
+      acceptIssuer: (iss, claims, key) => {
         const tid = tenantOf(claims);
-        return tid !== undefined && admitsTenant(tenant, tid) && iss === template.replace('{tenantid}', tid);
+        if (tid === undefined || !admitsTenant(tenant, tid) || iss !== template.replace('{tenantid}', tid))
+          return false;
+        const keyIssuer = asString(key.issuer);
+        return keyIssuer === undefined || keyIssuer.replace('{tenantid}', tid) === iss;
       },
       audiences: audiencesOf(config, config.settings.audiences),
       algorithms: ['RS256'],
@@ -80,7 +85,7 @@ export const microsoft = defineConnector({
       tokenKinds: ['id_token'],
       toProfile: (claims) => ({
         issuer: String(claims.iss),
-        subject: String(claims.sub),
+        ...subjectOf(claims),
         ...standardClaims(config, claims),
         emailVerified: emailVerified(claims, single && config.trustEmail),
         raw: claims,
@@ -108,11 +113,27 @@ const admitsTenant = (setting: string, tid: string): boolean => {
 };
 
 /**
+ * The stable key of a Microsoft identity: `sub` is pairwise (one value per application, so it changes with the app
+ * registration), while `tid` + `oid` name the same person for every app of every tenant: "use tid and oid together as
+ * a key" (https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference,
+ * https://learn.microsoft.com/en-us/entra/identity-platform/claims-validation). Identities stored under `sub` before
+ * are re-keyed on their next sign-in (`formerSubjects`). Without `oid` (no `profile` scope), `sub` is all there is.
+ */
+const subjectOf = (claims: Readonly<Record<string, unknown>>) => {
+  const tid = asString(claims.tid)?.toLowerCase();
+  const oid = asString(claims.oid)?.toLowerCase();
+  const sub = String(claims.sub);
+  if (tid === undefined || oid === undefined || !guid.test(tid) || !guid.test(oid)) return { subject: sub };
+  return { subject: `${tid}:${oid}`, formerSubjects: [sub] };
+};
+
+/**
  * Entra ID's `email` claim is an editable directory attribute, not proof of ownership: trusting it is the "nOAuth"
  * account takeover (https://www.descope.com/blog/post/noauth). It counts as verified only when Microsoft says the
  * domain owner verified it (`xms_edov`, https://learn.microsoft.com/en-us/entra/identity-platform/migrate-off-email-claim-authorization),
- * for personal accounts (their email is the verified sign-in name), or when the connection is bound to one tenant
- * whose directory the operator vouches for (`trustEmail`).
+ * or when the connection is bound to one tenant whose directory the operator vouches for (`trustEmail`). A personal
+ * account's token (consumer tenant) carries nothing that vouches for its `email` either, so it is not verified on
+ * its tenant alone.
  */
 const emailVerified = (claims: Readonly<Record<string, unknown>>, trustedTenant: boolean): boolean =>
-  booleanClaim(claims.xms_edov) === true || claims.tid === consumerTenantId || trustedTenant;
+  booleanClaim(claims.xms_edov) === true || trustedTenant;

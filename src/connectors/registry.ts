@@ -1,8 +1,8 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { GatehouseError } from '../core/errors.js';
 import { apple } from './apple.js';
 import type { ConnectionConfig, Connector, ConnectorDeps } from './connector.js';
+import { ConnectorError } from './errors.js';
 import { facebook } from './facebook.js';
 import { genericOidc } from './generic-oidc.js';
 import { github } from './github.js';
@@ -12,6 +12,7 @@ import { microsoft } from './microsoft.js';
 import type { ConnectorDefinition } from './shared/definition.js';
 
 export type { ConnectorDefinition } from './shared/definition.js';
+export { needsInsecureUpstreams } from './shared/endpoints.js';
 
 /**
  * The one list of connector kinds: kind → definition. The config enum, the admin API, the CLI and the docs all derive
@@ -38,12 +39,13 @@ export const isConnectorType = (kind: string): kind is ConnectorType => Object.h
 
 /**
  * The definition of `kind`.
- * @throws GatehouseError `invalid_request` for an unknown kind.
+ * @throws ConnectorError `invalid_config` for an unknown kind.
  */
 export const connectorDefinition = (kind: string): ConnectorDefinition => {
   if (!isConnectorType(kind)) {
-    throw new GatehouseError(
-      'invalid_request',
+    throw new ConnectorError(
+      'invalid_config',
+      'config',
       `unknown connector kind "${kind}"; known: ${connectorTypes.join(', ')}`,
     );
   }
@@ -53,7 +55,7 @@ export const connectorDefinition = (kind: string): ConnectorDefinition => {
 /**
  * Validates a connection's kind-specific `settings` against the kind's schema and returns them with defaults applied.
  * The admin API and CLI call this on every write; `createConnector` calls it again.
- * @throws GatehouseError `invalid_request` (with `details.errors`, one `{ path, message }` per problem) for an unknown
+ * @throws ConnectorError `invalid_config` (with `details.errors`, one `{ path, message }` per problem) for an unknown
  *   kind or invalid settings.
  */
 export const validateConnectionSettings = (kind: string, settings: unknown): Readonly<Record<string, unknown>> => {
@@ -64,8 +66,9 @@ export const validateConnectionSettings = (kind: string, settings: unknown): Rea
     path: `settings${error.path.replaceAll('/', '.')}`,
     message: error.message,
   }));
-  throw new GatehouseError(
-    'invalid_request',
+  throw new ConnectorError(
+    'invalid_config',
+    'config',
     `invalid ${kind} settings: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
     { details: { errors } },
   );
@@ -73,20 +76,21 @@ export const validateConnectionSettings = (kind: string, settings: unknown): Rea
 
 /**
  * Builds the connector of one connection. Cheap: no network until a method is called.
- * @throws GatehouseError `invalid_request` for an unknown kind, invalid settings, a missing client secret, or
+ * @throws ConnectorError `invalid_config` for an unknown kind, invalid settings, a missing client secret, or
  *   `endpoints`/`emulator` overrides where insecure upstreams are not allowed.
  */
 export const createConnector = (config: ConnectionConfig, deps: ConnectorDeps): Connector => {
   const definition = connectorDefinition(config.kind);
   const settings = validateConnectionSettings(config.kind, config.settings);
   if (definition.requiresClientSecret && (config.clientSecret === undefined || config.clientSecret.length === 0)) {
-    throw new GatehouseError(
-      'invalid_request',
+    throw new ConnectorError(
+      'invalid_config',
+      'config',
       `connection "${config.id}": a ${config.kind} connection needs clientSecret`,
     );
   }
   if (config.clientId.length === 0)
-    throw new GatehouseError('invalid_request', `connection "${config.id}": clientId is empty`);
+    throw new ConnectorError('invalid_config', 'config', `connection "${config.id}": clientId is empty`);
   return definition.create({ ...config, settings }, deps);
 };
 

@@ -24,6 +24,11 @@ export interface MintRequest {
   readonly givenName?: string;
   readonly familyName?: string;
   readonly nonce?: string;
+  /**
+   * The `azp` of the ID token, when it differs from `clientId` (the `aud`): Google's Android and iOS sign-ins name the
+   * web (server) client as `aud` and the mobile client as `azp`.
+   */
+  readonly authorizedParty?: string;
   /** Extra ID token claims (Microsoft `tid`, Google `hd`, …). */
   readonly claims?: Readonly<Record<string, unknown>>;
   /** Token lifetime in seconds (default 3600); negative mints an already expired token. */

@@ -3,6 +3,7 @@ import { createEmulatorServer, type EmulatorServer } from './server.js';
 export type { MintRequest, MintResponse } from './context.js';
 export type { ControlRequest, EmulatorPluginOptions } from './plugin.js';
 export { emulatedProviderKinds, emulatorPlugin } from './plugin.js';
+export { objectIdOf } from './providers/oidc.js';
 export type { EmulatorServer, EmulatorServerOptions } from './server.js';
 export { createEmulatorServer } from './server.js';
 export type { EmulatorMode } from './state.js';

@@ -156,7 +156,7 @@ const parseControl = (body: unknown): ControlRequest | string => {
   return body as ControlRequest;
 };
 
-const optionalStrings = ['email', 'name', 'givenName', 'familyName', 'nonce'] as const;
+const optionalStrings = ['authorizedParty', 'email', 'name', 'givenName', 'familyName', 'nonce'] as const;
 
 const parseMint = (body: unknown): MintRequest | string => {
   if (!isRecord(body)) return 'send a JSON object';

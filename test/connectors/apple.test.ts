@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectorError } from '../../src/connectors/errors.js';
 import { createConnector } from '../../src/connectors/registry.js';
-import { GatehouseError } from '../../src/core/errors.js';
 import { type EmulatorHarness, startEmulator } from '../harness/emulator.js';
 import { oidcConnectorSuite } from './oidc-suite.js';
 import { aConnection, anUpstreamRequest, appleKeyPem, testDeps } from './support.js';
@@ -88,7 +88,7 @@ describe('apple connector: Apple specifics', () => {
       }
       return undefined;
     })();
-    expect(error).toBeInstanceOf(GatehouseError);
-    expect((error as GatehouseError).code).toBe('invalid_request');
+    expect(error).toBeInstanceOf(ConnectorError);
+    expect((error as ConnectorError).code).toBe('invalid_config');
   });
 });

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionConfig } from '../../src/connectors/connector.js';
+import { ConnectorError } from '../../src/connectors/errors.js';
 import { createConnector } from '../../src/connectors/registry.js';
-import { UpstreamError } from '../../src/core/errors.js';
 import { type EmulatorHarness, startEmulator } from '../harness/emulator.js';
-import { aConnection, anUpstreamRequest, expectError, testDeps } from './support.js';
+import { aConnection, anUpstreamRequest, expectConnectorError, testDeps } from './support.js';
 
 let idp: EmulatorHarness;
 beforeAll(async () => {
@@ -64,7 +64,7 @@ describe('facebook connector: login dialog', () => {
     const { connector } = setup();
     const request = anUpstreamRequest();
     const callback = await idp.signIn(await connector.authorizationUrl(request), 'alice', { deny: '1' });
-    const error = await expectError(connector.completeAuthorization(callback, request), 'idp_error');
+    const error = await expectConnectorError(connector.completeAuthorization(callback, request), 'idp_error');
     expect(error.details).toEqual({ error: 'access_denied' });
   });
 
@@ -72,7 +72,7 @@ describe('facebook connector: login dialog', () => {
     const { connector } = setup();
     const request = anUpstreamRequest();
     const callback = await idp.signIn(await connector.authorizationUrl(request), 'alice');
-    await expectError(connector.completeAuthorization(callback, anUpstreamRequest()), 'flow_invalid');
+    await expectConnectorError(connector.completeAuthorization(callback, anUpstreamRequest()), 'state_mismatch');
   });
 
   it('rejects an authorization code when it is redeemed twice', async () => {
@@ -80,7 +80,7 @@ describe('facebook connector: login dialog', () => {
     const request = anUpstreamRequest();
     const callback = await idp.signIn(await connector.authorizationUrl(request), 'alice');
     await connector.completeAuthorization(callback, request);
-    await expectError(connector.completeAuthorization(callback, request), 'idp_token_invalid');
+    await expectConnectorError(connector.completeAuthorization(callback, request), 'invalid_token');
   });
 });
 
@@ -106,18 +106,18 @@ describe('facebook connector: native access tokens', () => {
   it('rejects a token with idp_wrong_audience when it was issued to another app', async () => {
     const { connector } = setup();
     const { access_token } = await idp.mint('facebook', { clientId: 'another-app', sub: '20002' });
-    await expectError(
+    await expectConnectorError(
       connector.verifyToken({ kind: 'access_token', value: String(access_token) }),
-      'idp_wrong_audience',
+      'wrong_audience',
     );
   });
 
   it('rejects a token with idp_wrong_audience when the caller names an app the connection does not have', async () => {
     const { connector } = setup();
     const { access_token } = await idp.mint('facebook', { clientId: '1234567890', sub: '20003' });
-    await expectError(
+    await expectConnectorError(
       connector.verifyToken({ kind: 'access_token', value: String(access_token), clientId: 'another-app' }),
-      'idp_wrong_audience',
+      'wrong_audience',
     );
   });
 
@@ -125,24 +125,24 @@ describe('facebook connector: native access tokens', () => {
     const { connector, clock } = setup();
     const { access_token } = await idp.mint('facebook', { clientId: '1234567890', sub: '20004' });
     clock.advance(2 * 3600 * 1000);
-    await expectError(
+    await expectConnectorError(
       connector.verifyToken({ kind: 'access_token', value: String(access_token) }),
-      'idp_token_invalid',
+      'invalid_token',
     );
   });
 
   it('rejects a token when Facebook says it is no longer valid', async () => {
     const { connector } = setup();
     const { access_token } = await idp.mint('facebook', { clientId: '1234567890', sub: '20005', expiresIn: -60 });
-    await expectError(
+    await expectConnectorError(
       connector.verifyToken({ kind: 'access_token', value: String(access_token) }),
-      'idp_token_invalid',
+      'invalid_token',
     );
   });
 
   it('rejects a token Facebook never issued', async () => {
     const { connector } = setup();
-    await expectError(connector.verifyToken({ kind: 'access_token', value: 'EAAGmadeup' }), 'idp_token_invalid');
+    await expectConnectorError(connector.verifyToken({ kind: 'access_token', value: 'EAAGmadeup' }), 'invalid_token');
   });
 
   it('returns a profile without email when the user shared none', async () => {
@@ -163,10 +163,10 @@ describe('facebook connector: native access tokens', () => {
     try {
       await expect(connector.verifyToken(token)).resolves.toMatchObject({ subject: '20007' });
       clock.advance(61_000);
-      const error = await expectError(connector.verifyToken(token), 'idp_unavailable');
-      expect(error).toBeInstanceOf(UpstreamError);
-      expect((error as UpstreamError).step).toBe('token_introspection');
-      expect((error as UpstreamError).upstreamStatus).toBe(503);
+      const error = await expectConnectorError(connector.verifyToken(token), 'idp_unavailable');
+      expect(error).toBeInstanceOf(ConnectorError);
+      expect((error as ConnectorError).step).toBe('token_introspection');
+      expect((error as ConnectorError).upstreamStatus).toBe(503);
     } finally {
       await idp.control({ provider: 'facebook', mode: 'normal' });
     }
@@ -177,7 +177,7 @@ describe('facebook connector: native access tokens', () => {
     const { access_token } = await idp.mint('facebook', { clientId: '1234567890', sub: '20008' });
     await idp.control({ provider: 'facebook', mode: 'slow', slowMs: 60_000 });
     try {
-      const error = await expectError(
+      const error = await expectConnectorError(
         connector.verifyToken({ kind: 'access_token', value: String(access_token) }),
         'idp_unavailable',
       );
@@ -209,16 +209,16 @@ describe('facebook connector: Limited Login ID tokens', () => {
   it('rejects a token when its nonce differs from the bound one', async () => {
     const { connector } = setup();
     const { id_token } = await idp.mint('facebook', { clientId: '1234567890', sub: '30002', nonce: 'n-1' });
-    await expectError(
+    await expectConnectorError(
       connector.verifyToken({ kind: 'id_token', value: String(id_token), nonce: 'n-2' }),
-      'idp_token_invalid',
+      'invalid_token',
     );
   });
 
   it('rejects a token with idp_wrong_audience when it was issued to another app', async () => {
     const { connector } = setup();
     const { id_token } = await idp.mint('facebook', { clientId: 'another-app', sub: '30003' });
-    await expectError(connector.verifyToken({ kind: 'id_token', value: String(id_token) }), 'idp_wrong_audience');
+    await expectConnectorError(connector.verifyToken({ kind: 'id_token', value: String(id_token) }), 'wrong_audience');
   });
 
   it('rejects a token when its signature does not verify', async () => {
@@ -230,7 +230,10 @@ describe('facebook connector: Limited Login ID tokens', () => {
     } finally {
       await idp.control({ provider: 'facebook', mode: 'normal' });
     }
-    const error = await expectError(connector.verifyToken({ kind: 'id_token', value: idToken }), 'idp_token_invalid');
+    const error = await expectConnectorError(
+      connector.verifyToken({ kind: 'id_token', value: idToken }),
+      'invalid_token',
+    );
     expect(error.message).toContain('signature');
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnector } from '../../src/connectors/registry.js';
 import { type EmulatorHarness, startEmulator } from '../harness/emulator.js';
 import { oidcConnectorSuite } from './oidc-suite.js';
-import { aConnection, anUpstreamRequest, expectError, testDeps } from './support.js';
+import { aConnection, anUpstreamRequest, expectConnectorError, testDeps } from './support.js';
 
 let idp: EmulatorHarness;
 beforeAll(async () => {
@@ -43,7 +43,7 @@ describe('oidc connector: discovery', () => {
       }),
       testDeps().deps,
     );
-    await expectError(connector.authorizationUrl(anUpstreamRequest()), 'idp_unavailable');
+    await expectConnectorError(connector.authorizationUrl(anUpstreamRequest()), 'idp_unavailable');
   });
 
   it('refuses an http issuer when insecure upstreams are not allowed', () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionConfig } from '../../src/connectors/connector.js';
+import type { ConnectorError } from '../../src/connectors/errors.js';
 import { createConnector } from '../../src/connectors/registry.js';
-import type { UpstreamError } from '../../src/core/errors.js';
 import { type EmulatorHarness, startEmulator } from '../harness/emulator.js';
-import { aConnection, anUpstreamRequest, expectError, testDeps } from './support.js';
+import { aConnection, anUpstreamRequest, expectConnectorError, testDeps } from './support.js';
 
 let idp: EmulatorHarness;
 beforeAll(async () => {
@@ -64,21 +64,21 @@ describe('github connector: redirect flow', () => {
 
   it('fails with idp_error when the user declines', async () => {
     const { connector, request, callback } = await signIn('alice', { deny: '1' });
-    await expectError(connector.completeAuthorization(callback, request), 'idp_error');
+    await expectConnectorError(connector.completeAuthorization(callback, request), 'idp_error');
   });
 
   it('rejects a replayed code even though GitHub answers HTTP 200 with an error', async () => {
     const { connector, request, callback } = await signIn('alice');
     await connector.completeAuthorization(callback, request);
-    const error = await expectError(connector.completeAuthorization(callback, request), 'idp_token_invalid');
+    const error = await expectConnectorError(connector.completeAuthorization(callback, request), 'invalid_token');
     expect(error.details).toEqual({ error: 'bad_verification_code' });
   });
 
   it('rejects the exchange when the PKCE verifier is not the one of the request', async () => {
     const { connector, request, callback } = await signIn('alice');
-    await expectError(
+    await expectConnectorError(
       connector.completeAuthorization(callback, { ...request, codeVerifier: 'x'.repeat(43) }),
-      'idp_token_invalid',
+      'invalid_token',
     );
   });
 });
@@ -97,19 +97,19 @@ describe('github connector: native access tokens', () => {
   it('rejects a token with idp_wrong_audience when it was issued to another app', async () => {
     const { connector } = setup();
     const token = await mint('502', { clientId: 'another-app' });
-    await expectError(connector.verifyToken({ kind: 'access_token', value: token }), 'idp_wrong_audience');
+    await expectConnectorError(connector.verifyToken({ kind: 'access_token', value: token }), 'wrong_audience');
   });
 
   it('rejects a token GitHub never issued', async () => {
     const { connector } = setup();
-    await expectError(connector.verifyToken({ kind: 'access_token', value: 'gho_madeup' }), 'idp_token_invalid');
+    await expectConnectorError(connector.verifyToken({ kind: 'access_token', value: 'gho_madeup' }), 'invalid_token');
   });
 
   it('rejects a token when the clock is past its expiry', async () => {
     const { connector, clock } = setup();
     const token = await mint('503');
     clock.advance(2 * 3600 * 1000);
-    await expectError(connector.verifyToken({ kind: 'access_token', value: token }), 'idp_token_invalid');
+    await expectConnectorError(connector.verifyToken({ kind: 'access_token', value: token }), 'invalid_token');
   });
 
   it('returns the public email as unverified when the token lacks the user:email scope', async () => {
@@ -123,7 +123,7 @@ describe('github connector: native access tokens', () => {
 
   it('rejects an ID token with unsupported_token_type', async () => {
     const { connector } = setup();
-    await expectError(connector.verifyToken({ kind: 'id_token', value: 'a.b.c' }), 'unsupported_token_type');
+    await expectConnectorError(connector.verifyToken({ kind: 'id_token', value: 'a.b.c' }), 'unsupported_token_type');
   });
 
   it('fails with idp_unavailable when GitHub is down', async () => {
@@ -131,8 +131,11 @@ describe('github connector: native access tokens', () => {
     const token = await mint('505');
     await idp.control({ provider: 'github', mode: 'down' });
     try {
-      const error = await expectError(connector.verifyToken({ kind: 'access_token', value: token }), 'idp_unavailable');
-      expect((error as UpstreamError).step).toBe('token_introspection');
+      const error = await expectConnectorError(
+        connector.verifyToken({ kind: 'access_token', value: token }),
+        'idp_unavailable',
+      );
+      expect((error as ConnectorError).step).toBe('token_introspection');
     } finally {
       await idp.control({ provider: 'github', mode: 'normal' });
     }
@@ -143,7 +146,7 @@ describe('github connector: native access tokens', () => {
     const token = await mint('506');
     await idp.control({ provider: 'github', mode: 'slow', slowMs: 60_000 });
     try {
-      await expectError(connector.verifyToken({ kind: 'access_token', value: token }), 'idp_unavailable');
+      await expectConnectorError(connector.verifyToken({ kind: 'access_token', value: token }), 'idp_unavailable');
     } finally {
       await idp.control({ provider: 'github', mode: 'normal' });
     }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnector } from '../../src/connectors/registry.js';
 import { type EmulatorHarness, startEmulator } from '../harness/emulator.js';
 import { oidcConnectorSuite } from './oidc-suite.js';
-import { aConnection, anUpstreamRequest, expectError, testDeps } from './support.js';
+import { aConnection, anUpstreamRequest, expectConnectorError, testDeps } from './support.js';
 
 let idp: EmulatorHarness;
 beforeAll(async () => {
@@ -36,7 +36,7 @@ describe('google connector: Google specifics', () => {
 
   it('denies a consumer account when a hosted domain is required', async () => {
     const { id_token } = await idp.mint('google', { clientId: 'gatehouse-web', sub: 'g-2' });
-    await expectError(
+    await expectConnectorError(
       connector({ hostedDomain: 'example.com' }).verifyToken({ kind: 'id_token', value: String(id_token) }),
       'access_denied',
     );
@@ -54,6 +54,9 @@ describe('google connector: Google specifics', () => {
       sub: 'g-3',
       claims: { azp: 'someone-else' },
     });
-    await expectError(connector().verifyToken({ kind: 'id_token', value: String(id_token) }), 'idp_wrong_audience');
+    await expectConnectorError(
+      connector().verifyToken({ kind: 'id_token', value: String(id_token) }),
+      'wrong_audience',
+    );
   });
 });

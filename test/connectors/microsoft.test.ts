@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionConfig } from '../../src/connectors/connector.js';
 import { createConnector } from '../../src/connectors/registry.js';
-import { consumerTenantId, emulatedOrgTenantId } from '../../src/emulator/index.js';
+import { consumerTenantId, emulatedOrgTenantId, objectIdOf } from '../../src/emulator/index.js';
 import { type EmulatorHarness, startEmulator } from '../harness/emulator.js';
 import { oidcConnectorSuite } from './oidc-suite.js';
-import { aConnection, anUpstreamRequest, expectError, testDeps } from './support.js';
+import { aConnection, anUpstreamRequest, expectConnectorError, testDeps } from './support.js';
 
 let idp: EmulatorHarness;
 beforeAll(async () => {
@@ -18,6 +18,7 @@ oidcConnectorSuite({
   kind: 'microsoft',
   idp: () => idp,
   pkce: true,
+  subjectOf: (sub) => `${emulatedOrgTenantId}:${objectIdOf(sub)}`,
   foreignIssuer: () => ({ issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0' }),
 });
 
@@ -63,11 +64,11 @@ describe('microsoft connector: email verification (nOAuth)', () => {
     });
   });
 
-  it('returns the email as verified when a personal account signs in', async () => {
-    const c = connector('consumers');
+  it('returns the email as unverified when a personal account signs in, since nothing in its token vouches for it', async () => {
+    const c = connector('consumers', { trustEmail: true });
     const request = anUpstreamRequest();
     const profile = await c.completeAuthorization(await idp.signIn(await c.authorizationUrl(request), 'dave'), request);
-    expect(profile).toMatchObject({ email: 'dave@outlook.example', emailVerified: true });
+    expect(profile).toMatchObject({ email: 'dave@outlook.example', emailVerified: false });
     expect(profile.raw.tid).toBe(consumerTenantId);
   });
 
@@ -84,33 +85,33 @@ describe('microsoft connector: email verification (nOAuth)', () => {
 describe('microsoft connector: tenants and issuers', () => {
   it('rejects a personal account when the connection admits organizations only', async () => {
     const { id_token } = await mint('m-4', { tid: consumerTenantId });
-    await expectError(
+    await expectConnectorError(
       connector('organizations').verifyToken({ kind: 'id_token', value: String(id_token) }),
-      'idp_token_invalid',
+      'invalid_token',
     );
   });
 
   it('rejects a work account when the connection admits personal accounts only', async () => {
     const { id_token } = await mint('m-5');
-    await expectError(
+    await expectConnectorError(
       connector('consumers').verifyToken({ kind: 'id_token', value: String(id_token) }),
-      'idp_token_invalid',
+      'invalid_token',
     );
   });
 
   it('rejects a token of another directory when the connection is bound to one tenant', async () => {
     const { id_token } = await mint('m-6', { tid: emulatedOrgTenantId });
-    await expectError(
+    await expectConnectorError(
       connector(otherTenantId).verifyToken({ kind: 'id_token', value: String(id_token) }),
-      'idp_token_invalid',
+      'invalid_token',
     );
   });
 
   it('rejects a token when its issuer names another tenant than its tid', async () => {
     const { id_token } = await mint('m-7', { iss: `${idp.url}/microsoft/${otherTenantId}/v2.0` });
-    const error = await expectError(
+    const error = await expectConnectorError(
       connector('common').verifyToken({ kind: 'id_token', value: String(id_token) }),
-      'idp_token_invalid',
+      'invalid_token',
     );
     expect(error.message).toContain('issuer');
   });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectionConfig, Connector } from '../../src/connectors/connector.js';
+import { ConnectorError } from '../../src/connectors/errors.js';
 import { createConnector } from '../../src/connectors/registry.js';
-import { UpstreamError } from '../../src/core/errors.js';
 import type { ProviderKind } from '../../src/emulator/index.js';
 import type { EmulatorHarness } from '../harness/emulator.js';
-import { aConnection, anUpstreamRequest, expectError, testDeps } from './support.js';
+import { aConnection, anUpstreamRequest, expectConnectorError, testDeps } from './support.js';
 
 export interface OidcSuiteOptions {
   readonly kind: ProviderKind;
@@ -14,6 +14,8 @@ export interface OidcSuiteOptions {
   readonly pkce: boolean;
   /** LinkedIn does not put `nonce` in its ID tokens. */
   readonly echoesNonce?: boolean;
+  /** The profile subject of the user whose `sub` is given (Microsoft: `tid:oid`); default: the `sub`. */
+  readonly subjectOf?: (sub: string) => string;
   /** Endpoint overrides that keep the emulator's keys but expect another issuer. */
   readonly foreignIssuer: () => Readonly<Record<string, string>>;
 }
@@ -24,6 +26,7 @@ export interface OidcSuiteOptions {
  */
 export const oidcConnectorSuite = (options: OidcSuiteOptions): void => {
   const { kind } = options;
+  const subjectOf = options.subjectOf ?? ((sub: string) => sub);
   const connection = (overrides: Partial<ConnectionConfig> = {}) =>
     aConnection(kind, { emulator: options.idp().url, ...options.connection, ...overrides });
   const setup = (overrides: Partial<ConnectionConfig> = {}, timeoutMs?: number) => {
@@ -72,7 +75,7 @@ export const oidcConnectorSuite = (options: OidcSuiteOptions): void => {
       expect(profile).toMatchObject({
         idp: `${kind}-test`,
         kind,
-        subject: '1000001',
+        subject: subjectOf('1000001'),
         email: 'alice@example.com',
         emailVerified: true,
       });
@@ -83,14 +86,14 @@ export const oidcConnectorSuite = (options: OidcSuiteOptions): void => {
       const { connector } = setup();
       const { request, callback } = await redirect(connector, 'bob@example.com');
       const profile = await connector.completeAuthorization(callback, request);
-      expect(profile).toMatchObject({ subject: '1000002', email: 'bob@example.com', emailVerified: false });
+      expect(profile).toMatchObject({ subject: subjectOf('1000002'), email: 'bob@example.com', emailVerified: false });
     });
 
     it('returns a profile without email when the user has none', async () => {
       const { connector } = setup();
       const { request, callback } = await redirect(connector, 'carol');
       const profile = await connector.completeAuthorization(callback, request);
-      expect(profile.subject).toBe('1000003');
+      expect(profile.subject).toBe(subjectOf('1000003'));
       expect(profile.email).toBeUndefined();
       expect(profile.emailVerified).toBe(false);
     });
@@ -98,23 +101,23 @@ export const oidcConnectorSuite = (options: OidcSuiteOptions): void => {
     it('fails with idp_error when the user declines', async () => {
       const { connector } = setup();
       const { request, callback } = await redirect(connector, 'alice', { deny: '1' });
-      await expectError(connector.completeAuthorization(callback, request), 'idp_error');
+      await expectConnectorError(connector.completeAuthorization(callback, request), 'idp_error');
     });
 
     it('rejects the callback when the code is replayed', async () => {
       const { connector } = setup();
       const { request, callback } = await redirect(connector, 'alice');
       await connector.completeAuthorization(callback, request);
-      await expectError(connector.completeAuthorization(callback, request), 'idp_token_invalid');
+      await expectConnectorError(connector.completeAuthorization(callback, request), 'invalid_token');
     });
 
     it('fails with idp_unavailable at the token exchange when the provider is down', async () => {
       const { connector } = setup();
       const { request, callback } = await redirect(connector, 'alice');
       const error = await withMode('down', () =>
-        expectError(connector.completeAuthorization(callback, request), 'idp_unavailable'),
+        expectConnectorError(connector.completeAuthorization(callback, request), 'idp_unavailable'),
       );
-      expect((error as UpstreamError).step).toBe('token_exchange');
+      expect((error as ConnectorError).step).toBe('token_exchange');
     });
   });
 
@@ -123,7 +126,7 @@ export const oidcConnectorSuite = (options: OidcSuiteOptions): void => {
       const { connector } = setup();
       const { id_token } = await mint('n-100');
       const profile = await connector.verifyToken({ kind: 'id_token', value: String(id_token) });
-      expect(profile).toMatchObject({ subject: 'n-100', email: 'n-100@example.com', emailVerified: true });
+      expect(profile).toMatchObject({ subject: subjectOf('n-100'), email: 'n-100@example.com', emailVerified: true });
     });
 
     it('accepts a token of another client of the same project when it is listed in audiences', async () => {
@@ -133,23 +136,26 @@ export const oidcConnectorSuite = (options: OidcSuiteOptions): void => {
       await expect(
         connector.verifyToken({ kind: 'id_token', value: String(id_token), clientId: 'ios-app' }),
       ).resolves.toMatchObject({
-        subject: 'n-101',
+        subject: subjectOf('n-101'),
       });
     });
 
     it('rejects a token with idp_wrong_audience when it was issued to another app', async () => {
       const { connector } = setup();
       const { id_token } = await mint('n-102', { clientId: 'someone-else' });
-      await expectError(connector.verifyToken({ kind: 'id_token', value: String(id_token) }), 'idp_wrong_audience');
+      await expectConnectorError(
+        connector.verifyToken({ kind: 'id_token', value: String(id_token) }),
+        'wrong_audience',
+      );
     });
 
     it('rejects a token when the clock is past its expiry', async () => {
       const { connector, clock } = setup();
       const { id_token } = await mint('n-103');
       clock.advance(2 * 3600 * 1000);
-      const error = await expectError(
+      const error = await expectConnectorError(
         connector.verifyToken({ kind: 'id_token', value: String(id_token) }),
-        'idp_token_invalid',
+        'invalid_token',
       );
       expect(error.message).toContain('expired');
     });
@@ -157,9 +163,9 @@ export const oidcConnectorSuite = (options: OidcSuiteOptions): void => {
     it('rejects a token when its signature does not verify', async () => {
       const { connector } = setup();
       const { id_token } = await withMode('bad_signature', () => mint('n-104'));
-      const error = await expectError(
+      const error = await expectConnectorError(
         connector.verifyToken({ kind: 'id_token', value: String(id_token) }),
-        'idp_token_invalid',
+        'invalid_token',
       );
       expect(error.message).toContain('signature');
     });
@@ -170,16 +176,16 @@ export const oidcConnectorSuite = (options: OidcSuiteOptions): void => {
       await options.idp().control({ provider: kind, rotateKeys: true });
       const { id_token } = await mint('n-105');
       await expect(connector.verifyToken({ kind: 'id_token', value: String(id_token) })).resolves.toMatchObject({
-        subject: 'n-105',
+        subject: subjectOf('n-105'),
       });
     });
 
     it('rejects a token when it comes from another issuer', async () => {
       const { connector } = setup({ endpoints: options.foreignIssuer() });
       const { id_token } = await mint('n-106');
-      const error = await expectError(
+      const error = await expectConnectorError(
         connector.verifyToken({ kind: 'id_token', value: String(id_token) }),
-        'idp_token_invalid',
+        'invalid_token',
       );
       expect(error.message).toContain('issuer');
     });
@@ -191,9 +197,9 @@ export const oidcConnectorSuite = (options: OidcSuiteOptions): void => {
         await expect(
           connector.verifyToken({ kind: 'id_token', value: String(id_token), nonce: 'expected' }),
         ).resolves.toBeDefined();
-        await expectError(
+        await expectConnectorError(
           connector.verifyToken({ kind: 'id_token', value: String(id_token), nonce: 'other' }),
-          'idp_token_invalid',
+          'invalid_token',
         );
       });
     }
@@ -201,7 +207,7 @@ export const oidcConnectorSuite = (options: OidcSuiteOptions): void => {
     it('rejects an access token with unsupported_token_type', async () => {
       const { connector } = setup();
       const { access_token } = await mint('n-108');
-      await expectError(
+      await expectConnectorError(
         connector.verifyToken({ kind: 'access_token', value: String(access_token) }),
         'unsupported_token_type',
       );
@@ -209,25 +215,25 @@ export const oidcConnectorSuite = (options: OidcSuiteOptions): void => {
 
     it('rejects a string that is not a JWT', async () => {
       const { connector } = setup();
-      await expectError(connector.verifyToken({ kind: 'id_token', value: 'not-a-jwt' }), 'idp_token_invalid');
+      await expectConnectorError(connector.verifyToken({ kind: 'id_token', value: 'not-a-jwt' }), 'invalid_token');
     });
 
     it('fails with idp_unavailable when the provider is down and no keys are cached', async () => {
       const { connector } = setup();
       const { id_token } = await mint('n-109');
       const error = await withMode('down', () =>
-        expectError(connector.verifyToken({ kind: 'id_token', value: String(id_token) }), 'idp_unavailable'),
+        expectConnectorError(connector.verifyToken({ kind: 'id_token', value: String(id_token) }), 'idp_unavailable'),
       );
-      expect(error).toBeInstanceOf(UpstreamError);
+      expect(error).toBeInstanceOf(ConnectorError);
       // Discovery-based connectors fail one step earlier.
-      expect(['jwks', 'discovery']).toContain((error as UpstreamError).step);
+      expect(['jwks', 'discovery']).toContain((error as ConnectorError).step);
     });
 
     it('fails with idp_unavailable instead of hanging when the provider is slow', { timeout: 10_000 }, async () => {
       const { connector } = setup({}, 300);
       const { id_token } = await mint('n-110');
       const error = await withMode('slow', () =>
-        expectError(connector.verifyToken({ kind: 'id_token', value: String(id_token) }), 'idp_unavailable'),
+        expectConnectorError(connector.verifyToken({ kind: 'id_token', value: String(id_token) }), 'idp_unavailable'),
       );
       expect(error.message).toContain('300 ms');
     });

@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { ConnectorError } from '../../src/connectors/errors.js';
 import {
   connectorRegistry,
   connectorTypes,
   createConnector,
   validateConnectionSettings,
 } from '../../src/connectors/registry.js';
-import { GatehouseError } from '../../src/core/errors.js';
-import { aConnection, testDeps } from './support.js';
+import { aConnection, anUpstreamRequest, testDeps } from './support.js';
 
-const thrown = (run: () => unknown): GatehouseError => {
+const thrown = (run: () => unknown): ConnectorError => {
   try {
     run();
   } catch (error) {
-    expect(error).toBeInstanceOf(GatehouseError);
-    return error as GatehouseError;
+    expect(error).toBeInstanceOf(ConnectorError);
+    return error as ConnectorError;
   }
   throw new Error('expected a throw');
 };
@@ -25,12 +25,12 @@ describe('connector registry', () => {
   });
 
   it('refuses an unknown kind with invalid_request', () => {
-    expect(thrown(() => createConnector(aConnection('myspace'), testDeps().deps)).code).toBe('invalid_request');
+    expect(thrown(() => createConnector(aConnection('myspace'), testDeps().deps)).code).toBe('invalid_config');
   });
 
   it('refuses settings the kind does not define, naming each problem', () => {
     const error = thrown(() => validateConnectionSettings('google', { hostedDomain: 7, colour: 'blue' }));
-    expect(error.code).toBe('invalid_request');
+    expect(error.code).toBe('invalid_config');
     expect(error.details?.errors).toEqual(
       expect.arrayContaining([expect.objectContaining({ path: 'settings.hostedDomain' })]),
     );
@@ -42,19 +42,36 @@ describe('connector registry', () => {
 
   it('refuses a connection without a client secret when the kind needs one', () => {
     const error = thrown(() => createConnector(aConnection('google', { clientSecret: '' }), testDeps().deps));
-    expect(error.code).toBe('invalid_request');
+    expect(error.code).toBe('invalid_config');
   });
 
-  it('refuses endpoint overrides when insecure upstreams are not allowed', () => {
+  it('refuses the emulator and plain-http endpoints when insecure upstreams are not allowed', () => {
     const { deps } = testDeps({ allowInsecureUpstreams: false });
     for (const overrides of [
       { emulator: 'http://127.0.0.1:1' },
-      { endpoints: { token: 'https://evil.example/token' } },
+      { endpoints: { token: 'http://idp.example/token' } },
     ]) {
       const error = thrown(() => createConnector(aConnection('google', overrides), deps));
-      expect(error.code).toBe('invalid_request');
+      expect(error.code).toBe('invalid_config');
+      expect(error.step).toBe('config');
       expect(error.message).toContain('allowInsecureUpstreams');
     }
+  });
+
+  it('accepts https endpoint overrides in production (GitHub Enterprise Server, sovereign clouds)', async () => {
+    const { deps } = testDeps({ allowInsecureUpstreams: false });
+    const ghes = createConnector(
+      aConnection('github', {
+        endpoints: {
+          authorization: 'https://github.acme.example/login/oauth/authorize',
+          token: 'https://github.acme.example/login/oauth/access_token',
+          api: 'https://github.acme.example/api/v3',
+        },
+      }),
+      deps,
+    );
+    const url = await ghes.authorizationUrl(anUpstreamRequest());
+    expect(url.origin).toBe('https://github.acme.example');
   });
 
   it('refuses an endpoint name the kind does not have', () => {

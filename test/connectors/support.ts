@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { ConnectionConfig, ConnectorDeps, UpstreamRequest } from '../../src/connectors/connector.js';
+import { ConnectorError, type ConnectorErrorCode } from '../../src/connectors/errors.js';
 import { type ErrorCode, GatehouseError } from '../../src/core/errors.js';
 import { createMemoryKv } from '../../src/kv/memory.js';
 import { createTestClock } from '../../src/lib/clock.js';
@@ -52,6 +53,20 @@ export const expectError = async (promise: Promise<unknown>, code: ErrorCode): P
   expect(error).toBeInstanceOf(GatehouseError);
   expect((error as GatehouseError).code).toBe(code);
   return error as GatehouseError;
+};
+
+/** Awaits `promise`, expects it to reject with a ConnectorError of `code`, and returns that error. */
+export const expectConnectorError = async (
+  promise: Promise<unknown>,
+  code: ConnectorErrorCode,
+): Promise<ConnectorError> => {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConnectorError);
+  expect((error as ConnectorError).code).toBe(code);
+  return error as ConnectorError;
 };
 
 /** A Sign in with Apple style .p8 key (PKCS#8 P-256, PEM). */

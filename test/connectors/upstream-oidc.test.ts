@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionConfig } from '../../src/connectors/connector.js';
 import { createConnector } from '../../src/connectors/registry.js';
 import { startUpstreamOidc, type UpstreamOidc, upstreamRedirectUri } from '../harness/upstream-oidc.js';
-import { aConnection, anUpstreamRequest, expectError, testDeps } from './support.js';
+import { aConnection, anUpstreamRequest, expectConnectorError, testDeps } from './support.js';
 
 let op: UpstreamOidc;
 beforeAll(async () => {
@@ -76,23 +76,23 @@ describe.each(['oidc', 'google'] as const)('%s connector against oidc-provider',
       subject: 'alice',
       emailVerified: true,
     });
-    await expectError(
+    await expectConnectorError(
       connector.verifyToken({ kind: 'id_token', value: id_token, nonce: 'another' }),
-      'idp_token_invalid',
+      'invalid_token',
     );
   });
 
   it('rejects an ID token with idp_wrong_audience when it was issued to another app', async () => {
     const { connector } = setup();
     const { id_token } = await op.issueTokens({ accountId: 'alice', clientId: String(op.clients.other.client_id) });
-    await expectError(connector.verifyToken({ kind: 'id_token', value: id_token }), 'idp_wrong_audience');
+    await expectConnectorError(connector.verifyToken({ kind: 'id_token', value: id_token }), 'wrong_audience');
   });
 
   it('rejects an ID token when the clock is past its expiry', async () => {
     const { connector, clock, clientId } = setup();
     const { id_token } = await op.issueTokens({ accountId: 'alice', clientId });
     clock.advance(2 * 3600 * 1000);
-    await expectError(connector.verifyToken({ kind: 'id_token', value: id_token }), 'idp_token_invalid');
+    await expectConnectorError(connector.verifyToken({ kind: 'id_token', value: id_token }), 'invalid_token');
   });
 });
 
@@ -110,9 +110,9 @@ describe('the oidc connector against oidc-provider, RFC 9207', () => {
     const withoutIss = new URLSearchParams(params);
     withoutIss.delete('iss');
 
-    const error = await expectError(
+    const error = await expectConnectorError(
       connector.completeAuthorization({ params: withoutIss }, request),
-      'idp_token_invalid',
+      'invalid_token',
     );
 
     expect(error.message).toMatch(/issuer/);

@@ -1,5 +1,6 @@
 import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorPlugin, runEmulatorCommand } from '../../src/emulator/index.js';
 import { BoundedMap } from '../../src/emulator/state.js';
@@ -151,6 +152,54 @@ describe('POST /{kind}/_mint', () => {
     expect(Object.keys(await idp.mint('github', body))).toEqual(['access_token']);
     expect(Object.keys(await idp.mint('facebook', body)).sort()).toEqual(['access_token', 'id_token']);
     expect(Object.keys(await idp.mint('apple', body)).sort()).toEqual(['access_token', 'id_token']);
+  });
+});
+
+describe('the shapes the real providers produce', () => {
+  it('mints a Google token for a mobile client as Google does: web client in aud, mobile client in azp', async () => {
+    const { id_token } = await idp.mint('google', {
+      clientId: 'web-client',
+      sub: '81',
+      authorizedParty: 'android-client',
+    });
+    expect(decodeJwt(String(id_token))).toMatchObject({ aud: 'web-client', azp: 'android-client' });
+  });
+
+  it('says on an Apple token whether it carries a nonce (nonce_supported)', async () => {
+    const withNonce = decodeJwt(String((await idp.mint('apple', { clientId: 'b', sub: '82', nonce: 'n' })).id_token));
+    const without = decodeJwt(String((await idp.mint('apple', { clientId: 'b', sub: '83' })).id_token));
+    expect(withNonce).toMatchObject({ nonce: 'n', nonce_supported: true });
+    expect(without.nonce).toBeUndefined();
+    expect(without.nonce_supported).toBe(false);
+  });
+
+  it('names the templated issuer on each key of the Microsoft multi-tenant key set, and the tenant on a tenant one', async () => {
+    const common = (await (await fetch(`${idp.url}/microsoft/common/discovery/v2.0/keys`)).json()) as {
+      keys: Record<string, unknown>[];
+    };
+    expect(common.keys.map((key) => key.issuer)).toContain(`${idp.url}/microsoft/{tenantid}/v2.0`);
+    const tenant = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    const one = (await (await fetch(`${idp.url}/microsoft/${tenant}/discovery/v2.0/keys`)).json()) as {
+      keys: Record<string, unknown>[];
+    };
+    expect(one.keys.every((key) => key.issuer === `${idp.url}/microsoft/${tenant}/v2.0`)).toBe(true);
+  });
+
+  it('answers Graph debug_token with HTTP 400 and error 190 for a token it never issued', async () => {
+    const url = new URL(`${idp.url}/facebook/v23.0/debug_token`);
+    url.searchParams.set('input_token', 'junk');
+    const response = await fetch(url, { headers: { authorization: 'Bearer 111|secret' } });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 190, type: 'OAuthException' } });
+  });
+
+  it('refuses a debug_token call whose app secret is not the one the app was seen with', async () => {
+    const url = new URL(`${idp.url}/facebook/v23.0/debug_token`);
+    url.searchParams.set('input_token', 'junk');
+    await fetch(url, { headers: { authorization: 'Bearer 222|right' } });
+    const response = await fetch(url, { headers: { authorization: 'Bearer 222|wrong' } });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { message: 'Invalid OAuth access token signature.' } });
   });
 });
 

@@ -17,7 +17,7 @@ export interface ConnectorDefinition<Schema extends TObject = TObject> {
   readonly endpointNames: readonly string[];
   /** Whether a connection must carry `clientSecret` (Apple: the .p8 key in PEM). */
   readonly requiresClientSecret: boolean;
-  /** Builds the connector for one connection. Throws GatehouseError `invalid_request` for an unusable config. */
+  /** Builds the connector for one connection. Throws ConnectorError `invalid_config` for an unusable config. */
   create(config: ConnectionOf<Schema>, deps: ConnectorDeps): Connector;
 }
 

@@ -1,11 +1,10 @@
-import type { UpstreamStep } from '../../core/errors.js';
-import { UpstreamError } from '../../core/errors.js';
 import type { ConnectorDeps } from '../connector.js';
+import { ConnectorError, type ConnectorStep } from '../errors.js';
 
-/** Who is calling and for which phase: every failure is tagged with both. */
+/** Who is calling and for which phase: every failure is tagged with the step. */
 export interface UpstreamCall {
   readonly connectorId: string;
-  readonly step: UpstreamStep;
+  readonly step: ConnectorStep;
 }
 
 /** An upstream answer whose body was read in full, within the timeout. */
@@ -22,10 +21,13 @@ export interface UpstreamJsonResponse extends UpstreamResponse {
 
 const maxBodyBytes = 1024 * 1024;
 
+const isIdempotent = (init: RequestInit) => (init.method ?? 'GET').toUpperCase() === 'GET';
+
 /**
- * The one way a connector reaches an IdP: `deps.fetch` bounded by `deps.timeoutMs` for the whole exchange (headers
- * and body), with redirects refused and the body size capped.
- * @throws UpstreamError (`idp_unavailable`) when the IdP cannot be reached, is too slow, or sends an oversized body.
+ * The one way a connector reaches an IdP: `deps.fetch` bounded by `deps.timeoutMs` for the whole exchange (headers,
+ * body and the retry), with redirects refused and the body size capped. A GET that fails on the network or with a
+ * 5xx is tried once more within the same time budget; a POST (a code, a token check) never is.
+ * @throws ConnectorError `idp_unavailable` when the IdP cannot be reached, is too slow, or sends an oversized body.
  */
 export const upstreamFetch = async (
   deps: ConnectorDeps,
@@ -34,36 +36,94 @@ export const upstreamFetch = async (
   init: RequestInit = {},
 ): Promise<UpstreamResponse> => {
   const signal = AbortSignal.timeout(deps.timeoutMs);
-  const target = String(url);
-  try {
-    const response = await deps.fetch(target, { ...init, signal, redirect: 'manual' });
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    const text = declared > maxBodyBytes ? '' : await response.text();
-    if (declared > maxBodyBytes || text.length > maxBodyBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new UpstreamError(call.connectorId, call.step, `${hostOf(target)} sent an oversized response`, {
-        upstreamStatus: response.status,
-      });
+  const attempts = isIdempotent(init) ? 2 : 1;
+  for (let attempt = 1; ; attempt++) {
+    let response: UpstreamResponse;
+    try {
+      response = await fetchOnce(deps, call, String(url), { ...init, signal, redirect: 'manual' });
+    } catch (error) {
+      if (error instanceof ConnectorError || signal.aborted || attempt >= attempts)
+        throw unreachable(deps, call, url, error, signal);
+      continue;
     }
-    return { status: response.status, headers: response.headers, text };
-  } catch (error) {
-    if (error instanceof UpstreamError) throw error;
-    const timedOut = signal.aborted;
-    throw new UpstreamError(
-      call.connectorId,
-      call.step,
-      timedOut
-        ? `${hostOf(target)} did not answer within ${deps.timeoutMs} ms`
-        : `${hostOf(target)} could not be reached`,
-      { cause: error },
-    );
+    if (response.status >= 500 && attempt < attempts && !signal.aborted) continue;
+    return response;
   }
 };
 
+const fetchOnce = async (
+  deps: ConnectorDeps,
+  call: UpstreamCall,
+  target: string,
+  init: RequestInit,
+): Promise<UpstreamResponse> => {
+  const response = await deps.fetch(target, init);
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  const text = declared > maxBodyBytes ? '' : await response.text();
+  if (declared > maxBodyBytes || text.length > maxBodyBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new ConnectorError('idp_unavailable', call.step, `${hostOf(target)} sent an oversized response`, {
+      upstreamStatus: response.status,
+    });
+  }
+  return { status: response.status, headers: response.headers, text };
+};
+
+const unreachable = (
+  deps: ConnectorDeps,
+  call: UpstreamCall,
+  url: string | URL,
+  error: unknown,
+  signal: AbortSignal,
+): ConnectorError => {
+  if (error instanceof ConnectorError) return error;
+  return new ConnectorError(
+    'idp_unavailable',
+    call.step,
+    signal.aborted
+      ? `${hostOf(url)} did not answer within ${deps.timeoutMs} ms`
+      : `${hostOf(url)} could not be reached`,
+    { cause: error },
+  );
+};
+
 /**
- * `upstreamFetch`, then parses JSON. A 5xx, or a body that is not JSON, is the IdP answering nonsense.
- * 4xx answers are returned so the caller can map the IdP's own error to a client-facing code.
- * @throws UpstreamError (`idp_unavailable`) on transport failure, 5xx or a non-JSON body.
+ * Seconds to wait before asking again, from `Retry-After` (RFC 9110 §10.2.3: seconds or an HTTP date) or, failing
+ * that, GitHub's `x-ratelimit-reset` (epoch seconds). Undefined when the IdP says nothing usable.
+ */
+export const retryAfterOf = (deps: ConnectorDeps, headers: Headers): number | undefined => {
+  const now = deps.clock.now().getTime();
+  const header = headers.get('retry-after')?.trim();
+  if (header !== undefined && header !== '') {
+    if (/^\d+$/.test(header)) return Math.max(1, Number(header));
+    const at = Date.parse(header);
+    if (Number.isFinite(at)) return Math.max(1, Math.ceil((at - now) / 1000));
+  }
+  const reset = headers.get('x-ratelimit-reset');
+  if (reset !== null && /^\d+$/.test(reset)) return Math.max(1, Math.ceil(Number(reset) - now / 1000));
+  return undefined;
+};
+
+/**
+ * Whether the answer is the IdP rate limiting us: HTTP 429, or a 403 with `x-ratelimit-remaining: 0` (GitHub's
+ * primary rate limit: https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api).
+ */
+export const isRateLimited = (response: UpstreamResponse): boolean =>
+  response.status === 429 || (response.status === 403 && response.headers.get('x-ratelimit-remaining') === '0');
+
+/** The `rate_limited` error of an answer `isRateLimited` recognised. */
+export const rateLimited = (deps: ConnectorDeps, call: UpstreamCall, url: string | URL, response: UpstreamResponse) => {
+  const retryAfterSeconds = retryAfterOf(deps, response.headers);
+  return new ConnectorError('rate_limited', call.step, `${hostOf(url)} is rate limiting this application`, {
+    upstreamStatus: response.status,
+    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+  });
+};
+
+/**
+ * `upstreamFetch`, then parses JSON. A 5xx, or a body that is not JSON, is the IdP answering nonsense; a rate limit
+ * (`isRateLimited`) is reported as such. Other 4xx answers are returned so the caller can map the IdP's own error.
+ * @throws ConnectorError `idp_unavailable` on transport failure, 3xx, 5xx or a non-JSON body; `rate_limited`.
  */
 export const upstreamJson = async (
   deps: ConnectorDeps,
@@ -74,15 +134,18 @@ export const upstreamJson = async (
   const headers = new Headers(init.headers);
   if (!headers.has('accept')) headers.set('accept', 'application/json');
   const response = await upstreamFetch(deps, call, url, { ...init, headers });
+  if (isRateLimited(response)) throw rateLimited(deps, call, url, response);
   if (response.status >= 500 || (response.status >= 300 && response.status < 400)) {
-    throw new UpstreamError(call.connectorId, call.step, `${hostOf(url)} answered HTTP ${response.status}`, {
+    const retryAfterSeconds = retryAfterOf(deps, response.headers);
+    throw new ConnectorError('idp_unavailable', call.step, `${hostOf(url)} answered HTTP ${response.status}`, {
       upstreamStatus: response.status,
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     });
   }
   try {
     return { ...response, body: JSON.parse(response.text) as unknown };
   } catch (error) {
-    throw new UpstreamError(call.connectorId, call.step, `${hostOf(url)} answered with a body that is not JSON`, {
+    throw new ConnectorError('idp_unavailable', call.step, `${hostOf(url)} answered with a body that is not JSON`, {
       cause: error,
       upstreamStatus: response.status,
     });
@@ -113,7 +176,7 @@ export const asRecord = (value: unknown): Record<string, unknown> | undefined =>
 export const asString = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 ? value : undefined;
 
-const hostOf = (url: string | URL): string => {
+export const hostOf = (url: string | URL): string => {
   try {
     return new URL(String(url)).host;
   } catch {

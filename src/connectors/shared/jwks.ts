@@ -1,6 +1,7 @@
-import { UpstreamError } from '../../core/errors.js';
-import { PublicKeySet } from '../../lib/jws.js';
+import { PublicKeySet } from '../../lib/jws/index.js';
 import type { ConnectorDeps } from '../connector.js';
+import { ConnectorError } from '../errors.js';
+import { cachedDocument, dropDocument, type FetchedDocument, refreshDocument } from './cached-document.js';
 import { asRecord, upstreamJson } from './http.js';
 
 /** How long a JWKS is trusted before it is fetched again, unless the IdP's `Cache-Control` says less. */
@@ -27,17 +28,18 @@ const keySetOf = (text: string): PublicKeySet => {
   return set;
 };
 
-/** The IdP's key set, from `deps.cache` when fresh, else fetched (with `deps.fetch` and the timeout) and cached. */
+/**
+ * The IdP's key set, from `deps.cache` when fresh, else fetched (with `deps.fetch` and the timeout; one request
+ * however many sign-ins wait for it) and cached; a stale copy is used while the IdP cannot answer.
+ */
 export const loadJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: string): Promise<PublicKeySet> => {
-  const cached = await deps.cache.get(cacheKey(jwksUri));
-  if (cached !== undefined) {
-    try {
-      return keySetOf(cached);
-    } catch {
-      await deps.cache.delete(cacheKey(jwksUri));
-    }
+  const text = await cachedDocument(deps, cacheKey(jwksUri), () => fetchJwks(deps, connectorId, jwksUri));
+  try {
+    return keySetOf(text);
+  } catch {
+    await dropDocument(deps, cacheKey(jwksUri));
+    return keySetOf(await refreshDocument(deps, cacheKey(jwksUri), () => fetchJwks(deps, connectorId, jwksUri)));
   }
-  return keySetOf(await fetchJwks(deps, connectorId, jwksUri));
 };
 
 /**
@@ -56,21 +58,21 @@ export const refetchJwks = async (
     return undefined;
   }
   deps.log.info({ connectorId, jwksUri }, 'jwks.refetched');
-  return keySetOf(await fetchJwks(deps, connectorId, jwksUri));
+  // The stale copy is the set that lacks the token's key: an IdP that cannot answer now is reported as such.
+  return keySetOf(await refreshDocument(deps, cacheKey(jwksUri), () => fetchJwks(deps, connectorId, jwksUri), false));
 };
 
-/** Fetches the JWKS, caches its text, and returns it. */
-const fetchJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: string): Promise<string> => {
+/** Fetches the JWKS and returns its text (keys only) and how long it is fresh. */
+const fetchJwks = async (deps: ConnectorDeps, connectorId: string, jwksUri: string): Promise<FetchedDocument> => {
   const response = await upstreamJson(deps, { connectorId, step: 'jwks' }, jwksUri);
   const body = asRecord(response.body);
   if (response.status !== 200 || body === undefined || !Array.isArray(body.keys)) {
-    throw new UpstreamError(connectorId, 'jwks', 'the JWKS endpoint did not return a key set', {
+    throw new ConnectorError('idp_unavailable', 'jwks', 'the JWKS endpoint did not return a key set', {
       upstreamStatus: response.status,
     });
   }
   const text = JSON.stringify({ keys: body.keys.filter((key) => asRecord(key) !== undefined) });
-  await deps.cache.set(cacheKey(jwksUri), text, ttlFrom(response.headers));
-  return text;
+  return { text, ttlSeconds: ttlFrom(response.headers) };
 };
 
 const ttlFrom = (headers: Headers): number => {

@@ -1,6 +1,6 @@
-import { GatehouseError, UpstreamError } from '../../core/errors.js';
 import { constantTimeEqual, pkceChallenge } from '../../lib/crypto.js';
 import type { ConnectorDeps, UpstreamCallback, UpstreamRequest } from '../connector.js';
+import { ConnectorError } from '../errors.js';
 import { asRecord, asString, basicAuth, formPost, upstreamJson } from './http.js';
 
 /** What an OAuth 2.0 authorization request carries beyond the core's `UpstreamRequest`. */
@@ -41,8 +41,8 @@ export const buildAuthorizationUrl = (request: UpstreamRequest, options: Authori
 
 /**
  * Reads the authorization response (RFC 6749 §4.1.2) and returns the code, after checking that it answers `request`.
- * @throws GatehouseError `idp_error` (the IdP sent `error`, e.g. the user declined), `flow_invalid` (state does not
- *   match), `idp_token_invalid` (RFC 9207 `iss` names another issuer), `invalid_request` (no code).
+ * @throws ConnectorError `idp_error` (the IdP sent `error`, e.g. the user declined), `state_mismatch` (state does not
+ *   match), `invalid_token` (RFC 9207 `iss` names another issuer), `invalid_callback` (no code).
  */
 export const readAuthorizationResponse = (
   callback: UpstreamCallback,
@@ -55,26 +55,36 @@ export const readAuthorizationResponse = (
   const error = params.get('error');
   if (error !== null) {
     const description = params.get('error_description') ?? params.get('error_reason') ?? undefined;
-    throw new GatehouseError('idp_error', description === undefined ? error : `${error}: ${description}`, {
-      details: { error },
-    });
+    throw new ConnectorError(
+      'idp_error',
+      'authorization',
+      description === undefined ? error : `${error}: ${description}`,
+      {
+        details: { error },
+      },
+    );
   }
   // RFC 6749 §10.12: the state must be the one this transaction sent.
   const state = params.get('state');
   if (state === null || !constantTimeEqual(state, request.state)) {
-    throw new GatehouseError('flow_invalid', 'the callback state does not match the login flow');
+    throw new ConnectorError('state_mismatch', 'authorization', 'the callback state does not match the login flow');
   }
   // RFC 9207 §2.4: when the IdP identifies itself, it must be the one we sent the user to.
   const iss = params.get('iss');
   // RFC 9207 §2.4: a response without `iss` from an IdP that says it sends one is refused (mix-up defence).
   if (iss === null && issRequired) {
-    throw new GatehouseError('idp_token_invalid', 'the callback does not name its issuer, which this IdP always does');
+    throw new ConnectorError(
+      'invalid_token',
+      'authorization',
+      'the callback does not name its issuer, which this IdP always does',
+    );
   }
   if (iss !== null && expectedIssuer !== undefined && iss !== expectedIssuer) {
-    throw new GatehouseError('idp_token_invalid', 'the callback came from an unexpected issuer');
+    throw new ConnectorError('invalid_token', 'authorization', 'the callback came from an unexpected issuer');
   }
   const code = params.get('code');
-  if (code === null || code.length === 0) throw new GatehouseError('invalid_request', 'the callback has no code');
+  if (code === null || code.length === 0)
+    throw new ConnectorError('invalid_callback', 'authorization', 'the callback has no code');
   return code;
 };
 
@@ -96,8 +106,9 @@ export interface CodeExchange {
 /**
  * Redeems an authorization code (RFC 6749 §4.1.3) and returns the token response, which has an `access_token`.
  * Errors are read from the body whatever the status, since GitHub answers HTTP 200 with `{"error": …}`.
- * @throws GatehouseError `idp_token_invalid` when the IdP rejects the code (`invalid_grant`); UpstreamError when it
- *   is unreachable, rejects our client (`invalid_client`: a configuration problem) or answers nonsense.
+ * @throws ConnectorError `invalid_token` when the IdP rejects the code (`invalid_grant`); `idp_refused` when it
+ *   rejects our client (`invalid_client`: a configuration problem); `idp_unavailable` when it is unreachable or
+ *   answers nonsense.
  */
 export const exchangeCode = async (deps: ConnectorDeps, exchange: CodeExchange): Promise<Record<string, unknown>> => {
   const call = { connectorId: exchange.connectorId, step: 'token_exchange' } as const;
@@ -115,10 +126,11 @@ export const exchangeCode = async (deps: ConnectorDeps, exchange: CodeExchange):
   );
   const response = await upstreamJson(deps, call, exchange.endpoint, init);
   const body = asRecord(response.body);
-  if (body === undefined) throw new UpstreamError(call.connectorId, call.step, 'the token endpoint answered nonsense');
-  rejectTokenError(call.connectorId, body, response.status);
+  if (body === undefined)
+    throw new ConnectorError('idp_unavailable', call.step, 'the token endpoint answered nonsense');
+  rejectTokenError(body, response.status);
   if (asString(body.access_token) === undefined) {
-    throw new UpstreamError(call.connectorId, call.step, 'the token endpoint returned no access token', {
+    throw new ConnectorError('idp_unavailable', call.step, 'the token endpoint returned no access token', {
       upstreamStatus: response.status,
     });
   }
@@ -129,16 +141,21 @@ export const exchangeCode = async (deps: ConnectorDeps, exchange: CodeExchange):
 // https://docs.github.com/en/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors
 const codeRejections = new Set(['invalid_grant', 'bad_verification_code']);
 
-const rejectTokenError = (connectorId: string, body: Record<string, unknown>, status: number): void => {
+const rejectTokenError = (body: Record<string, unknown>, status: number): void => {
   const error = asString(body.error);
   if (error === undefined && status < 400) return;
   if (error !== undefined && codeRejections.has(error)) {
-    throw new GatehouseError('idp_token_invalid', 'the identity provider rejected the authorization code', {
-      details: { error },
-    });
+    throw new ConnectorError(
+      'invalid_token',
+      'token_exchange',
+      'the identity provider rejected the authorization code',
+      {
+        details: { error },
+      },
+    );
   }
-  throw new UpstreamError(
-    connectorId,
+  throw new ConnectorError(
+    'idp_refused',
     'token_exchange',
     `the token endpoint refused the request (${error ?? status})`,
     {

@@ -1,4 +1,3 @@
-import { GatehouseError, UpstreamError } from '../../core/errors.js';
 import type {
   ConnectionConfig,
   Connector,
@@ -8,6 +7,8 @@ import type {
   UpstreamCallback,
   UpstreamRequest,
 } from '../connector.js';
+import { ConnectorError } from '../errors.js';
+import { cachedDocument } from './cached-document.js';
 import { requireHttps } from './endpoints.js';
 import { asRecord, asString, upstreamJson } from './http.js';
 import { buildAuthorizationUrl, exchangeCode, readAuthorizationResponse, type TokenEndpointAuth } from './oauth2.js';
@@ -27,7 +28,13 @@ export interface OidcProvider {
   readonly acceptIssuer?: IdTokenExpectations['issuer'];
   /** Client ids a token may be issued to: the connection's `clientId` first, then extra `audiences`. */
   readonly audiences: readonly string[];
+  /** Audiences of a native (token-in) sign-in when they differ from `audiences` (Apple: bundle ids, not the Services ID). */
+  readonly nativeAudiences?: readonly string[];
+  /** Audiences of a redirect sign-in; default: the connection's `clientId` (OIDC Core §3.1.3.7 (3)). */
+  readonly redirectAudiences?: readonly string[];
   readonly algorithms?: readonly string[];
+  /** `aud` must be a single client id (`IdTokenExpectations.singleAudience`). */
+  readonly singleAudience?: boolean;
   readonly defaultScopes: readonly string[];
   readonly pkce: boolean;
   readonly responseMode?: 'form_post';
@@ -77,13 +84,21 @@ export const createOidcConnector = (
     return metadata;
   };
 
-  const verify = async (idToken: string, audiences: readonly string[], nonce: string | undefined) => {
+  const verify = async (
+    idToken: string,
+    audiences: readonly string[],
+    nonce: string | undefined,
+    presentedClientId?: string,
+  ) => {
     const { jwks, algorithms } = await getMetadata();
     const claims = await verifyIdToken(deps, idToken, {
       connectorId: config.id,
       issuer: provider.acceptIssuer ?? issuer,
       jwksUri: jwks,
       audiences,
+      authorizedParties: provider.audiences,
+      ...(provider.singleAudience === true ? { singleAudience: true } : {}),
+      ...(presentedClientId === undefined ? {} : { presentedClientId }),
       algorithms: provider.algorithms ?? algorithms ?? ['RS256'],
       ...(nonce === undefined ? {} : { nonce }),
       ...(provider.nonceMode === undefined ? {} : { nonceMode: provider.nonceMode }),
@@ -142,10 +157,10 @@ export const createOidcConnector = (
       });
       const idToken = asString(tokens.id_token);
       if (idToken === undefined) {
-        throw new UpstreamError(config.id, 'token_exchange', 'the token response has no id_token');
+        throw new ConnectorError('idp_unavailable', 'token_exchange', 'the token response has no id_token');
       }
       // OIDC Core §3.1.3.7 (3): a redirect-flow ID token must be for our own client id, not an extra audience.
-      const claims = await verify(idToken, [config.clientId], request.nonce);
+      const claims = await verify(idToken, provider.redirectAudiences ?? [config.clientId], request.nonce);
       if (!provider.userinfo || userinfo === undefined) return profileOf(claims, callback);
       const extra = await fetchUserinfo(config, deps, userinfo, String(tokens.access_token), claims.sub);
       return profileOf({ ...extra, ...claims }, callback);
@@ -153,28 +168,29 @@ export const createOidcConnector = (
 
     async verifyToken(presented: PresentedToken): Promise<ExternalProfile> {
       if (presented.kind !== 'id_token' || !provider.tokenKinds.includes('id_token')) {
-        throw new GatehouseError('unsupported_token_type', `${displayName} sign-in accepts ID tokens only`);
+        throw new ConnectorError('unsupported_token_type', 'id_token', `${displayName} sign-in accepts ID tokens only`);
       }
-      const claims = await verify(presented.value, allowedAudiences(provider.audiences, presented), presented.nonce);
+      const audiences = provider.nativeAudiences ?? provider.audiences;
+      checkPresentedApp(audiences, presented);
+      const claims = await verify(presented.value, audiences, presented.nonce, presented.clientId);
       return profileOf(claims);
     },
   };
 };
 
 /**
- * The client ids a presented token may be for. When the caller names the app it got the token for, that app must be
- * one of the connection's, and the token must be for it.
- * @throws GatehouseError `idp_wrong_audience` when the named app is not one of the connection's.
+ * When the caller names the app it got the token for (Flex `idp_client_id`), that app must be one of the
+ * connection's; the token must then name it as its audience or its authorized party (`verifyIdToken`).
+ * @throws ConnectorError `wrong_audience` when the named app is not one of the connection's.
  */
-export const allowedAudiences = (configured: readonly string[], presented: PresentedToken): readonly string[] => {
-  if (presented.clientId === undefined) return configured;
-  if (!configured.includes(presented.clientId)) {
-    throw new GatehouseError(
-      'idp_wrong_audience',
+export const checkPresentedApp = (configured: readonly string[], presented: PresentedToken): void => {
+  if (presented.clientId !== undefined && !configured.includes(presented.clientId)) {
+    throw new ConnectorError(
+      'wrong_audience',
+      'id_token',
       'the token was issued to an application this connection does not accept',
     );
   }
-  return [presented.clientId];
 };
 
 const fetchUserinfo = async (
@@ -188,12 +204,13 @@ const fetchUserinfo = async (
   const response = await upstreamJson(deps, call, endpoint, { headers: { authorization: `Bearer ${accessToken}` } });
   const body = asRecord(response.body);
   if (response.status !== 200 || body === undefined) {
-    throw new UpstreamError(config.id, 'userinfo', `the UserInfo endpoint answered HTTP ${response.status}`, {
+    throw new ConnectorError('idp_unavailable', 'userinfo', `the UserInfo endpoint answered HTTP ${response.status}`, {
       upstreamStatus: response.status,
     });
   }
   // OIDC Core §5.3.2: the UserInfo `sub` must equal the ID token's, or the response must not be used.
-  if (body.sub !== subject) throw new GatehouseError('idp_token_invalid', 'the UserInfo subject does not match');
+  if (body.sub !== subject)
+    throw new ConnectorError('invalid_token', 'userinfo', 'the UserInfo subject does not match');
   return body;
 };
 
@@ -213,7 +230,7 @@ const resolveMetadata = async (
   const token = pick('token', 'token_endpoint');
   const jwks = pick('jwks', 'jwks_uri');
   if (authorization === undefined || token === undefined || jwks === undefined) {
-    throw new UpstreamError(config.id, 'discovery', 'the discovery document lacks required endpoints');
+    throw new ConnectorError('idp_unavailable', 'discovery', 'the discovery document lacks required endpoints');
   }
   const algs = discovered.id_token_signing_alg_values_supported;
   return {
@@ -232,23 +249,29 @@ const discover = async (
   provider: OidcProvider,
 ): Promise<Record<string, unknown>> => {
   const url = provider.discovery ?? `${provider.endpoints.issuer}/.well-known/openid-configuration`;
-  const key = `connectors:discovery:${url}`;
-  const cached = await deps.cache.get(key);
-  const parsed = cached === undefined ? undefined : asRecord(safeParse(cached));
-  if (parsed !== undefined) return parsed;
-  const response = await upstreamJson(deps, { connectorId: config.id, step: 'discovery' }, url);
-  const body = asRecord(response.body);
-  if (response.status !== 200 || body === undefined) {
-    throw new UpstreamError(config.id, 'discovery', `the discovery document answered HTTP ${response.status}`, {
-      upstreamStatus: response.status,
-    });
-  }
-  // OIDC Discovery §4.3: the document's issuer must be the one we asked about.
-  if (body.issuer !== provider.endpoints.issuer) {
-    throw new UpstreamError(config.id, 'discovery', 'the discovery document names another issuer');
-  }
-  await deps.cache.set(key, JSON.stringify(body), discoveryTtlSeconds);
-  return body;
+  const text = await cachedDocument(deps, `connectors:discovery:${url}`, async () => {
+    const response = await upstreamJson(deps, { connectorId: config.id, step: 'discovery' }, url);
+    const body = asRecord(response.body);
+    if (response.status !== 200 || body === undefined) {
+      throw new ConnectorError(
+        'idp_unavailable',
+        'discovery',
+        `the discovery document answered HTTP ${response.status}`,
+        {
+          upstreamStatus: response.status,
+        },
+      );
+    }
+    // OIDC Discovery §4.3: the document's issuer must be the one we asked about.
+    if (body.issuer !== provider.endpoints.issuer) {
+      throw new ConnectorError('idp_unavailable', 'discovery', 'the discovery document names another issuer');
+    }
+    return { text: JSON.stringify(body), ttlSeconds: discoveryTtlSeconds };
+  });
+  const parsed = asRecord(safeParse(text));
+  if (parsed === undefined)
+    throw new ConnectorError('idp_unavailable', 'discovery', 'the discovery document is not JSON');
+  return parsed;
 };
 
 const safeParse = (text: string): unknown => {

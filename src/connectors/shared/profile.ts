@@ -5,6 +5,7 @@ import { asString } from './http.js';
 export interface ProfileFields {
   readonly issuer: string;
   readonly subject: string;
+  readonly formerSubjects?: readonly string[] | undefined;
   readonly email?: string | undefined;
   /** The IdP's own verdict on the email, when it gives one. */
   readonly emailVerified: boolean;
@@ -36,6 +37,7 @@ export const buildProfile = (config: ConnectionConfig, fields: ProfileFields): E
     displayName: fields.displayName,
     picture: fields.picture,
     amr: fields.amr,
+    formerSubjects: fields.formerSubjects,
   };
   for (const [name, value] of Object.entries(optional)) if (value !== undefined) profile[name] = value;
   return profile as unknown as ExternalProfile;

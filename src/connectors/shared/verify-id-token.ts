@@ -1,5 +1,4 @@
 import type { JWTPayload } from 'jose';
-import { GatehouseError } from '../../core/errors.js';
 import {
   checkJwsWithKeySet,
   checkJwtClaims,
@@ -9,8 +8,9 @@ import {
   JwtClaimError,
   requireAllowedAlgorithm,
   supportedAlgorithms,
-} from '../../lib/jws.js';
+} from '../../lib/jws/index.js';
 import type { ConnectorDeps } from '../connector.js';
+import { ConnectorError } from '../errors.js';
 import { loadJwks, refetchJwks } from './jwks.js';
 
 /** What an ID token must satisfy. Everything is required unless marked otherwise: the check fails closed. */
@@ -18,12 +18,26 @@ export interface IdTokenExpectations {
   readonly connectorId: string;
   /**
    * The issuer: exact string(s), or a predicate for IdPs whose issuer is templated per user (Microsoft's
-   * `{tenantid}`). The predicate sees signature-verified claims only.
+   * `{tenantid}`). The predicate sees signature-verified claims only, and the JWK that verified the signature (whose
+   * `issuer` Microsoft's multi-tenant key sets publish).
    */
-  readonly issuer: string | readonly string[] | ((iss: string, claims: JWTPayload) => boolean);
+  readonly issuer:
+    | string
+    | readonly string[]
+    | ((iss: string, claims: JWTPayload, key: Readonly<Record<string, unknown>>) => boolean);
   readonly jwksUri: string;
-  /** Client ids the token may be issued to: `aud` must contain one, and `azp`, when present, must be one. */
+  /** Client ids the token may be issued to: every `aud` must be one of these. */
   readonly audiences: readonly string[];
+  /**
+   * Client ids that may be the token's authorized party: `azp`, when present, must be one of these. Default:
+   * `audiences`. Google's Android and iOS sign-ins put the web client in `aud` and the mobile client in `azp`
+   * (https://developers.google.com/identity/sign-in/android/backend-auth).
+   */
+  readonly authorizedParties?: readonly string[];
+  /** The IdP issues tokens for one audience only (Google: "aud … is equal to one of your app's client IDs"). */
+  readonly singleAudience?: boolean;
+  /** The app the caller says the token was issued to (Flex `idp_client_id`): it must be the `aud` or the `azp`. */
+  readonly presentedClientId?: string;
   /** Asymmetric algorithms the IdP signs with. Never `none`, never HMAC. Default `['RS256']`. */
   readonly algorithms?: readonly string[];
   /** The `nonce` the ID token must carry (OIDC Core §3.1.3.7 (11)). Omit when none was bound. */
@@ -31,9 +45,12 @@ export interface IdTokenExpectations {
   /**
    * `required` (default): when `nonce` is given the claim must be present and equal. `if_present`: only for IdPs
    * known not to echo it (LinkedIn), where the code exchange over TLS with the client secret already binds the token.
+   * A function decides per token from its signature-verified claims (Apple's `nonce_supported`).
    */
-  readonly nonceMode?: 'required' | 'if_present';
+  readonly nonceMode?: NonceMode | ((claims: JWTPayload) => NonceMode);
 }
+
+export type NonceMode = 'required' | 'if_present';
 
 /** Claims of a verified ID token, with the ones every caller relies on narrowed. */
 export type VerifiedClaims = JWTPayload & { readonly iss: string; readonly sub: string };
@@ -55,8 +72,8 @@ const maxSubjectLength = 255;
  * The single, fail-closed ID-token verifier. Signature against the IdP's JWKS (cached in `deps.cache`, refetched
  * once on an unknown `kid`), then issuer, audience, authorized party, expiry, issued-at and nonce, with time from
  * `deps.clock`.
- * @throws GatehouseError `idp_token_invalid` (malformed, bad signature, wrong issuer, expired, nonce mismatch),
- *   `idp_wrong_audience` (issued to another client); UpstreamError when the JWKS cannot be fetched.
+ * @throws ConnectorError `invalid_token` (malformed, bad signature, wrong issuer, expired, nonce mismatch),
+ *   `wrong_audience` (issued to another client); `idp_unavailable` / `rate_limited` when the JWKS cannot be fetched.
  */
 export const verifyIdToken = async (
   deps: ConnectorDeps,
@@ -66,9 +83,10 @@ export const verifyIdToken = async (
   const algorithms = (expect.algorithms ?? ['RS256']).filter((alg) => supportedAlgorithms.has(alg));
   if (algorithms.length === 0) throw new TypeError(`${expect.connectorId}: no asymmetric ID token algorithm allowed`);
   let jws: DecodedJws;
+  let key: Readonly<Record<string, unknown>>;
   try {
     jws = decodeJws(token);
-    await verifySignature(deps, expect, token, jws, algorithms);
+    key = await verifySignature(deps, expect, token, jws, algorithms);
     checkJwtClaims(jws.payload, {
       now: deps.clock.now(),
       toleranceSeconds: clockSkewSeconds,
@@ -76,10 +94,10 @@ export const verifyIdToken = async (
     });
   } catch (error) {
     if (error instanceof JwsError || error instanceof JwtClaimError)
-      throw new GatehouseError('idp_token_invalid', describe(error), { cause: error });
+      throw new ConnectorError('invalid_token', 'id_token', describe(error), { cause: error });
     throw error;
   }
-  return checkClaims(deps, jws.payload as JWTPayload, expect);
+  return checkClaims(deps, jws.payload as JWTPayload, expect, key);
 };
 
 /**
@@ -92,80 +110,108 @@ const verifySignature = async (
   token: string,
   jws: DecodedJws,
   algorithms: readonly string[],
-): Promise<void> => {
+): Promise<Readonly<Record<string, unknown>>> => {
   // An algorithm we would refuse anyway costs no JWKS fetch.
   requireAllowedAlgorithm(jws, algorithms);
   try {
-    await checkJwsWithKeySet(token, jws, algorithms, await loadJwks(deps, expect.connectorId, expect.jwksUri));
+    return await checkJwsWithKeySet(token, jws, algorithms, await loadJwks(deps, expect.connectorId, expect.jwksUri));
   } catch (error) {
-    if (!(error instanceof JwsError && error.reason === 'no_key')) throw error;
+    if (!(error instanceof JwsError && error.code === 'ERR_JWKS_NO_MATCHING_KEY')) throw error;
     const fresh = await refetchJwks(deps, expect.connectorId, expect.jwksUri);
     if (fresh === undefined) throw error;
-    await checkJwsWithKeySet(token, jws, algorithms, fresh);
+    return await checkJwsWithKeySet(token, jws, algorithms, fresh);
   }
 };
 
-const checkClaims = (deps: ConnectorDeps, claims: JWTPayload, expect: IdTokenExpectations): VerifiedClaims => {
+const checkClaims = (
+  deps: ConnectorDeps,
+  claims: JWTPayload,
+  expect: IdTokenExpectations,
+  key: Readonly<Record<string, unknown>>,
+): VerifiedClaims => {
   const { iss, sub } = claims;
   if (typeof iss !== 'string' || typeof sub !== 'string' || sub.length === 0) {
-    throw new GatehouseError('idp_token_invalid', 'the ID token has no issuer or subject');
+    throw new ConnectorError('invalid_token', 'id_token', 'the ID token has no issuer or subject');
   }
   if (sub.length > maxSubjectLength || !/^[\x21-\x7e]+$/.test(sub)) {
-    throw new GatehouseError('idp_token_invalid', 'the ID token subject is not an identifier');
+    throw new ConnectorError('invalid_token', 'id_token', 'the ID token subject is not an identifier');
   }
   // OIDC Core §3.1.3.7 (2): iss must exactly match the issuer identifier.
-  if (!issuerMatches(expect.issuer, iss, claims)) {
-    throw new GatehouseError('idp_token_invalid', 'the ID token was issued by an unexpected issuer');
+  if (!issuerMatches(expect.issuer, iss, claims, key)) {
+    throw new ConnectorError('invalid_token', 'id_token', 'the ID token was issued by an unexpected issuer');
   }
   // OIDC Core §3.1.3.7 (3): aud must contain a client id of ours, and a token that also names an audience we do not
   // trust is refused (the spec's "or if it contains additional audiences not trusted by the Client").
   const aud = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
   if (aud.length === 0 || !aud.every((value) => expect.audiences.includes(value))) {
-    throw new GatehouseError('idp_wrong_audience', 'the ID token was issued to another application');
+    throw new ConnectorError('wrong_audience', 'id_token', 'the ID token was issued to another application');
   }
   // OIDC Core §3.1.3.7 (4)-(5): with several audiences azp is required; when present, it must be a client id of ours.
-  if (aud.length > 1 && claims.azp === undefined) {
-    throw new GatehouseError('idp_wrong_audience', 'the ID token has several audiences and no authorized party');
+  if (expect.singleAudience === true && aud.length !== 1) {
+    throw new ConnectorError('wrong_audience', 'id_token', 'the ID token names several audiences');
   }
-  if (claims.azp !== undefined && (typeof claims.azp !== 'string' || !expect.audiences.includes(claims.azp))) {
-    throw new GatehouseError('idp_wrong_audience', 'the ID token was authorized for another application');
+  if (aud.length > 1 && claims.azp === undefined) {
+    throw new ConnectorError(
+      'wrong_audience',
+      'id_token',
+      'the ID token has several audiences and no authorized party',
+    );
+  }
+  const parties = expect.authorizedParties ?? expect.audiences;
+  if (claims.azp !== undefined && (typeof claims.azp !== 'string' || !parties.includes(claims.azp))) {
+    throw new ConnectorError('wrong_audience', 'id_token', 'the ID token was authorized for another application');
+  }
+  // The app the caller names must be the one the token was issued to or authorized for.
+  if (
+    expect.presentedClientId !== undefined &&
+    !aud.includes(expect.presentedClientId) &&
+    claims.azp !== expect.presentedClientId
+  ) {
+    throw new ConnectorError('wrong_audience', 'id_token', 'the ID token was issued to another application');
   }
   const now = Math.floor(deps.clock.now().getTime() / 1000);
   if (typeof claims.iat !== 'number' || claims.iat > now + clockSkewSeconds) {
-    throw new GatehouseError('idp_token_invalid', 'the ID token is issued in the future');
+    throw new ConnectorError('invalid_token', 'id_token', 'the ID token is issued in the future');
   }
   if (claims.iat < now - maxIdTokenAgeSeconds - clockSkewSeconds) {
-    throw new GatehouseError('idp_token_invalid', 'the ID token was issued too long ago');
+    throw new ConnectorError('invalid_token', 'id_token', 'the ID token was issued too long ago');
   }
   if (typeof claims.exp !== 'number' || claims.exp > now + maxIdTokenAgeSeconds + clockSkewSeconds) {
-    throw new GatehouseError('idp_token_invalid', 'the ID token is valid for too long');
+    throw new ConnectorError('invalid_token', 'id_token', 'the ID token is valid for too long');
   }
   if (expect.nonce !== undefined) {
-    const mode = expect.nonceMode ?? 'required';
+    const mode = typeof expect.nonceMode === 'function' ? expect.nonceMode(claims) : (expect.nonceMode ?? 'required');
     const present = claims.nonce !== undefined;
     // OIDC Core §3.1.3.7 (11): the nonce sent must come back unchanged.
     if ((mode === 'required' || present) && claims.nonce !== expect.nonce) {
-      throw new GatehouseError('idp_token_invalid', 'the ID token nonce does not match');
+      throw new ConnectorError('invalid_token', 'id_token', 'the ID token nonce does not match');
     }
   }
   return claims as VerifiedClaims;
 };
 
-const issuerMatches = (expected: IdTokenExpectations['issuer'], iss: string, claims: JWTPayload): boolean => {
-  if (typeof expected === 'function') return expected(iss, claims);
+const issuerMatches = (
+  expected: IdTokenExpectations['issuer'],
+  iss: string,
+  claims: JWTPayload,
+  key: Readonly<Record<string, unknown>>,
+): boolean => {
+  if (typeof expected === 'function') return expected(iss, claims, key);
   if (typeof expected === 'string') return iss === expected;
   return expected.includes(iss);
 };
 
 const describe = (error: JwsError | JwtClaimError): string => {
-  if (error instanceof JwtClaimError)
-    return error.reason === 'expired' ? 'the ID token has expired' : `the ID token claim "${error.claim}" is invalid`;
-  switch (error.reason) {
-    case 'signature':
+  switch (error.code) {
+    case 'ERR_JWT_EXPIRED':
+      return 'the ID token has expired';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      return `the ID token claim "${(error as JwtClaimError).claim}" is invalid`;
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return 'the ID token signature is invalid';
-    case 'no_key':
+    case 'ERR_JWKS_NO_MATCHING_KEY':
       return 'the ID token is signed with an unknown key';
-    case 'algorithm':
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
       return 'the ID token is signed with a disallowed algorithm';
     default:
       return 'the ID token is malformed';

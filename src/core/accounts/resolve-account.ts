@@ -35,6 +35,15 @@ import { runWithin, type WithinResolution } from './within-resolution.js';
 
 type Trx = Transaction<Database>;
 
+/** An identity stored under one of the profile's former subjects, re-keyed to its subject in this transaction. */
+const formerIdentity = async (trx: Trx, tenantId: string, profile: ExternalProfile) => {
+  for (const former of profile.formerSubjects ?? []) {
+    const found = await identitiesRepo.find(trx, tenantId, profile.idp, former);
+    if (found !== undefined) return identitiesRepo.rekey(trx, found.id, profile.subject);
+  }
+  return undefined;
+};
+
 // Step 1: the identity is already linked.
 const existingLink = async (
   trx: Trx,
@@ -42,7 +51,9 @@ const existingLink = async (
   now: Date,
 ): Promise<AccountResolution | undefined> => {
   const { tenant, profile, intent } = input;
-  const identity = await identitiesRepo.find(trx, tenant.id, profile.idp, profile.subject);
+  const identity =
+    (await identitiesRepo.find(trx, tenant.id, profile.idp, profile.subject)) ??
+    (await formerIdentity(trx, tenant.id, profile));
   if (identity === undefined) return undefined;
   if (intent.kind === 'link' && identity.user_id !== intent.proof.userId) return { kind: 'already_linked_elsewhere' };
   const user = await usersRepo.find(trx, tenant.id, identity.user_id);

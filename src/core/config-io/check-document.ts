@@ -1,6 +1,7 @@
-import { connectorDefinition, validateConnectionSettings } from '../../connectors/registry.js';
+import { needsInsecureUpstreams } from '../../connectors/registry.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
+import { connectorKinds } from '../strategies/upstream/connector-errors.js';
 import { isEmailShaped, normaliseEmail } from '../users/email.js';
 import type { ConfigDocument } from './document.js';
 
@@ -60,17 +61,17 @@ export const checkDocument = (deps: CoreDeps, document: ConfigDocument): void =>
           throw invalid(`${path}.clientSecretEncrypted`, "not sealed with this deployment's master key");
         }
       }
-      if (!deps.settings.allowInsecureUpstreams && (idp.emulator !== undefined || idp.endpoints !== undefined))
+      if (!deps.settings.allowInsecureUpstreams && needsInsecureUpstreams(idp))
         throw invalid(
           path,
           'emulator and endpoints are accepted only in development/test mode or with allowInsecureUpstreams',
         );
-      const allowed = connectorDefinition(idp.kind).endpointNames;
+      const allowed = connectorKinds.definition(idp.kind).endpointNames;
       for (const name of Object.keys(idp.endpoints ?? {}))
         if (!allowed.includes(name))
           throw invalid(`${path}.endpoints.${name}`, `unknown endpoint; ${idp.kind} has ${allowed.join(', ')}`);
       try {
-        validateConnectionSettings(idp.kind, idp.settings ?? {});
+        connectorKinds.validateSettings(idp.kind, idp.settings ?? {});
       } catch (error) {
         throw invalid(path, (error as Error).message);
       }

@@ -1,6 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'kysely';
-import { connectorDefinition, validateConnectionSettings } from '../../connectors/registry.js';
 import { constantTimeEqual, hashPassword, sha256, verifyPassword } from '../../lib/crypto.js';
 import { type DbExecutor, withoutRequestBounds } from '../../store/database.js';
 import { clientsRepo } from '../../store/repositories/clients.js';
@@ -13,6 +12,7 @@ import { createClientUseCases } from '../clients/clients.js';
 import { createConnectionUseCases } from '../connections/connections.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
+import { connectorKinds } from '../strategies/upstream/connector-errors.js';
 import { createTenantUseCases } from '../tenants/tenants.js';
 import { normaliseEmail } from '../users/email.js';
 import { createUserUseCases } from '../users/users.js';
@@ -132,7 +132,11 @@ const applyClient = async (
 const applyIdp = async (scope: Scope, tenantId: string, idp: DocumentIdp, path: string): Promise<Outcome> => {
   const row = await connectionsRepo.find(scope.trx, tenantId, idp.id);
   const givesSecret = idp.clientSecret !== undefined || idp.clientSecretEncrypted !== undefined;
-  if (!givesSecret && (row?.client_secret_enc ?? null) === null && connectorDefinition(idp.kind).requiresClientSecret)
+  if (
+    !givesSecret &&
+    (row?.client_secret_enc ?? null) === null &&
+    connectorKinds.definition(idp.kind).requiresClientSecret
+  )
     throw new GatehouseError('invalid_request', `${path}: a ${idp.kind} connection needs clientSecret`);
   if (row !== undefined) {
     const { open } = scope.deps.secretBox;
@@ -153,7 +157,7 @@ const applyIdp = async (scope: Scope, tenantId: string, idp: DocumentIdp, path: 
       row.emulator === (idp.emulator ?? null) &&
       row.trust_email === (idp.trustEmail ?? false) &&
       // Stored settings carry the kind's defaults (validateConnectionSettings): compare like with like.
-      isDeepStrictEqual(row.settings, validateConnectionSettings(idp.kind, idp.settings ?? {}));
+      isDeepStrictEqual(row.settings, connectorKinds.validateSettings(idp.kind, idp.settings ?? {}));
     if (same) return 'unchanged';
   }
   await scope.connections.set(tenantId, idp);

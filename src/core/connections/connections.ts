@@ -1,9 +1,10 @@
 import type { ConnectionConfig } from '../../connectors/connector.js';
-import { validateConnectionSettings } from '../../connectors/registry.js';
+import { needsInsecureUpstreams } from '../../connectors/registry.js';
 import { connectionsRepo } from '../../store/repositories/connections.js';
 import type { IdpConnectionRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
+import { connectorKinds } from '../strategies/upstream/connector-errors.js';
 import { parseInput } from '../validation.js';
 import { ConnectionInput, type ConnectionView } from './connection.js';
 
@@ -47,7 +48,7 @@ export const createConnectionUseCases = (deps: CoreDeps) => {
      */
     set: async (tenantId: string, input: unknown): Promise<ConnectionView> => {
       const parsed = parseInput(ConnectionInput, input, 'connection');
-      if (!deps.settings.allowInsecureUpstreams && (parsed.emulator !== undefined || parsed.endpoints !== undefined)) {
+      if (!deps.settings.allowInsecureUpstreams && needsInsecureUpstreams(parsed)) {
         throw new GatehouseError(
           'invalid_request',
           'connection.emulator and connection.endpoints are accepted only in development/test mode or with allowInsecureUpstreams',
@@ -63,7 +64,7 @@ export const createConnectionUseCases = (deps: CoreDeps) => {
           );
         }
       }
-      const settings = validateConnectionSettings(parsed.kind, parsed.settings ?? {});
+      const settings = connectorKinds.validateSettings(parsed.kind, parsed.settings ?? {});
       const existing = await connectionsRepo.find(deps.db, tenantId, parsed.id);
       const sealed =
         parsed.clientSecret !== undefined

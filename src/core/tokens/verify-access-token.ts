@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { checkJwtClaims, type DecodedJws, decodeJws, JwtClaimError, verifyJwsSignature } from '../../lib/jws.js';
+import { checkJwtClaims, type DecodedJws, decodeJws, JwtClaimError, verifyJwsSignature } from '../../lib/jws/index.js';
 import { revokedAccessTokensRepo } from '../../store/repositories/revoked-access-tokens.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
@@ -81,7 +81,7 @@ export const createTokenVerifier = (deps: CoreDeps, keys: SigningKeyUseCases) =>
         required: ['sub', 'jti', 'exp', 'iat', 'client_id'],
       });
     } catch (error) {
-      if (error instanceof JwtClaimError && error.reason === 'expired')
+      if (error instanceof JwtClaimError && error.code === 'ERR_JWT_EXPIRED')
         throw invalidToken('the access token has expired', error);
       throw invalidToken('the access token is invalid', error);
     }

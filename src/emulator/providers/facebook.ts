@@ -36,6 +36,10 @@ const meFields = (user: TestUser): Record<string, unknown> => ({
 const param = (request: FastifyRequest, name: string): string | undefined =>
   queryOf(request).get(name) ?? bodyField(request, name);
 
+/** The token of an `Authorization: Bearer …` (or Graph's older `OAuth …`) header. */
+const bearerOf = (request: FastifyRequest): string | undefined =>
+  /^(?:Bearer|OAuth) (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+
 const liveToken = (ctx: EmulatorContext, token: string | undefined): TokenGrant | undefined => {
   const grant = token === undefined ? undefined : ctx.state.tokens.get(token);
   return grant?.provider === 'facebook' ? grant : undefined;
@@ -92,8 +96,10 @@ export const facebookEmulator: EmulatedProvider = {
       app.get(`${version}/oauth/access_token`, exchange);
       app.post(`${version}/oauth/access_token`, exchange);
 
+      // The app access token may come as `access_token` or in the Authorization header; a junk input token is an
+      // HTTP 400 with Graph error 190, as Graph answers it.
       app.get(`${version}/debug_token`, async (request, reply) => {
-        const appToken = param(request, 'access_token') ?? '';
+        const appToken = param(request, 'access_token') ?? bearerOf(request) ?? '';
         const [appId, appSecret] = appToken.split('|');
         if (appId === undefined || appId === '' || appSecret === undefined || appSecret === '') {
           return graphError(reply, 190, 'Invalid OAuth access token - Cannot parse access token');
@@ -101,13 +107,14 @@ export const facebookEmulator: EmulatedProvider = {
         const known = ctx.state.appSecrets.get(appId);
         if (known !== undefined && known !== appSecret)
           return graphError(reply, 190, 'Invalid OAuth access token signature.');
+        const proof = param(request, 'appsecret_proof');
+        if (proof !== undefined && !sameHex(proof, createHmac('sha256', appSecret).update(appToken).digest('hex')))
+          return graphError(reply, 100, 'Invalid appsecret_proof provided in the API argument');
         ctx.state.appSecrets.set(appId, appSecret);
-        const grant = liveToken(ctx, param(request, 'input_token'));
-        if (grant === undefined) {
-          return reply.send({
-            data: { error: { code: 190, message: 'Invalid OAuth access token.' }, is_valid: false, scopes: [] },
-          });
-        }
+        const input = param(request, 'input_token');
+        const grant = liveToken(ctx, input);
+        if (grant === undefined)
+          return graphError(reply, 190, 'Invalid OAuth access token - Cannot parse access token');
         // A token of another app is described faithfully (its own `app_id`): the caller must compare.
         return reply.send({
           data: {
@@ -125,8 +132,7 @@ export const facebookEmulator: EmulatedProvider = {
       });
 
       app.get(`${version}/me`, async (request, reply) => {
-        const header = request.headers.authorization;
-        const token = param(request, 'access_token') ?? header?.replace(/^(Bearer|OAuth) /, '');
+        const token = param(request, 'access_token') ?? bearerOf(request);
         const grant = liveToken(ctx, token);
         if (token === undefined || grant === undefined || grant.expiresAt <= nowSeconds()) {
           return graphError(reply, 190, 'Invalid OAuth access token data.');

@@ -32,6 +32,8 @@ interface OidcFlavor {
   readonly issuer: (ctx: EmulatorContext, user: TestUser | undefined, tenant: string | undefined) => string;
   /** Provider-specific ID token claims. */
   readonly claims: (user: TestUser, clientId: string, tenant: string | undefined) => Record<string, unknown>;
+  /** The `issuer` each published key names (Microsoft: `{tenantid}`-templated on the multi-tenant key sets). */
+  readonly keyIssuer?: (ctx: EmulatorContext, tenant: string | undefined) => string;
   /** LinkedIn leaves `nonce` out of its ID tokens. */
   readonly echoNonce: boolean;
   /** Apple answers with `response_mode=form_post`. */
@@ -71,7 +73,12 @@ const oidcProvider = (flavor: OidcFlavor): EmulatedProvider => {
     ctx: EmulatorContext,
     user: TestUser,
     clientId: string,
-    options: { nonce?: string | undefined; tenant?: string | undefined; ttlSeconds?: number },
+    options: {
+      nonce?: string | undefined;
+      tenant?: string | undefined;
+      ttlSeconds?: number;
+      authorizedParty?: string | undefined;
+    },
   ) => {
     const iat = nowSeconds();
     const claims = withoutUndefined({
@@ -82,7 +89,10 @@ const oidcProvider = (flavor: OidcFlavor): EmulatedProvider => {
       exp: iat + (options.ttlSeconds ?? defaultTokenTtlSeconds),
       auth_time: iat,
       nonce: flavor.echoNonce ? options.nonce : undefined,
+      // Apple says whether the platform could carry a nonce; where it could not, the token has none.
+      nonce_supported: kind === 'apple' ? options.nonce !== undefined : undefined,
       ...flavor.claims(user, clientId, options.tenant),
+      ...(options.authorizedParty === undefined ? {} : { azp: options.authorizedParty }),
       ...user.claims,
     });
     return signToken(ctx, kind, claims);
@@ -138,7 +148,11 @@ const oidcProvider = (flavor: OidcFlavor): EmulatedProvider => {
 
     routes(app: FastifyInstance, ctx: EmulatorContext) {
       app.get(paths.discovery, async (request) => discovery(ctx, tenantOf(request)));
-      app.get(paths.jwks, async () => ctx.keys.jwks(kind));
+      app.get(paths.jwks, async (request) => {
+        const jwks = await ctx.keys.jwks(kind);
+        const keyIssuer = flavor.keyIssuer?.(ctx, tenantOf(request));
+        return keyIssuer === undefined ? jwks : { keys: jwks.keys.map((key) => ({ ...key, issuer: keyIssuer })) };
+      });
       app.get(paths.authorize, async (request, reply) => {
         const tenant = tenantOf(request);
         return authorize(
@@ -217,7 +231,11 @@ const oidcProvider = (flavor: OidcFlavor): EmulatedProvider => {
       );
       return {
         access_token: access.token,
-        id_token: await idToken(ctx, user, request.clientId, { nonce: request.nonce, ttlSeconds }),
+        id_token: await idToken(ctx, user, request.clientId, {
+          nonce: request.nonce,
+          ttlSeconds,
+          authorizedParty: request.authorizedParty,
+        }),
       };
     },
   };
@@ -279,7 +297,6 @@ export const appleEmulator = oidcProvider({
     email: user.email,
     email_verified: user.email === undefined ? undefined : String(user.emailVerified),
     is_private_email: isPrivateRelay(user.email) ? 'true' : undefined,
-    nonce_supported: true,
   }),
   echoNonce: true,
   formPost: true,
@@ -344,6 +361,11 @@ export const microsoftEmulator = oidcProvider({
     const multi = user === undefined && (tenant === undefined || ['common', 'organizations'].includes(tenant));
     return `${ctx.baseUrl()}/microsoft/${multi ? '{tenantid}' : tenantIdFor(user, tenant)}/v2.0`;
   },
+  // https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens#validate-the-issuer
+  keyIssuer: (ctx, tenant) => {
+    const multi = tenant === undefined || ['common', 'organizations'].includes(tenant);
+    return `${ctx.baseUrl()}/microsoft/${multi ? '{tenantid}' : tenantIdFor(undefined, tenant)}/v2.0`;
+  },
   claims: (user, _clientId, tenant) => {
     const tid = tenantIdFor(user, tenant);
     return {
@@ -361,7 +383,7 @@ export const microsoftEmulator = oidcProvider({
 });
 
 /** A stable GUID-shaped object id per subject. */
-const objectIdOf = (sub: string): string => {
+export const objectIdOf = (sub: string): string => {
   const hex = createHash('sha256').update(sub).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 };

@@ -29,6 +29,9 @@ export const identitiesRepo = {
       .executeTakeFirstOrThrow(),
   touch: (db: DbExecutor, id: string, at: Date) =>
     db.updateTable('identities').set({ last_login_at: at }).where('id', '=', id).execute(),
+  /** Moves an identity to a new subject of the same connection (an IdP's key changed); by primary key. */
+  rekey: (db: DbExecutor, id: string, subject: string) =>
+    db.updateTable('identities').set({ subject }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
   delete: (db: DbExecutor, tenantId: string, userId: string, idp: string) =>
     db
       .deleteFrom('identities')

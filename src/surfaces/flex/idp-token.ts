@@ -5,8 +5,9 @@ import { presentedTokenKind } from '../../core/sign-in/token-kind.js';
 
 /**
  * Flex sends one `idpToken` whatever the provider: a Facebook access token (opaque) or an OpenID Connect ID token
- * (a JWS). `idpClientId` is the provider app it was issued to; the connector checks that it is the connection's
- * client id or one of its audiences, and that the token agrees.
+ * (a JWS). `idpClientId` is the provider app it was issued to; the connector checks that
+ * it is the connection's client id or one of its audiences, and that the token names it as its `aud` or its `azp`
+ * (Google's Android tokens name the web client in `aud` and the Android client in `azp`).
  */
 export const presentedToken = (value: string, idpClientId: string): PresentedToken => ({
   kind: presentedTokenKind(value),

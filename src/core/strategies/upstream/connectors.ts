@@ -2,6 +2,7 @@ import type { Connector, ConnectorDeps } from '../../../connectors/connector.js'
 import { createConnector } from '../../../connectors/registry.js';
 import type { ConnectionUseCases } from '../../connections/connections.js';
 import type { CoreDeps } from '../../deps.js';
+import { translated, translating } from './connector-errors.js';
 
 /** How long one instance reuses a built connector; a changed connection is picked up within this. */
 const cacheMs = 5000;
@@ -26,7 +27,8 @@ export const createConnectorCache = (deps: CoreDeps, connections: ConnectionUseC
     const hit = built.get(key);
     if (hit !== undefined && now - hit.at < cacheMs) return hit;
     const config = await connections.config(tenantId, connectionId);
-    const fresh = { connector: createConnector(config, connectorDeps), trustEmail: config.trustEmail, at: now };
+    const connector = translated(config.id, () => translating(createConnector(config, connectorDeps)));
+    const fresh = { connector, trustEmail: config.trustEmail, at: now };
     if (built.size > 10_000) built.clear();
     built.set(key, fresh);
     return fresh;
