@@ -11,7 +11,7 @@ import { usersRepo } from '../../store/repositories/users.js';
 import type { SignedInResolution } from '../accounts/outcomes.js';
 import type { PlannedWork } from '../accounts/resolve-account.js';
 import type { AuditLog } from '../audit/events.js';
-import type { Client } from '../clients/client.js';
+import { type Client, idTokenAlgorithmOf } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import type { SigningKeyUseCases } from '../keys/signing-keys.js';
@@ -188,6 +188,7 @@ export const createTokenSigner =
             },
             'JWT',
             db,
+            idTokenAlgorithmOf(client),
           )
         : undefined;
     return {

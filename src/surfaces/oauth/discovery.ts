@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
+import { signingAlgorithms } from '../../core/keys/algorithms.js';
 import { type DocumentSource, documentRenderer, publicDocumentHeaders } from '../../http/published-documents.js';
 import { registeredGrantTypes } from './grants/index.js';
 import { tenantOf } from './tenant.js';
@@ -44,7 +45,8 @@ export const providerMetadata = (core: Core, tenantId: string) => {
     response_modes_supported: ['query'],
     grant_types_supported: registeredGrantTypes,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['ES256'],
+    // Per client (`idTokenSignedResponseAlg`), RS256 by default; access tokens are always ES256 (RFC 9068 JWTs).
+    id_token_signing_alg_values_supported: [...signingAlgorithms],
     token_endpoint_auth_methods_supported: clientAuthMethods,
     revocation_endpoint_auth_methods_supported: clientAuthMethods,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],

@@ -34,7 +34,7 @@ describe('GET /t/:tenant/.well-known/openid-configuration', () => {
       // Derived from the grant registry; every one of these grants is served.
       grant_types_supported: registeredGrantTypes,
       subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['ES256'],
+      id_token_signing_alg_values_supported: ['RS256', 'ES256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
