@@ -5,7 +5,7 @@ import { adminSurface } from '../surfaces/admin/index.js';
 import { securitySurface } from '../surfaces/cyberark/index.js';
 import { flexSurface } from '../surfaces/flex/index.js';
 import { mfaPagesSurface } from '../surfaces/mfa-pages/index.js';
-import { oauthSurface } from '../surfaces/oauth/index.js';
+import { authorizationServerMetadataSurface, oauthSurface } from '../surfaces/oauth/index.js';
 import { stsSurface } from '../surfaces/sts/index.js';
 import { upstreamLoginStarter, upstreamLoginSurface } from '../surfaces/upstream-login/index.js';
 import type { ServerOptions } from './options.js';
@@ -28,6 +28,7 @@ export const registerSurfaces = async (
     upstreamLogin: upstreamLoginStarter(core),
     documents,
   });
+  await app.register(authorizationServerMetadataSurface, { core });
   await app.register(securitySurface, { core });
   await app.register(upstreamLoginSurface, { core });
   await app.register(mfaPagesSurface, { core });

@@ -108,3 +108,26 @@ describe('GET /t/:tenant/.well-known/openid-configuration', () => {
     }
   });
 });
+
+describe('GET /.well-known/oauth-authorization-server/t/:tenant (RFC 8414 §3)', () => {
+  it('publishes the same document as OpenID discovery, with the same issuer', async () => {
+    const response = await fetch(`${gatehouse.url}/.well-known/oauth-authorization-server/t/discovery`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+    const metadata = (await response.json()) as { issuer: string };
+    // RFC 8414 §3.3: the issuer is the one the metadata was asked for by (path insertion undone).
+    expect(metadata.issuer).toBe(issuer);
+    const oidc = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
+    expect(metadata).toEqual(oidc);
+  });
+
+  it('answers an unknown tenant with an RFC 6749 JSON 404', async () => {
+    const response = await fetch(`${gatehouse.url}/.well-known/oauth-authorization-server/t/nobody-here`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'tenant "nobody-here" does not exist',
+    });
+  });
+});
