@@ -351,6 +351,42 @@ export const cliSuite = (kind: StorageKind) =>
         'acme-other',
       );
     });
+
+    it('client create takes the ID token algorithm and the allowed origins; a bad origin is refused', async () => {
+      const created = json<ClientOut>(
+        await cli(
+          'client',
+          'create',
+          '--tenant',
+          'acme',
+          '--client-id',
+          'acme-spa',
+          '--public',
+          '--id-token-alg',
+          'ES256',
+          '--allowed-origin',
+          'https://spa.acme.example',
+          '--allowed-origin',
+          'http://localhost:5173',
+        ),
+      );
+      expect(created.settings).toEqual({
+        idTokenSignedResponseAlg: 'ES256',
+        allowedOrigins: ['https://spa.acme.example', 'http://localhost:5173'],
+      });
+      const refused = await cli(
+        'client',
+        'create',
+        '--tenant',
+        'acme',
+        '--client-id',
+        'acme-spa-two',
+        '--allowed-origin',
+        'https://spa.acme.example/app',
+      );
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^gatehouse: invalid_request: client\.settings\.allowedOrigins\.0: .+\n$/);
+    });
   });
 
 /** The master key the embedded store generated into its data dir. */
