@@ -118,16 +118,28 @@ export const createCors = (core: Core) => {
 
   /**
    * An `onSend` hook that lets `origin` read the response (success or error) when `allowed` says so. Requests
-   * without `Origin` (servers, same-origin) pass untouched, at the cost of one header lookup.
+   * without `Origin` (servers, same-origin) pass untouched, at the cost of one header lookup and no promise. When the
+   * check cannot be made (the store is down), the answer goes out without CORS headers, which the browser refuses.
    */
   const actual =
     (allowed: OriginCheck): onSendHookHandler =>
-    async (request, reply, payload) => {
+    (request, reply, payload, done) => {
       const origin = originOf(request);
-      if (origin === undefined) return payload;
+      if (origin === undefined) {
+        done(null, payload);
+        return;
+      }
       reply.header('vary', 'Origin');
-      if (await allowed(request, origin)) allowOrigin(reply, origin);
-      return payload;
+      allowed(request, origin).then(
+        (ok) => {
+          if (ok) allowOrigin(reply, origin);
+          done(null, payload);
+        },
+        (error: unknown) => {
+          request.log.warn({ err: error }, 'cors.check_failed');
+          done(null, payload);
+        },
+      );
     };
 
   /**
