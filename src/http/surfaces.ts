@@ -5,7 +5,7 @@ import { adminSurface } from '../surfaces/admin/index.js';
 import { browserSurface, upstreamLoginStarter } from '../surfaces/browser/index.js';
 import { securitySurface } from '../surfaces/cyberark/index.js';
 import { flexSurface } from '../surfaces/flex/index.js';
-import { oauthSurface } from '../surfaces/oauth/index.js';
+import { authorizationServerMetadataSurface, oauthSurface } from '../surfaces/oauth/index.js';
 import type { DocumentPublisher } from '../surfaces/shared/published-documents.js';
 import { stsSurface } from '../surfaces/sts/index.js';
 import type { ServerOptions } from './options.js';
@@ -27,6 +27,7 @@ export const registerSurfaces = async (
     upstreamLogin: upstreamLoginStarter(core),
     documents,
   });
+  await app.register(authorizationServerMetadataSurface, { core });
   await app.register(securitySurface, { core });
   await app.register(browserSurface, { core });
   await app.register(stsSurface, { prefix: '/connect', core });

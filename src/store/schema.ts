@@ -40,6 +40,10 @@ export interface ClientSettings {
   readonly scopes?: readonly string[];
   /** Post-logout redirect URIs (exact match). */
   readonly postLogoutRedirectUris?: readonly string[];
+  /** `RS256` or `ES256`: how the client's ID tokens are signed; RS256 when absent. */
+  readonly idTokenSignedResponseAlg?: string;
+  /** Origins whose scripts may call the token-side endpoints (CORS), exact match. */
+  readonly allowedOrigins?: readonly string[];
   /** `required`: a third-party client, whose scopes the user allows on a consent page; `skip` (default): first party. */
   readonly consent?: 'required' | 'skip';
 }

@@ -211,13 +211,23 @@ export const cliSuite = (kind: StorageKind) =>
     });
 
     it('keys list and rotate', async () => {
-      const before = json<{ kid: string; state: string }[]>(await cli('keys', 'list', '--tenant', 'acme'));
-      expect(before.map((k) => k.state)).toEqual(['active', 'next']);
-      const after = json<{ kid: string; state: string }[]>(await cli('keys', 'rotate', '--tenant', 'acme'));
-      expect(after.map((k) => [k.kid, k.state])).toEqual([
-        [before[0]?.kid, 'retired'],
-        [before[1]?.kid, 'active'],
-        [expect.any(String), 'next'],
+      type Key = { kid: string; alg: string; state: string };
+      const before = json<Key[]>(await cli('keys', 'list', '--tenant', 'acme'));
+      expect(before.map((k) => `${k.alg} ${k.state}`)).toEqual([
+        'RS256 active',
+        'RS256 next',
+        'ES256 active',
+        'ES256 next',
+      ]);
+      const after = json<Key[]>(await cli('keys', 'rotate', '--tenant', 'acme'));
+      // Oldest first (of one moment: by algorithm, active first): the keys from before, then the new next keys.
+      expect(after.map((k) => [k.kid, `${k.alg} ${k.state}`])).toEqual([
+        [before[1]?.kid, 'RS256 active'],
+        [before[0]?.kid, 'RS256 retired'],
+        [before[3]?.kid, 'ES256 active'],
+        [before[2]?.kid, 'ES256 retired'],
+        [expect.any(String), 'RS256 next'],
+        [expect.any(String), 'ES256 next'],
       ]);
     });
 
@@ -350,6 +360,42 @@ export const cliSuite = (kind: StorageKind) =>
       expect(json<ClientOut[]>(await cli('client', 'list', '--tenant', 'acme')).map((c) => c.clientId)).not.toContain(
         'acme-other',
       );
+    });
+
+    it('client create takes the ID token algorithm and the allowed origins; a bad origin is refused', async () => {
+      const created = json<ClientOut>(
+        await cli(
+          'client',
+          'create',
+          '--tenant',
+          'acme',
+          '--client-id',
+          'acme-spa',
+          '--public',
+          '--id-token-alg',
+          'ES256',
+          '--allowed-origin',
+          'https://spa.acme.example',
+          '--allowed-origin',
+          'http://localhost:5173',
+        ),
+      );
+      expect(created.settings).toEqual({
+        idTokenSignedResponseAlg: 'ES256',
+        allowedOrigins: ['https://spa.acme.example', 'http://localhost:5173'],
+      });
+      const refused = await cli(
+        'client',
+        'create',
+        '--tenant',
+        'acme',
+        '--client-id',
+        'acme-spa-two',
+        '--allowed-origin',
+        'https://spa.acme.example/app',
+      );
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^gatehouse: invalid_request: client\.settings\.allowedOrigins\.0: .+\n$/);
     });
   });
 

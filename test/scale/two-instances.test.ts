@@ -185,7 +185,10 @@ describe('two instances over one PostgreSQL and one Redis', () => {
       headers: { authorization: `Bearer ${fleet.adminToken}` },
     });
     expect(response.status).toBe(200);
-    const keys = ((await response.json()) as { items: { kid: string; state: string }[] }).items;
+    // Access tokens are signed with the ES256 key; the RS256 key (ID tokens) rotates with it.
+    const keys = ((await response.json()) as { items: { kid: string; alg: string; state: string }[] }).items.filter(
+      (k) => k.alg === 'ES256',
+    );
     const active = keys.find((k) => k.state === 'active')?.kid;
     const next = keys.find((k) => k.state === 'next')?.kid;
     expect(active).toBeDefined();

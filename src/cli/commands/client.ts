@@ -11,9 +11,22 @@ interface CreateOpts {
   readonly callbackUrl: string[];
   readonly grantType: string[];
   readonly consent?: string;
+  readonly idTokenAlg?: string;
+  readonly allowedOrigin: string[];
 }
 
 const nonEmpty = <T>(list: T[]): T[] | undefined => (list.length === 0 ? undefined : list);
+
+const settingsOf = (opts: CreateOpts): Record<string, unknown> | undefined => {
+  const settings = Object.fromEntries(
+    Object.entries({
+      consent: opts.consent,
+      idTokenSignedResponseAlg: opts.idTokenAlg,
+      allowedOrigins: nonEmpty(opts.allowedOrigin),
+    }).filter(([, v]) => v !== undefined),
+  );
+  return Object.keys(settings).length === 0 ? undefined : settings;
+};
 
 /** `gatehouse client create|list|rotate-secret`. */
 export const clientCommand = (program: Command): void => {
@@ -33,6 +46,13 @@ export const clientCommand = (program: Command): void => {
       .option(
         '--consent <mode>',
         '`required`: a third-party application, whose scopes each user allows on a consent page; `skip` (default): first party',
+      )
+      .option('--id-token-alg <alg>', 'how ID tokens are signed: RS256 (default) or ES256')
+      .option(
+        '--allowed-origin <origin>',
+        'web origin (scheme://host[:port]) whose scripts may call the token endpoints (repeatable)',
+        collect,
+        [],
       ),
   ).action(async (opts: CreateOpts) => {
     const input = Object.fromEntries(
@@ -43,7 +63,7 @@ export const clientCommand = (program: Command): void => {
         redirectUris: nonEmpty(opts.redirectUri),
         callbackUrls: nonEmpty(opts.callbackUrl),
         grantTypes: nonEmpty(opts.grantType),
-        settings: opts.consent === undefined ? undefined : { consent: opts.consent },
+        settings: settingsOf(opts),
       }).filter(([, v]) => v !== undefined),
     );
     await runWithStore(opts as never, 'client create', async (store) =>

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { type ProductName, products } from '../../connectors/registry.js';
 import type { ClientSettings } from '../../store/schema.js';
+import { defaultIdTokenAlgorithm, type SigningAlgorithm, signingAlgorithms } from '../keys/algorithms.js';
 
 /** The standard grants (RFC 6749, RFC 8693) a client can be allowed. */
 const standardGrantTypes = [
@@ -32,6 +33,18 @@ const Url = Type.String({
   pattern: '^(?:https?://[^#\\s]+|[a-zA-Z][a-zA-Z0-9+-]*(?:\\.[a-zA-Z0-9+-]+)+:/[^#\\s]*)$',
   maxLength: 2000,
   description: 'http(s), or a native app scheme in reverse domain order (`com.example.app:/callback`); no fragment.',
+});
+
+/**
+ * A web origin as a browser sends it in `Origin` (RFC 6454 §6.2): scheme, host and a port that is not the scheme's
+ * default, lower case; no path, no trailing slash, no wildcard.
+ */
+const Origin = Type.String({
+  pattern:
+    '^(?!https://[^/]*:443$)(?!http://[^/]*:80$)[a-z][a-z0-9+.-]*://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\\[[0-9a-f:.]+\\])(?::[1-9][0-9]{0,4})?$',
+  maxLength: 300,
+  description:
+    'An origin as browsers send it: `scheme://host[:port]` in lower case, without a path, a trailing slash, a wildcard or the default port (`https://app.example.com`, `http://localhost:5173`).',
 });
 
 export const ClientInput = Type.Object(
@@ -66,6 +79,20 @@ export const ClientInput = Type.Object(
           ),
           scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }))),
           postLogoutRedirectUris: Type.Optional(Type.Array(Url, { uniqueItems: true })),
+          idTokenSignedResponseAlg: Type.Optional(
+            Type.String({
+              pattern: `^(?:${signingAlgorithms.join('|')})$`,
+              description: `How this client's ID tokens are signed (OIDC Dynamic Client Registration \`id_token_signed_response_alg\`): ${signingAlgorithms.map((a) => `\`${a}\``).join(' or ')}. Default \`${defaultIdTokenAlgorithm}\`, which every relying party accepts. Access tokens are always ES256.`,
+            }),
+          ),
+          allowedOrigins: Type.Optional(
+            Type.Array(Origin, {
+              uniqueItems: true,
+              maxItems: 50,
+              description:
+                'Web origins whose scripts may call the token, userinfo, revocation and introspection endpoints (CORS), matched exactly: a single-page application served from another origin. None by default.',
+            }),
+          ),
           consent: Type.Optional(
             Type.Union([Type.Literal('required'), Type.Literal('skip')], {
               description:
@@ -94,6 +121,12 @@ export interface Client {
   readonly settings: ClientSettings;
   readonly createdAt: Date;
 }
+
+/** The algorithm this client's ID tokens are signed with: its `idTokenSignedResponseAlg`, else RS256. */
+export const idTokenAlgorithmOf = (client: Pick<Client, 'settings'>): SigningAlgorithm => {
+  const alg = client.settings.idTokenSignedResponseAlg;
+  return signingAlgorithms.find((a) => a === alg) ?? defaultIdTokenAlgorithm;
+};
 
 /** A client together with the secret generated for it; the only time the secret exists outside the caller. */
 export interface ClientWithSecret {

@@ -1,13 +1,18 @@
-import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, sign } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { newOpaqueId } from '../../lib/ids.js';
 import type { DbExecutor } from '../../store/database.js';
 import { keysRepo } from '../../store/repositories/keys.js';
 import type { Database, SigningKeyRow } from '../../store/schema.js';
 import type { CoreDeps } from '../deps.js';
-
-const generateKeyPairAsync = promisify(generateKeyPair);
+import {
+  accessTokenAlgorithm,
+  generateSigningKeyPair,
+  type SigningAlgorithm,
+  signingAlgorithms,
+  signingInput,
+  signOffLoop,
+} from './algorithms.js';
 
 /** A published public key (RFC 7517 JWK). */
 export interface PublicJwk {
@@ -27,8 +32,16 @@ export interface SigningKeyView {
   readonly retiredAt: Date | null;
 }
 
+/** A key that signs: its `kid` and what `crypto.sign` takes, built once when the tenant's keys are loaded. */
+interface ActiveKey {
+  readonly kid: string;
+  readonly alg: SigningAlgorithm;
+  readonly signWith: ReturnType<typeof signingInput>;
+}
+
 interface TenantKeys {
-  readonly active: { kid: string; privateKey: KeyObject };
+  /** One active key per algorithm. */
+  readonly active: Readonly<Record<SigningAlgorithm, ActiveKey>>;
   readonly publicKeys: Map<string, KeyObject>;
   readonly jwks: { keys: PublicJwk[] };
   /** JWKS serialised once: served as is. */
@@ -46,44 +59,66 @@ const cacheMs = 5000;
 
 const b64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
-/** Encoded JOSE headers by `kid` and `typ`: the same few for every token a key signs. */
+/** Encoded JOSE headers by `kid` and `typ`: the same few for every token a key signs (a `kid` has one `alg`). */
 const headers = new Map<string, string>();
-const headerOf = (kid: string, typ: string): string => {
+const headerOf = ({ kid, alg }: ActiveKey, typ: string): string => {
   const key = `${kid} ${typ}`;
   let header = headers.get(key);
   if (header === undefined) {
-    header = b64url(JSON.stringify({ alg: 'ES256', typ, kid }));
+    header = b64url(JSON.stringify({ alg, typ, kid }));
     if (headers.size >= 1000) headers.clear();
     headers.set(key, header);
   }
   return header;
 };
 
-/** ES256 over `input` (JWS R || S), computed on libuv's thread pool rather than on the event loop. */
-const signOffLoop = (input: Buffer, key: KeyObject): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    sign('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, (error, signature) =>
-      error === null ? resolve(signature) : reject(error),
-    );
-  });
+const stateRank = { active: 0, next: 1, retired: 2 } as const;
+const algRank = (alg: string): number => {
+  const rank = (signingAlgorithms as readonly string[]).indexOf(alg);
+  return rank < 0 ? signingAlgorithms.length : rank;
+};
+
+/** Keys in the order they are listed and published: oldest first; of one moment, by algorithm, then active first. */
+const inOrder = (rows: readonly SigningKeyRow[]): SigningKeyRow[] =>
+  [...rows].sort(
+    (a, b) =>
+      a.created_at.getTime() - b.created_at.getTime() ||
+      algRank(a.alg) - algRank(b.alg) ||
+      stateRank[a.state] - stateRank[b.state],
+  );
+
+const toViews = (rows: readonly SigningKeyRow[]): SigningKeyView[] =>
+  inOrder(rows).map((r) => ({
+    kid: r.kid,
+    alg: r.alg,
+    state: r.state,
+    createdAt: r.created_at,
+    activatedAt: r.activated_at,
+    retiredAt: r.retired_at,
+  }));
+
+const missingAlgorithms = (rows: readonly SigningKeyRow[]): SigningAlgorithm[] =>
+  signingAlgorithms.filter((alg) => !rows.some((r) => r.state === 'active' && r.alg === alg));
 
 /**
- * Per-tenant ES256 signing keys. States: `next` (published, not yet signing) → `active` (signs) → `retired`
- * (published until its tokens expire). Private keys are sealed with the master key. Signing uses `node:crypto` on a
- * cached KeyObject (the JWS bytes are standard; `jose` verifies them).
+ * Per-tenant signing keys, one of each algorithm of `signingAlgorithms` (RS256 and ES256), created and rotated
+ * together. States: `next` (published, not yet signing) → `active` (signs) → `retired` (published until its tokens
+ * expire). Private keys are sealed with the master key. Signing uses `node:crypto` on a cached KeyObject, off the event
+ * loop (the JWS bytes are standard; `jose` verifies them). A tenant that lacks an algorithm's key (one created before
+ * that algorithm was added) gets it the first time its keys are loaded, as a new tenant gets all of them.
  */
 export const createSigningKeyUseCases = (deps: CoreDeps) => {
   const cache = new Map<string, TenantKeys>();
   const loading = new Map<string, Promise<TenantKeys>>();
 
-  const newKey = async (tenantId: string, state: 'next' | 'active') => {
-    const { publicKey, privateKey } = await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
+  const newKey = async (tenantId: string, alg: SigningAlgorithm, state: 'next' | 'active') => {
+    const { publicKey, privateKey } = await generateSigningKeyPair(alg);
     const kid = newOpaqueId();
-    const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' };
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
     return {
       kid,
       tenant_id: tenantId,
-      alg: 'ES256',
+      alg,
       state,
       public_jwk: jwk,
       private_key_enc: deps.secretBox.seal(privateKey.export({ format: 'pem', type: 'pkcs8' }) as string),
@@ -92,22 +127,31 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
   };
 
   /**
-   * The tenant's keys, creating the active and next keys of a tenant that has none (serialised per tenant with an
-   * advisory lock). Reads and writes through `db`: inside a transaction the keys are created in it, so that nothing
-   * waits for a second connection while the transaction holds one. `created` says that this call wrote them.
+   * The tenant's keys, creating the active and next keys of each algorithm the tenant has no active key of (serialised
+   * per tenant with an advisory lock). Reads and writes through `db`: inside a transaction the keys are created in it,
+   * so that nothing waits for a second connection while the transaction holds one. `created` says that this call wrote
+   * them.
    */
   const ensure = async (tenantId: string, db: DbExecutor = deps.db) => {
     const rows = await keysRepo.listByTenant(db, tenantId);
-    if (rows.some((r) => r.state === 'active')) return { rows, created: false };
-    const active = await newKey(tenantId, 'active');
-    const next = await newKey(tenantId, 'next');
+    const missing = missingAlgorithms(rows);
+    if (missing.length === 0) return { rows, created: false };
+    const pairs = await Promise.all(
+      missing.map(async (alg) => ({
+        alg,
+        active: await newKey(tenantId, alg, 'active'),
+        next: await newKey(tenantId, alg, 'next'),
+      })),
+    );
     const create = async (trx: Transaction<Database>): Promise<boolean> => {
       await sql`select pg_advisory_xact_lock(hashtext(${`gatehouse-keys:${tenantId}`}))`.execute(trx);
-      const again = await keysRepo.listByTenant(trx, tenantId);
-      if (again.some((r) => r.state === 'active')) return false;
-      await keysRepo.insert(trx, active);
-      await keysRepo.insert(trx, next);
-      return true;
+      const stillMissing = missingAlgorithms(await keysRepo.listByTenant(trx, tenantId));
+      const toCreate = pairs.filter((p) => stillMissing.includes(p.alg));
+      for (const { active, next } of toCreate) {
+        await keysRepo.insert(trx, active);
+        await keysRepo.insert(trx, next);
+      }
+      return toCreate.length > 0;
     };
     const created = db.isTransaction
       ? await create(db as Transaction<Database>)
@@ -117,17 +161,28 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
 
   const toTenantKeys = (tenantId: string, rows: readonly SigningKeyRow[]): TenantKeys => {
     const now = deps.clock.now().getTime();
-    const published = rows.filter(
+    const published = inOrder(rows).filter(
       (r) => r.state !== 'retired' || (r.retired_at !== null && now - r.retired_at.getTime() < retiredKeyLifetimeMs),
     );
-    const activeRow = rows.find((r) => r.state === 'active');
-    if (activeRow === undefined) throw new Error(`tenant ${tenantId} has no active signing key`);
+    const activeKey = (alg: SigningAlgorithm): ActiveKey => {
+      const row = rows.find((r) => r.state === 'active' && r.alg === alg);
+      if (row === undefined) throw new Error(`tenant ${tenantId} has no active ${alg} signing key`);
+      return {
+        kid: row.kid,
+        alg,
+        signWith: signingInput(alg, createPrivateKey(deps.secretBox.open(row.private_key_enc))),
+      };
+    };
+    const active = Object.fromEntries(signingAlgorithms.map((alg) => [alg, activeKey(alg)])) as Record<
+      SigningAlgorithm,
+      ActiveKey
+    >;
     const publicKeys = new Map(
       published.map((r) => [r.kid, createPublicKey({ key: r.public_jwk as never, format: 'jwk' })]),
     );
     const jwks = { keys: published.map((r) => r.public_jwk as unknown as PublicJwk) };
     return {
-      active: { kid: activeRow.kid, privateKey: createPrivateKey(deps.secretBox.open(activeRow.private_key_enc)) },
+      active,
       publicKeys,
       jwks,
       jwksJson: JSON.stringify(jwks),
@@ -209,19 +264,21 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
     jwks: async (tenantId: string): Promise<{ keys: PublicJwk[] }> => (await current(tenantId)).jwks,
 
     /**
-     * Signs a JWT with the tenant's active key: ES256 over `header.payload`, `kid` set.
+     * Signs a JWT with the tenant's active key of `alg` over `header.payload`, `kid` set.
      * @param typ JOSE `typ` header, e.g. `at+jwt` (RFC 9068) or `JWT`.
      * @param db the transaction the signature belongs to, if any: keys not yet loaded are read (or created) in it.
+     * @param alg ES256 (access tokens) unless told: an ID token's is its client's `idTokenSignedResponseAlg`.
      */
     signJwt: async (
       tenantId: string,
       payload: Record<string, unknown>,
       typ = 'JWT',
       db: DbExecutor = deps.db,
+      alg: SigningAlgorithm = accessTokenAlgorithm,
     ): Promise<string> => {
-      const { active } = await current(tenantId, db);
-      const input = `${headerOf(active.kid, typ)}.${b64url(JSON.stringify(payload))}`;
-      const signature = await signOffLoop(Buffer.from(input), active.privateKey);
+      const key = (await current(tenantId, db)).active[alg];
+      const input = `${headerOf(key, typ)}.${b64url(JSON.stringify(payload))}`;
+      const signature = await signOffLoop(Buffer.from(input), key.signWith);
       return `${input}.${signature.toString('base64url')}`;
     },
 
@@ -235,44 +292,32 @@ export const createSigningKeyUseCases = (deps: CoreDeps) => {
       return (await load(tenantId)).publicKeys.get(kid);
     },
 
-    list: async (tenantId: string): Promise<SigningKeyView[]> =>
-      (await ensure(tenantId)).rows.map((r) => ({
-        kid: r.kid,
-        alg: r.alg,
-        state: r.state,
-        createdAt: r.created_at,
-        activatedAt: r.activated_at,
-        retiredAt: r.retired_at,
-      })),
+    list: async (tenantId: string): Promise<SigningKeyView[]> => toViews((await ensure(tenantId)).rows),
 
     /**
-     * Rotates a tenant's keys: the published `next` key starts signing, the active one retires (still published until
-     * its tokens expire), and a new `next` is published. Retired keys past their lifetime are dropped.
+     * Rotates a tenant's keys, every algorithm at once: each published `next` key starts signing, each active one
+     * retires (still published until its tokens expire), and a new `next` of each algorithm is published. Retired keys
+     * past their lifetime are dropped.
      */
     rotate: async (tenantId: string): Promise<SigningKeyView[]> => {
       await ensure(tenantId);
-      const fresh = await newKey(tenantId, 'next');
+      const fresh = await Promise.all(signingAlgorithms.map((alg) => newKey(tenantId, alg, 'next')));
       const now = deps.clock.now();
       await deps.db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(hashtext(${`gatehouse-keys:${tenantId}`}))`.execute(trx);
         const rows = await keysRepo.listByTenant(trx, tenantId);
-        const active = rows.find((r) => r.state === 'active');
-        const next = rows.find((r) => r.state === 'next');
-        if (active !== undefined) await keysRepo.setState(trx, active.kid, 'retired', now);
-        if (next !== undefined) await keysRepo.setState(trx, next.kid, 'active', now);
-        await keysRepo.insert(trx, next === undefined ? { ...fresh, state: 'active', activated_at: now } : fresh);
+        for (const key of fresh) {
+          const active = rows.find((r) => r.state === 'active' && r.alg === key.alg);
+          const next = rows.find((r) => r.state === 'next' && r.alg === key.alg);
+          if (active !== undefined) await keysRepo.setState(trx, active.kid, 'retired', now);
+          if (next !== undefined) await keysRepo.setState(trx, next.kid, 'active', now);
+          await keysRepo.insert(trx, next === undefined ? { ...key, state: 'active', activated_at: now } : key);
+        }
         await keysRepo.deleteRetiredBefore(trx, tenantId, new Date(now.getTime() - retiredKeyLifetimeMs));
       });
       cache.delete(tenantId);
       await load(tenantId);
-      return (await keysRepo.listByTenant(deps.db, tenantId)).map((r) => ({
-        kid: r.kid,
-        alg: r.alg,
-        state: r.state,
-        createdAt: r.created_at,
-        activatedAt: r.activated_at,
-        retiredAt: r.retired_at,
-      }));
+      return toViews(await keysRepo.listByTenant(deps.db, tenantId));
     },
   };
 };

@@ -1,4 +1,5 @@
 import type { DbExecutor } from '../../store/database.js';
+import { idTokenAlgorithmOf } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
 import type { SigningKeyUseCases } from '../keys/signing-keys.js';
 import type { User } from '../users/user.js';
@@ -99,6 +100,7 @@ export const createTokenSigner =
             },
             'JWT',
             db,
+            idTokenAlgorithmOf(client),
           )
         : undefined;
     return {

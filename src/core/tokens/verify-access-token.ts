@@ -3,6 +3,7 @@ import { checkJwtClaims, type DecodedJws, decodeJws, JwtClaimError, verifyJwsSig
 import { revokedAccessTokensRepo } from '../../store/repositories/revoked-access-tokens.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
+import { accessTokenAlgorithm, signingAlgorithms } from '../keys/algorithms.js';
 import type { SigningKeyUseCases } from '../keys/signing-keys.js';
 import { issuerOf } from './issuer.js';
 
@@ -34,10 +35,16 @@ const invalidToken = (description: string, cause?: unknown) =>
   new GatehouseError('invalid_token', description, cause === undefined ? undefined : { cause });
 
 /**
- * Our own JWTs: ES256 by a key this tenant publishes, `kid` required; the signature is checked here.
+ * Our own JWTs: signed with one of `algs` by a key this tenant publishes, `kid` required; the signature is checked
+ * here (a key of another algorithm does not verify).
  * @throws GatehouseError `invalid_token`
  */
-const verifiedJws = async (keys: SigningKeyUseCases, tenantId: string, token: string): Promise<DecodedJws> => {
+const verifiedJws = async (
+  keys: SigningKeyUseCases,
+  tenantId: string,
+  token: string,
+  algs: readonly string[],
+): Promise<DecodedJws> => {
   let jws: DecodedJws;
   try {
     jws = decodeJws(token);
@@ -45,11 +52,12 @@ const verifiedJws = async (keys: SigningKeyUseCases, tenantId: string, token: st
     throw invalidToken('the token is malformed', error);
   }
   const { alg, kid } = jws.header;
-  if (alg !== 'ES256' || typeof kid !== 'string') throw invalidToken('the token is not signed by this issuer');
+  if (typeof alg !== 'string' || !algs.includes(alg) || typeof kid !== 'string')
+    throw invalidToken('the token is not signed by this issuer');
   // A token of another tenant names a key this tenant does not publish.
   const key = await keys.publicKey(tenantId, kid);
   if (key === undefined) throw invalidToken('the token is not signed by this issuer');
-  if (!(await verifyJwsSignature(jws, ['ES256'], key))) throw invalidToken('the access token is invalid');
+  if (!(await verifyJwsSignature(jws, algs, key))) throw invalidToken('the access token is invalid');
   return jws;
 };
 
@@ -68,7 +76,7 @@ export const createTokenVerifier = (deps: CoreDeps, keys: SigningKeyUseCases) =>
     token: string,
     options: VerifyAccessTokenOptions = {},
   ): Promise<AccessTokenClaims> => {
-    const jws = await verifiedJws(keys, tenantId, token);
+    const jws = await verifiedJws(keys, tenantId, token, [accessTokenAlgorithm]);
     const payload = jws.payload as JWTPayload;
     // RFC 9068 §4: typ is at+jwt (with or without the application/ prefix).
     const typ = typeof jws.header.typ === 'string' ? jws.header.typ.toLowerCase().replace(/^application\//, '') : '';
@@ -117,7 +125,7 @@ export const createTokenVerifier = (deps: CoreDeps, keys: SigningKeyUseCases) =>
     token: string,
   ): Promise<{ subject: string; clientId: string; sid?: string }> => {
     try {
-      const claims = (await verifiedJws(keys, tenantId, token)).payload as JWTPayload;
+      const claims = (await verifiedJws(keys, tenantId, token, signingAlgorithms)).payload as JWTPayload;
       const sid = str(claims.sid);
       const subject = str(claims.sub);
       const clientId = Array.isArray(claims.aud) ? str(claims.aud[0]) : str(claims.aud);

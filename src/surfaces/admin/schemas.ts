@@ -93,6 +93,8 @@ const clientViewFields = {
       refreshTokenAbsoluteTtlSeconds: Type.Optional(Type.Integer()),
       scopes: Type.Optional(StringList),
       postLogoutRedirectUris: Type.Optional(StringList),
+      idTokenSignedResponseAlg: Type.Optional(Type.String()),
+      allowedOrigins: Type.Optional(StringList),
     },
     closed,
   ),

@@ -4,6 +4,7 @@ import type { Core } from '../../core/index.js';
 import type { AuthorizationParams } from '../../core/login/authorization-requests.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import type { ValidatedRedirect } from './authorization-response.js';
+import { RequestObjectNotSupported } from './errors.js';
 
 /** Query (GET) or form (POST) parameters as parsed: a repeated parameter is an array. */
 export type RawParams = Readonly<Record<string, string | string[] | undefined>>;
@@ -54,10 +55,14 @@ const s256Challenge = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Step 2: the rest of the request, whose errors go back to the validated redirect URI.
- * @throws GatehouseError `invalid_request`, `unsupported_response_type`, `unauthorized_client`, `invalid_scope`
+ * @throws GatehouseError `invalid_request` (`RequestObjectNotSupported` for `request` and `request_uri`),
+ *   `unsupported_response_type`, `unauthorized_client`, `invalid_scope`
  */
 export const authorizationParams = (core: Core, target: AuthorizationTarget, raw: RawParams): AuthorizationParams => {
   const { client } = target;
+  // OIDC Core §6.1, §6.2: request objects are not supported (discovery says so); the client hears it first.
+  if (raw.request !== undefined) throw new RequestObjectNotSupported('request');
+  if (raw.request_uri !== undefined) throw new RequestObjectNotSupported('request_uri');
   const state = single(raw, 'state');
   const responseType = single(raw, 'response_type');
   if (responseType === undefined) throw new GatehouseError('invalid_request', 'response_type is missing');
@@ -68,8 +73,6 @@ export const authorizationParams = (core: Core, target: AuthorizationTarget, raw
   const responseMode = single(raw, 'response_mode');
   if (responseMode !== undefined && responseMode !== 'query')
     throw new GatehouseError('invalid_request', 'only response_mode=query is supported');
-  if (raw.request !== undefined || raw.request_uri !== undefined)
-    throw new GatehouseError('invalid_request', 'request objects are not supported');
 
   const scope = core.tokens.scopes.parse(single(raw, 'scope'));
   core.tokens.scopes.requireAllowed(client, scope);

@@ -1,8 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
+import { signingAlgorithms } from '../../core/keys/algorithms.js';
 import { type DocumentSource, documentRenderer, publicDocumentHeaders } from '../shared/published-documents.js';
+import { publicCorsHeaders } from './cors.js';
 import { registeredGrantTypes } from './grants/index.js';
 import { tenantOf } from './tenant.js';
+
+/** The public documents' headers: cacheable JSON that any origin may read. */
+export const documentHeaders: Readonly<Record<string, string>> = { ...publicDocumentHeaders, ...publicCorsHeaders };
 
 const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'none'];
 
@@ -27,7 +32,10 @@ const claimsSupported = [
   'email_verified',
 ];
 
-/** OpenID Connect Discovery 1.0 §3 and RFC 8414 metadata of one tenant. */
+/**
+ * OpenID Connect Discovery 1.0 §3 and RFC 8414 §2 metadata of one tenant: one document, served at both well-known
+ * locations, whose `issuer` is the same at both (RFC 8414 §3.3).
+ */
 export const providerMetadata = (core: Core, tenantId: string) => {
   const issuer = core.tokens.issuerOf(tenantId);
   return {
@@ -44,7 +52,8 @@ export const providerMetadata = (core: Core, tenantId: string) => {
     response_modes_supported: ['query'],
     grant_types_supported: registeredGrantTypes,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['ES256'],
+    // Per client (`idTokenSignedResponseAlg`), RS256 by default; access tokens are always ES256 (RFC 9068 JWTs).
+    id_token_signing_alg_values_supported: [...signingAlgorithms],
     token_endpoint_auth_methods_supported: clientAuthMethods,
     revocation_endpoint_auth_methods_supported: clientAuthMethods,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
@@ -75,15 +84,19 @@ export const serialisedMetadata = (core: Core) => {
 
 export type SerialisedMetadata = ReturnType<typeof serialisedMetadata>;
 
-/** `GET /.well-known/openid-configuration`, the serialised document sent as is. */
+/**
+ * `GET /t/{tenant}/.well-known/openid-configuration` (OIDC Discovery §4) and
+ * `GET /.well-known/oauth-authorization-server/t/{tenant}` (RFC 8414 §3.1, the well-known suffix inserted before the
+ * issuer's path): the serialised document sent as is.
+ */
 export const discoveryEndpoint =
   (metadata: SerialisedMetadata) =>
   (request: FastifyRequest, reply: FastifyReply): void => {
-    reply.headers(publicDocumentHeaders).send(metadata(tenantOf(request).id));
+    reply.headers(documentHeaders).send(metadata(tenantOf(request).id));
   };
 
 /** The metadata of a tenant this instance holds, for the published documents (see `discoveryEndpoint`). */
 export const publishedDiscovery = (core: Core, metadata: SerialisedMetadata): DocumentSource => {
-  const render = documentRenderer(publicDocumentHeaders);
+  const render = documentRenderer(documentHeaders);
   return (tenantId) => (core.tenants.cached(tenantId) ? render(tenantId, metadata(tenantId)) : undefined);
 };

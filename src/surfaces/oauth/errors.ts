@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { type ErrorCode, errorCatalog, type GatehouseError } from '../../core/errors.js';
+import { type ErrorCode, errorCatalog, GatehouseError } from '../../core/errors.js';
 
 /**
  * The error names of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, OIDC Core §3.1.2.6 and RFC 9470 §3.
@@ -21,7 +21,19 @@ export type OAuthErrorName =
   | 'login_required'
   | 'interaction_required'
   | 'consent_required'
+  | 'request_not_supported'
+  | 'request_uri_not_supported'
   | 'insufficient_user_authentication';
+
+/**
+ * OIDC Core §6.1 and §6.2: an authorization request passed by value (`request`) or by reference (`request_uri`), which
+ * this server does not support. An `invalid_request` everywhere else; the authorization response names it exactly.
+ */
+export class RequestObjectNotSupported extends GatehouseError {
+  constructor(readonly parameter: 'request' | 'request_uri') {
+    super('invalid_request', `the ${parameter} parameter is not supported`);
+  }
+}
 
 /**
  * Every Gatehouse error code as this surface renders it: the RFC name and the HTTP status. RFC 6749 §5.2 answers 400
@@ -77,10 +89,13 @@ export const oauthErrors = {
 
 /**
  * The `error` of an authorization response (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6): a second factor the user must
- * answer is `interaction_required` there, not a token endpoint's `invalid_grant`.
+ * answer is `interaction_required` there, not a token endpoint's `invalid_grant`; a request object is
+ * `request_not_supported` or `request_uri_not_supported`.
  */
-export const authorizationErrorName = (error: GatehouseError): OAuthErrorName =>
-  error.code === 'mfa_required' ? 'interaction_required' : oauthErrors[error.code][0];
+export const authorizationErrorName = (error: GatehouseError): OAuthErrorName => {
+  if (error instanceof RequestObjectNotSupported) return `${error.parameter}_not_supported`;
+  return error.code === 'mfa_required' ? 'interaction_required' : oauthErrors[error.code][0];
+};
 
 /** The RFC 6749 JSON body of an error: 5xx say only the catalog summary (details are logged, not shown). */
 export const oauthErrorBody = (error: GatehouseError): { error: OAuthErrorName; error_description: string } => ({

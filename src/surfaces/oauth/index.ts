@@ -8,6 +8,7 @@ import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import type { DocumentPublisher } from '../shared/published-documents.js';
 import { authorizeEndpoint } from './authorize.js';
+import { createCors, publicPreflight } from './cors.js';
 import { discoveryEndpoint, publishedDiscovery, serialisedMetadata } from './discovery.js';
 import { endSessionEndpoint } from './end-session.js';
 import { sendOAuthError } from './errors.js';
@@ -78,22 +79,32 @@ export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (
   const metadata = serialisedMetadata(core);
   app.get('/.well-known/openid-configuration', { schema: { tags } }, discoveryEndpoint(metadata));
   app.get('/jwks', { schema: { tags } }, jwksEndpoint(core));
+  app.options('/.well-known/openid-configuration', { schema: { tags } }, publicPreflight);
+  app.options('/jwks', { schema: { tags } }, publicPreflight);
   if (documents !== undefined) {
     // Mounted at /t/:tenant, where the published documents are looked for.
     const discovery = '.well-known/openid-configuration';
     documents.publish(discovery, publishedDiscovery(core, metadata), `${app.prefix}/${discovery}`);
     documents.publish('jwks', publishedJwks(core), `${app.prefix}/jwks`);
   }
+  // What a single-page application on another origin may call: see cors.ts.
+  const cors = createCors(core);
+  const forClient = { onSend: cors.forClientOfRequest };
+  const forTenant = { onSend: cors.forAnyClient };
   const tokenRequest = tokenRequestSchema(standardGrantSet.parameters);
   app.post(
     '/token',
-    { schema: { tags, body: tokenRequest } },
+    { schema: { tags, body: tokenRequest }, ...forClient },
     tokenEndpoint(core, { grants: standardGrantSet, tenantFrom: 'path' }),
   );
-  app.get('/userinfo', { schema: { tags }, errorHandler: bearerErrors }, userinfoEndpoint(core));
-  app.post('/userinfo', { schema: { tags }, errorHandler: bearerErrors }, userinfoEndpoint(core));
-  app.post('/revoke', { schema: { tags, body: TokenOperationRequest } }, revocationEndpoint(core));
-  app.post('/introspect', { schema: { tags, body: TokenOperationRequest } }, introspectionEndpoint(core));
+  app.get('/userinfo', { schema: { tags }, errorHandler: bearerErrors, ...forTenant }, userinfoEndpoint(core));
+  app.post('/userinfo', { schema: { tags }, errorHandler: bearerErrors, ...forTenant }, userinfoEndpoint(core));
+  app.post('/revoke', { schema: { tags, body: TokenOperationRequest }, ...forTenant }, revocationEndpoint(core));
+  app.post('/introspect', { schema: { tags, body: TokenOperationRequest }, ...forTenant }, introspectionEndpoint(core));
+  app.options('/token', { schema: { tags } }, cors.preflight(['POST']));
+  app.options('/userinfo', { schema: { tags } }, cors.preflight(['GET', 'POST']));
+  app.options('/revoke', { schema: { tags } }, cors.preflight(['POST']));
+  app.options('/introspect', { schema: { tags } }, cors.preflight(['POST']));
 
   // What a browser visits, the only routes that read or set cookies: the cookie parser's hooks run for these alone.
   await app.register(async (browser) => {
@@ -105,4 +116,25 @@ export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (
     browser.get('/logout', { schema: { tags, querystring: EndSessionRequest }, errorHandler: pageErrors }, logout);
     browser.post('/logout', { schema: { tags, body: EndSessionRequest }, errorHandler: pageErrors }, logout);
   });
+};
+
+/**
+ * RFC 8414 §3.1: each tenant's authorization server metadata at `/.well-known/oauth-authorization-server/t/{tenant}`,
+ * the well-known suffix inserted between the host and the issuer's path. Mounted at the root; the same document as
+ * the tenant's OpenID discovery, errors as RFC 6749 JSON.
+ */
+export const authorizationServerMetadataSurface: FastifyPluginAsync<{ readonly core: Core }> = async (
+  app,
+  { core },
+) => {
+  registerTenantHook(app, core);
+  app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const e = toGatehouseError(error);
+    logError(request, e);
+    return sendOAuthError(reply, e);
+  });
+  const path = '/.well-known/oauth-authorization-server/t/:tenant';
+  const tags = ['oauth'];
+  app.get(path, { schema: { tags } }, discoveryEndpoint(serialisedMetadata(core)));
+  app.options(path, { schema: { tags } }, publicPreflight);
 };

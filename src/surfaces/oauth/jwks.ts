@@ -1,14 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
-import { type DocumentSource, documentRenderer, publicDocumentHeaders } from '../shared/published-documents.js';
+import { type DocumentSource, documentRenderer } from '../shared/published-documents.js';
+import { documentHeaders } from './discovery.js';
 import { tenantOf } from './tenant.js';
 
 const send = (reply: FastifyReply, json: string): void => {
-  reply.headers(publicDocumentHeaders).send(json);
+  reply.headers(documentHeaders).send(json);
 };
 
 /**
- * `GET /jwks`: the tenant's published keys, serialised once by the core and sent as is. Cacheable: a rotation only
+ * `GET /jwks`: the tenant's published keys (an RS256 and an ES256 key each active, next and recently retired), serialised once by the core and sent as is. Cacheable: a rotation only
  * starts signing with a key that was already published as `next`, and retired keys stay published. A callback-style
  * handler: when this instance holds the tenant's keys no promise is made at all; else the keys' load is the only one.
  */
@@ -32,7 +33,7 @@ export const jwksEndpoint =
 
 /** The JWKS of a tenant this instance holds, with its keys, for the published documents (see `jwksEndpoint`). */
 export const publishedJwks = (core: Core): DocumentSource => {
-  const render = documentRenderer(publicDocumentHeaders);
+  const render = documentRenderer(documentHeaders);
   return (tenantId) => {
     if (!core.tenants.cached(tenantId)) return undefined;
     const json = core.keys.cachedJwksJson(tenantId);

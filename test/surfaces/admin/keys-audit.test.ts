@@ -18,46 +18,41 @@ describe.each(storageKinds)('admin signing keys and audit on %s', (storage) => {
   });
   afterAll(() => gh.close());
 
-  it('lists an active and a next ES256 key, public facts only', async () => {
+  it('lists an active and a next key of each algorithm, RS256 and ES256, public facts only', async () => {
     const response = await api.get('/admin/tenants/shop/keys');
     expect(response.status).toBe(200);
     const items = (response.body as { items: KeyBody[] }).items;
-    expect(items).toEqual([
-      {
-        kid: expect.any(String),
-        alg: 'ES256',
-        state: 'active',
-        createdAt: expect.stringMatching(isoDate),
-        activatedAt: expect.stringMatching(isoDate),
-        retiredAt: null,
-      },
-      {
-        kid: expect.any(String),
-        alg: 'ES256',
-        state: 'next',
-        createdAt: expect.stringMatching(isoDate),
-        activatedAt: null,
-        retiredAt: null,
-      },
-    ]);
+    const key = (alg: string, state: 'active' | 'next') => ({
+      kid: expect.any(String),
+      alg,
+      state,
+      createdAt: expect.stringMatching(isoDate),
+      activatedAt: state === 'active' ? expect.stringMatching(isoDate) : null,
+      retiredAt: null,
+    });
+    expect(items).toEqual([key('RS256', 'active'), key('RS256', 'next'), key('ES256', 'active'), key('ES256', 'next')]);
     expect(JSON.stringify(response.body)).not.toMatch(/private|BEGIN|v1\./);
   });
 
-  it('rotates: next becomes active, active retires and a new next appears', async () => {
-    const before = ((await api.get('/admin/tenants/shop/keys')).body as { items: KeyBody[] }).items;
+  it('rotates every algorithm at once: next becomes active, active retires and a new next appears', async () => {
+    const before = ((await api.get('/admin/tenants/shop/keys')).body as { items: (KeyBody & { alg: string })[] }).items;
     const response = await api.post('/admin/tenants/shop/keys/rotate');
     expect(response.status).toBe(200);
-    const after = (response.body as { items: KeyBody[] }).items;
+    const after = (response.body as { items: (KeyBody & { alg: string })[] }).items;
     const state = (kid: string | undefined) => after.find((k) => k.kid === kid)?.state;
-    expect(state(before[0]?.kid)).toBe('retired');
-    expect(state(before[1]?.kid)).toBe('active');
-    expect(after.filter((k) => k.state === 'next')).toHaveLength(1);
+    for (const alg of ['RS256', 'ES256']) {
+      const of = before.filter((k) => k.alg === alg);
+      expect(state(of.find((k) => k.state === 'active')?.kid)).toBe('retired');
+      expect(state(of.find((k) => k.state === 'next')?.kid)).toBe('active');
+      expect(after.filter((k) => k.alg === alg && k.state === 'next')).toHaveLength(1);
+      expect(after.filter((k) => k.alg === alg && k.state === 'active')).toHaveLength(1);
+    }
     const rows = await gh.storage.db
       .selectFrom('signing_keys')
       .select(['kid', 'state'])
       .where('tenant_id', '=', 'shop')
       .execute();
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(6);
     const jwks = await gh.core.keys.jwks('shop');
     expect(jwks.keys.map((k) => k.kid).sort()).toEqual(after.map((k) => k.kid).sort());
   });

@@ -34,7 +34,7 @@ describe('GET /t/:tenant/.well-known/openid-configuration', () => {
       // Derived from the grant registry; every one of these grants is served.
       grant_types_supported: registeredGrantTypes,
       subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['ES256'],
+      id_token_signing_alg_values_supported: ['RS256', 'ES256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
@@ -106,5 +106,28 @@ describe('GET /t/:tenant/.well-known/openid-configuration', () => {
         error_description: `tenant "${id}" does not exist`,
       });
     }
+  });
+});
+
+describe('GET /.well-known/oauth-authorization-server/t/:tenant (RFC 8414 §3)', () => {
+  it('publishes the same document as OpenID discovery, with the same issuer', async () => {
+    const response = await fetch(`${gatehouse.url}/.well-known/oauth-authorization-server/t/discovery`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+    const metadata = (await response.json()) as { issuer: string };
+    // RFC 8414 §3.3: the issuer is the one the metadata was asked for by (path insertion undone).
+    expect(metadata.issuer).toBe(issuer);
+    const oidc = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
+    expect(metadata).toEqual(oidc);
+  });
+
+  it('answers an unknown tenant with an RFC 6749 JSON 404', async () => {
+    const response = await fetch(`${gatehouse.url}/.well-known/oauth-authorization-server/t/nobody-here`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'tenant "nobody-here" does not exist',
+    });
   });
 });
