@@ -21,7 +21,8 @@ const newestUnder = (dir) => {
 
 /**
  * True when dist/ holds a build of the sources as they are: no file under src/ is newer than the compiled entry point
- * (tsc rewrites every output on each build). An edit, a checkout or a new file after the build makes it stale.
+ * (tsc rewrites every output on each build). An edit, a checkout or a new file after the build makes it stale. Without
+ * src/ (a package shipped compiled), dist/ is what there is.
  */
 export const compiledIsCurrent = () => {
   let built;
@@ -30,5 +31,11 @@ export const compiledIsCurrent = () => {
   } catch {
     return false;
   }
-  return newestUnder(`${root}src`) <= built;
+  try {
+    return newestUnder(`${root}src`) <= built;
+  } catch (error) {
+    // A package shipped without its sources runs what it has.
+    if (error.code === 'ENOENT') return true;
+    throw error;
+  }
 };
