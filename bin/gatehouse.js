@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx's loader: no build step between a checkout and a running server.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI (`npm run build` → dist/) when it is a build of the sources as they are now; otherwise the
+// TypeScript sources through tsx's loader, so a fresh checkout runs with no build step and an edit is never shadowed by
+// a stale build. See docs/decisions/0014-test-projects-and-compiled-cli.md.
+import { compiledEntry, compiledIsCurrent } from './compiled.js';
 
-register();
-await import('../src/cli/main.ts');
+if (compiledIsCurrent()) {
+  await import(compiledEntry);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

@@ -8,10 +8,8 @@ import { type Core, type CoreDeps, createCore } from './core/index.js';
 import { checkMasterKey } from './core/keys/master-key-check.js';
 import { createMailer } from './core/mail/mailer.js';
 import { createRateLimit } from './core/rate-limit/rate-limit.js';
-import { buildServer } from './http/server.js';
 import type { KeyValueStore } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory.js';
-import { createRedisKv } from './kv/redis.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createSecretBox, parseMasterKey, randomToken } from './lib/crypto.js';
 import { acquireDataDirLock, type DataDirLock } from './lib/data-dir-lock.js';
@@ -175,7 +173,12 @@ const composeLocked = async (
     options.kv ??
     (config.redisUrl === undefined
       ? createMemoryKv(clock)
-      : createRedisKv(config.redisUrl, { callTimeoutMs: config.redisTimeoutMs, fallback: createMemoryKv(clock), log }));
+      : // Loaded only when used, as the HTTP server below: a CLI command starts without either (docs/decisions/0014).
+        (await import('./kv/redis.js')).createRedisKv(config.redisUrl, {
+          callTimeoutMs: config.redisTimeoutMs,
+          fallback: createMemoryKv(clock),
+          log,
+        }));
   const publicUrl = publicUrlOf(config, options.port);
   const deps: CoreDeps = {
     db,
@@ -207,8 +210,8 @@ const composeLocked = async (
     adminToken,
     notice,
     lock,
-    server: () =>
-      buildServer({
+    server: async () =>
+      (await import('./http/server.js')).buildServer({
         core,
         log,
         publicUrl,

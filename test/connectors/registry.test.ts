@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../src/connectors/errors.js';
 import {
-  connectorRegistry,
+  connectorDefinition,
   connectorTypes,
   createConnector,
+  isConnectorType,
   validateConnectionSettings,
 } from '../../src/connectors/registry.js';
 import { aConnection, anUpstreamRequest, testDeps } from './support.js';
@@ -21,7 +22,23 @@ const thrown = (run: () => unknown): ConnectorError => {
 describe('connector registry', () => {
   it('lists every kind once, in registry order', () => {
     expect(connectorTypes).toEqual(['facebook', 'google', 'microsoft', 'linkedin', 'apple', 'github', 'oidc']);
-    expect(Object.keys(connectorRegistry)).toEqual(connectorTypes);
+    // Each kind names its own implementation, not a copy of another's.
+    expect(connectorTypes.map((kind) => connectorDefinition(kind).displayName)).toEqual([
+      'Facebook',
+      'Google',
+      'Microsoft',
+      'LinkedIn',
+      'Apple',
+      'GitHub',
+      'OpenID Connect',
+    ]);
+  });
+
+  it('knows no kind beyond the list, not even a name every object has', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'Google', '']) {
+      expect(isConnectorType(name), name).toBe(false);
+      expect(thrown(() => connectorDefinition(name)).message).toContain(`unknown connector kind "${name}"`);
+    }
   });
 
   it('refuses an unknown kind with invalid_request', () => {

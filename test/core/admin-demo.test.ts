@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectorTypes } from '../../src/connectors/registry.js';
+import { connectorTypes, createConnector } from '../../src/connectors/registry.js';
 import { sha256 } from '../../src/lib/crypto.js';
+import { testDeps } from '../connectors/support.js';
 import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
 import { expectNoWrites, storageKinds } from '../harness/storage.js';
 
@@ -22,7 +23,7 @@ describe.each(storageKinds)('core.demo.seedDemo on %s', (storage) => {
       idps: [...connectorTypes],
       emulatorUrl: `${gh.url}/_emulator`,
     });
-    if (!result.created) return;
+    if (!result.created) throw new Error('the demo was not created on an empty store');
 
     const client = await gh.storage.db
       .selectFrom('clients')
@@ -44,8 +45,12 @@ describe.each(storageKinds)('core.demo.seedDemo on %s', (storage) => {
     expect(connections.map((c) => c.kind).sort()).toEqual([...connectorTypes].sort());
     for (const connection of connections) {
       expect(connection).toMatchObject({ id: connection.kind, emulator: `${gh.url}/_emulator`, hasClientSecret: true });
-      // Each one builds into a working connector (settings and secret accepted by its kind).
-      expect((await gh.core.connections.config('demo', connection.id)).clientSecret).toBeDefined();
+      // Each one builds into a connector: its kind accepts the stored settings and the decrypted secret (Apple's
+      // must be a .p8 key), and refuses to build otherwise.
+      const config = await gh.core.connections.config('demo', connection.id);
+      expect(config.clientSecret).toEqual(expect.any(String));
+      const connector = createConnector(config, testDeps().deps);
+      expect({ id: connector.id, kind: connector.kind }).toEqual({ id: connection.id, kind: connection.kind });
     }
 
     const user = await gh.core.users.verifyCredentials('demo', result.user.email, result.user.password);

@@ -10,28 +10,25 @@ beforeAll(async () => {
 });
 afterAll(async () => gh?.close());
 
-const count = async (table: 'sessions' | 'users') =>
-  Number(
-    (
-      await gh.storage.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const sids = async () =>
+  (await gh.storage.db.selectFrom('sessions').select('sid').execute()).map((row) => row.sid).sort();
 
 describe('core.maintenance', () => {
   it('deletes expired sessions and keeps live ones', async () => {
     const tenant = await gh.core.tenants.create({ id: 'upkeep' });
     const user = await gh.core.users.create('upkeep', { email: 'keep@example.com', password: 'keep me around' });
-    await gh.core.sessions.start({ tenant, userId: user.id, amr: ['pwd'], authTime: clock.now() });
+    const old = await gh.core.sessions.start({ tenant, userId: user.id, amr: ['pwd'], authTime: clock.now() });
     expect(await gh.core.maintenance.runOnce()).toEqual({ failed: [] });
-    expect(await count('sessions')).toBe(1);
+    expect(await sids()).toEqual([old.session.sid]);
 
     clock.advance(400 * 24 * 60 * 60 * 1000);
-    await gh.core.sessions.start({ tenant, userId: user.id, amr: ['pwd'], authTime: clock.now() });
+    const live = await gh.core.sessions.start({ tenant, userId: user.id, amr: ['pwd'], authTime: clock.now() });
+    // The expired session is still stored until the job runs.
+    expect(await sids()).toEqual([old.session.sid, live.session.sid].sort());
     expect(await gh.core.maintenance.runOnce()).toEqual({ failed: [] });
-    expect(await count('sessions')).toBe(1);
-    expect(await count('users')).toBe(1);
+    expect(await sids()).toEqual([live.session.sid]);
+    expect(await gh.core.sessions.find(tenant, live.cookie)).toMatchObject({ sid: live.session.sid });
+    // The user of the expired session is not touched.
+    expect(await gh.core.users.findByEmail('upkeep', 'keep@example.com')).toMatchObject({ id: user.id });
   });
 });

@@ -342,15 +342,19 @@ describe('accounts.resolve', () => {
         core.accounts.resolve({ tenant, profile: p, intent: { kind: 'signup' }, connectionTrusted: false }),
       ),
     );
+    // Every one of them signs in: one creates the account, the 49 others find it (none is refused a conflict).
+    const outcomes = results.map((r) =>
+      r.status === 'fulfilled' ? r.value.resolution.kind : `refused: ${String((r.reason as Error).message)}`,
+    );
+    expect(outcomes.filter((kind) => kind === 'created')).toHaveLength(1);
+    expect(outcomes.filter((kind) => kind === 'logged_in')).toHaveLength(49);
     const userIds = new Set<string>();
     for (const r of results) {
-      if (r.status === 'fulfilled') {
-        const res = r.value.resolution;
-        expect(['created', 'logged_in']).toContain(res.kind);
-        if (res.kind === 'created' || res.kind === 'logged_in') userIds.add(res.user.id);
-      } else {
-        expect(r.reason).toMatchObject({ code: 'conflict' });
-      }
+      if (
+        r.status === 'fulfilled' &&
+        (r.value.resolution.kind === 'created' || r.value.resolution.kind === 'logged_in')
+      )
+        userIds.add(r.value.resolution.user.id);
     }
     expect(userIds.size).toBe(1);
     const identities = await gh.storage.db
@@ -365,7 +369,6 @@ describe('accounts.resolve', () => {
       .where('email', '=', p.email?.toLowerCase() ?? '')
       .execute();
     expect(users).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(45);
   });
 
   it('leaves no user behind when the work after creating the user fails', async () => {

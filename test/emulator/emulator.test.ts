@@ -26,6 +26,26 @@ const authorizeUrl = (path: string, params: Record<string, string>) => {
   return url;
 };
 
+/** Redeems the code of an authorization redirect at the OIDC token endpoint: the claims of the ID token it answers. */
+const signedInAs = async (redirect: Response): Promise<Record<string, unknown>> => {
+  const code = new URL(String(redirect.headers.get('location'))).searchParams.get('code');
+  expect(code).toMatch(/^code-/);
+  const response = await fetch(`${idp.url}/oidc/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: code ?? '',
+      redirect_uri: 'http://127.0.0.1:9/cb',
+      client_id: 'app',
+      client_secret: 's',
+    }),
+  });
+  expect(response.status).toBe(200);
+  const { id_token: idToken } = (await response.json()) as { id_token: string };
+  return JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+};
+
 describe('GET /{kind}/.well-known/openid-configuration', () => {
   it.each(['google', 'linkedin', 'apple', 'oidc'])('describes the %s endpoints under its issuer', async (kind) => {
     const doc = (await (await fetch(`${idp.url}/${kind}/.well-known/openid-configuration`)).json()) as Record<
@@ -88,9 +108,11 @@ describe('GET /{kind}/authorize', () => {
       { redirect: 'manual' },
     );
     expect(first.status).toBe(302);
-    expect(new URL(String(first.headers.get('location'))).searchParams.get('code')).toMatch(/^code-/);
+    expect(await signedInAs(first)).toMatchObject({ sub: 'made-up-1', email: 'm@example.com', email_verified: true });
+    // Asked for by email afterwards, the same made-up user signs in again.
     const second = await fetch(authorizeUrl('/oidc/authorize', { test_user: 'm@example.com' }), { redirect: 'manual' });
     expect(second.status).toBe(302);
+    expect(await signedInAs(second)).toMatchObject({ sub: 'made-up-1', email: 'm@example.com' });
   });
 });
 
@@ -260,14 +282,19 @@ describe('emulator hosting', () => {
 
   it('closes promptly while a slow answer is pending', async () => {
     const own = await startEmulator();
-    await own.control({ mode: 'slow', slowMs: 60_000 });
+    await own.control({ provider: 'google', mode: 'slow', slowMs: 60_000 });
     const pending = fetch(`${own.url}/google/jwks`).then(
       (r) => r.status,
       () => 'reset',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A request sent after it, to a provider that is not slow, is answered: the server has read the slow one by then
+    // and is holding it.
+    expect((await fetch(`${own.url}/oidc/jwks`)).status).toBe(200);
+    const closing = Date.now();
     await own.close();
-    // Either the pending answer is cut short with a 503, or it had not arrived yet; what matters is close() returning.
+    // close() does not wait out the minute the answer is held for.
+    expect(Date.now() - closing).toBeLessThan(10_000);
+    // The held answer is cut short: a 503, or the connection closed under it.
     expect([503, 'reset']).toContain(await pending);
   });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { createDatabase, type Db } from '../../src/store/database.js';
 
@@ -111,12 +112,93 @@ export const tableCounts = async (db: Db): Promise<Record<string, number>> => {
   return counts;
 };
 
-/** Runs `action` and asserts it wrote no row to any table (besides the audit trail). */
+/** Tables whose rows a request may write whatever its outcome: the audit trail records refusals too. */
+const unwatchedTables = new Set(['audit_events']);
+
+/** Per table, the md5 of each row's text, sorted: equal before and after only when no row changed in any column. */
+type RowDigests = Record<string, string[]>;
+
+/**
+ * The row digests of every table of the store's schema (the audit trail aside): one catalogue query, then one query
+ * for all the tables.
+ */
+export const rowDigests = async (db: Db): Promise<RowDigests> => {
+  const { rows: tables } = await sql<{ name: string }>`
+    select c.relname as name
+    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = current_schema() and c.relkind in ('r', 'p')
+    order by c.relname`.execute(db);
+  const watched = tables.map((t) => t.name).filter((name) => !unwatchedTables.has(name));
+  if (watched.length === 0) return {};
+  const perTable = watched.map(
+    (name) => sql`select ${name}::text as name,
+      coalesce(array_agg(md5(r::text) order by md5(r::text)), '{}') as rows
+      from ${sql.table(name)} as r`,
+  );
+  const { rows } = await sql<{ name: string; rows: string[] }>`${sql.join(perTable, sql` union all `)}`.execute(db);
+  return Object.fromEntries(rows.map((row) => [row.name, row.rows]));
+};
+
+/** What changed between two digests, one line per row: `table: + (new row text)` or `table: - row <md5>`. */
+const describeChanges = async (db: Db, before: RowDigests, after: RowDigests): Promise<string[]> => {
+  const changes: string[] = [];
+  for (const table of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const remaining = [...(before[table] ?? [])];
+    const added: string[] = [];
+    for (const digest of after[table] ?? []) {
+      const at = remaining.indexOf(digest);
+      if (at === -1) added.push(digest);
+      else remaining.splice(at, 1);
+    }
+    if (added.length > 0) {
+      const { rows } = await sql<{ text: string }>`
+        select r::text as text from ${sql.table(table)} as r where md5(r::text) = any(${added}::text[])`.execute(db);
+      for (const row of rows) changes.push(`${table}: + ${row.text}`);
+    }
+    for (const digest of remaining) changes.push(`${table}: - row ${digest}`);
+  }
+  return changes;
+};
+
+/**
+ * Writes that the code under test defers (a batch written a moment after the request, such as sign-in times), per
+ * database: the harness that starts a server registers how to write them now, so that each shows up with the action
+ * that caused it and not with the next one.
+ */
+const deferredWrites = new WeakMap<Db, (() => Promise<void>)[]>();
+
+/** Registers `flush` as a way to write `db`'s deferred writes now; returns what unregisters it. */
+export const registerDeferredWrites = (db: Db, flush: () => Promise<void>): (() => void) => {
+  const flushes = deferredWrites.get(db) ?? [];
+  flushes.push(flush);
+  deferredWrites.set(db, flushes);
+  return () => {
+    const at = flushes.indexOf(flush);
+    if (at !== -1) flushes.splice(at, 1);
+  };
+};
+
+const settle = async (db: Db): Promise<void> => {
+  for (const flush of deferredWrites.get(db) ?? []) await flush();
+};
+
+/**
+ * Runs `action` and asserts it changed no row of any table (besides the audit trail): no insert, no delete, and no
+ * update of any column, compared by a digest of every row before and after, whether `action` returns or throws. The
+ * deferred writes of earlier actions are written before, and the action's own after (see `registerDeferredWrites`).
+ */
 export const expectNoWrites = async <T>(db: Db, action: () => Promise<T>): Promise<T> => {
-  const before = await tableCounts(db);
-  const result = await action();
-  const after = await tableCounts(db);
+  await settle(db);
+  const before = await rowDigests(db);
+  const outcome = await action().then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  await settle(db);
+  const after = await rowDigests(db);
   const { expect } = await import('vitest');
-  expect(after).toEqual(before);
-  return result;
+  // A refusal that throws is held to the same standard as one that answers.
+  expect(await describeChanges(db, before, after), 'rows changed by an action that must write nothing').toEqual([]);
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 };

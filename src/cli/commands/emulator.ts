@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runEmulatorCommand } from '../../emulator/index.js';
 import { CliError } from '../run-with-app.js';
 
 /** `gatehouse emulator`: the local IdP emulator on its own port (development and tests only; see docs/emulator.md). */
@@ -12,6 +11,8 @@ export const emulatorCommand = (program: Command): void => {
     .option('--public-url <url>', 'the URL connections reach it at, when not http://{host}:{port}')
     .action(async (opts: { port: string; host: string; publicUrl?: string }) => {
       if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535) throw new CliError('--port: must be 0–65535');
+      // Loaded when run: the other commands start without the emulator's server.
+      const { runEmulatorCommand } = await import('../../emulator/index.js');
       const server = await runEmulatorCommand({
         port: Number(opts.port),
         host: opts.host,

@@ -109,9 +109,19 @@ describe('admin API while PostgreSQL is down', () => {
   it('keeps running when the connection of a query in flight is cut', async () => {
     await proxy.up();
     await waitFor(async () => (await readyz()) === 200);
-    // A query holds a pooled connection (as any request does) while the database goes away under it.
-    const inFlight = sql`select pg_sleep(5)`.execute(db);
-    await new Promise((r) => setTimeout(r, 300));
+    // A query holds a pooled connection (as any request does) while the database goes away under it. Its result
+    // column is named after this file's schema, to find it among the server's running queries.
+    const schema = storage.schema as string;
+    const inFlight = sql`select pg_sleep(5) as ${sql.id(schema)}`.execute(db);
+    // Cut only once the server runs it (seen over a connection of the test's own, not through the proxy).
+    await waitFor(async () => {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stat_activity
+        where state = 'active' and pid <> pg_backend_pid() and query like ${`%pg_sleep(5) as "${schema}"%`}`.execute(
+        storage.db,
+      );
+      return rows[0]?.n === 1;
+    }, 5000);
     await proxy.down();
     await expect(inFlight).rejects.toThrow(/Connection terminated/);
     expect(await readyz()).toBe(503);

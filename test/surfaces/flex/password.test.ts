@@ -39,6 +39,19 @@ const storedToken = (store: ReturnType<typeof sharetribe.tokenStore.memoryStore>
   return token;
 };
 
+const requireRefreshToken = (token: StoredToken | undefined): string => {
+  if (token?.refresh_token === undefined) throw new Error('the token has no refresh token');
+  return token.refresh_token;
+};
+
+/** A plain client's refresh at the Auth API. */
+const refreshWith = (refreshToken: string) =>
+  fetch(`${world.gh.url}/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: world.clientId, grant_type: 'refresh_token', refresh_token: refreshToken }),
+  });
+
 /** What a plain client sees when it presents `accessToken` to the Marketplace API. */
 const showWith = (accessToken: string) =>
   fetch(`${world.gh.url}/v1/api/current_user/show`, {
@@ -191,36 +204,46 @@ describe('token refresh and logout (sharetribe-flex-sdk)', () => {
     expect(store.getToken()).toBeNull();
     expect(await sdk.authInfo()).toEqual({});
     expect((await showWith(token.access_token)).status).toBe(401);
-    const refresh = await fetch(`${world.gh.url}/v1/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: world.clientId,
-        grant_type: 'refresh_token',
-        refresh_token: token.refresh_token ?? '',
-      }),
-    });
+    // The session's one refresh token, never used: refused because the logout revoked it.
+    const refresh = await refreshWith(requireRefreshToken(token));
     expect(refresh.status).toBe(401);
+    expect(await refresh.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'the refresh token has been revoked',
+    });
   });
 
   it('logs out after the access token expired: the SDK refreshes, then revokes', async () => {
-    const { sdk, store } = await signedIn('late-logout');
-    const token = storedToken(store);
+    const { email } = world.unique('late-logout');
+    // A token store that remembers every token the SDK kept, to find the one it refreshed to before logging out.
+    const memory = sharetribe.tokenStore.memoryStore();
+    const kept: StoredToken[] = [];
+    const store = {
+      getToken: () => memory.getToken(),
+      setToken: (token: StoredToken) => {
+        kept.push(token);
+        memory.setToken(token);
+      },
+      removeToken: () => memory.removeToken(),
+    };
+    const sdk = world.sdk(store);
+    await sdk.currentUser.create({ email, password, firstName: 'Pat', lastName: 'Doe' });
+    await sdk.login({ username: email, password });
+    const signedInWith = storedToken(store);
     world.clock.advance((accessTokenTtlSeconds + 30) * 1000);
 
     await sdk.logout();
 
     expect(store.getToken()).toBeNull();
-    const refresh = await fetch(`${world.gh.url}/v1/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: world.clientId,
-        grant_type: 'refresh_token',
-        refresh_token: token.refresh_token ?? '',
-      }),
-    });
+    // The SDK refreshed once (the access token had expired), then revoked the refreshed grant.
+    const refreshed = kept.at(-1);
+    expect(refreshed?.refresh_token).not.toBe(signedInWith.refresh_token);
+    const refresh = await refreshWith(requireRefreshToken(refreshed));
     expect(refresh.status).toBe(401);
+    expect(await refresh.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'the refresh token has been revoked',
+    });
   });
 
   it('leaves no token, password or IdP token in the logs', async () => {

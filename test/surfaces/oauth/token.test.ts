@@ -82,6 +82,16 @@ describe('POST /t/:tenant/token authorization_code', () => {
     );
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: 'invalid_grant', error_description: 'the authorization code is invalid' });
+    // The refusal was the client's: the same code, untouched, still redeems for the client it was issued to.
+    const own = await postForm(tokenUrl, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      client_id: tenant.spa.clientId,
+    });
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String) });
   });
 
   it('redeems a public client’s code with PKCE and no secret', async () => {

@@ -46,13 +46,18 @@ describe('POST /connect/token provider grants', () => {
       body: new URLSearchParams({ firstName: 'Nat' }),
     });
     expect(created.status).toBe(201);
+    const account = ((await created.json()) as { account: { id: string; email: string } }).account;
+    expect(account.email).toBe(email);
     const login = await postForm(tokenUrl, {
       grant_type: grant,
       assertion: await nativeToken(kind, `${kind}-1`, email),
       ...credentials(),
     });
     expect(login.status).toBe(200);
-    expect(claimsOf(login.body.access_token)).toMatchObject({ amr: ['external', kind] });
+    const claims = claimsOf(login.body.access_token);
+    // The account just created signs in, and is no longer new.
+    expect(claims).toMatchObject({ sub: account.id, amr: ['external', kind] });
+    expect(claims.newuser).toBeUndefined();
   });
 
   it('answers an unverified email of an existing account as it answers a new one, down to the account it creates', async () => {
@@ -161,13 +166,21 @@ describe('POST /connect/token provider grants', () => {
   });
 
   it('refuses an ff_token that is not a valid access token of this tenant', async () => {
-    const response = await postForm(tokenUrl, {
-      grant_type: 'Facebook',
-      assertion: await nativeToken('facebook', 'fb-ff', 'ff@example.com'),
-      ff_token: 'eyJhbGciOiJFUzI1NiJ9.e30.AAAA',
-      ...credentials(),
-    });
+    const assertion = await nativeToken('facebook', 'fb-ff', 'ff@example.com');
+    const response = await expectNoWrites(f.gh.storage.db, () =>
+      postForm(tokenUrl, {
+        grant_type: 'Facebook',
+        assertion,
+        ff_token: 'eyJhbGciOiJFUzI1NiJ9.e30.AAAA',
+        ...credentials(),
+      }),
+    );
+    expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: 'invalid_grant', error_description: 'Invalid ff_token' });
+    // The same assertion without the bad ff_token is good: the refusal was the ff_token's.
+    const alone = await postForm(tokenUrl, { grant_type: 'Facebook', assertion, ...credentials() });
+    expect(alone.status).toBe(200);
+    expect(claimsOf(alone.body.access_token)).toMatchObject({ newuser: true, idp_sub: 'fb-ff' });
   });
 
   it('refuses a newuser token as ff_token: it proves no account', async () => {
@@ -185,6 +198,7 @@ describe('POST /connect/token provider grants', () => {
         ...credentials(),
       }),
     );
+    expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: 'invalid_grant', error_description: 'Invalid ff_token' });
   });
 

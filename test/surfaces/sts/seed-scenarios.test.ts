@@ -2,9 +2,12 @@
  * The STS "Login with Facebook" document's scenarios, one test each, named after its table rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestClock } from '../../../src/lib/clock.js';
 import { apps, claimsOf, postForm, type SocialFixture, startSocialFixture } from '../../harness/social.js';
 import { expectNoWrites } from '../../harness/storage.js';
 
+// Starts at the real time: the emulated Facebook dates its tokens by the wall clock.
+const clock = createTestClock(new Date());
 let f: SocialFixture;
 let tokenUrl: string;
 
@@ -29,28 +32,40 @@ const grant = (assertion: string, extra: Record<string, string> = {}) =>
   });
 
 beforeAll(async () => {
-  f = await startSocialFixture({ tenantId: 'sts-seed' });
+  f = await startSocialFixture({ tenantId: 'sts-seed', start: { clock } });
   tokenUrl = `${f.gh.url}/connect/token`;
 });
 afterAll(async () => f?.close());
 
 describe('POST /connect/token grant_type=Facebook (the STS document)', () => {
-  it('Every time this grant type is used a request is made to Facebook to verify the user.', async () => {
-    const ok = await grant(await facebookToken('fb-verify-1', 'verify@example.com'));
+  it('Every time this grant type is used a request is made to Facebook to verify the user (a token verified in the last minute excepted).', async () => {
+    const token = await facebookToken('fb-verify-1', 'verify@example.com');
+    const ok = await grant(token);
     expect(ok.status).toBe(200);
+    expect(claimsOf(ok.body.access_token)).toMatchObject({ newuser: true, idp_sub: 'fb-verify-1' });
     // A token Facebook issued to another app is refused: the check asks Facebook whose token it is.
     const foreign = await expectNoWrites(f.gh.storage.db, async () =>
       grant(await facebookToken('fb-verify-2', 'v2@example.com', 'another-app')),
     );
     expect(foreign.status).toBe(400);
     expect(foreign.body.error).toBe('invalid_grant');
-    // With Facebook down, a fresh token cannot be verified: 502, never a token.
+
     const fresh = await facebookToken('fb-verify-3', 'v3@example.com');
     await f.idp.control({ provider: 'facebook', mode: 'down' });
     try {
+      // With Facebook down, a token not yet verified cannot be: 502, never a token.
       const down = await grant(fresh);
       expect(down.status).toBe(502);
       expect(down.body).toMatchObject({ error: 'temporarily_unavailable' });
+      // The token verified a moment ago is answered from that check, without asking Facebook.
+      const again = await grant(token);
+      expect(again.status).toBe(200);
+      expect(claimsOf(again.body.access_token)).toMatchObject({ newuser: true, idp_sub: 'fb-verify-1' });
+      // Past the minute a check is kept, the same token is asked of Facebook again.
+      clock.advance(61_000);
+      const later = await grant(token);
+      expect(later.status).toBe(502);
+      expect(later.body).toMatchObject({ error: 'temporarily_unavailable' });
     } finally {
       await f.idp.control({ provider: 'facebook', mode: 'normal' });
     }
