@@ -274,7 +274,8 @@ export interface RevokedAccessTokensTable {
 /** Where a login flow returns once every factor is answered. */
 export type LoginFlowTarget =
   | {
-      readonly kind: 'security_api';
+      /** Tokens for an API caller at the end (the caller's surface says which scope and grant label). */
+      readonly kind: 'api';
       readonly clientId: string;
       /** Where the caller's browser returns after the IdP, already matched against the client's callback URLs. */
       readonly callbackUrl?: string;

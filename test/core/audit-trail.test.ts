@@ -33,7 +33,7 @@ describe('the audit trail', () => {
     const started = await f.gh.core.login.beginUpstreamLogin({
       tenant: f.tenant,
       connectionId: 'google',
-      target: { kind: 'security_api', clientId: f.clientId, callbackUrl: 'http://127.0.0.1:9/done' },
+      target: { kind: 'api', clientId: f.clientId, callbackUrl: 'http://127.0.0.1:9/done' },
       callbackUrl: `${f.gh.url}/SocialAuth/GoogleAuthCallback`,
       callbackName: 'Google',
       binding: 'app',
@@ -41,7 +41,7 @@ describe('the audit trail', () => {
     const events = await eventsOf('login.started');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ outcome: 'info', idp: 'google', client_id: f.clientId });
-    expect(events[0]?.details).toEqual({ flow: started.flow.id, target: 'security_api' });
+    expect(events[0]?.details).toEqual({ flow: started.flow.id, target: 'api' });
     // The state, verifier and nonce are never in the trail.
     expect(JSON.stringify(events)).not.toContain(started.state);
   });

@@ -30,14 +30,14 @@ const pastPassword = async (email = `user${++users}@mfa.example`) => {
   const { package: pkg } = await core.login.startPasswordLogin({
     tenant,
     username: email,
-    target: { kind: 'security_api', clientId: 'mfa-core-app' },
+    target: { kind: 'api', clientId: 'mfa-core-app' },
   });
   const id = (step: number, name: string) => pkg.challenges[step]?.mechanisms.find((m) => m.name === name)?.id ?? '';
   const advance = (mechanismId: string, action: 'answer' | 'start_oob' | 'poll', answer?: string) =>
     core.mfa.advance({
       tenant,
       flow: { sessionId: pkg.sessionId },
-      target: 'security_api',
+      target: 'api',
       mechanismId,
       action,
       ...(answer === undefined ? {} : { answer }),

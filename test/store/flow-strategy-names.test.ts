@@ -94,7 +94,7 @@ describe('migration 0009-flow-kinds-and-strategy-names', () => {
       ['email_code', 'totp', 'recovery_code'],
     ]);
     expect(upgraded.target).toEqual({
-      kind: 'security_api',
+      kind: 'api',
       clientId,
       scope: ['openid', 'profile', 'email'],
       grantType: 'security_api',

@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/events.js';
 import type { Client } from '../clients/client.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
+import { userIdOfToken } from '../sign-in/new-user-token.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { AccessTokenClaims } from '../tokens/verify-access-token.js';
 
@@ -77,8 +78,8 @@ export interface VerifyLinkProofInput {
 }
 
 /**
- * Checks a link proof (every surface that links an identity to an account it proves: RFC 8693 `actor_token`, STS
- * `ff_token`): a valid access token of this tenant (signature, expiry, revocation) for a user, issued to the presenting
+ * Checks a link proof (every surface that links an identity to an account it proves: RFC 8693 `actor_token` and its
+ * dialects' equivalents): a valid access token of this tenant (signature, expiry, revocation) for a user, issued to the presenting
  * client, whose sign-in (`auth_time`) is recent. Whether it was already spent is checked when it is spent, with the
  * link. Every refusal is audited as `identity.link_refused`.
  * @throws GatehouseError `invalid_grant` with the detail `linkRefused` (see {@link LinkRefusal}).
@@ -97,8 +98,8 @@ export const createVerifyLinkProof =
     } catch (error) {
       throw refusal(audit, at, 'invalid', error);
     }
-    // A `newuser` token describes someone without an account: it proves none.
-    const userId = claims.claims.newuser === true ? undefined : claims.userId;
+    // A new-user token describes someone without an account: it proves none.
+    const userId = userIdOfToken(claims);
     if (userId === undefined || claims.authTime === undefined) throw refusal(audit, at, 'not_a_user');
     const ofUser = { ...at, userId };
     // A token another client obtained (leaked from it, or phished) proves nothing to this one.

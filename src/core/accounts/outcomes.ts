@@ -7,9 +7,9 @@ import type { LinkProof } from './link-proof.js';
 
 /**
  * What the caller wants from an upstream identity.
- * - `login`: sign in an existing account; never creates one (STS grant, Flex `auth_with_idp`).
- * - `signup`: sign in, or create the account when the identity and its email are new (Flex `create_with_idp`,
- *   RFC 8693 exchange, redirect logins). `profile` may supply what the IdP did not (an email, names).
+ * - `login`: sign in an existing account; never creates one (a token-in sign-in).
+ * - `signup`: sign in, or create the account when the identity and its email are new (a sign-up by
+ *   token, RFC 8693 exchange, redirect logins). `profile` may supply what the IdP did not (an email, names).
  * - `link`: attach the identity to the account a {@link LinkProof} proves (a recent sign-in's access token of the
  *   presenting client); the proof is spent, once, in the transaction of the sign-in it gives.
  */

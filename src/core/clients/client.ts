@@ -13,7 +13,7 @@ const standardGrantTypes = [
 ] as const;
 
 /**
- * Grant types a client can be allowed: the standard ones, then the STS extension grants, one per product of the
+ * Grant types a client can be allowed: the standard ones, then one extension grant per product of the
  * connector registry and named after it, case-sensitive (`Facebook`, `LinkedIn`, `GitHub`).
  */
 export type GrantType = (typeof standardGrantTypes)[number] | ProductName;
@@ -60,7 +60,7 @@ export const ClientInput = Type.Object(
     callbackUrls: Type.Optional(
       Type.Array(Url, {
         uniqueItems: true,
-        description: 'Allowed post-login callback URLs (Security API), exact match.',
+        description: 'Allowed post-login callback URLs of API-started sign-ins, exact match.',
       }),
     ),
     grantTypes: Type.Optional(Type.Array(Type.Union(grantTypes.map((g) => Type.Literal(g))), { uniqueItems: true })),

@@ -64,7 +64,7 @@ export const createContinueLogin =
         throw new GatehouseError('mfa_required', 'a second factor is required, but this account has none set up');
       }
       // An API caller addresses the steps by a session id; the hosted pages by state and cookie.
-      const sessionId = row.target.kind === 'security_api' ? randomToken(32) : '';
+      const sessionId = row.target.kind === 'api' ? randomToken(32) : '';
       const pending = await flowsRepo.transition(
         deps.db,
         row.id,

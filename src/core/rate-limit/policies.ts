@@ -32,7 +32,7 @@ export const rateLimitPolicies = {
   clientAuthFailures: { name: 'client_auth', points: 20, durationSeconds: 60 },
   /**
    * Refused grants per (tenant, client_id, address) on every token endpoint of every surface (OAuth `/token` with
-   * every grant, token exchange included; Flex `/v1/auth/token` and `auth_with_idp`; STS): wrong codes, replayed or
+   * every grant, token exchange included, and every dialect's token endpoints): wrong codes, replayed or
    * forged refresh tokens, IdP tokens that do not verify, malformed requests. Counted after each refusal: successful
    * grants count nothing.
    */

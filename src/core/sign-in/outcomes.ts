@@ -8,7 +8,7 @@ import type { Identity, User } from '../users/user.js';
  * What the caller wants from the identity (the columns of the account decision's table, `AccountResolution`).
  * - `login`: sign in an account that has the identity (or, by the tenant's policy, its verified email); never creates.
  * - `signup`: sign in, or create the account when the identity and its email are new; `profile` adds what the IdP did
- *   not give. `createOnly`: anything but a new account is refused, and nothing is written (Flex `create_with_idp`).
+ *   not give. `createOnly`: anything but a new account is refused, and nothing is written.
  * - `link`: attach the identity to the account `proof` proves (an access token of the calling client's recent sign-in,
  *   see `LinkProof`), spent once with the sign-in it gives.
  */
@@ -22,10 +22,12 @@ export interface SignInIssuance {
   readonly scope: readonly string[];
   /** RFC 8176 methods; default `["external", <connection id>]`. */
   readonly amr?: readonly string[];
-  /** Audit: the grant that led here (`Facebook`, `auth_with_idp`, the RFC 8693 URN, …). */
+  /** Audit: the grant that led here (`Facebook`, the RFC 8693 URN, …). */
   readonly grantType: string;
-  /** Someone with no account yet gets a `newuser` token (STS) instead of a `new_user` outcome without one. */
+  /** Someone with no account yet gets a new-user token instead of a `new_user` outcome without one. */
   readonly newUserToken?: boolean;
+  /** Claims a surface's dialect adds to that new-user token (reserved and profile claims are the core's). */
+  readonly newUserTokenClaims?: Readonly<Record<string, unknown>>;
 }
 
 /** Why a verified token signs nobody in, other than a merge to resolve; the {@link refusalCodes} say how bad. */
@@ -56,7 +58,7 @@ export const refusalCodes = {
  * | outcome | when | carries |
  * |---|---|---|
  * | `issued` | the account signed in, was created or got the identity linked | user, identity, tokens when asked |
- * | `new_user` | `login`, and no account has the identity | the verified profile, a `newuser` token when asked |
+ * | `new_user` | `login`, and no account has the identity | the verified profile, a new-user token when asked |
  * | `merge_needed` | the identity's proven email is another account's | the email |
  * | `refused` | see {@link SignInRefusal} | the reason, its code, the profile once verified |
  *

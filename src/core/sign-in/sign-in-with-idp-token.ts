@@ -28,7 +28,7 @@ interface SignInBase {
   readonly ip?: string;
 }
 
-/** The identity to sign in with: a provider's token, verified by the connection's connector, or our `newuser` token. */
+/** The identity to sign in with: a provider's token, verified by the connection's connector, or our new-user token. */
 type IdentityProof =
   | {
       /** The connection id (`facebook`, `google`, `acme-okta`). */
@@ -36,7 +36,7 @@ type IdentityProof =
       readonly token: PresentedToken;
     }
   | {
-      /** A verified `newuser` token (its claims are the profile the provider verified); spent once. */
+      /** A verified new-user token (its claims are the profile the provider verified); spent once. */
       readonly newUserToken: AccessTokenClaims;
     };
 
@@ -63,9 +63,9 @@ const createOnlyRefusal = (kind: SignedInResolution['kind']): SignInRefusal | un
   kind === 'created' ? undefined : kind === 'logged_in' ? 'identity_taken' : 'email_taken';
 
 /**
- * Creates `signInWithIdpToken`, the one token-in sign-in (Flex `auth_with_idp` and `create_with_idp`, the STS provider
- * grants and `POST /connect/accounts`, RFC 8693 `subject_token`): checks the link proof, has the connection's connector
- * fully validate the token (or reads a `newuser` token), resolves the account and, when `issue` is given, issues the
+ * Creates `signInWithIdpToken`, the one token-in sign-in (every surface that takes a provider's token, or a new-user
+ * token, and answers with ours): checks the link proof, has the connection's connector
+ * fully validate the token (or reads a new-user token), resolves the account and, when `issue` is given, issues the
  * tokens in the same transaction, so that no account is created or linked without them. Surfaces pass no callback.
  */
 export const createSignInWithIdpToken = (deps: SignInDeps) => {
@@ -75,7 +75,7 @@ export const createSignInWithIdpToken = (deps: SignInDeps) => {
   function signInWithIdpToken(input: SignInWithIdpTokenInput): Promise<IdpTokenSignIn<undefined>>;
   /**
    * @throws GatehouseError `idp_token_invalid`, `idp_wrong_audience`, `unsupported_token_type`, `idp_unavailable`
-   *   (UpstreamError), `invalid_token` (not a `newuser` token, or one already used), `invalid_grant` with `linkRefused`
+   *   (UpstreamError), `invalid_token` (not a new-user token, or one already used), `invalid_grant` with `linkRefused`
    *   (the link proof), `user_disabled`, `mfa_required`, `conflict`, and what `accounts.resolve` throws.
    */
   async function signInWithIdpToken(
@@ -119,7 +119,10 @@ export const createSignInWithIdpToken = (deps: SignInDeps) => {
           return {
             kind: 'new_user',
             profile,
-            newUserToken: input.issue?.newUserToken === true ? await newUserToken(deps, base, profile) : undefined,
+            newUserToken:
+              input.issue?.newUserToken === true
+                ? await newUserToken(deps, base, profile, input.issue.newUserTokenClaims)
+                : undefined,
           };
         case 'merge_needed':
           return createOnly
@@ -140,8 +143,13 @@ export const createSignInWithIdpToken = (deps: SignInDeps) => {
 
 export type SignInWithIdpToken = ReturnType<typeof createSignInWithIdpToken>;
 
-/** A `newuser` token: the verified profile of someone with no account yet, which can only create that account. */
-const newUserToken = (deps: SignInDeps, base: SignInIssuanceInput | undefined, profile: ExternalProfile) =>
+/** A new-user token: the verified profile of someone with no account yet, which can only create that account. */
+const newUserToken = (
+  deps: SignInDeps,
+  base: SignInIssuanceInput | undefined,
+  profile: ExternalProfile,
+  dialectClaims: Readonly<Record<string, unknown>> | undefined,
+) =>
   base === undefined
     ? undefined
     : deps.issueTokens({
@@ -149,7 +157,7 @@ const newUserToken = (deps: SignInDeps, base: SignInIssuanceInput | undefined, p
         client: base.client,
         userId: undefined,
         scope: [newUserScope],
-        extraClaims: newUserClaims(profile),
+        extraClaims: { ...dialectClaims, ...newUserClaims(profile) },
         refreshToken: false,
         ...(base.grantType === undefined ? {} : { grantType: base.grantType }),
         ...(base.ip === undefined ? {} : { ip: base.ip }),
@@ -175,7 +183,7 @@ const toAccountIntent = async (deps: SignInDeps, input: SignInWithIdpTokenInput)
 interface VerifiedIdentity {
   readonly profile: ExternalProfile;
   readonly connectionTrusted: boolean;
-  /** The `newuser` token's spending, to run with the account's creation. */
+  /** The new-user token's spending, to run with the account's creation. */
   readonly spend: RedeemedNewUserToken['spend'] | undefined;
 }
 
@@ -217,7 +225,7 @@ const verifiedIdentity = async (
 /**
  * The work committed with a signed-in resolution. A plain token-in sign-in that issues tokens takes
  * `issueOnSignIn`'s planned work, which a returning user's sign-in writes in the statement that finds the user (the
- * hot path: one round trip); a `newuser` token's spending and a create-only refusal run in the resolution's
+ * hot path: one round trip); a new-user token's spending and a create-only refusal run in the resolution's
  * transaction, before the tokens.
  */
 const workWithin = (

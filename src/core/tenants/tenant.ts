@@ -38,7 +38,7 @@ export const TenantPoliciesSchema = Type.Object(
         minimum: 30,
         maximum: 3600,
         description:
-          'How recent a sign-in must be for its access token to prove the account when linking an identity to it (RFC 8693 `actor_token`, STS `ff_token`). Default 300.',
+          'How recent a sign-in must be for its access token to prove the account when linking an identity to it (RFC 8693 `actor_token` and its equivalents). Default 300.',
       }),
     ),
   },
@@ -55,7 +55,7 @@ export const TenantInput = Type.Object(
     hostnames: Type.Optional(
       Type.Array(Type.String({ pattern: '^[a-z0-9.-]+(:[0-9]+)?$', maxLength: 253 }), {
         uniqueItems: true,
-        description: 'Host names that select this tenant on host-routed surfaces (the Security API).',
+        description: 'Host names that select this tenant on host-routed surfaces.',
       }),
     ),
   },

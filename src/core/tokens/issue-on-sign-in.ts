@@ -11,7 +11,7 @@ import type { IssuedTokens, IssueTokensInput, SignInIssuanceInput } from './toke
 import { issued } from './tokens-issued.js';
 
 /**
- * Creates `issueOnSignIn`: the work of a token-in sign-in (RFC 8693, STS, Flex) that issues tokens to the user the
+ * Creates `issueOnSignIn`: the work of a token-in sign-in (RFC 8693 and the dialects' token grants) that issues tokens to the user the
  * account resolution finds. As a {@link PlannedWork}, a returning user's refresh-token family (its id, token digest and
  * access `jti`) is chosen before the user is known and written by the statement that finds the user; the tokens are
  * signed after. Any other resolution issues them as `issueTokens` does, in the resolution's transaction.

@@ -2,7 +2,7 @@ import type { Client } from '../clients/client.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { User } from '../users/user.js';
 
-/** What to issue tokens for. Every surface (OAuth grants, STS, Flex, token exchange) ends in this. */
+/** What to issue tokens for. Every surface that issues tokens ends in this. */
 export interface IssueTokensInput {
   readonly tenant: Tenant;
   readonly client: Client;
@@ -20,7 +20,7 @@ export interface IssueTokensInput {
   readonly nonce?: string;
   /** The browser session (ID token `sid`). */
   readonly sid?: string;
-  /** Claims a surface adds to the access token (`newuser`, …). Reserved claims (iss, sub, scope, …) are refused. */
+  /** Claims a surface adds to the access token (its dialect's own). Reserved claims (iss, sub, scope, …) are refused. */
   readonly extraClaims?: Readonly<Record<string, unknown>>;
   /** The family this issuance continues (a redeemed code, a rotated refresh token); a new one starts otherwise. */
   readonly familyId?: string;

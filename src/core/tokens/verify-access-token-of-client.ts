@@ -21,7 +21,7 @@ const unverifiedClientId = (token: string): string | undefined => {
 };
 
 /**
- * Verifies an access token presented where no tenant is named (the Flex Marketplace API, STS `/connect/accounts`):
+ * Verifies an access token presented where no tenant is named (surfaces whose URLs carry none):
  * the token's unverified `client_id` names the client, its tenant's keys verify the token (signature, issuer, expiry,
  * revocation), and the verified `client_id` must be that client.
  * @throws GatehouseError `invalid_token`

@@ -25,19 +25,36 @@ const renameSteps = (steps: StoredSteps, names: Readonly<Record<string, string>>
 
 const parse = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
 
-/** Rewrites every stored flow's steps (and API targets) with `names`, one row at a time (flows live minutes). */
-const rewrite = async (db: Kysely<any>, names: Readonly<Record<string, string>>, addApiTokens: boolean) => {
+/** The kind of target of a flow started by an API caller: a wire dialect's name before, the core's own now. */
+const apiTargetKinds = { before: 'security_api', after: 'api' } as const;
+
+/**
+ * Rewrites every stored flow's steps with `names`, and its API target's kind (`forward`: to the core's name, with the
+ * tokens it issues), one row at a time (flows live minutes).
+ */
+const rewrite = async (db: Kysely<any>, names: Readonly<Record<string, string>>, forward: boolean) => {
+  const [from, to] = forward
+    ? [apiTargetKinds.before, apiTargetKinds.after]
+    : [apiTargetKinds.after, apiTargetKinds.before];
   const rows = await db.selectFrom('login_flows').select(['id', 'mfa_package', 'target']).execute();
   for (const row of rows) {
     const steps = row.mfa_package === null ? null : parse<StoredSteps>(row.mfa_package);
     const target = parse<Record<string, unknown>>(row.target);
-    const apiTarget = addApiTokens && target.kind === 'security_api' && target.scope === undefined;
+    const apiTarget = target.kind === from;
     if (steps === null && !apiTarget) continue;
     await db
       .updateTable('login_flows')
       .set({
         ...(steps === null ? {} : { mfa_package: JSON.stringify(renameSteps(steps, names)) }),
-        ...(apiTarget ? { target: JSON.stringify({ ...target, ...apiTokens }) } : {}),
+        ...(apiTarget
+          ? {
+              target: JSON.stringify({
+                ...target,
+                kind: to,
+                ...(forward && target.scope === undefined ? apiTokens : {}),
+              }),
+            }
+          : {}),
       })
       .where('id', '=', row.id)
       .execute();
@@ -51,8 +68,8 @@ export const up = async (db: Kysely<any>): Promise<void> => {
     .addColumn('kind', 'text', (c) => c.notNull().defaultTo(sql`'login'`))
     .execute();
   // Steps are stored under the core's strategy names, no longer a wire dialect's mechanism names; a flow begun before
-  // this migration finishes after it. A flow an API caller started now carries the scope and grant label its tokens
-  // get.
+  // this migration finishes after it. A flow an API caller started has the target kind `api`, and carries the scope
+  // and grant label its tokens get.
   await rewrite(db, renamed, true);
 };
 

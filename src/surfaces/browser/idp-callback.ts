@@ -42,7 +42,7 @@ export const idpCallback = (core: Core) => async (request: FastifyRequest, reply
     ip: request.ip,
   });
   const { target } = result.flow;
-  if (target.kind === 'security_api') {
+  if (target.kind === 'api') {
     if (target.callbackUrl === undefined) throw new GatehouseError('flow_invalid', 'this login has no callback URL');
     return reply.redirect(extIdpReturnUrl(result, target.callbackUrl), 302);
   }

@@ -30,7 +30,7 @@ export const advanceAuthentication = (core: Core) => async (request: FastifyRequ
   const result = await core.mfa.advance({
     tenant: context.tenant,
     flow: { sessionId: body.SessionId },
-    target: 'security_api',
+    target: 'api',
     mechanismId: body.MechanismId,
     action,
     ...(body.Answer === undefined ? {} : { answer: body.Answer }),

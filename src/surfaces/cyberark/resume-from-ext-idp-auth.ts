@@ -31,7 +31,7 @@ export const resumeFromExtIdpAuth = (core: Core) => async (request: FastifyReque
     tenant: context.tenant,
     state,
     username,
-    target: 'security_api',
+    target: 'api',
     ...(binding === undefined ? {} : { browserBinding: binding }),
     ip: request.ip,
   });

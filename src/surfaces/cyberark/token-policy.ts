@@ -11,7 +11,7 @@ const securityApiGrantType = 'security_api';
  * refresh token), with this surface's scopes and grant label; `callbackUrl` where the browser returns after an IdP.
  */
 export const securityApiTarget = (clientId: string, callbackUrl?: string): LoginTarget => ({
-  kind: 'security_api',
+  kind: 'api',
   clientId,
   ...(callbackUrl === undefined ? {} : { callbackUrl }),
   scope: securityApiScopes,

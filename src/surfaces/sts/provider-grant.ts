@@ -90,7 +90,7 @@ export const providerGrant = defineGrant(
         connectionId,
         token: { kind: presentedTokenKind(assertion), value: assertion },
         intent: params.ff_token === undefined ? { kind: 'login' } : { kind: 'link', proof: params.ff_token },
-        issue: { scope, amr: ['external', kind], grantType, newUserToken: true },
+        issue: { scope, amr: ['external', kind], grantType, newUserToken: true, newUserTokenClaims: { newuser: true } },
       })
       .catch(stsError(grantType));
     return rendered(signIn, kind);

@@ -99,7 +99,7 @@ export const createFinishLogin =
     const user = await parts.users.require(tenant.id, input.userId);
     if (user.status !== 'active') throw new GatehouseError('user_disabled', 'the user account is disabled');
     const target = row.target;
-    const client = target.kind === 'security_api' ? await parts.clients.require(tenant.id, target.clientId) : undefined;
+    const client = target.kind === 'api' ? await parts.clients.require(tenant.id, target.clientId) : undefined;
     const now = deps.clock.now();
     const amr = unique(input.amr);
     const { flow, grant } = await deps.db.transaction().execute(async (trx) => {
@@ -120,7 +120,7 @@ export const createFinishLogin =
       );
       if (done === undefined) throw flowInvalid();
       const issued =
-        client === undefined || target.kind !== 'security_api'
+        client === undefined || target.kind !== 'api'
           ? undefined
           : await parts.issueTokens(
               {
