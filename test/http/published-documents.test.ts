@@ -79,6 +79,7 @@ describe('published documents (discovery and JWKS) answered before the framework
           expect(answer).toEqual(await throughRoute(gatehouse, path));
           expect(answer.status).toBe(200);
           expect(answer.headers).toEqual({
+            'access-control-allow-origin': '*',
             'cache-control': 'public, max-age=300',
             'content-type': 'application/json; charset=utf-8',
             'x-content-type-options': 'nosniff',
