@@ -8,6 +8,7 @@ const unit = [
   'test/core/metrics-registry.test.ts',
   'test/http/request-id.test.ts',
   'test/surfaces/flex/transit.test.ts',
+  'test/meta/core-speaks-no-dialect.test.ts',
 ];
 
 /** Whole processes and browsers: the CLI as a user runs it, fleets behind a load balancer, Chromium. */
