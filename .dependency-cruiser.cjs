@@ -19,7 +19,7 @@ module.exports = {
       name: 'surfaces-stay-apart',
       comment:
         'A surface folder imports only itself and surfaces/shared: what two surfaces both need goes to surfaces/shared.',
-      severity: 'warn',
+      severity: 'error',
       from: { path: '^src/surfaces/([^/]+)/' },
       to: { path: '^src/surfaces/', pathNot: ['^src/surfaces/$1/', '^src/surfaces/shared/'] },
     },

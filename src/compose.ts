@@ -17,7 +17,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { createUpstreamFetch } from './lib/upstream-fetch.js';
 import { createDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
-import { emailApprovalUrl } from './surfaces/browser/paths.js';
+import { emailApprovalUrl } from './surfaces/shared/paths.js';
 
 /** Things that exist only because the process is in development mode; announced once, loudly. */
 export interface DevNotice {

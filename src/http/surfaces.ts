@@ -3,7 +3,7 @@ import { emulatorPlugin } from '../emulator/index.js';
 import { accountSurface } from '../surfaces/account/index.js';
 import { adminSurface } from '../surfaces/admin/index.js';
 import { browserSurface, upstreamLoginStarter } from '../surfaces/browser/index.js';
-import { securitySurface } from '../surfaces/cyberark/index.js';
+import { securityApiReturn, securitySurface } from '../surfaces/cyberark/index.js';
 import { flexSurface } from '../surfaces/flex/index.js';
 import { authorizationServerMetadataSurface, oauthSurface } from '../surfaces/oauth/index.js';
 import type { DocumentPublisher } from '../surfaces/shared/published-documents.js';
@@ -29,7 +29,7 @@ export const registerSurfaces = async (
   });
   await app.register(authorizationServerMetadataSurface, { core });
   await app.register(securitySurface, { core });
-  await app.register(browserSurface, { core });
+  await app.register(browserSurface, { core, idpReturns: { api: securityApiReturn } });
   await app.register(stsSurface, { prefix: '/connect', core });
   await app.register(accountSurface, { prefix: '/t/:tenant/account', core });
   // Development and test only (compose decides): the demo tenant's connections point here.

@@ -3,10 +3,10 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import { userIdOfToken } from '../../core/sign-in/new-user-token.js';
-import { sendOAuthError } from '../oauth/errors.js';
 import { bearerTokenOf } from '../shared/bearer.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
+import { sendOAuthError } from '../shared/oauth-errors.js';
 
 const Params = Type.Object({ tenant: Type.String({ maxLength: 63 }) });
 const IdentityParams = Type.Object({

@@ -4,10 +4,10 @@ import type { AdvanceInput, MechanismView } from '../../core/flows/engine.js';
 import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { bindingCookie, readCookie } from '../oauth/cookies.js';
 import { readBindingCookie } from '../shared/binding-cookie.js';
-import { cspSourceOf, html, type SafeHtml, sendPage } from './html.js';
-import { mfaPageUrl, upstreamDoneUrl, withLogin } from './paths.js';
+import { bindingCookie, readCookie } from '../shared/cookies.js';
+import { cspSourceOf, html, type SafeHtml, sendPage } from '../shared/html.js';
+import { mfaPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
 
 interface ChallengeForm {
   readonly csrf?: string;

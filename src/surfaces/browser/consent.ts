@@ -5,11 +5,11 @@ import type { Core } from '../../core/index.js';
 import type { PendingAuthorization, SignedIn } from '../../core/login/authorization-requests.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { codeRedirectUrl, errorRedirectUrl } from '../oauth/authorization-response.js';
-import { bindingCookie, clearCookie, readCookie, sessionCookie } from '../oauth/cookies.js';
-import { tenantOf } from '../oauth/tenant.js';
-import { cspSourceOf, html, sendPage } from './html.js';
-import { consentPageUrl } from './paths.js';
+import { codeRedirectUrl, errorRedirectUrl } from '../shared/authorization-response.js';
+import { bindingCookie, clearCookie, readCookie, sessionCookie } from '../shared/cookies.js';
+import { cspSourceOf, html, sendPage } from '../shared/html.js';
+import { consentPageUrl } from '../shared/paths.js';
+import { tenantOf } from '../shared/tenant.js';
 
 export const ConsentForm = Type.Object({
   csrf: Type.String({ minLength: 1, maxLength: 100 }),

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import { html, sendPage } from './html.js';
+import { html, sendPage } from '../shared/html.js';
 
 /**
  * `GET /_dev/outbox`: the mail Gatehouse would have sent, newest first. Exists only in development and test without

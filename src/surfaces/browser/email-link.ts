@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
-import { html, sendPage } from './html.js';
+import { html, sendPage } from '../shared/html.js';
 
 /** The link's token: in the query of the link, in the form of the confirmation (never in a logged path). */
 const params = (request: FastifyRequest) => {

@@ -3,11 +3,11 @@ import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
-import { bindingCookie, readCookie, sessionCookie, setCookie } from '../oauth/cookies.js';
-import type { UpstreamLoginStarter } from '../oauth/upstream-login.js';
 import { clearBindingCookie, readBindingCookie, setBindingCookie } from '../shared/binding-cookie.js';
+import { bindingCookie, readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
+import { hostedUpstreamCallback, signInPageUrl, upstreamStartUrl } from '../shared/paths.js';
+import type { UpstreamLoginStarter } from '../shared/upstream-login.js';
 import { continueToClient } from './consent.js';
-import { hostedUpstreamCallback, signInPageUrl, upstreamStartUrl } from './paths.js';
 
 const requestParams = (request: FastifyRequest) =>
   request.params as { tenant: string; request: string; connection?: string };

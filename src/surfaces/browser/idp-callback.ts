@@ -1,11 +1,29 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
+import type { LoginFlow } from '../../core/flows/flow.js';
 import type { Core } from '../../core/index.js';
-import { callbackNameOf } from '../cyberark/callback-path.js';
-import { extIdpReturnUrl } from '../cyberark/ext-idp-return.js';
 import { readBindingCookie } from '../shared/binding-cookie.js';
-import { sendErrorPage } from './error-page.js';
-import { mfaPageUrl, upstreamDoneUrl, withLogin } from './paths.js';
+import { callbackNameOf } from '../shared/callback-path.js';
+import { sendErrorPage } from '../shared/error-page.js';
+import { mfaPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
+
+/** What the IdP callback learnt of a flow another surface started. */
+export interface IdpCallbackOutcome {
+  readonly state: string;
+  readonly flow: LoginFlow;
+  /** Absent when the user signed in (the flow waits to be resumed). */
+  readonly error?: GatehouseError;
+}
+
+/**
+ * Where the browser goes after the IdP callback of a flow another surface started, one answer per flow target kind:
+ * that surface's own return (a 302 to the URL it answers). The composition supplies them; the hosted pages' own
+ * flows (`oauth_authorize`) continue here.
+ */
+export interface IdpReturns {
+  /** A flow the Security API started: its caller's callback URL with the outcome. */
+  readonly api: (outcome: IdpCallbackOutcome) => string;
+}
 
 /** The IdP's parameters: the query string, or the form body of Apple's `response_mode=form_post`. */
 const callbackParams = (request: FastifyRequest): URLSearchParams => {
@@ -25,36 +43,34 @@ const callbackParams = (request: FastifyRequest): URLSearchParams => {
  * (`customerId`, `ExtIdpAuthChallengeState`, `username`, or `error`); a hosted-pages login goes on to the second
  * factor page or back to the authorization request.
  */
-export const idpCallback = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
-  const { callback, tenant: pathTenant } = request.params as { callback: string; tenant?: string };
-  const callbackName = callbackNameOf(callback);
-  if (callbackName === undefined) throw new GatehouseError('not_found', 'there is no such callback');
-  const params = callbackParams(request);
-  const state = params.get('state') ?? '';
-  const binding = readBindingCookie(request, core.settings.publicUrl, state);
-  const hostTenant = pathTenant === undefined ? await core.tenants.findByHostname(request.host) : undefined;
-  const tenantId = pathTenant ?? hostTenant?.id;
-  const result = await core.login.completeUpstreamLogin({
-    callbackName,
-    params,
-    ...(binding === undefined ? {} : { browserBinding: binding }),
-    ...(tenantId === undefined ? {} : { tenantId }),
-    ip: request.ip,
-  });
-  const { target } = result.flow;
-  if (target.kind === 'api') {
-    if (target.callbackUrl === undefined) throw new GatehouseError('flow_invalid', 'this login has no callback URL');
-    return reply.redirect(extIdpReturnUrl(result, target.callbackUrl), 302);
-  }
-  if (result.kind === 'failed') return sendErrorPage(reply, result.error);
-  const tenant = await core.tenants.require(result.flow.tenantId);
-  const next = await core.login.continueLogin({
-    tenant,
-    state,
-    target: 'oauth_authorize',
-    ...(binding === undefined ? {} : { browserBinding: binding }),
-    ip: request.ip,
-  });
-  const page = next.kind === 'challenge' ? mfaPageUrl(target.signInPage) : upstreamDoneUrl(target.signInPage);
-  return reply.redirect(withLogin(page, state), 303);
-};
+export const idpCallback =
+  (core: Core, returns: IdpReturns) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const { callback, tenant: pathTenant } = request.params as { callback: string; tenant?: string };
+    const callbackName = callbackNameOf(callback);
+    if (callbackName === undefined) throw new GatehouseError('not_found', 'there is no such callback');
+    const params = callbackParams(request);
+    const state = params.get('state') ?? '';
+    const binding = readBindingCookie(request, core.settings.publicUrl, state);
+    const hostTenant = pathTenant === undefined ? await core.tenants.findByHostname(request.host) : undefined;
+    const tenantId = pathTenant ?? hostTenant?.id;
+    const result = await core.login.completeUpstreamLogin({
+      callbackName,
+      params,
+      ...(binding === undefined ? {} : { browserBinding: binding }),
+      ...(tenantId === undefined ? {} : { tenantId }),
+      ip: request.ip,
+    });
+    const { target } = result.flow;
+    if (target.kind === 'api') return reply.redirect(returns.api(result), 302);
+    if (result.kind === 'failed') return sendErrorPage(reply, result.error);
+    const tenant = await core.tenants.require(result.flow.tenantId);
+    const next = await core.login.continueLogin({
+      tenant,
+      state,
+      target: 'oauth_authorize',
+      ...(binding === undefined ? {} : { browserBinding: binding }),
+      ip: request.ip,
+    });
+    const page = next.kind === 'challenge' ? mfaPageUrl(target.signInPage) : upstreamDoneUrl(target.signInPage);
+    return reply.redirect(withLogin(page, state), 303);
+  };

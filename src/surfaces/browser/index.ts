@@ -2,20 +2,27 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
-import { registerTenantHook } from '../oauth/tenant.js';
+import { sendErrorPage } from '../shared/error-page.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
+import { registerTenantHook } from '../shared/tenant.js';
 import { showChallengePage, submitChallengePage } from './challenge-page.js';
 import { ConsentForm, showConsent, submitConsent } from './consent.js';
 import { showDevOutbox } from './dev-outbox.js';
 import { approveEmailLink, showEmailLink } from './email-link.js';
-import { sendErrorPage } from './error-page.js';
 import { finishHostedUpstreamLogin, startHostedUpstreamLogin } from './hosted-login.js';
-import { idpCallback } from './idp-callback.js';
+import { type IdpReturns, idpCallback } from './idp-callback.js';
 import { SignInForm, SignInParams, showSignIn, submitSignIn } from './sign-in.js';
 import { beginTotp, confirmTotp, showFactors } from './totp-enrolment.js';
 
 export { upstreamLoginStarter } from './hosted-login.js';
+export type { IdpCallbackOutcome, IdpReturns } from './idp-callback.js';
+
+export interface BrowserSurfaceOptions {
+  readonly core: Core;
+  /** Where a flow another surface started returns after its IdP callback, per flow target kind. */
+  readonly idpReturns: IdpReturns;
+}
 
 const pageErrors = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
   const e = toGatehouseError(error);
@@ -49,13 +56,13 @@ const signInPages: FastifyPluginAsync<{ core: Core }> = async (app, { core }) =>
  * codes, and (development and test without SMTP) the dev outbox. Server-rendered, script-free, strict CSP; every
  * error is a page.
  */
-export const browserSurface: FastifyPluginAsync<{ core: Core }> = async (app, { core }) => {
+export const browserSurface: FastifyPluginAsync<BrowserSurfaceOptions> = async (app, { core, idpReturns }) => {
   await app.register(cookie);
   app.setErrorHandler(pageErrors);
   const schema = { hide: true };
   for (const prefix of ['', '/t/:tenant']) {
-    app.get(`${prefix}/SocialAuth/:callback`, { schema }, idpCallback(core));
-    app.post(`${prefix}/SocialAuth/:callback`, { schema }, idpCallback(core));
+    app.get(`${prefix}/SocialAuth/:callback`, { schema }, idpCallback(core, idpReturns));
+    app.post(`${prefix}/SocialAuth/:callback`, { schema }, idpCallback(core, idpReturns));
   }
   app.get('/t/:tenant/sign-in/:request/upstream/:connection', { schema }, startHostedUpstreamLogin(core));
   app.get('/t/:tenant/sign-in/:request/upstream-done', { schema }, finishHostedUpstreamLogin(core));

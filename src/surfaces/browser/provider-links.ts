@@ -1,7 +1,7 @@
 import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
-import { html, type SafeHtml } from './html.js';
-import { upstreamStartUrl } from './paths.js';
+import { html, type SafeHtml } from '../shared/html.js';
+import { upstreamStartUrl } from '../shared/paths.js';
 
 /**
  * "Continue with …" links of the hosted sign-in page: one per connection of the tenant, each starting the upstream

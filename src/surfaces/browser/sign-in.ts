@@ -7,12 +7,12 @@ import { retryAfterOf } from '../../core/rate-limit/rate-limit.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { bindingCookie, readCookie, sessionCookie, setCookie } from '../oauth/cookies.js';
-import { tenantOf } from '../oauth/tenant.js';
 import { setBindingCookie } from '../shared/binding-cookie.js';
+import { bindingCookie, readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
+import { cspSourceOf, html, sendPage } from '../shared/html.js';
+import { mfaPageUrl, signInPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
+import { tenantOf } from '../shared/tenant.js';
 import { continueToClient } from './consent.js';
-import { cspSourceOf, html, sendPage } from './html.js';
-import { mfaPageUrl, signInPageUrl, upstreamDoneUrl, withLogin } from './paths.js';
 import { providerLinks } from './provider-links.js';
 
 export const SignInParams = Type.Object({ request: Type.String({ minLength: 1, maxLength: 64 }) });

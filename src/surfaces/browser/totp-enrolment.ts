@@ -4,8 +4,8 @@ import { GatehouseError, isGatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { readCookie, sessionCookie } from '../oauth/cookies.js';
-import { html, sendPage } from './html.js';
+import { readCookie, sessionCookie } from '../shared/cookies.js';
+import { html, sendPage } from '../shared/html.js';
 
 /** Cookie of a Security API login (its value is the access token). */
 const aspxAuthCookie = '.ASPXAUTH';

@@ -1,4 +1,4 @@
-import type { GatehouseError } from '../../core/errors.js';
+import { GatehouseError } from '../../core/errors.js';
 import type { LoginFlow } from '../../core/flows/flow.js';
 
 /** What the IdP callback learnt of a flow the Security API started. */
@@ -30,4 +30,15 @@ export const extIdpReturnUrl = (outcome: ExtIdpOutcome, callbackUrl: string): st
     url.searchParams.set('error_description', outcome.error.expose ? outcome.error.message : 'the sign-in failed');
   }
   return url.href;
+};
+
+/**
+ * The Security API's return from the IdP callback (the browser surface's, supplied by the composition): a flow it
+ * started goes back to its caller's callback URL.
+ */
+export const securityApiReturn = (outcome: ExtIdpOutcome): string => {
+  const { target } = outcome.flow;
+  if (target.kind !== 'api' || target.callbackUrl === undefined)
+    throw new GatehouseError('flow_invalid', 'this login has no callback URL');
+  return extIdpReturnUrl(outcome, target.callbackUrl);
 };

@@ -18,6 +18,8 @@ import {
 import { startAuthentication } from './start-authentication.js';
 import { startSocialAuthentication } from './start-social-authentication.js';
 
+export { securityApiReturn } from './ext-idp-return.js';
+
 export interface SecuritySurfaceOptions {
   readonly core: Core;
 }

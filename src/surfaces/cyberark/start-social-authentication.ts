@@ -5,7 +5,7 @@ import type { Core } from '../../core/index.js';
 import { products } from '../../core/sign-in/products.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { setBindingCookie } from '../shared/binding-cookie.js';
-import { upstreamCallbackPath } from './callback-path.js';
+import { upstreamCallbackPath } from '../shared/callback-path.js';
 import { okEnvelope, sendEnvelope } from './envelope.js';
 import type { StartSocialAuthenticationBody } from './schemas.js';
 import { securityContext } from './tenant.js';

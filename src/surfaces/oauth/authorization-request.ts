@@ -3,8 +3,8 @@ import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { AuthorizationParams } from '../../core/login/authorization-requests.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
-import type { ValidatedRedirect } from './authorization-response.js';
-import { RequestObjectNotSupported } from './errors.js';
+import type { ValidatedRedirect } from '../shared/authorization-response.js';
+import { RequestObjectNotSupported } from '../shared/oauth-errors.js';
 
 /** Query (GET) or form (POST) parameters as parsed: a repeated parameter is an array. */
 export type RawParams = Readonly<Record<string, string | string[] | undefined>>;

@@ -4,14 +4,14 @@ import type { Core } from '../../core/index.js';
 import { authorizationRequestLifetimeSeconds } from '../../core/login/authorization-requests.js';
 import type { Session } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
-import { consentPageUrl, signInPageUrl } from '../browser/paths.js';
+import { codeRedirectUrl, errorRedirectUrl } from '../shared/authorization-response.js';
+import { bindingCookie, readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
+import { consentPageUrl, signInPageUrl } from '../shared/paths.js';
+import { tenantOf } from '../shared/tenant.js';
+import type { UpstreamLoginStarter } from '../shared/upstream-login.js';
 import { authorizationParams, authorizationTarget, type RawParams } from './authorization-request.js';
-import { codeRedirectUrl, errorRedirectUrl } from './authorization-response.js';
-import { bindingCookie, readCookie, sessionCookie, setCookie } from './cookies.js';
-import { tenantOf } from './tenant.js';
-import type { UpstreamLoginStarter } from './upstream-login.js';
 
 /** The browser's single sign-on session at this tenant, if it is live and young enough for `max_age`. */
 const usableSession = async (

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify';
 import type { Core } from '../../core/index.js';
-import { presentedClient } from './client-auth.js';
-import { tenantOf } from './tenant.js';
+import { tenantOf } from '../shared/tenant.js';
+import { presentedClient } from '../shared/token/client-auth.js';
 
 /*
  * Cross-origin access (the Fetch standard's CORS protocol) is decided here and nowhere else. Three kinds of route:

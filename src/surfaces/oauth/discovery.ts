@@ -2,9 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
 import { signingAlgorithms } from '../../core/keys/algorithms.js';
 import { type DocumentSource, documentRenderer, publicDocumentHeaders } from '../shared/published-documents.js';
+import { tenantOf } from '../shared/tenant.js';
+import { registeredGrantTypes } from '../shared/token/grants/index.js';
 import { publicCorsHeaders } from './cors.js';
-import { registeredGrantTypes } from './grants/index.js';
-import { tenantOf } from './tenant.js';
 
 /** The public documents' headers: cacheable JSON that any origin may read. */
 export const documentHeaders: Readonly<Record<string, string>> = { ...publicDocumentHeaders, ...publicCorsHeaders };

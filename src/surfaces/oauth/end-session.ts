@@ -3,10 +3,10 @@ import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { html, sendPage } from '../browser/html.js';
-import { clearCookie, readCookie, sessionCookie } from './cookies.js';
+import { clearCookie, readCookie, sessionCookie } from '../shared/cookies.js';
+import { html, sendPage } from '../shared/html.js';
+import { tenantOf } from '../shared/tenant.js';
 import type { EndSessionRequest } from './schemas.js';
-import { tenantOf } from './tenant.js';
 
 type IdTokenHint = Awaited<ReturnType<Core['tokens']['verifyIdTokenHint']>>;
 

@@ -3,27 +3,27 @@ import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import { sendErrorPage } from '../browser/error-page.js';
+import { sendErrorPage } from '../shared/error-page.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
+import { sendOAuthError } from '../shared/oauth-errors.js';
 import type { DocumentPublisher } from '../shared/published-documents.js';
+import { registerTenantHook } from '../shared/tenant.js';
+import { tokenEndpoint } from '../shared/token/endpoint.js';
+import { standardGrantSet } from '../shared/token/grants/index.js';
+import { tokenRequestSchema } from '../shared/token/grants/parameters.js';
+import type { UpstreamLoginStarter } from '../shared/upstream-login.js';
 import { authorizeEndpoint } from './authorize.js';
 import { createCors, publicPreflight } from './cors.js';
 import { discoveryEndpoint, publishedDiscovery, serialisedMetadata } from './discovery.js';
 import { endSessionEndpoint } from './end-session.js';
-import { sendOAuthError } from './errors.js';
-import { standardGrantSet } from './grants/index.js';
-import { tokenRequestSchema } from './grants/parameters.js';
 import { introspectionEndpoint } from './introspection.js';
 import { jwksEndpoint, publishedJwks } from './jwks.js';
 import { revocationEndpoint } from './revocation.js';
 import { EndSessionRequest, TokenOperationRequest } from './schemas.js';
-import { registerTenantHook } from './tenant.js';
-import { tokenEndpoint } from './token.js';
-import type { UpstreamLoginStarter } from './upstream-login.js';
 import { userinfoEndpoint } from './userinfo.js';
 
-export type { UpstreamLoginStarter } from './upstream-login.js';
+export type { UpstreamLoginStarter } from '../shared/upstream-login.js';
 
 export interface OAuthSurfaceOptions {
   readonly core: Core;

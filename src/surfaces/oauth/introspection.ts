@@ -2,9 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { IntrospectionResult } from '../../core/tokens/introspection.js';
-import { authenticateClient } from './client-auth.js';
+import { tenantOf } from '../shared/tenant.js';
+import { authenticateClient } from '../shared/token/client-auth.js';
 import type { TokenOperationRequest } from './schemas.js';
-import { tenantOf } from './tenant.js';
 
 const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
 

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
 import { type DocumentSource, documentRenderer } from '../shared/published-documents.js';
+import { tenantOf } from '../shared/tenant.js';
 import { documentHeaders } from './discovery.js';
-import { tenantOf } from './tenant.js';
 
 const send = (reply: FastifyReply, json: string): void => {
   reply.headers(documentHeaders).send(json);

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
-import { authenticateClient } from './client-auth.js';
+import { tenantOf } from '../shared/tenant.js';
+import { authenticateClient } from '../shared/token/client-auth.js';
 import type { TokenOperationRequest } from './schemas.js';
-import { tenantOf } from './tenant.js';
 
 /**
  * `POST /revoke` (RFC 7009): the client revokes one of its tokens. 200 whatever the token was (§2.2);

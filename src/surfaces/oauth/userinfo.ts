@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import { bearerTokenOf } from '../shared/bearer.js';
-import { tenantOf } from './tenant.js';
+import { tenantOf } from '../shared/tenant.js';
 
 /** RFC 6750 §2.1 header, or §2.2 form body (POST only); never both, never the query (§2.3 is not supported). */
 const bearerToken = (request: FastifyRequest): string => {

@@ -4,8 +4,8 @@ import type { Core } from '../../core/index.js';
 import type { IdpTokenSignIn } from '../../core/sign-in/sign-in-with-idp-token.js';
 import type { IssuedTokens } from '../../core/tokens/tokens.js';
 import { shownEmail, type User } from '../../core/users/user.js';
-import { toTokenResponse } from '../oauth/grants/grant.js';
 import { bearerTokenOf } from '../shared/bearer.js';
+import { toTokenResponse } from '../shared/token/grants/grant.js';
 import type { CreateAccountRequest } from './schemas.js';
 
 const bearer = (request: FastifyRequest): string => {

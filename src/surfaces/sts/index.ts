@@ -2,12 +2,12 @@ import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
-import { sendOAuthError } from '../oauth/errors.js';
-import { stsGrantSet } from '../oauth/grants/index.js';
-import { tokenEndpoint } from '../oauth/token.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
+import { sendOAuthError } from '../shared/oauth-errors.js';
+import { tokenEndpoint } from '../shared/token/endpoint.js';
 import { createAccountEndpoint } from './create-account.js';
+import { stsGrantSet } from './grants.js';
 import { CreateAccountRequest, StsTokenRequest } from './schemas.js';
 
 /**

@@ -6,7 +6,7 @@ import type { IdpTokenSignIn } from '../../core/sign-in/sign-in-with-idp-token.j
 import { presentedTokenKind } from '../../core/sign-in/token-kind.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import type { IssuedTokens } from '../../core/tokens/tokens.js';
-import { defineGrant, type TokenResponse, toTokenResponse } from '../oauth/grants/grant.js';
+import { defineGrant, type TokenResponse, toTokenResponse } from '../shared/token/grants/grant.js';
 
 /** The connector kind a provider grant verifies with: `grant_type` is the product's name, case-sensitive. */
 const kindOf = (grantType: string): ProductKind => {

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { stsGrantSet } from '../oauth/grants/index.js';
-import { tokenRequestSchema } from '../oauth/grants/parameters.js';
+import { tokenRequestSchema } from '../shared/token/grants/parameters.js';
+import { stsGrantSet } from './grants.js';
 
 const Param = Type.String({ maxLength: 4096 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registeredGrantTypes } from '../../../src/surfaces/oauth/grants/index.js';
+import { registeredGrantTypes } from '../../../src/surfaces/shared/token/grants/index.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
 
 let gatehouse: RunningGatehouse;

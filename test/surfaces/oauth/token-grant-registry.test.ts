@@ -3,16 +3,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantTypes } from '../../../src/core/clients/client.js';
 import { products } from '../../../src/core/sign-in/products.js';
-import { sendOAuthError } from '../../../src/surfaces/oauth/errors.js';
-import {
-  grantRegistry,
-  registeredGrantTypes,
-  standardGrantSet,
-  stsGrantSet,
-} from '../../../src/surfaces/oauth/grants/index.js';
-import { tokenRequestSchema } from '../../../src/surfaces/oauth/grants/parameters.js';
-import { acceptedParameters } from '../../../src/surfaces/oauth/token.js';
 import { toGatehouseError } from '../../../src/surfaces/shared/errors.js';
+import { sendOAuthError } from '../../../src/surfaces/shared/oauth-errors.js';
+import { acceptedParameters } from '../../../src/surfaces/shared/token/endpoint.js';
+import { registeredGrantTypes, standardGrantSet } from '../../../src/surfaces/shared/token/grants/index.js';
+import { tokenRequestSchema } from '../../../src/surfaces/shared/token/grants/parameters.js';
+import { grantRegistry, stsGrantSet } from '../../../src/surfaces/sts/grants.js';
 
 describe('the grant registry', () => {
   it('has a grant for every grant type a client can be allowed', () => {

@@ -1,8 +1,8 @@
-import type { Client } from '../../../core/clients/client.js';
-import { GatehouseError } from '../../../core/errors.js';
-import type { Core } from '../../../core/index.js';
-import type { Tenant } from '../../../core/tenants/tenant.js';
-import type { IssuedTokens } from '../../../core/tokens/tokens.js';
+import type { Client } from '../../../../core/clients/client.js';
+import { GatehouseError } from '../../../../core/errors.js';
+import type { Core } from '../../../../core/index.js';
+import type { Tenant } from '../../../../core/tenants/tenant.js';
+import type { IssuedTokens } from '../../../../core/tokens/tokens.js';
 import type { GrantParameter } from './parameters.js';
 
 /** The parameters a grant reads, each present at most once (the endpoint's schema refused a repeated one). */

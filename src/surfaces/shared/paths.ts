@@ -1,4 +1,4 @@
-import { upstreamCallbackPath } from '../cyberark/callback-path.js';
+import { upstreamCallbackPath } from './callback-path.js';
 
 /** The hosted sign-in page of a pending authorization request. */
 export const signInPageUrl = (issuer: string, requestId: string): string =>

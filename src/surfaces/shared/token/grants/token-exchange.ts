@@ -1,8 +1,8 @@
-import { type LinkRefusal, linkRefusalOf } from '../../../core/accounts/link-proof.js';
-import { GatehouseError } from '../../../core/errors.js';
-import type { IdpTokenSignIn } from '../../../core/sign-in/sign-in-with-idp-token.js';
-import { presentedTokenKind } from '../../../core/sign-in/token-kind.js';
-import type { IssuedTokens } from '../../../core/tokens/tokens.js';
+import { type LinkRefusal, linkRefusalOf } from '../../../../core/accounts/link-proof.js';
+import { GatehouseError } from '../../../../core/errors.js';
+import type { IdpTokenSignIn } from '../../../../core/sign-in/sign-in-with-idp-token.js';
+import { presentedTokenKind } from '../../../../core/sign-in/token-kind.js';
+import type { IssuedTokens } from '../../../../core/tokens/tokens.js';
 import { defineGrant, required, type TokenResponse, toTokenResponse } from './grant.js';
 
 // RFC 8693 §3: token type identifiers.

@@ -6,7 +6,7 @@ import type { Tenant } from '../../core/tenants/tenant.js';
  * the connection named by the hint, returns the URL of the upstream IdP to send the browser to. The upstream flow
  * later finishes the request with `core.login.authorizationRequests.complete`.
  *
- * Supplied to the OAuth surface as `upstreamLogin` by the upstream-login flow. Without one, `idp_hint` is still
+ * Supplied to the OAuth surface as `upstreamLogin` by the browser surface's hosted upstream login. Without one, `idp_hint` is still
  * validated and stored with the pending request (`params.idpHint`), and the hosted sign-in page is shown.
  */
 export type UpstreamLoginStarter = (input: {

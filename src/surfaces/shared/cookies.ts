@@ -1,7 +1,7 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sha256 } from '../../lib/crypto.js';
-import { signInPageUrl } from '../browser/paths.js';
+import { signInPageUrl } from './paths.js';
 
 /**
  * The hosted pages' cookies. Every name, path and attribute is decided here, so no page can set one differently.

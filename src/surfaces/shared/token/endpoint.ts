@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Client } from '../../core/clients/client.js';
-import { GatehouseError } from '../../core/errors.js';
-import type { Core } from '../../core/index.js';
-import type { Tenant } from '../../core/tenants/tenant.js';
+import type { Client } from '../../../core/clients/client.js';
+import { GatehouseError } from '../../../core/errors.js';
+import type { Core } from '../../../core/index.js';
+import type { Tenant } from '../../../core/tenants/tenant.js';
+import { tenantOf } from '../tenant.js';
 import { authenticateClient, presentedClient } from './client-auth.js';
 import type { GrantSet } from './grants/index.js';
 import type { GrantParameter, TokenRequestBody } from './grants/parameters.js';
-import { tenantOf } from './tenant.js';
 
 /** Where a token endpoint finds the tenant: in its URL (`/t/:tenant/token`), or from the client (STS `/connect/token`). */
 export type TenantFrom = 'path' | 'client';

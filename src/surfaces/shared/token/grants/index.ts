@@ -1,6 +1,4 @@
-import { type GrantType, grantTypes } from '../../../core/clients/client.js';
-import { products } from '../../../core/sign-in/products.js';
-import { providerGrant } from '../../sts/provider-grant.js';
+import type { GrantType } from '../../../../core/clients/client.js';
 import { authorizationCodeGrant } from './authorization-code.js';
 import { clientCredentialsGrant } from './client-credentials.js';
 import type { Grant } from './grant.js';
@@ -12,26 +10,13 @@ import { tokenExchangeGrant } from './token-exchange.js';
 export type { Grant, GrantContext, TokenResponse } from './grant.js';
 
 /** RFC 6749 and its extensions: served by every token endpoint, and listed by discovery. */
-const standardGrants = {
+export const standardGrants = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
   password: passwordGrant,
   'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant,
 } as const satisfies Partial<Record<GrantType, Grant>>;
-
-/**
- * The one grant registry: grant type → its parameters and handler (oidc-provider's `registerGrantType`). The STS
- * extension grants, one per product of the connector registry (`grant_type=Facebook`, case-sensitive), share one
- * handler. A new grant is one file in this folder and one line here; a new provider adds its grant by itself.
- */
-export const grantRegistry: Readonly<Record<GrantType, Grant>> = Object.freeze({
-  ...standardGrants,
-  ...(Object.fromEntries(products.map((product) => [product.name, providerGrant])) as Record<
-    (typeof products)[number]['name'],
-    Grant
-  >),
-});
 
 export type RegisteredGrantType = keyof typeof standardGrants;
 
@@ -45,16 +30,21 @@ export interface GrantSet {
   readonly parameters: readonly GrantParameter[];
 }
 
-const grantSet = (types: readonly GrantType[]): GrantSet => {
-  const served = new Map(types.map((type) => [type as string, { type, grant: grantRegistry[type] }]));
+/**
+ * The grants of one token endpoint, by grant type (oidc-provider's `registerGrantType`): the surface that mounts the
+ * endpoint chooses them, the standard ones and its own (the STS adds its provider grants).
+ */
+export const grantSet = (grants: Readonly<Partial<Record<GrantType, Grant>>>): GrantSet => {
+  const served = new Map(
+    Object.entries(grants).flatMap(([type, grant]) =>
+      grant === undefined ? [] : [[type, { type: type as GrantType, grant }] as const],
+    ),
+  );
   return {
     find: (grantType) => served.get(grantType),
-    parameters: types.flatMap((type) => grantRegistry[type].parameters),
+    parameters: [...served.values()].flatMap(({ grant }) => grant.parameters),
   };
 };
 
 /** The standard token endpoint's grants. */
-export const standardGrantSet = grantSet(registeredGrantTypes);
-
-/** The STS token endpoint's grants (`/connect/token`): the standard ones and the provider grants. */
-export const stsGrantSet = grantSet(grantTypes);
+export const standardGrantSet = grantSet(standardGrants);

@@ -1,4 +1,4 @@
-import { GatehouseError } from '../../../core/errors.js';
+import { GatehouseError } from '../../../../core/errors.js';
 import { defineGrant, toTokenResponse } from './grant.js';
 
 /** RFC 6749 §4.4: a confidential client acting for itself; an access token only (`sub` is the client id). */

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { errorCatalog, type GatehouseError } from '../../core/errors.js';
-import { oauthErrors } from '../oauth/errors.js';
 import { html, sendPage } from './html.js';
+import { oauthErrors } from './oauth-errors.js';
 
 /** What a person can do about each kind of failure; the RFC name and description follow for the developer. */
 const advice = (error: GatehouseError): string => {

@@ -1,6 +1,6 @@
 import type { GatehouseError } from '../../core/errors.js';
 import type { AuthorizationResult } from '../../core/login/authorization-requests.js';
-import { authorizationErrorName, oauthErrorBody } from './errors.js';
+import { authorizationErrorName, oauthErrorBody } from './oauth-errors.js';
 
 /** Where authorization errors may be sent: a redirect URI already matched exactly against the client's. */
 export interface ValidatedRedirect {

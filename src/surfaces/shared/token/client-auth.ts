@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify';
-import type { Client } from '../../core/clients/client.js';
-import type { ClientAuthentication } from '../../core/clients/clients.js';
-import { GatehouseError } from '../../core/errors.js';
-import type { Core } from '../../core/index.js';
-import type { Tenant } from '../../core/tenants/tenant.js';
+import type { Client } from '../../../core/clients/client.js';
+import type { ClientAuthentication } from '../../../core/clients/clients.js';
+import { GatehouseError } from '../../../core/errors.js';
+import type { Core } from '../../../core/index.js';
+import type { Tenant } from '../../../core/tenants/tenant.js';
 
 /** RFC 6749 §2.3.1 and Appendix B: each half of Basic credentials is form-urlencoded. */
 const formDecode = (value: string): string =>
