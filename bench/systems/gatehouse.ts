@@ -109,8 +109,12 @@ export const startGatehouse = async (options: GatehouseOptions): Promise<Running
                 clientId,
                 clientSecret,
                 grantTypes: ['client_credentials', 'refresh_token', 'password', tokenExchange],
-                // A scope beyond OpenID Connect's is granted only where the client's settings list it.
-                settings: { scopes: ['openid', 'offline_access', 'email', 'profile', 'api'] },
+                // A scope beyond OpenID Connect's is granted only where the client's settings list it. ID tokens
+                // are ES256, as the oidc-provider client registers them (the default is RS256; see benchmarks.md).
+                settings: {
+                  scopes: ['openid', 'offline_access', 'email', 'profile', 'api'],
+                  idTokenSignedResponseAlg: process.env.BENCH_ID_TOKEN_ALG ?? 'ES256',
+                },
               },
             ],
             idps: [
