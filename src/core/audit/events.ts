@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import { createBatcher } from '../../lib/batcher.js';
+import { auditEventsRepo } from '../../store/repositories/audit-events.js';
 import type { CoreDeps } from '../deps.js';
 
 /** Typed domain events, named `noun.outcome`. */
@@ -71,7 +71,6 @@ export interface AuditEvent {
 export const createAuditLog = (deps: CoreDeps, flushMs = 200, maxBatch = 500) => {
   const write = async (batch: AuditEvent[]) => {
     try {
-      // One JSON parameter for the whole batch: no per-value query building, and no limit on the number of rows.
       const rows = batch.map((e) => ({
         tenant_id: e.tenantId ?? null,
         type: e.type,
@@ -83,13 +82,7 @@ export const createAuditLog = (deps: CoreDeps, flushMs = 200, maxBatch = 500) =>
         ip: e.ip ?? null,
         details: e.details ?? {},
       }));
-      await sql`
-        insert into audit_events (tenant_id, type, outcome, actor, client_id, idp, user_id, ip, details)
-        select tenant_id, type, outcome, actor, client_id, idp, user_id, ip, details
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(
-          tenant_id text, type text, outcome text, actor text, client_id text, idp text, user_id uuid, ip text,
-          details jsonb
-        )`.execute(deps.db);
+      await auditEventsRepo.insertMany(deps.db, rows);
     } catch (error) {
       deps.log.error({ err: error, events: batch.length }, 'audit.write_failed');
     }
@@ -102,14 +95,7 @@ export const createAuditLog = (deps: CoreDeps, flushMs = 200, maxBatch = 500) =>
     flush: batches.flush,
     /** Recent events of a tenant, newest first (admin API). */
     list: async (tenantId: string, limit = 100) =>
-      deps.db
-        .selectFrom('audit_events')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(Math.min(limit, 1000))
-        .execute(),
+      auditEventsRepo.listOfTenant(deps.db, tenantId, Math.min(limit, 1000)),
   };
 };
 

@@ -1,6 +1,6 @@
 import { randomToken, sha256 } from '../../lib/crypto.js';
 import { flowsRepo } from '../../store/repositories/flows.js';
-import { factorsRepo } from '../../store/repositories/mfa.js';
+import { factorsRepo } from '../../store/repositories/mfa-factors.js';
 import type { LoginFlowRow, StoredMfaPackage } from '../../store/schema.js';
 import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';

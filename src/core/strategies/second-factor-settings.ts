@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { revokeTokenFamily } from '../../store/combined/revoke-token-families.js';
-import { factorsRepo } from '../../store/repositories/mfa.js';
+import { factorsRepo } from '../../store/repositories/mfa-factors.js';
 import { sessionsRepo } from '../../store/repositories/sessions.js';
 import { tokenFamiliesRepo } from '../../store/repositories/token-families.js';
 import type { Database } from '../../store/schema.js';

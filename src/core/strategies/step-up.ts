@@ -1,5 +1,5 @@
 import { sha256 } from '../../lib/crypto.js';
-import { factorsRepo } from '../../store/repositories/mfa.js';
+import { factorsRepo } from '../../store/repositories/mfa-factors.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import { mfaRateLimits, peek } from '../flows/limits.js';

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { constantTimeEqual, randomToken, sha256 } from '../../../lib/crypto.js';
 import { newId } from '../../../lib/ids.js';
-import { challengesRepo } from '../../../store/repositories/mfa.js';
+import { challengesRepo } from '../../../store/repositories/mfa-challenges.js';
 import type { CoreDeps } from '../../deps.js';
 import { GatehouseError } from '../../errors.js';
 import { mfaRateLimits, spend } from '../../flows/limits.js';

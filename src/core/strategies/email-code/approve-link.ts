@@ -1,6 +1,6 @@
 import { sha256 } from '../../../lib/crypto.js';
 import { flowsRepo } from '../../../store/repositories/flows.js';
-import { challengesRepo } from '../../../store/repositories/mfa.js';
+import { challengesRepo } from '../../../store/repositories/mfa-challenges.js';
 import type { CoreDeps } from '../../deps.js';
 import { GatehouseError } from '../../errors.js';
 

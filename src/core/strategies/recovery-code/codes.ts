@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { sha256 } from '../../../lib/crypto.js';
 import { newId } from '../../../lib/ids.js';
 import type { DbExecutor } from '../../../store/database.js';
-import { factorsRepo } from '../../../store/repositories/mfa.js';
+import { factorsRepo } from '../../../store/repositories/mfa-factors.js';
 
 const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
 

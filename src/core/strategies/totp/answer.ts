@@ -1,4 +1,4 @@
-import { factorsRepo } from '../../../store/repositories/mfa.js';
+import { factorsRepo } from '../../../store/repositories/mfa-factors.js';
 import type { CoreDeps } from '../../deps.js';
 import type { StepStrategy } from '../../flows/strategy.js';
 import { totpStep } from './totp.js';

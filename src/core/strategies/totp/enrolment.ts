@@ -1,7 +1,7 @@
 import { Secret, TOTP } from 'otpauth';
 import { newId } from '../../../lib/ids.js';
 import type { DbExecutor } from '../../../store/database.js';
-import { factorsRepo } from '../../../store/repositories/mfa.js';
+import { factorsRepo } from '../../../store/repositories/mfa-factors.js';
 import type { CoreDeps } from '../../deps.js';
 import { GatehouseError } from '../../errors.js';
 import type { Tenant } from '../../tenants/tenant.js';
