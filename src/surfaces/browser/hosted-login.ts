@@ -2,29 +2,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
-import type { Tenant } from '../../core/tenants/tenant.js';
 import { clearBindingCookie, readBindingCookie, setBindingCookie } from '../shared/binding-cookie.js';
-import { bindingCookie, readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
+import { readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
 import { hostedUpstreamCallback, signInPageUrl, upstreamStartUrl } from '../shared/paths.js';
 import type { UpstreamLoginStarter } from '../shared/upstream-login.js';
 import { continueToClient } from './consent.js';
+import { pendingRequest } from './pending-request.js';
 
 const requestParams = (request: FastifyRequest) =>
   request.params as { tenant: string; request: string; connection?: string };
-
-/** The pending authorization request this browser started (its `gatehouse_authz` cookie). @throws `flow_invalid` */
-const pendingOf = async (core: Core, tenant: Tenant, request: FastifyRequest) => {
-  const { request: id } = requestParams(request);
-  const binding = readCookie(request, bindingCookie(core.settings.publicUrl, tenant.id, id));
-  const pending =
-    binding === undefined ? undefined : await core.login.authorizationRequests.find(tenant.id, id, binding);
-  if (pending === undefined || binding === undefined)
-    throw new GatehouseError(
-      'flow_invalid',
-      'the sign-in request is unknown, expired or was started in another browser',
-    );
-  return { pending, binding };
-};
 
 /** The `idp_hint` seam of the OAuth surface: `authorize` sends the browser to the upstream start of its request. */
 export const upstreamLoginStarter =
@@ -39,7 +25,7 @@ export const upstreamLoginStarter =
 export const startHostedUpstreamLogin = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
   const params = requestParams(request);
   const tenant = await core.tenants.require(params.tenant);
-  const { pending } = await pendingOf(core, tenant, request);
+  const { pending } = await pendingRequest(core, tenant, request);
   const connectionId = params.connection ?? '';
   const started = await core.login.beginUpstreamLogin({
     tenant,
@@ -66,7 +52,7 @@ export const startHostedUpstreamLogin = (core: Core) => async (request: FastifyR
 export const finishHostedUpstreamLogin = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
   const params = requestParams(request);
   const tenant = await core.tenants.require(params.tenant);
-  const { pending, binding } = await pendingOf(core, tenant, request);
+  const { pending, binding } = await pendingRequest(core, tenant, request);
   const { login: state } = request.query as { login?: string };
   if (state === undefined) throw new GatehouseError('flow_invalid', 'the sign-in link is incomplete');
   const flow = await core.login.takeCompletedLogin({

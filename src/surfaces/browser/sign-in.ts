@@ -8,11 +8,12 @@ import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
 import { setBindingCookie } from '../shared/binding-cookie.js';
-import { bindingCookie, readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
+import { readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
 import { cspSourceOf, html, sendPage } from '../shared/html.js';
 import { mfaPageUrl, signInPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
 import { tenantOf } from '../shared/tenant.js';
 import { continueToClient } from './consent.js';
+import { pendingRequest } from './pending-request.js';
 import { providerLinks } from './provider-links.js';
 
 export const SignInParams = Type.Object({ request: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -32,20 +33,6 @@ interface SignInForm {
  * (a signed double-submit token: nothing more to store, nothing a cross-site page can compute).
  */
 const csrfToken = (binding: string): string => sha256(`csrf:${binding}`);
-
-/** The pending request this browser may continue. @throws GatehouseError `flow_invalid` */
-const pendingRequest = async (core: Core, tenant: Tenant, request: FastifyRequest) => {
-  const { request: id } = request.params as { request: string };
-  const binding = readCookie(request, bindingCookie(core.settings.publicUrl, tenant.id, id));
-  const pending =
-    binding === undefined ? undefined : await core.login.authorizationRequests.find(tenant.id, id, binding);
-  if (pending === undefined || binding === undefined)
-    throw new GatehouseError(
-      'flow_invalid',
-      'the sign-in request is unknown, expired or was started in another browser',
-    );
-  return { pending, binding };
-};
 
 interface FormState {
   readonly status: number;
