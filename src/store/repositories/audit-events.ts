@@ -2,18 +2,8 @@ import { sql } from 'kysely';
 import type { DbExecutor } from '../database.js';
 import type { AuditEventRow } from '../schema.js';
 
-/** An event to append, in the table's columns; `details` never holds a token or secret. */
-export interface NewAuditEvent {
-  readonly tenant_id: string | null;
-  readonly type: string;
-  readonly outcome: string;
-  readonly actor: string | null;
-  readonly client_id: string | null;
-  readonly idp: string | null;
-  readonly user_id: string | null;
-  readonly ip: string | null;
-  readonly details: Readonly<Record<string, unknown>>;
-}
+/** An event to append, in the table's columns (its id and time are the database's); `details` never holds a secret. */
+export type NewAuditEvent = Omit<AuditEventRow, 'id' | 'created_at'>;
 
 export const auditEventsRepo = {
   /**
