@@ -1,3 +1,4 @@
+import type { ConnectorStep } from '../connectors/errors.js';
 /**
  * Every stable error Gatehouse raises. Each surface renders every code (see `surfaces/* /errors.ts`, checked by the
  * compiler through `satisfies Record<ErrorCode, …>`); `docs/errors.md` is generated from this catalog.
@@ -96,15 +97,8 @@ export class GatehouseError extends Error {
   }
 }
 
-/** The phase of an upstream exchange that failed (Kratos's `oidcerr.Step`). */
-export type UpstreamStep =
-  | 'discovery'
-  | 'authorization'
-  | 'token_exchange'
-  | 'id_token'
-  | 'userinfo'
-  | 'token_introspection'
-  | 'jwks';
+/** The phase of an upstream exchange that failed: a connector's steps, but its own configuration. */
+export type UpstreamStep = Exclude<ConnectorStep, 'config'>;
 
 /** An IdP failed us (not the client): unreachable, slow, or answering nonsense. Rendered as 502. */
 export class UpstreamError extends GatehouseError {
