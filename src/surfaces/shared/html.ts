@@ -50,6 +50,8 @@ export interface Page {
   readonly body: SafeHtml;
   /** Extra CSP `form-action` sources: where a form on this page may submit or be redirected to. */
   readonly formActions?: readonly string[];
+  /** The page's language (`<html lang>`, `Content-Language`): the locale of the messages it was written with. */
+  readonly lang?: string;
 }
 
 /**
@@ -60,7 +62,7 @@ export const sendPage = (reply: FastifyReply, page: Page) => {
   const nonce = randomBytes(16).toString('base64');
   const formAction = ["'self'", ...(page.formActions ?? [])].join(' ');
   const document = html`<!doctype html>
-<html lang="en">
+<html lang="${page.lang ?? 'en'}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -82,6 +84,7 @@ ${page.body}
       `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
     )
     .header('x-frame-options', 'DENY')
+    .header('content-language', page.lang ?? 'en')
     .header('cache-control', 'no-store')
     .type('text/html; charset=utf-8')
     .send(document.value);
