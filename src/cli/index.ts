@@ -13,30 +13,32 @@ import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { tenantCommand } from './commands/tenant.js';
 import { userCommand } from './commands/user.js';
+import { type CliIo, processIo } from './io.js';
 import { CliError } from './run-with-app.js';
 
 /** The `gatehouse` program: `gatehouse <noun> <verb> [--flags]`. */
-export const buildProgram = (): Command => {
+export const buildProgram = (io: CliIo = processIo()): Command => {
   const program = new Command('gatehouse')
     .description('Gatehouse: a self-hosted identity service.')
     .version('0.1.0')
     .exitOverride()
     .configureOutput({
-      writeErr: (text) => process.stderr.write(text),
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
       // One line: commander's message, its suggestion, and where to look.
       outputError: (text, write) => write(`${text.trim().replace(/\s*\n\s*/g, ' ')} (add --help for usage)\n`),
     });
-  serveCommand(program);
-  migrateCommand(program);
-  tenantCommand(program);
-  clientCommand(program);
-  idpCommand(program);
-  userCommand(program);
-  keysCommand(program);
-  adminTokenCommand(program);
-  configIoCommands(program);
-  backupCommands(program);
-  emulatorCommand(program);
+  serveCommand(program, io);
+  migrateCommand(program, io);
+  tenantCommand(program, io);
+  clientCommand(program, io);
+  idpCommand(program, io);
+  userCommand(program, io);
+  keysCommand(program, io);
+  adminTokenCommand(program, io);
+  configIoCommands(program, io);
+  backupCommands(program, io);
+  emulatorCommand(program, io);
   return program;
 };
 
@@ -49,15 +51,17 @@ const causeOf = (error: unknown): string => {
 };
 
 /**
- * Runs the CLI. Output is on stdout; a refusal is one clear line on stderr with a non-zero exit code: 2 for a wrong
- * configuration (one line per wrong value, each naming it), 1 for everything else.
+ * Runs the CLI on `argv` (as `process.argv`: the program, the script, then the arguments) and answers its exit code.
+ * Output is on stdout; a refusal is one clear line on stderr with a non-zero exit code: 2 for a wrong configuration
+ * (one line per wrong value, each naming it), 1 for everything else.
  */
-export const runCli = async (argv: readonly string[]): Promise<void> => {
+export const runCli = async (argv: readonly string[], io: CliIo = processIo()): Promise<number> => {
   try {
-    await buildProgram().parseAsync(argv as string[]);
+    await buildProgram(io).parseAsync(argv as string[]);
+    return 0;
   } catch (error) {
-    process.exitCode = exitCodeOf(error);
-    process.stderr.write(messageOf(error));
+    io.stderr.write(messageOf(error));
+    return exitCodeOf(error);
   }
 };
 

@@ -1,3 +1,4 @@
 import { runCli } from './index.js';
 
-await runCli(process.argv);
+const code = await runCli(process.argv);
+if (code !== 0) process.exitCode = code;

@@ -1,5 +1,4 @@
 import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 
 /** A URL-safe random string of `bytes` bytes of entropy (default 32: 256 bits). */
 export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
@@ -25,13 +24,16 @@ export const verifySecretDigest = (presented: string, digest: string): boolean =
 // OWASP's argon2id baseline: m=19 MiB, t=2, p=1. The async API runs off the event loop.
 const argon2Options = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
+/** The native argon2 binding, loaded on the first password: most processes (a CLI command) never need it. */
+const argon2 = () => import('@node-rs/argon2');
+
 /** argon2id hash of a user password (never of high-entropy secrets: those take `sha256`). */
-export const hashPassword = (password: string): Promise<string> => argon2Hash(password, argon2Options);
+export const hashPassword = async (password: string): Promise<string> => (await argon2()).hash(password, argon2Options);
 
 /** Verifies a password against an argon2id hash; false on mismatch or a malformed hash. */
 export const verifyPassword = async (hash: string, password: string): Promise<boolean> => {
   try {
-    return await argon2Verify(hash, password);
+    return await (await argon2()).verify(hash, password);
   } catch {
     return false;
   }

@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import {
   type DatabaseConnection,
   type DatabaseIntrospector,
+  type Dialect,
   type Driver,
   Kysely,
   PostgresDialect,
@@ -13,8 +14,7 @@ import {
   type TableMetadata,
   type Transaction,
 } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
-import pg from 'pg';
+import type pg from 'pg';
 import { sha256 } from '../lib/crypto.js';
 import type { Database } from './schema.js';
 
@@ -28,6 +28,11 @@ export type DatabaseOptions =
       readonly dataDir: string | 'memory';
       /** How long a query waits for the one connection while another holds it; unbounded without it. */
       readonly timeoutMs?: number;
+      /**
+       * A data directory image (PGlite's `dumpDataDir` tarball) to start a new store from instead of creating a
+       * cluster, which takes seconds: the tests start each in-memory store from an image of an empty one.
+       */
+      readonly image?: Blob;
     }
   | {
       readonly driver: 'postgres';
@@ -181,72 +186,63 @@ const boundReads = (client: pg.PoolClient, readMs: number): void => {
  * The embedded store has one connection: a query waits while another (a transaction) holds it. With a bound, a query
  * that waited that long fails as a pool acquire timeout does (503 `storage_unavailable`) instead of queueing forever.
  */
-class BoundedPGliteDialect extends PGliteDialect {
-  readonly #acquireMs: number;
+const boundAcquire = (driver: Driver, acquireMs: number): Driver => {
+  const acquire = driver.acquireConnection.bind(driver);
+  driver.acquireConnection = () => {
+    if (unbounded.getStore() === true) return acquire();
+    return new Promise<DatabaseConnection>((resolve, reject) => {
+      let waited = false;
+      const timer = setTimeout(() => {
+        waited = true;
+        reject(new Error(`timeout exceeded when trying to connect: the embedded store stayed busy ${acquireMs} ms`));
+      }, acquireMs);
+      acquire().then(
+        (connection) => {
+          clearTimeout(timer);
+          // Given up on already: hand the connection straight to the next in line.
+          if (waited) void driver.releaseConnection(connection);
+          else resolve(connection);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  };
+  return driver;
+};
 
-  constructor(pglite: PGlite, acquireMs: number) {
-    super(pglite);
-    this.#acquireMs = acquireMs;
-  }
-
-  override createDriver(): Driver {
-    const driver = super.createDriver();
-    const acquire = driver.acquireConnection.bind(driver);
-    const acquireMs = this.#acquireMs;
-    driver.acquireConnection = () => {
-      if (unbounded.getStore() === true) return acquire();
-      return new Promise<DatabaseConnection>((resolve, reject) => {
-        let waited = false;
-        const timer = setTimeout(() => {
-          waited = true;
-          reject(new Error(`timeout exceeded when trying to connect: the embedded store stayed busy ${acquireMs} ms`));
-        }, acquireMs);
-        acquire().then(
-          (connection) => {
-            clearTimeout(timer);
-            // Given up on already: hand the connection straight to the next in line.
-            if (waited) void driver.releaseConnection(connection);
-            else resolve(connection);
-          },
-          (error: unknown) => {
-            clearTimeout(timer);
-            reject(error);
-          },
-        );
-      });
-    };
-    return driver;
-  }
-}
+/** The embedded store's dialect, its waits for the one connection bounded by `acquireMs` when given. */
+const pgliteDialect = async (pglite: PGlite, acquireMs: number | undefined): Promise<Dialect> => {
+  const { PGliteDialect } = await import('kysely-pglite-dialect');
+  const dialect = new PGliteDialect(pglite);
+  if (acquireMs === undefined) return dialect;
+  const createDriver = dialect.createDriver.bind(dialect);
+  dialect.createDriver = () => boundAcquire(createDriver(), acquireMs);
+  return dialect;
+};
 
 const schemas = new WeakMap<Db, string>();
 
 /** The schema a database handle keeps its tables in (`public` unless one was configured). */
 export const schemaOf = (db: Db): string => schemas.get(db) ?? 'public';
 
+/**
+ * Each driver is loaded when a store of its kind is opened: a process on PostgreSQL never loads PGlite, and one on the
+ * embedded store never loads node-postgres.
+ */
 export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
   if (options.driver === 'pglite') {
+    const { PGlite } = await import('@electric-sql/pglite');
     if (options.dataDir !== 'memory') mkdirSync(options.dataDir, { recursive: true });
-    const pglite = options.dataDir === 'memory' ? new PGlite() : new PGlite(options.dataDir);
+    const from = options.image === undefined ? {} : { loadDataDir: options.image };
+    const pglite = options.dataDir === 'memory' ? new PGlite(from) : new PGlite(options.dataDir, from);
     await pglite.waitReady;
-    const dialect =
-      options.timeoutMs === undefined ? new PGliteDialect(pglite) : new BoundedPGliteDialect(pglite, options.timeoutMs);
-    return new Kysely<Database>({ dialect });
+    return new Kysely<Database>({ dialect: await pgliteDialect(pglite, options.timeoutMs) });
   }
+  const { default: pg } = await import('pg');
   const { schema } = options;
-  if (schema !== undefined) {
-    const admin = new pg.Client({ connectionString: options.url });
-    await admin.connect();
-    try {
-      await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    } catch (error) {
-      // Instances starting at once may all find the schema missing: the others' CREATE then fails on the catalog's
-      // unique index (IF NOT EXISTS does not guard against a concurrent creation), and the schema is there.
-      if (!isUniqueViolation(error, 'pg_namespace_nspname_index')) throw error;
-    } finally {
-      await admin.end();
-    }
-  }
   const timeouts = options.timeoutMs === undefined ? undefined : databaseTimeouts(options.timeoutMs);
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -271,6 +267,19 @@ export const createDatabase = async (options: DatabaseOptions): Promise<Db> => {
     if (options.prepareStatements !== false) prepareStatements(client);
     if (timeouts !== undefined) boundReads(client, timeouts.read);
   });
+  if (schema !== undefined) {
+    // On the pool's first connection, which the store's first statement then uses: no connection of its own.
+    try {
+      await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    } catch (error) {
+      // Instances starting at once may all find the schema missing: the others' CREATE then fails on the catalog's
+      // unique index (IF NOT EXISTS does not guard against a concurrent creation), and the schema is there.
+      if (!isUniqueViolation(error, 'pg_namespace_nspname_index')) {
+        await pool.end();
+        throw error;
+      }
+    }
+  }
   const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? 'public') });
   if (schema !== undefined) schemas.set(db, schema);
   return db;

@@ -1,4 +1,4 @@
-import { type MigrationResultSet, Migrator } from 'kysely';
+import { type MigrationResultSet, Migrator, sql } from 'kysely';
 import { type Db, schemaOf } from './database.js';
 import { migrations } from './migrations/index.js';
 
@@ -11,12 +11,37 @@ const migrator = (db: Db) =>
     migrationTableSchema: schemaOf(db),
   });
 
+/** Postgres's "undefined_table": the store has never been migrated. */
+const undefinedTable = '42P01';
+
 /**
- * Brings the schema up to date; idempotent, and safe for several instances starting at once (Kysely takes a lock).
+ * Whether the store has applied exactly the migrations this code knows, in one statement. Anything else (a new
+ * store, a pending migration, one this code does not know, a migration under way elsewhere and not yet committed) is
+ * left to the migrator, which takes its lock and decides.
+ */
+const isUpToDate = async (db: Db): Promise<boolean> => {
+  let applied: string[];
+  try {
+    const { rows } = await sql<{ name: string }>`select name from ${sql.table(
+      `${schemaOf(db)}.gatehouse_migrations`,
+    )}`.execute(db);
+    applied = rows.map((row) => row.name).sort();
+  } catch (error) {
+    if ((error as { code?: unknown }).code === undefinedTable) return false;
+    throw error;
+  }
+  const known = knownMigrations();
+  return applied.length === known.length && applied.every((name, i) => name === known[i]);
+};
+
+/**
+ * Brings the schema up to date; idempotent, and safe for several instances starting at once (Kysely takes a lock). A
+ * store already up to date costs one statement (every CLI command and every start checks).
  * @returns the names of the migrations applied by this call.
  * @throws the failing migration's error.
  */
 export const migrateToLatest = async (db: Db): Promise<string[]> => {
+  if (await isUpToDate(db)) return [];
   const result: MigrationResultSet = await migrator(db).migrateToLatest();
   if (result.error !== undefined) throw result.error;
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
 import { testDatabaseUrl } from '../harness/storage.js';
-import { cleanEnv, json, runGatehouse } from './spawn-cli.js';
+import { runGatehouseInProcess as runGatehouse } from './in-process.js';
+import { cleanEnv, json } from './spawn-cli.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StorageKind } from '../harness/storage.js';
+import { runGatehouseInProcess } from './in-process.js';
 import { type CliStore, cliStore, json, runGatehouse, tempDir } from './spawn-cli.js';
 
 interface ClientOut {
@@ -10,20 +11,22 @@ interface ClientOut {
   settings?: Record<string, unknown>;
 }
 
-// Each step spawns the CLI (a few seconds each on a busy machine).
+// Each step opens the store afresh (an embedded one: a second or more on a busy machine).
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 120_000 });
 
 const isoDate = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
- * Every CLI operation and refusal against one store. Each store has its own test file, so the two (each a few minutes
- * of spawned processes) run in parallel.
+ * Every CLI operation and refusal against one store. The commands run in this process through the CLI's own entry
+ * (`runCli`), each with its own environment, output streams and exit code, opening and closing the store as a
+ * `gatehouse` process does; the last tests run the real binary, so that what a shell sees (exit codes, stdout and
+ * stderr apart) is proven on a process too. Each store has its own test file, so the two run in parallel.
  */
 export const cliSuite = (kind: StorageKind) =>
   describe(`gatehouse CLI on ${kind}`, () => {
     let store: CliStore;
     let files: string;
-    const cli = (...args: string[]) => runGatehouse([...args, ...store.args], { env: store.env });
+    const cli = (...args: string[]) => runGatehouseInProcess([...args, ...store.args], { env: store.env });
     let exported: unknown;
 
     beforeAll(() => {
@@ -258,7 +261,7 @@ export const cliSuite = (kind: StorageKind) =>
       try {
         // The same master key seals the IdP secrets on both sides: carried over for the embedded store.
         const env = kind === 'pglite' ? { ...empty.env, GATEHOUSE_MASTER_KEY: await masterKeyOf(store) } : empty.env;
-        const into = (...args: string[]) => runGatehouse([...args, ...empty.args], { env });
+        const into = (...args: string[]) => runGatehouseInProcess([...args, ...empty.args], { env });
         const result = json(await into('import', join(files, 'export.json')));
         expect(result).toMatchObject({
           tenants: { created: 1 },
@@ -396,6 +399,23 @@ export const cliSuite = (kind: StorageKind) =>
       );
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/^gatehouse: invalid_request: client\.settings\.allowedOrigins\.0: .+\n$/);
+    });
+
+    describe('the gatehouse binary, as a shell runs it', () => {
+      const binary = (...args: string[]) => runGatehouse([...args, ...store.args], { env: store.env });
+
+      it('prints the same JSON on stdout, nothing on stderr, and exits 0', async () => {
+        const shown = await cli('tenant', 'show', 'acme');
+        expect(await binary('tenant', 'show', 'acme')).toEqual({ code: 0, stdout: shown.stdout, stderr: '' });
+      });
+
+      it('refuses in one line on stderr, nothing on stdout, exit code 1', async () => {
+        expect(await binary('tenant', 'show', 'ghost')).toEqual({
+          code: 1,
+          stdout: '',
+          stderr: 'gatehouse: not_found: tenant "ghost" does not exist\n',
+        });
+      });
     });
   });
 

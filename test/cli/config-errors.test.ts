@@ -1,10 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
+import { runGatehouseInProcess } from './in-process.js';
 import { cleanEnv, runGatehouse, tempDir } from './spawn-cli.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 
 const prefix = 'gatehouse: configuration: ';
 
+// The first test runs the binary; the others run the CLI's entry in this process (each refusal comes before a store is
+// opened or a port is bound).
 describe('a wrong configuration at start: one line per wrong value on stderr, exit code 2', () => {
   it('names every wrong value of serve at once', async () => {
     const result = await runGatehouse(['serve'], {
@@ -59,7 +62,7 @@ describe('a wrong configuration at start: one line per wrong value on stderr, ex
       'GATEHOUSE_IMPORT_FILE (importFile): /nonexistent/config.json: cannot be read (ENOENT)',
     ],
   ])('gatehouse %j with %j', async (args, env, line) => {
-    const result = await runGatehouse([...args, '--data', tempDir()], { env: cleanEnv(env) });
+    const result = await runGatehouseInProcess([...args, '--data', tempDir()], { env: cleanEnv(env) });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1);
@@ -67,7 +70,7 @@ describe('a wrong configuration at start: one line per wrong value on stderr, ex
   });
 
   it('never prints a secret that is wrong', async () => {
-    const result = await runGatehouse(['serve', '--data', tempDir()], {
+    const result = await runGatehouseInProcess(['serve', '--data', tempDir()], {
       env: cleanEnv({ GATEHOUSE_ADMIN_TOKEN: 'short-secret' }),
     });
     expect(result.code).toBe(2);

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../harness/gatehouse.js';
 import { testDatabaseUrl } from '../harness/storage.js';
+import { runGatehouseInProcess } from './in-process.js';
 import {
   bin,
   type CliStore,
@@ -14,7 +15,6 @@ import {
   json,
   masterKey,
   repoRoot,
-  runGatehouse,
   type ServerProcess,
   startProcess,
 } from './spawn-cli.js';
@@ -93,7 +93,7 @@ describe('the master key check at start', () => {
     await healthy.process.waitFor('Gatehouse listening');
     expect((await query(store, 'select count(*)::int as n from master_key_checks'))[0]).toEqual({ n: 1 });
 
-    const cli = (...args: string[]) => runGatehouse(args, { env: envOf(store, masterKey), cwd: repoRoot });
+    const cli = (...args: string[]) => runGatehouseInProcess(args, { env: envOf(store, masterKey) });
     json(await cli('tenant', 'create', 'acme', '--name', 'Acme'));
     const { clientSecret } = json<{ clientSecret: string }>(
       await cli(
@@ -115,7 +115,7 @@ describe('the master key check at start', () => {
     expect(wrong.process.stderr()).toBe(refusal);
     expect(await query(store, "select kid from signing_keys where tenant_id = 'acme'")).toEqual([]);
     // Nor does any other command with that key.
-    const listed = await runGatehouse(['tenant', 'list'], { env: envOf(store, otherKey), cwd: repoRoot });
+    const listed = await runGatehouseInProcess(['tenant', 'list'], { env: envOf(store, otherKey) });
     expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 2, stderr: refusal });
 
     expect(await clientCredentials(healthy.url, 'acme', 'acme-svc', clientSecret)).toBe(200);
@@ -126,7 +126,7 @@ describe('the master key check at start', () => {
   it('on PostgreSQL: a store from before the check adopts the first key that opens its secrets, and no other', async () => {
     const store = cliStore('postgres');
     stores.push(store);
-    const cli = (key: string, ...args: string[]) => runGatehouse(args, { env: envOf(store, key), cwd: repoRoot });
+    const cli = (key: string, ...args: string[]) => runGatehouseInProcess(args, { env: envOf(store, key) });
     json(await cli(masterKey, 'tenant', 'create', 'acme'));
     json(await cli(masterKey, 'keys', 'rotate', '--tenant', 'acme'));
     // As it was before the check existed: secrets sealed with the key, and no check value.
@@ -149,7 +149,7 @@ describe('the master key check at start', () => {
   it('on PGlite: a start with another key than the data dir was sealed with refuses in one line', async () => {
     const store = cliStore('pglite');
     const cli = (key: string, ...args: string[]) =>
-      runGatehouse([...args, ...store.args], { env: envOf(store, key), cwd: repoRoot });
+      runGatehouseInProcess([...args, ...store.args], { env: envOf(store, key) });
     json(await cli(masterKey, 'tenant', 'create', 'acme'));
 
     const wrong = await serve(store, otherKey);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../harness/gatehouse.js';
 import { storageKinds } from '../harness/storage.js';
-import { bin, type CliStore, cliStore, json, runGatehouse, type ServerProcess, startProcess } from './spawn-cli.js';
+import { runGatehouseInProcess } from './in-process.js';
+import { bin, type CliStore, cliStore, json, type ServerProcess, startProcess } from './spawn-cli.js';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 120_000 });
 
@@ -141,7 +142,7 @@ describe.each(storageKinds)('SIGTERM on %s', (kind) => {
     agent.destroy();
 
     // What the request in flight wrote was flushed and the store closed: the CLI finds it.
-    const cli = await runGatehouse(['tenant', 'show', 'late', ...store.args], { env: store.env });
+    const cli = await runGatehouseInProcess(['tenant', 'show', 'late', ...store.args], { env: store.env });
     expect(json(cli)).toMatchObject({ id: 'late' });
     // PostgreSQL takes many instances: no lock file there.
     if (kind === 'postgres') expect(existsSync(join(store.env.GATEHOUSE_DATA_DIR ?? '', 'gatehouse.lock'))).toBe(false);

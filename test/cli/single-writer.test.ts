@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../harness/gatehouse.js';
+import { runGatehouseInProcess } from './in-process.js';
 import {
   bin,
   cleanEnv,
@@ -52,7 +53,9 @@ describe('an embedded store held by a running gatehouse serve', () => {
     const response = await fetch(`${url}/admin${path}`, { headers: { authorization: `Bearer ${token}` } });
     return { status: response.status, body: (await response.json()) as unknown };
   };
-  const cli = (...args: string[]) => runGatehouse([...args, '--data', data], { env });
+  // Commands run in this process through the CLI's entry: to the server, another process all the same. The refusals
+  // of a second serve and of migrate run the binary, two processes on one data directory.
+  const cli = (...args: string[]) => runGatehouseInProcess([...args, '--data', data], { env });
 
   beforeAll(async () => {
     port = await freePort();
@@ -118,7 +121,7 @@ describe('an embedded store held by a running gatehouse serve', () => {
   it('refuses a second serve and migrate in one line naming the server’s pid', async () => {
     const second = await runGatehouse(['serve', '--port', String(await freePort()), '--data', data], { env });
     expect(second).toEqual(refusedBy(server.child.pid));
-    expect(await cli('migrate')).toEqual(refusedBy(server.child.pid));
+    expect(await runGatehouse(['migrate', '--data', data], { env })).toEqual(refusedBy(server.child.pid));
     // The server is untouched.
     expect(await admin('/tenants/acme')).toMatchObject({ status: 200 });
   });
@@ -148,12 +151,12 @@ describe('a server without its admin API', () => {
     const server = serve(data, await freePort(), production);
     try {
       await server.waitFor('Admin API: off');
-      const result = await runGatehouse(['tenant', 'create', 'acme', '--data', data], { env: production });
+      const result = await runGatehouseInProcess(['tenant', 'create', 'acme', '--data', data], { env: production });
       expect(result).toEqual(refusedBy(server.child.pid));
     } finally {
       expect(await server.stop()).toBe(0);
     }
-    expect(json(await runGatehouse(['tenant', 'list', '--data', data], { env: production }))).toEqual([]);
+    expect(json(await runGatehouseInProcess(['tenant', 'list', '--data', data], { env: production }))).toEqual([]);
   });
 });
 
@@ -171,7 +174,7 @@ describe('a lock left by a process that no longer runs', () => {
   it('is taken over by a CLI command, which releases it when done', async () => {
     const data = tempDir();
     staleLock(data);
-    expect(json(await runGatehouse(['tenant', 'create', 'acme', '--data', data], { env }))).toMatchObject({
+    expect(json(await runGatehouseInProcess(['tenant', 'create', 'acme', '--data', data], { env }))).toMatchObject({
       id: 'acme',
     });
     expect(existsSync(lockFile(data))).toBe(false);

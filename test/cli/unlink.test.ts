@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { idpProfile, userWithIdentities } from '../harness/accounts.js';
 import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
 import { testDatabaseUrl } from '../harness/storage.js';
-import { cleanEnv, runGatehouse } from './spawn-cli.js';
+import { runGatehouseInProcess as runGatehouse } from './in-process.js';
+import { cleanEnv } from './spawn-cli.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 

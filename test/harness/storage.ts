@@ -1,4 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { createDatabase, type Db } from '../../src/store/database.js';
@@ -33,13 +39,50 @@ export const dropTestSchema = async (schema: string): Promise<void> => {
   }
 };
 
+/** The installed PGlite's version: an image is read only by the version that wrote it. */
+const pgliteVersion = (
+  JSON.parse(
+    readFileSync(
+      join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '../package.json'),
+      'utf8',
+    ),
+  ) as { version: string }
+).version;
+/** Where the image of an empty embedded store is kept between test files and runs (one per PGlite version). */
+const emptyImagePath = join(tmpdir(), `gatehouse-test-pglite-${pgliteVersion}-empty-${process.getuid?.() ?? 0}.tar`);
+let emptyImage: Promise<Blob> | undefined;
+
+/**
+ * The data directory of a new, empty PGlite cluster, as an image: a store started from it is the store `new PGlite()`
+ * makes, without its initdb (seconds of CPU each time). Made once and kept in the temporary directory; a file is
+ * written aside and renamed into place, so a reader never sees half of one.
+ */
+const emptyPgliteImage = (): Promise<Blob> => {
+  emptyImage ??= (async () => {
+    try {
+      return new Blob([await readFile(emptyImagePath)]);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const fresh = new PGlite();
+    await fresh.waitReady;
+    const image = await fresh.dumpDataDir('none');
+    await fresh.close();
+    const aside = `${emptyImagePath}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await writeFile(aside, new Uint8Array(await image.arrayBuffer()));
+    await rename(aside, emptyImagePath);
+    return image;
+  })();
+  return emptyImage;
+};
+
 export const openTestStorage = async (
   kind: StorageKind = 'postgres',
   /** PostgreSQL connections in the pool (5 unless given); the embedded store always has one. */
   options: { poolSize?: number } = {},
 ): Promise<TestStorage> => {
   if (kind === 'pglite') {
-    const db = await createDatabase({ driver: 'pglite', dataDir: 'memory' });
+    const db = await createDatabase({ driver: 'pglite', dataDir: 'memory', image: await emptyPgliteImage() });
     return { kind, db, configFields: {}, close: () => db.destroy() };
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
 import { collect, printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
@@ -29,7 +30,7 @@ const settingsOf = (opts: CreateOpts): Record<string, unknown> | undefined => {
 };
 
 /** `gatehouse client create|list|rotate-secret`. */
-export const clientCommand = (program: Command): void => {
+export const clientCommand = (program: Command, io: CliIo): void => {
   const client = program.command('client').description("Manage a tenant's clients (applications).");
 
   storeFlags(
@@ -66,15 +67,15 @@ export const clientCommand = (program: Command): void => {
         settings: settingsOf(opts),
       }).filter(([, v]) => v !== undefined),
     );
-    await runWithStore(opts as never, 'client create', async (store) =>
-      printJson(await store.createClient(opts.tenant, input)),
+    await runWithStore(io, opts as never, 'client create', async (store) =>
+      printJson(io, await store.createClient(opts.tenant, input)),
     );
   });
 
   storeFlags(
     client.command('list').description('List the clients of a tenant.').requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (opts: { tenant: string }) => {
-    await runWithStore(opts, 'client list', async (store) => printJson(await store.listClients(opts.tenant)));
+    await runWithStore(io, opts, 'client list', async (store) => printJson(io, await store.listClients(opts.tenant)));
   });
 
   storeFlags(
@@ -84,8 +85,8 @@ export const clientCommand = (program: Command): void => {
       .argument('<client-id>', 'client id')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (clientId: string, opts: { tenant: string }) => {
-    await runWithStore(opts, 'client rotate-secret', async (store) =>
-      printJson(await store.rotateClientSecret(opts.tenant, clientId)),
+    await runWithStore(io, opts, 'client rotate-secret', async (store) =>
+      printJson(io, await store.rotateClientSecret(opts.tenant, clientId)),
     );
   });
 };

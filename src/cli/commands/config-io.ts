@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
 import { CliError, printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
@@ -22,7 +23,7 @@ export const readDocument = (file: string, notJson = 'not valid JSON'): unknown 
 };
 
 /** `gatehouse export` and `gatehouse import FILE`. */
-export const configIoCommands = (program: Command): void => {
+export const configIoCommands = (program: Command, io: CliIo): void => {
   storeFlags(
     program
       .command('export')
@@ -30,9 +31,9 @@ export const configIoCommands = (program: Command): void => {
       .option('--tenant <id>', 'only this tenant')
       .option('--output <file>', 'write to a file (mode 0600) instead of stdout'),
   ).action(async (opts: { tenant?: string; output?: string }) => {
-    await runWithStore(opts, 'export', async (store) => {
+    await runWithStore(io, opts, 'export', async (store) => {
       const document = await store.exportConfig(opts.tenant);
-      if (opts.output === undefined) printJson(document);
+      if (opts.output === undefined) printJson(io, document);
       else writeFileSync(opts.output, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o600 });
     });
   });
@@ -44,6 +45,6 @@ export const configIoCommands = (program: Command): void => {
       .argument('<file>', 'the JSON document'),
   ).action(async (file: string, opts: Record<string, string | undefined>) => {
     const document = readDocument(file);
-    await runWithStore(opts, 'import', async (store) => printJson(await store.importConfig(document)));
+    await runWithStore(io, opts, 'import', async (store) => printJson(io, await store.importConfig(document)));
   });
 };

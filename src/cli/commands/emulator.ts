@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
 import { CliError } from '../run-with-app.js';
 
 /** `gatehouse emulator`: the local IdP emulator on its own port (development and tests only; see docs/emulator.md). */
-export const emulatorCommand = (program: Command): void => {
+export const emulatorCommand = (program: Command, _io: CliIo): void => {
   program
     .command('emulator')
     .description('Run the local IdP emulator on its own port (development and tests only; never expose it).')

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
 import { CliError, collect, printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
@@ -51,7 +52,7 @@ const readSecret = (opts: SetOpts): string | undefined => {
 };
 
 /** `gatehouse idp set|list|remove`: a tenant's IdP connections. Secrets are sealed at rest and never printed. */
-export const idpCommand = (program: Command): void => {
+export const idpCommand = (program: Command, io: CliIo): void => {
   const idp = program.command('idp').description("Manage a tenant's identity provider connections.");
 
   storeFlags(
@@ -83,8 +84,8 @@ export const idpCommand = (program: Command): void => {
       ...(opts.trustEmail === undefined ? {} : { trustEmail: true }),
       ...(settings === undefined ? {} : { settings }),
     };
-    await runWithStore(opts as never, 'idp set', async (store) =>
-      printJson(await store.setIdp(opts.tenant, id, input)),
+    await runWithStore(io, opts as never, 'idp set', async (store) =>
+      printJson(io, await store.setIdp(opts.tenant, id, input)),
     );
   });
 
@@ -94,7 +95,7 @@ export const idpCommand = (program: Command): void => {
       .description('List the IdP connections of a tenant.')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (opts: { tenant: string }) => {
-    await runWithStore(opts, 'idp list', async (store) => printJson(await store.listIdps(opts.tenant)));
+    await runWithStore(io, opts, 'idp list', async (store) => printJson(io, await store.listIdps(opts.tenant)));
   });
 
   storeFlags(
@@ -104,9 +105,9 @@ export const idpCommand = (program: Command): void => {
       .argument('<id>', 'connection id')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (id: string, opts: { tenant: string }) => {
-    await runWithStore(opts, 'idp remove', async (store) => {
+    await runWithStore(io, opts, 'idp remove', async (store) => {
       await store.removeIdp(opts.tenant, id);
-      printJson({ removed: id, tenant: opts.tenant });
+      printJson(io, { removed: id, tenant: opts.tenant });
     });
   });
 };

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
 import { printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
 /** `gatehouse keys list|rotate`: a tenant's signing keys (public facts only). */
-export const keysCommand = (program: Command): void => {
+export const keysCommand = (program: Command, io: CliIo): void => {
   const keys = program.command('keys').description("Manage a tenant's token signing keys.");
 
   storeFlags(
@@ -12,7 +13,7 @@ export const keysCommand = (program: Command): void => {
       .description('List the signing keys (next, active, retired).')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (opts: { tenant: string }) => {
-    await runWithStore(opts, 'keys list', async (store) => printJson(await store.listKeys(opts.tenant)));
+    await runWithStore(io, opts, 'keys list', async (store) => printJson(io, await store.listKeys(opts.tenant)));
   });
 
   storeFlags(
@@ -21,6 +22,6 @@ export const keysCommand = (program: Command): void => {
       .description('Rotate: the next key starts signing, the active one retires, a new next key is published.')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (opts: { tenant: string }) => {
-    await runWithStore(opts, 'keys rotate', async (store) => printJson(await store.rotateKeys(opts.tenant)));
+    await runWithStore(io, opts, 'keys rotate', async (store) => printJson(io, await store.rotateKeys(opts.tenant)));
   });
 };

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
 import { printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
 type Opts = Record<string, string | undefined>;
 
 /** `gatehouse tenant create|list|show`. */
-export const tenantCommand = (program: Command): void => {
+export const tenantCommand = (program: Command, io: CliIo): void => {
   const tenant = program.command('tenant').description('Manage tenants.');
 
   storeFlags(
@@ -26,16 +27,16 @@ export const tenantCommand = (program: Command): void => {
       ...(opts.name === undefined ? {} : { name: opts.name }),
       ...(Object.keys(policies).length === 0 ? {} : { policies }),
     };
-    await runWithStore(opts, 'tenant create', async (store) => printJson(await store.createTenant(input)));
+    await runWithStore(io, opts, 'tenant create', async (store) => printJson(io, await store.createTenant(input)));
   });
 
   storeFlags(tenant.command('list').description('List tenants.')).action(async (opts: Opts) => {
-    await runWithStore(opts, 'tenant list', async (store) => printJson(await store.listTenants()));
+    await runWithStore(io, opts, 'tenant list', async (store) => printJson(io, await store.listTenants()));
   });
 
   storeFlags(tenant.command('show').description('Show a tenant.').argument('<id>', 'tenant id')).action(
     async (id: string, opts: Opts) => {
-      await runWithStore(opts, 'tenant show', async (store) => printJson(await store.showTenant(id)));
+      await runWithStore(io, opts, 'tenant show', async (store) => printJson(io, await store.showTenant(id)));
     },
   );
 };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
 import { CliError, printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 
@@ -9,7 +10,7 @@ const parseLimit = (text: string | undefined): number => {
 };
 
 /** `gatehouse user list|show|disable|enable|unlink`. Users are named by id or email. */
-export const userCommand = (program: Command): void => {
+export const userCommand = (program: Command, io: CliIo): void => {
   const user = program.command('user').description("Manage a tenant's users.");
 
   storeFlags(
@@ -22,7 +23,7 @@ export const userCommand = (program: Command): void => {
   ).action(async (opts: { tenant: string; limit?: string; after?: string }) => {
     const limit = parseLimit(opts.limit);
     const page = { limit, ...(opts.after === undefined ? {} : { after: opts.after }) };
-    await runWithStore(opts, 'user list', async (store) => printJson(await store.listUsers(opts.tenant, page)));
+    await runWithStore(io, opts, 'user list', async (store) => printJson(io, await store.listUsers(opts.tenant, page)));
   });
 
   storeFlags(
@@ -32,7 +33,9 @@ export const userCommand = (program: Command): void => {
       .argument('<user>', 'user id or email')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (idOrEmail: string, opts: { tenant: string }) => {
-    await runWithStore(opts, 'user show', async (store) => printJson(await store.showUser(opts.tenant, idOrEmail)));
+    await runWithStore(io, opts, 'user show', async (store) =>
+      printJson(io, await store.showUser(opts.tenant, idOrEmail)),
+    );
   });
 
   for (const [verb, status, description] of [
@@ -46,8 +49,8 @@ export const userCommand = (program: Command): void => {
         .argument('<user>', 'user id or email')
         .requiredOption('--tenant <id>', 'tenant id'),
     ).action(async (idOrEmail: string, opts: { tenant: string }) => {
-      await runWithStore(opts, `user ${verb}`, async (store) =>
-        printJson(await store.setUserStatus(opts.tenant, idOrEmail, status)),
+      await runWithStore(io, opts, `user ${verb}`, async (store) =>
+        printJson(io, await store.setUserStatus(opts.tenant, idOrEmail, status)),
       );
     });
   }
@@ -60,8 +63,8 @@ export const userCommand = (program: Command): void => {
       .requiredOption('--idp <id>', 'the connection id of the identity')
       .requiredOption('--tenant <id>', 'tenant id'),
   ).action(async (idOrEmail: string, opts: { tenant: string; idp: string }) => {
-    await runWithStore(opts, 'user unlink', async (store) =>
-      printJson(await store.unlinkIdentity(opts.tenant, idOrEmail, opts.idp)),
+    await runWithStore(io, opts, 'user unlink', async (store) =>
+      printJson(io, await store.unlinkIdentity(opts.tenant, idOrEmail, opts.idp)),
     );
   });
 };

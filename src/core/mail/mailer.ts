@@ -1,4 +1,4 @@
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { newOpaqueId } from '../../lib/ids.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
@@ -41,20 +41,26 @@ const outboxTtlSeconds = 24 * 60 * 60;
 
 export const createMailer = (deps: Pick<CoreDeps, 'settings' | 'log' | 'kv' | 'clock'>): Mailer => {
   const { settings } = deps;
-  if (settings.smtpUrl !== undefined) {
-    const transport: Transporter = createTransport(settings.smtpUrl);
+  const { smtpUrl } = settings;
+  if (smtpUrl !== undefined) {
+    // nodemailer is loaded with the first message: a process that sends none (a CLI command) never loads it.
+    let transport: Promise<Transporter> | undefined;
+    const transportOf = () => {
+      transport ??= import('nodemailer').then(({ createTransport }) => createTransport(smtpUrl));
+      return transport;
+    };
     return {
       available: true,
       usesOutbox: false,
       send: async (message) => {
         try {
-          await transport.sendMail({ from: settings.mailFrom, ...message });
+          await (await transportOf()).sendMail({ from: settings.mailFrom, ...message });
         } catch (error) {
           throw new GatehouseError('server_error', 'the email could not be sent', { cause: error });
         }
       },
       outbox: async () => [],
-      close: () => transport.close(),
+      close: () => void transport?.then((t) => t.close()),
     };
   }
   const readOutbox = async (): Promise<OutboxEntry[]> => {
