@@ -13,6 +13,7 @@ import { createConnectionUseCases } from './connections/connections.js';
 import { createConsentUseCases, createRequireConsent } from './consent/consents.js';
 import { createDemoUseCases } from './demo/index.js';
 import type { CoreDeps } from './deps.js';
+import { GatehouseError } from './errors.js';
 import { signupAllows } from './flows/kinds/registration.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
 import { createAuthorizationRequests } from './login/authorization-requests.js';
@@ -240,6 +241,17 @@ const createSelfService = (
       recovery: parts.mailer.available,
       passwordRules,
     }),
+    /**
+     * @throws GatehouseError `access_denied` when the tenant does not offer `what` (a page of it is not shown).
+     */
+    requireOffered: (tenant: Tenant, what: 'passwordSignup' | 'codeSignIn' | 'recovery'): void => {
+      const offered = {
+        passwordSignup: signupAllows(tenant, 'password'),
+        codeSignIn: codeSignInEnabled(tenant) && parts.mailer.available,
+        recovery: parts.mailer.available,
+      }[what];
+      if (!offered) throw new GatehouseError('access_denied', 'this tenant does not offer this');
+    },
     registerWithPassword,
     signUp: createSelfServiceSignUp({ register: registerWithPassword, codes, mail, links, rateLimit }),
     verification: createVerification(deps, { ...shared, link: links.verification }),
