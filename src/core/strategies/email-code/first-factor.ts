@@ -70,9 +70,9 @@ export const createCodeSignIn = (
         userId: owner?.id ?? null,
       });
       const context = { to: email, tenantName: tenant.name, locale: input.locale };
-      if (owner !== undefined) parts.mail.queue(codeSignInMail(context, issued.code, false));
-      else if (user === undefined && signupAllows(tenant, 'email_code'))
-        parts.mail.queue(codeSignInMail(context, issued.code, true));
+      const forNewAccount = user === undefined && signupAllows(tenant, 'email_code');
+      const message = codeSignInMail(context, issued.code, owner === undefined);
+      parts.mail.queue(owner !== undefined || forNewAccount ? message : undefined);
       return { email };
     },
 

@@ -9,10 +9,14 @@ import type { Mailer, MailMessage } from '../../mail/mailer.js';
 export const createMailQueue = (mailer: Mailer, log: Logger) => {
   const pending = new Set<Promise<void>>();
   return {
-    /** Sends `message` in the background. */
-    queue: (message: MailMessage): void => {
-      const sending = mailer
-        .send(message)
+    /**
+     * Sends `message` in the background, starting only after the current request has answered (`setImmediate`), so
+     * not even composing the message happens on the answer's path. With no message (an address that gets none), the
+     * same deferral is taken and nothing is sent.
+     */
+    queue: (message: MailMessage | undefined): void => {
+      const sending = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => (message === undefined ? undefined : mailer.send(message)))
         .catch((error: unknown) => log.error({ err: error }, 'a self-service mail could not be sent'))
         .finally(() => pending.delete(sending));
       pending.add(sending);

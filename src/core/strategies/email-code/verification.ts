@@ -78,14 +78,12 @@ export const createVerification = (
         userId: due ? user.id : null,
         dead: !due,
       });
-      if (due)
-        parts.mail.queue(
-          verificationMail(
-            { to: email, tenantName: tenant.name, locale: input.locale },
-            issued.code,
-            parts.link(tenant.id, issued.token),
-          ),
-        );
+      const message = verificationMail(
+        { to: email, tenantName: tenant.name, locale: input.locale },
+        issued.code,
+        parts.link(tenant.id, issued.token),
+      );
+      parts.mail.queue(due ? message : undefined);
       return { email };
     },
 

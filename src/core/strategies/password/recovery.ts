@@ -49,14 +49,13 @@ export const createRecovery = (
     const user = await parts.users.findByEmail(tenant.id, email);
     const owner = user !== undefined && user.status === 'active' ? user : undefined;
     const issued = await parts.codes.issue({ tenantId: tenant.id, kind: 'recovery', email, userId: owner?.id ?? null });
-    if (owner !== undefined)
-      parts.mail.queue(
-        recoveryMail(
-          { to: email, tenantName: tenant.name, locale: input.locale },
-          issued.code,
-          parts.link(tenant.id, issued.token),
-        ),
-      );
+    // The message is written either way; only an account's address is sent one.
+    const message = recoveryMail(
+      { to: email, tenantName: tenant.name, locale: input.locale },
+      issued.code,
+      parts.link(tenant.id, issued.token),
+    );
+    parts.mail.queue(owner === undefined ? undefined : message);
     return { email };
   },
 
