@@ -177,7 +177,7 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
     /** Sign-in mail; `outbox` in development and test without SMTP. */
     mail: flows.mail,
     /**
-     * The self-service flows: password sign-up (also Flex's), address verification, password recovery and sign-in
+     * The self-service flows: password sign-up (every surface's), address verification, password recovery and sign-in
      * with a mailed code; each answers the same whether or not an address has an account.
      */
     selfService,

@@ -44,7 +44,7 @@ export const TenantPoliciesSchema = Type.Object(
     signup: Type.Optional(
       Type.Union([Type.Literal('off'), Type.Literal('password'), Type.Literal('upstream'), Type.Literal('both')], {
         description:
-          'Who may create an account: nobody (`off`), with an email and a password (`password`: the hosted sign-up page, its JSON API and the Flex `current_user/create`), through an identity provider (`upstream`: a first sign-in creates the account), or either (`both`, the default, which keeps what tenants could do before this policy existed). A mailed sign-in code creates an account whenever this is not `off`.',
+          'Who may create an account: nobody (`off`), with an email and a password (`password`: the hosted sign-up page, its JSON API and the password sign-ups of the other surfaces), through an identity provider (`upstream`: a first sign-in creates the account), or either (`both`, the default, which keeps what tenants could do before this policy existed). A mailed sign-in code creates an account whenever this is not `off`.',
       }),
     ),
     emailCodeSignIn: Type.Optional(

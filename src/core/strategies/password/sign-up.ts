@@ -32,8 +32,8 @@ export type PasswordRegistration =
   | { readonly kind: 'taken'; readonly owner: User | undefined };
 
 /**
- * The one password registration of every surface (the hosted sign-up page, its JSON API, the Flex
- * `current_user/create`): the tenant's `signup` policy must allow passwords, the password must meet the rules
+ * The one password registration of every surface (the hosted sign-up page, its JSON API, and every dialect's
+ * sign-up with a password): the tenant's `signup` policy must allow passwords, the password must meet the rules
  * (`rules.ts`), and the account starts with its address unverified. A taken address costs the same argon2 hash.
  * Surfaces decide what a taken address answers: the self-service API never says.
  * @throws GatehouseError `access_denied` (the policy), `invalid_request` (the password rules, the address, the profile)
