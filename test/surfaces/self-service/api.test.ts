@@ -436,3 +436,32 @@ describe('sign-in with a mailed code', () => {
     }
   });
 });
+
+describe('logs', () => {
+  it('hold no mailed code, link token or password', async () => {
+    const tenant = await aTenant({ emailCodeSignIn: true });
+    const secrets: string[] = [password];
+    await tenant.post('/sign-up', { email: 'logged@example.com', password });
+    const verify = await smtp.next('logged@example.com');
+    secrets.push(codeOf(verify), linkTokenOf(verify).token);
+    await tenant.post('/verification', { email: 'logged@example.com', code: codeOf(verify) });
+    await tenant.post('/recovery', { email: 'logged@example.com' });
+    const recovery = await smtp.next('logged@example.com');
+    secrets.push(codeOf(recovery), linkTokenOf(recovery).token, 'the logged new passphrase');
+    await tenant.post('/recovery/complete', {
+      token: linkTokenOf(recovery).token,
+      password: 'the logged new passphrase',
+    });
+    await tenant.post('/code-sign-in', { email: 'logged@example.com' });
+    const code = codeOf(await smtp.next('logged@example.com'));
+    secrets.push(code);
+    await tenant.post('/code-sign-in/complete', {
+      email: 'logged@example.com',
+      code,
+      client_id: tenant.mobile.clientId,
+    });
+    const logs = gatehouse.logs.join('\n');
+    // A code is six digits: only a standalone one counts (timestamps and ids hold digit runs of their own).
+    for (const secret of secrets) expect(logs).not.toMatch(new RegExp(`(?<![0-9A-Za-z])${secret}(?![0-9A-Za-z])`));
+  });
+});
