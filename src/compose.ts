@@ -17,7 +17,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { createUpstreamFetch } from './lib/upstream-fetch.js';
 import { createDatabase, type Db } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
-import { emailApprovalUrl } from './surfaces/shared/paths.js';
+import { emailApprovalUrl, selfServiceLinkUrls } from './surfaces/shared/paths.js';
 
 /** Things that exist only because the process is in development mode; announced once, loudly. */
 export interface DevNotice {
@@ -201,6 +201,7 @@ const composeLocked = async (
     mailer,
     rateLimit: createRateLimit({ kv }),
     emailApprovalLink: emailApprovalUrl(publicUrl),
+    selfServiceLinks: selfServiceLinkUrls(publicUrl),
   });
   return {
     config,

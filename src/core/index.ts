@@ -1,4 +1,5 @@
 import { pingDatabase } from '../store/database.js';
+import { selfServiceFlowsRepo } from '../store/repositories/self-service-flows.js';
 import { createVerifyLinkProof } from './accounts/link-proof.js';
 import { createAccountResolver } from './accounts/resolve-account.js';
 import { createUnlinkIdentity } from './accounts/unlink-identity.js';
@@ -12,6 +13,8 @@ import { createConnectionUseCases } from './connections/connections.js';
 import { createConsentUseCases, createRequireConsent } from './consent/consents.js';
 import { createDemoUseCases } from './demo/index.js';
 import type { CoreDeps } from './deps.js';
+import { GatehouseError } from './errors.js';
+import { signupAllows } from './flows/kinds/registration.js';
 import { createSigningKeyUseCases } from './keys/signing-keys.js';
 import { createAuthorizationRequests } from './login/authorization-requests.js';
 import { createLoginFlows } from './login/login-flows.js';
@@ -27,7 +30,19 @@ import { createNewUserTokens } from './sign-in/new-user-token.js';
 import { createSignInWithPassword } from './sign-in/password-login.js';
 import { createSignInWithIdpToken } from './sign-in/sign-in-with-idp-token.js';
 import type { EmailApprovalLink } from './strategies/email-code/answer.js';
+import { codeSignInEnabled, createCodeSignIn } from './strategies/email-code/first-factor.js';
+import { createMailQueue } from './strategies/email-code/mail-queue.js';
+import { createMailedCodes } from './strategies/email-code/mailed-code.js';
+import { createVerification } from './strategies/email-code/verification.js';
+import { createRecovery } from './strategies/password/recovery.js';
+import { passwordRules } from './strategies/password/rules.js';
+import {
+  createRegisterWithPassword,
+  createSelfServiceSignUp,
+  type SelfServiceLinks,
+} from './strategies/password/sign-up.js';
 import { createConnectorCache } from './strategies/upstream/connectors.js';
+import type { Tenant } from './tenants/tenant.js';
 import { createTenantUseCases } from './tenants/tenants.js';
 import { createTokenUseCases } from './tokens/tokens.js';
 import { createVerifyAccessTokenOfClient } from './tokens/verify-access-token-of-client.js';
@@ -51,6 +66,8 @@ export interface PublicSettings {
 export interface CoreEdges {
   /** The page an emailed sign-in approval link opens (`email_code`). */
   readonly emailApprovalLink: EmailApprovalLink;
+  /** The pages a verification and a recovery mail link to. */
+  readonly selfServiceLinks: SelfServiceLinks;
 }
 
 /**
@@ -116,11 +133,13 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
     signInWithPassword: createSignInWithPassword(deps, users, audit),
     authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes, createRequireConsent(deps)),
   };
+  const selfService = createSelfService(deps, { users: plainUsers, audit, rateLimit, mailer }, backends);
   const maintenance = createMaintenance(deps.log, [
     ['tokens', tokens.purgeExpired],
     ['sessions', sessions.purgeExpired],
     ['authorization_requests', login.authorizationRequests.purgeExpired],
     ['login_flows', login.purgeExpiredFlows],
+    ['self_service_flows', selfService.purgeExpired],
   ]);
   const settings: PublicSettings = Object.freeze({ publicUrl: deps.settings.publicUrl, mode: deps.settings.mode });
   return {
@@ -157,6 +176,11 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
     mfa: flows.mfa,
     /** Sign-in mail; `outbox` in development and test without SMTP. */
     mail: flows.mail,
+    /**
+     * The self-service flows: password sign-up (every surface's), address verification, password recovery and sign-in
+     * with a mailed code; each answers the same whether or not an address has an account.
+     */
+    selfService,
     /** Rate limits shared by the fleet through Redis when it is configured (`consume`, `check`, `penalize`). */
     rateLimit,
     /** The limits surfaces apply around their own work: `grant` runs a token grant under `grant_failures`. */
@@ -183,10 +207,61 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
      */
     close: async (): Promise<void> => {
       await failureNotice.idle();
+      await selfService.idle();
       await audit.flush();
       await accounts.flushSignInTimes();
       metrics.close();
     },
+  };
+};
+
+/** The self-service use-cases (`core.selfService`), built over the users without the password-attempt limits. */
+const createSelfService = (
+  deps: CoreDeps,
+  parts: {
+    users: ReturnType<typeof createUserUseCases>;
+    audit: ReturnType<typeof createAuditLog>;
+    rateLimit: RateLimit;
+    mailer: Mailer;
+  },
+  edges: CoreEdges,
+) => {
+  const { users, audit, rateLimit } = parts;
+  const codes = createMailedCodes(deps);
+  const mail = createMailQueue(parts.mailer, deps.log);
+  const links = edges.selfServiceLinks;
+  const registerWithPassword = createRegisterWithPassword(users, audit);
+  const shared = { users, codes, mail, rateLimit, audit };
+  return {
+    /** What the tenant offers: sign-up by password or IdP, sign-in by mailed code, and the password rules. */
+    offers: (tenant: Tenant) => ({
+      passwordSignup: signupAllows(tenant, 'password'),
+      upstreamSignup: signupAllows(tenant, 'upstream'),
+      codeSignIn: codeSignInEnabled(tenant) && parts.mailer.available,
+      recovery: parts.mailer.available,
+      passwordRules,
+    }),
+    /**
+     * @throws GatehouseError `access_denied` when the tenant does not offer `what` (a page of it is not shown).
+     */
+    requireOffered: (tenant: Tenant, what: 'passwordSignup' | 'codeSignIn' | 'recovery'): void => {
+      const offered = {
+        passwordSignup: signupAllows(tenant, 'password'),
+        codeSignIn: codeSignInEnabled(tenant) && parts.mailer.available,
+        recovery: parts.mailer.available,
+      }[what];
+      if (!offered) throw new GatehouseError('access_denied', 'this tenant does not offer this');
+    },
+    registerWithPassword,
+    signUp: createSelfServiceSignUp({ register: registerWithPassword, codes, mail, links, rateLimit }),
+    verification: createVerification(deps, { ...shared, link: links.verification }),
+    recovery: createRecovery(deps, { ...shared, link: links.recovery }),
+    codeSignIn: createCodeSignIn(deps, shared),
+    purgeExpired: async (): Promise<void> => {
+      await selfServiceFlowsRepo.deleteExpired(deps.db, deps.clock.now());
+    },
+    /** Resolves once every queued self-service mail was handed to SMTP (or failed). */
+    idle: mail.idle,
   };
 };
 

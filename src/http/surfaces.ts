@@ -6,6 +6,7 @@ import { browserSurface, upstreamLoginStarter } from '../surfaces/browser/index.
 import { securityApiReturn, securitySurface } from '../surfaces/cyberark/index.js';
 import { flexSurface } from '../surfaces/flex/index.js';
 import { authorizationServerMetadataSurface, oauthSurface } from '../surfaces/oauth/index.js';
+import { selfServiceSurface } from '../surfaces/self-service/index.js';
 import type { DocumentPublisher } from '../surfaces/shared/published-documents.js';
 import { stsSurface } from '../surfaces/sts/index.js';
 import type { ServerOptions } from './options.js';
@@ -32,6 +33,7 @@ export const registerSurfaces = async (
   await app.register(browserSurface, { core, idpReturns: { api: securityApiReturn } });
   await app.register(stsSurface, { prefix: '/connect', core });
   await app.register(accountSurface, { prefix: '/t/:tenant/account', core });
+  await app.register(selfServiceSurface, { prefix: '/t/:tenant/self-service', core });
   // Development and test only (compose decides): the demo tenant's connections point here.
   if (options.emulator === true) {
     await app.register(emulatorPlugin, { prefix: '/_emulator', baseUrl: `${options.publicUrl}/_emulator` });

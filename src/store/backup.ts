@@ -45,6 +45,7 @@ export const backupPlan = {
   login_flows: { kept: false, why: 'a login in progress; lives minutes' },
   mfa_challenges: { kept: false, why: 'a second-factor email of a login in progress; lives minutes' },
   authorization_codes: { kept: false, why: 'single use; lives a minute' },
+  self_service_flows: { kept: false, why: 'a mailed code of a sign-up, recovery or code sign-in; lives minutes' },
   sessions: { kept: false, why: 'browser sessions: users sign in again' },
   token_families: { kept: false, why: 'grants behind refresh tokens: clients sign in again' },
   refresh_tokens: { kept: false, why: 'clients sign in again' },

@@ -20,6 +20,10 @@ export interface TenantPolicies {
   readonly refreshTokenTtlSeconds?: number;
   /** How recent a sign-in must be for its access token to prove the account when linking an identity (default 300). */
   readonly linkProofMaxAgeSeconds?: number;
+  /** Who may create an account, and how (default `both`). */
+  readonly signup?: 'off' | 'password' | 'upstream' | 'both';
+  /** Whether a mailed one-time code is a first factor (default false). */
+  readonly emailCodeSignIn?: boolean;
 }
 
 export interface TenantsTable {
@@ -411,6 +415,26 @@ export interface ConsentGrantsTable {
   updated_at: Timestamp;
 }
 
+/** A mailed code and link of a self-service flow: bound to one address, single use, short-lived. */
+export interface SelfServiceFlowsTable {
+  id: string;
+  tenant_id: string;
+  kind: 'verification' | 'recovery' | 'code_sign_in';
+  /** The normalised address the code was mailed to: it proves that address and no other. */
+  email: string;
+  /** The account of the address, when one exists (a code sign-in may create it). */
+  user_id: string | null;
+  /** SHA-256 of the flow id, the address and the six-digit code. */
+  code_digest: string;
+  /** SHA-256 of the link's token. */
+  link_digest: string;
+  status: ColumnType<'pending' | 'complete' | 'failed', 'pending' | undefined, 'pending' | 'complete' | 'failed'>;
+  failed_attempts: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -432,6 +456,7 @@ export interface Database {
   master_key_checks: MasterKeyChecksTable;
   admin_tokens: AdminTokensTable;
   consent_grants: ConsentGrantsTable;
+  self_service_flows: SelfServiceFlowsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -451,4 +476,5 @@ export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type LoginFlowRow = Selectable<LoginFlowsTable>;
 export type MfaFactorRow = Selectable<MfaFactorsTable>;
 export type MfaChallengeRow = Selectable<MfaChallengesTable>;
+export type SelfServiceFlowRow = Selectable<SelfServiceFlowsTable>;
 export type AdminTokenRow = Selectable<AdminTokensTable>;

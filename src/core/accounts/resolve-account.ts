@@ -10,6 +10,7 @@ import type { Database, UserRow } from '../../store/schema.js';
 import type { AuditLog } from '../audit/events.js';
 import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
+import { requireSignupAllowed } from '../flows/kinds/registration.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { isEmailShaped, normaliseEmail } from '../users/email.js';
 import { toIdentity, toUser } from '../users/users.js';
@@ -159,6 +160,8 @@ const createUser = async (
   address: { email: string | null; verified: boolean; pendingEmail?: string },
 ): Promise<AccountResolution> => {
   const { tenant, profile } = input;
+  // The tenant's `signup` policy decides whether an identity provider creates accounts (nothing is written otherwise).
+  requireSignupAllowed(tenant, 'upstream');
   const user = await usersRepo.insert(trx, {
     id: newId(),
     tenant_id: tenant.id,

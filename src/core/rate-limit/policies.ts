@@ -41,6 +41,20 @@ export const rateLimitPolicies = {
   adminAuthFailures: { name: 'admin_auth', points: 10, durationSeconds: 15 * 60 },
   /** Admin API requests per admin token (the configured token, or one stored token), successful or not. */
   adminRequestsPerToken: { name: 'admin_token', points: 600, durationSeconds: 60 },
+  /**
+   * Self-service mails (sign-up, verification re-sends, recovery, sign-in codes) per (tenant, flow kind, address),
+   * counted for every request whether or not the address has an account, so the limit tells nothing either.
+   */
+  selfServiceMailsPerAddress: { name: 'self_service_mail_address', points: 5, durationSeconds: 15 * 60 },
+  /** Self-service mail requests per (tenant, client address), across addresses. */
+  selfServiceMailsPerIp: { name: 'self_service_mail_ip', points: 30, durationSeconds: 15 * 60 },
+  /**
+   * Answers to mailed codes per (tenant, flow kind, address), right or wrong, across codes: a new code does not buy new
+   * guesses (each code also dies at its fifth wrong answer).
+   */
+  selfServiceAnswersPerAddress: { name: 'self_service_answer_address', points: 10, durationSeconds: 15 * 60 },
+  /** Answers to mailed codes per (tenant, client address), across addresses. */
+  selfServiceAnswersPerIp: { name: 'self_service_answer_ip', points: 50, durationSeconds: 15 * 60 },
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type RateLimitPolicyName = keyof typeof rateLimitPolicies;

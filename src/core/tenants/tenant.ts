@@ -41,6 +41,17 @@ export const TenantPoliciesSchema = Type.Object(
           'How recent a sign-in must be for its access token to prove the account when linking an identity to it (RFC 8693 `actor_token` and its equivalents). Default 300.',
       }),
     ),
+    signup: Type.Optional(
+      Type.Union([Type.Literal('off'), Type.Literal('password'), Type.Literal('upstream'), Type.Literal('both')], {
+        description:
+          'Who may create an account: nobody (`off`), with an email and a password (`password`: the hosted sign-up page, its JSON API and the password sign-ups of the other surfaces), through an identity provider (`upstream`: a first sign-in creates the account), or either (`both`, the default, which keeps what tenants could do before this policy existed). A mailed sign-in code creates an account whenever this is not `off`.',
+      }),
+    ),
+    emailCodeSignIn: Type.Optional(
+      Type.Boolean({
+        description: 'Whether a one-time code mailed to the address is a way to sign in (passwordless). Default false.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -7,13 +7,17 @@ import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { registerTenantHook } from '../shared/tenant.js';
 import { showChallengePage, submitChallengePage } from './challenge-page.js';
+import { answerCodeSignIn, showCodeSignIn, submitCodeSignIn } from './code-sign-in.js';
 import { ConsentForm, showConsent, submitConsent } from './consent.js';
 import { showDevOutbox } from './dev-outbox.js';
 import { approveEmailLink, showEmailLink } from './email-link.js';
 import { finishHostedUpstreamLogin, startHostedUpstreamLogin } from './hosted-login.js';
 import { type IdpReturns, idpCallback } from './idp-callback.js';
+import { showForgot, showRecoveryLink, showReset, submitForgot, submitRecoveryLink, submitReset } from './recovery.js';
 import { SignInForm, SignInParams, showSignIn, submitSignIn } from './sign-in.js';
+import { redirectToSignUp, showSignUp, submitSignUp } from './sign-up.js';
 import { beginTotp, confirmTotp, showFactors } from './totp-enrolment.js';
+import { resendVerify, showVerify, showVerifyLink, submitVerify, submitVerifyLink } from './verify-email.js';
 
 export { upstreamLoginStarter } from './hosted-login.js';
 export type { IdpCallbackOutcome, IdpReturns } from './idp-callback.js';
@@ -46,6 +50,26 @@ const signInPages: FastifyPluginAsync<{ core: Core }> = async (app, { core }) =>
     { schema: { params: SignInParams, body: ConsentForm, hide: true } },
     submitConsent(core),
   );
+  // The self-service pages: under the request's sign-in page (its binding cookie's path), and the mailed links' pages.
+  const page = { schema: { params: SignInParams, hide: true } };
+  app.get('/sign-up/:request', page, redirectToSignUp(core));
+  app.get('/sign-in/:request/sign-up', page, showSignUp(core));
+  app.post('/sign-in/:request/sign-up', page, submitSignUp(core));
+  app.get('/sign-in/:request/verify', page, showVerify(core));
+  app.post('/sign-in/:request/verify', page, submitVerify(core));
+  app.post('/sign-in/:request/verify/resend', page, resendVerify(core));
+  app.get('/sign-in/:request/forgot', page, showForgot(core));
+  app.post('/sign-in/:request/forgot', page, submitForgot(core));
+  app.get('/sign-in/:request/reset', page, showReset(core));
+  app.post('/sign-in/:request/reset', page, submitReset(core));
+  app.get('/sign-in/:request/code', page, showCodeSignIn(core));
+  app.post('/sign-in/:request/code', page, submitCodeSignIn(core));
+  app.post('/sign-in/:request/code/answer', page, answerCodeSignIn(core));
+  const link = { schema: { hide: true } };
+  app.get('/verify-email', link, showVerifyLink(core));
+  app.post('/verify-email', link, submitVerifyLink(core));
+  app.get('/recovery', link, showRecoveryLink(core));
+  app.post('/recovery', link, submitRecoveryLink(core));
 };
 
 /**

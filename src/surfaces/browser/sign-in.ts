@@ -15,6 +15,7 @@ import { tenantOf } from '../shared/tenant.js';
 import { continueToClient } from './consent.js';
 import { pendingRequest } from './pending-request.js';
 import { providerLinks } from './provider-links.js';
+import { selfServiceLinks } from './self-service-page.js';
 
 export const SignInParams = Type.Object({ request: Type.String({ minLength: 1, maxLength: 64 }) });
 export const SignInForm = Type.Object({
@@ -69,7 +70,8 @@ const renderForm = async (
         <input id="password" name="password" type="password" autocomplete="current-password" required>
         <button type="submit">Sign in</button>
       </form>
-      ${await providerLinks(core, tenant, action)}`,
+      ${await providerLinks(core, tenant, action)}
+      ${selfServiceLinks(core, reply.request, tenant, action)}`,
   });
 };
 

@@ -38,3 +38,20 @@ export const hostedUpstreamCallback = (publicUrl: string, tenantId: string, conn
   callbackUrl: `${publicUrl.replace(/\/+$/, '')}/t/${tenantId}${upstreamCallbackPath(connectionId)}`,
   callbackName: connectionId,
 });
+
+/**
+ * The pages a verification mail and a recovery mail link to: `{publicUrl}/t/{tenant}/verify-email?token=…` and
+ * `{publicUrl}/t/{tenant}/recovery?token=…`. The token rides in the query, which request logs leave out.
+ */
+export const selfServiceLinkUrls = (publicUrl: string) => ({
+  verification: (tenantId: string, token: string): string =>
+    `${publicUrl}/t/${encodeURIComponent(tenantId)}/verify-email?token=${token}`,
+  recovery: (tenantId: string, token: string): string =>
+    `${publicUrl}/t/${encodeURIComponent(tenantId)}/recovery?token=${token}`,
+});
+
+/** The hosted pages of the self-service flows of a pending authorization request, under its sign-in page. */
+export const selfServicePageUrl = (
+  signInPage: string,
+  page: 'sign-up' | 'verify' | 'forgot' | 'reset' | 'code',
+): string => `${signInPage}/${page}`;
