@@ -169,7 +169,7 @@ const confirmPage = async (
         enrolment === undefined || qr === undefined
           ? ''
           : html`<p>${t('mfa.totp_setup.scan')}</p>
-      <img class="qr" src="${qr}" alt="${t('mfa.totp_setup.qr_alt')}" width="220" height="220">
+      <img src="${qr}" alt="${t('mfa.totp_setup.qr_alt')}" class="qr" width="220" height="220">
       <p class="key">${t('mfa.totp_setup.key')}: <code>${enrolment.secret}</code></p>`
       }
       <form method="post" action="${`${base(core, who.tenant)}/totp/confirm`}">
