@@ -31,9 +31,9 @@ export const contrastRatio = (a: string, b: string): number => {
 /** The minimum contrast of normal text (WCAG 2.2 SC 1.4.3, level AA). */
 export const minimumTextContrast = 4.5;
 
-/** Black-ish or white text, whichever reads better on `background` (one of them always reaches 4.5:1). */
+/** Black or white text, whichever reads better on `background` (one of them always reaches 4.5:1). */
 export const readableTextOn = (background: string): string =>
-  contrastRatio(background, '#ffffff') >= contrastRatio(background, '#111111') ? '#ffffff' : '#111111';
+  contrastRatio(background, '#ffffff') >= contrastRatio(background, '#000000') ? '#ffffff' : '#000000';
 
 /**
  * `colour` itself when it reads as text on `background` (≥ 4.5:1); otherwise the same hue darkened step by step until it
