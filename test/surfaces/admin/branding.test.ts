@@ -56,6 +56,19 @@ describe('PATCH /admin/tenants/{tenant} and …/clients/{client} branding', () =
     });
   });
 
+  it('exports the branding and imports it back unchanged', async () => {
+    const exported = await api.get('/admin/export?tenant=brand');
+    expect(exported.status).toBe(200);
+    const document = exported.body as {
+      tenants: { policies: { branding: unknown }; clients: { settings: { branding?: unknown } }[] }[];
+    };
+    const [tenant] = document.tenants;
+    expect(tenant?.policies.branding).toMatchObject({ displayName: 'Brand Co', providerOrder: ['github', 'google'] });
+    expect(tenant?.clients[0]?.settings.branding).toEqual({ displayName: 'The App', primaryColor: '#0b6e4f' });
+    const imported = await expectNoWrites(gh.storage.db, () => api.post('/admin/import', document));
+    expect(imported.status).toBe(200);
+  });
+
   it.each([
     ['primaryColor', 'red'],
     ['primaryColor', '#12345'],
