@@ -115,6 +115,27 @@ interface Notice {
   readonly sent?: boolean;
 }
 
+/** The flow of this page, its methods, and the language and brand of its authorization request's client. */
+const flowPage = async (
+  core: Core,
+  request: FastifyRequest,
+  tenant: Tenant,
+  where: { state: string; binding: string },
+) => {
+  const { flow, challenges } = await core.mfa.pending(tenant, { state: where.state, browserBinding: where.binding });
+  if (flow.target.kind !== 'oauth_authorize')
+    throw new GatehouseError('flow_invalid', 'this sign-in is not a page flow');
+  const mechanisms = (challenges[flow.mfaStep]?.mechanisms ?? []).filter((m) => m.name !== 'password');
+  const authz = readCookie(request, bindingCookie(core.settings.publicUrl, tenant.id, flow.target.requestId));
+  const pending =
+    authz === undefined
+      ? undefined
+      : await core.login.authorizationRequests.find(tenant.id, flow.target.requestId, authz);
+  const client = pending === undefined ? undefined : await core.clients.find(pending.clientId);
+  const context = pageContext(request, tenant, { client, uiLocales: pending?.params.uiLocales });
+  return { signInPage: flow.target.signInPage, mechanisms, pending, context };
+};
+
 const render = async (
   core: Core,
   request: FastifyRequest,
@@ -123,19 +144,8 @@ const render = async (
   where: { state: string; binding: string },
   notice: Notice = { status: 200 },
 ) => {
-  const { flow, challenges } = await core.mfa.pending(tenant, { state: where.state, browserBinding: where.binding });
-  if (flow.target.kind !== 'oauth_authorize')
-    throw new GatehouseError('flow_invalid', 'this sign-in is not a page flow');
-  const action = withLogin(mfaPageUrl(flow.target.signInPage), where.state);
-  const mechanisms = (challenges[flow.mfaStep]?.mechanisms ?? []).filter((m) => m.name !== 'password');
-  // The last answer redirects (through the hand-over) to the client: CSP form-action must allow its origin.
-  const authz = readCookie(request, bindingCookie(core.settings.publicUrl, tenant.id, flow.target.requestId));
-  const pending =
-    authz === undefined
-      ? undefined
-      : await core.login.authorizationRequests.find(tenant.id, flow.target.requestId, authz);
-  const client = pending === undefined ? undefined : await core.clients.find(pending.clientId);
-  const context = pageContext(request, tenant, { client, uiLocales: pending?.params.uiLocales });
+  const { signInPage, mechanisms, pending, context } = await flowPage(core, request, tenant, where);
+  const action = withLogin(mfaPageUrl(signInPage), where.state);
   const { t } = context.messages;
   const wanted = notice.method ?? (request.query as { method?: string }).method;
   const shown = mechanisms.find((m) => m.id === wanted) ?? mechanisms[0];
@@ -145,6 +155,7 @@ const render = async (
     reply,
     pageIn(context, {
       status: notice.status,
+      // The last answer redirects (through the hand-over) to the client: CSP form-action must allow its origin.
       ...(pending === undefined ? {} : { formActions: [cspSourceOf(pending.params.redirectUri)] }),
       title: t('mfa.title'),
       ...(sent ? { script: pollScript } : {}),
@@ -216,7 +227,8 @@ export const submitChallengePage = (core: Core) => async (request: FastifyReques
   const { tenant, state, binding } = await located(core, request);
   const form = checkedForm(request, binding);
   const where = { state, binding };
-  const { t, locale } = pageContext(request, tenant).messages;
+  // The language of the page, which the email a start sends is written in.
+  const { t, locale } = (await flowPage(core, request, tenant, where)).context.messages;
   const action = actions[form.action ?? ''];
   if (action === undefined || form.mechanism === undefined)
     return render(core, request, reply, tenant, where, { status: 400, error: t('mfa.error.choose') });

@@ -178,6 +178,14 @@ describe.each(storageKinds)('the hosted pages in Chromium (%s)', (kind) => {
       }
       if (name === 'mfa-email-waiting')
         expect(await page.getByRole('button', { name: 'Ich habe bestätigt, weiter' }).count()).toBe(1);
+      if (name === 'dev-outbox') {
+        // The email went out in the language of the page that asked for it.
+        const [mail] = await german.gh.core.mail.outbox();
+        expect(mail?.subject).toBe('Bestätigen Sie Ihre Anmeldung');
+        expect(mail?.text).toMatch(
+          /^Jemand \(hoffentlich Sie\) meldet sich gerade an\.\n\nGeben Sie diesen Code ein: \d{6}\n/,
+        );
+      }
     });
   });
 
@@ -189,6 +197,43 @@ describe.each(storageKinds)('the hosted pages in Chromium (%s)', (kind) => {
     expect(await page.locator('h1').textContent()).toBe('Anmelden');
     expect(await page.locator('html').getAttribute('lang')).toBe('de');
     expect(response?.status()).toBe(200);
+    await context.close();
+  });
+
+  it('shows the password form only once the tenant has a user with a password', async () => {
+    const { gh, app } = english;
+    const tenantId = `social-only-${kind}`;
+    await gh.core.tenants.create({ id: tenantId, name: 'Social only' });
+    await gh.core.connections.set(tenantId, {
+      id: 'github',
+      kind: 'github',
+      clientId: 'gh-app',
+      clientSecret: 'gh-secret',
+      emulator: english.idp.url,
+    });
+    await gh.core.clients.create(tenantId, {
+      clientId: `${tenantId}-app`,
+      name: 'App',
+      redirectUris: [app.redirectUri],
+    });
+    await gh.core.users.create(tenantId, { email: 'social@example.com', emailVerified: true });
+    const url = new URL(`${gh.issuer(tenantId)}/authorize`);
+    for (const [name, value] of Object.entries({
+      response_type: 'code',
+      client_id: `${tenantId}-app`,
+      redirect_uri: app.redirectUri,
+      scope: 'openid',
+    }))
+      url.searchParams.set(name, value);
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    await page.goto(url.href);
+    await page.waitForURL(/\/sign-in\/[^/]+$/);
+    expect(await page.locator('a.provider').allTextContents()).toEqual(['Continue with GitHub']);
+    expect(await page.locator('#password').count()).toBe(0);
+    await gh.core.users.create(tenantId, { email: 'pat@example.com', password: 'a long enough password' });
+    await page.reload();
+    expect(await page.locator('#password').count()).toBe(1);
     await context.close();
   });
 
