@@ -85,7 +85,13 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
   const clients = limitClientAuthentication(createClientUseCases(deps), guard);
   const connections = createConnectionUseCases(deps);
   const plainUsers = createUserUseCases(deps);
-  const failureNotice = createFailureNotice({ findUser: plainUsers.findByEmail, mailer, audit, log: deps.log });
+  const failureNotice = createFailureNotice({
+    findUser: plainUsers.findByEmail,
+    mailer,
+    audit,
+    log: deps.log,
+    tenantLocale: async (id) => (await tenants.get(id))?.policies.branding?.defaultLocale,
+  });
   const users = limitPasswordAttempts(plainUsers, {
     ...guard,
     account: createAccountThrottle(deps.kv, deps.clock),

@@ -24,6 +24,19 @@ export interface TenantPolicies {
   readonly signup?: 'off' | 'password' | 'upstream' | 'both';
   /** Whether a mailed one-time code is a first factor (default false). */
   readonly emailCodeSignIn?: boolean;
+  /** What the hosted pages look like: name, logo, colour, support link, default locale, providers' order. */
+  readonly branding?: StoredBranding & {
+    readonly defaultLocale?: string;
+    readonly providerOrder?: readonly string[];
+  };
+}
+
+/** A tenant's or client's branding as stored (validated by the core's branding schema on every write). */
+export interface StoredBranding {
+  readonly displayName?: string;
+  readonly logoUrl?: string;
+  readonly primaryColor?: string;
+  readonly supportUrl?: string;
 }
 
 export interface TenantsTable {
@@ -50,6 +63,8 @@ export interface ClientSettings {
   readonly allowedOrigins?: readonly string[];
   /** `required`: a third-party client, whose scopes the user allows on a consent page; `skip` (default): first party. */
   readonly consent?: 'required' | 'skip';
+  /** What this client's hosted pages look like, over the tenant's branding. */
+  readonly branding?: StoredBranding;
 }
 
 export interface ClientsTable {
@@ -168,6 +183,8 @@ export interface AuthorizationParams {
   readonly maxAge?: number;
   readonly loginHint?: string;
   readonly idpHint?: string;
+  /** OIDC `ui_locales`: the languages the hosted pages should speak, in order of preference. */
+  readonly uiLocales?: string;
 }
 
 export interface AuthorizationRequestsTable {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { collect, printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
+import { brandingOf } from './tenant.js';
 
 interface CreateOpts {
   readonly tenant: string;
@@ -14,6 +15,10 @@ interface CreateOpts {
   readonly consent?: string;
   readonly idTokenAlg?: string;
   readonly allowedOrigin: string[];
+  readonly displayName?: string;
+  readonly logo?: string;
+  readonly primaryColor?: string;
+  readonly supportUrl?: string;
 }
 
 const nonEmpty = <T>(list: T[]): T[] | undefined => (list.length === 0 ? undefined : list);
@@ -24,6 +29,12 @@ const settingsOf = (opts: CreateOpts): Record<string, unknown> | undefined => {
       consent: opts.consent,
       idTokenSignedResponseAlg: opts.idTokenAlg,
       allowedOrigins: nonEmpty(opts.allowedOrigin),
+      branding: brandingOf({
+        displayName: opts.displayName,
+        logo: opts.logo,
+        primaryColor: opts.primaryColor,
+        supportUrl: opts.supportUrl,
+      }),
     }).filter(([, v]) => v !== undefined),
   );
   return Object.keys(settings).length === 0 ? undefined : settings;
@@ -54,7 +65,11 @@ export const clientCommand = (program: Command, io: CliIo): void => {
         'web origin (scheme://host[:port]) whose scripts may call the token endpoints (repeatable)',
         collect,
         [],
-      ),
+      )
+      .option('--display-name <name>', "the name this client's hosted pages show, over the tenant's branding")
+      .option('--logo <url>', 'logo of its hosted pages: an https image URL or a data:image/…;base64, URI')
+      .option('--primary-color <hex>', 'colour of buttons and links on its pages, #rgb or #rrggbb')
+      .option('--support-url <url>', 'where its users get help: an https URL or mailto: address'),
   ).action(async (opts: CreateOpts) => {
     const input = Object.fromEntries(
       Object.entries({

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { type ProductName, products } from '../../connectors/registry.js';
 import type { ClientSettings } from '../../store/schema.js';
 import { defaultIdTokenAlgorithm, type SigningAlgorithm, signingAlgorithms } from '../keys/algorithms.js';
+import { ClientBrandingSchema } from '../tenants/branding.js';
 
 /** The standard grants (RFC 6749, RFC 8693) a client can be allowed. */
 const standardGrantTypes = [
@@ -93,6 +94,7 @@ export const ClientInput = Type.Object(
                 'Web origins whose scripts may call the token, userinfo, revocation and introspection endpoints (CORS), matched exactly: a single-page application served from another origin. None by default.',
             }),
           ),
+          branding: Type.Optional(ClientBrandingSchema),
           consent: Type.Optional(
             Type.Union([Type.Literal('required'), Type.Literal('skip')], {
               description:

@@ -53,6 +53,8 @@ export interface AdvanceInput {
   readonly action: 'answer' | 'start_oob' | 'poll';
   readonly answer?: string;
   readonly ip?: string;
+  /** The language the person reads (a BCP 47 tag), for what is mailed to them; the tenant's default otherwise. */
+  readonly locale?: string;
 }
 
 export type AdvanceResult =
@@ -254,6 +256,7 @@ export const createFlowEngine = (
       choiceId: chosen.id,
       userId: row.user_id ?? undefined,
       ...(input.ip === undefined ? {} : { ip: input.ip }),
+      ...(input.locale === undefined ? {} : { locale: input.locale }),
     };
     switch (input.action) {
       case 'start_oob': {

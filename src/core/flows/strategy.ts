@@ -21,6 +21,8 @@ export interface StrategyContext {
   readonly userId: string | undefined;
   /** The caller's address, for limits keyed by it. */
   readonly ip?: string;
+  /** The language the person reads (a BCP 47 tag the surface chose), for what is mailed to them. */
+  readonly locale?: string;
 }
 
 /** A strategy offered in a step: shown to the user as a choice (`partialAddress`: where an email goes). */

@@ -1,6 +1,8 @@
+import { messagesFor } from '../../lib/i18n.js';
 import type { Logger } from '../../lib/logger.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Mailer } from '../mail/mailer.js';
+import { failedAttemptsMail } from '../mail/messages.js';
 import type { User } from '../users/user.js';
 import { accountPasswordPolicy } from './policies.js';
 
@@ -9,18 +11,11 @@ export interface FailureNoticeDeps {
   readonly mailer: Mailer;
   readonly audit: AuditLog;
   readonly log: Logger;
+  /** The tenant's default locale: the language of the notice (no request is waiting for it). */
+  readonly tenantLocale: (tenantId: string) => Promise<string | undefined>;
 }
 
 const maxPending = 1000;
-
-const noticeText = (failures: number): string =>
-  [
-    `Someone entered a wrong password for your account ${failures} times in the last ${accountPasswordPolicy.windowSeconds / 60} minutes.`,
-    '',
-    'If it was you, there is nothing to do. If not, your password was not accepted and your account is unchanged;',
-    'the addresses that tried are slowed down and then refused. Consider changing your password if it is used',
-    'anywhere else.',
-  ].join('\n');
 
 /**
  * Mails the owner of an account that sees a burst of wrong passwords. The caller does not wait: the answer to the
@@ -35,11 +30,10 @@ export const createFailureNotice = (deps: FailureNoticeDeps) => {
   const send = async (tenantId: string, email: string, failures: number, ip: string | undefined) => {
     const user = await deps.findUser(tenantId, email);
     if (user?.email == null || user.status !== 'active' || !deps.mailer.available) return;
-    await deps.mailer.send({
-      to: user.email,
-      subject: 'Failed sign-in attempts on your account',
-      text: noticeText(failures),
-    });
+    const messages = messagesFor({ tenantDefault: await deps.tenantLocale(tenantId) });
+    await deps.mailer.send(
+      failedAttemptsMail(messages, { to: user.email, failures, minutes: accountPasswordPolicy.windowSeconds / 60 }),
+    );
     deps.audit.record({
       type: 'account.failures_notified',
       outcome: 'info',

@@ -89,6 +89,10 @@ export const createMfaEnrolment = (deps: CoreDeps, audit: AuditLog) => {
       return totp.begin(tenant, user);
     },
 
+    /** The seed waiting for its first code, shown again after a wrong code; undefined when none is pending. */
+    pendingTotp: (tenant: Tenant, user: User): Promise<TotpEnrolment | undefined> =>
+      totp.pending(tenant, user, deps.clock.now()),
+
     /**
      * Confirms the pending seed (started in the last 10 minutes) with a code from the app. The new authenticator
      * replaces any earlier one, a fresh set of recovery codes is returned (the only time they are seen), the user's

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { TenantPolicies } from '../../store/schema.js';
+import { TenantBrandingSchema } from './branding.js';
 
 const tenantIdPattern = '^[a-z0-9][a-z0-9-]{0,62}$';
 
@@ -33,6 +34,7 @@ export const TenantPoliciesSchema = Type.Object(
     accessTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
     idTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
     refreshTokenTtlSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 31536000 })),
+    branding: Type.Optional(TenantBrandingSchema),
     linkProofMaxAgeSeconds: Type.Optional(
       Type.Integer({
         minimum: 30,

@@ -1,5 +1,6 @@
 import { hashPassword, verifyPassword } from '../../lib/crypto.js';
 import { isUuid, newId } from '../../lib/ids.js';
+import { createReadCache } from '../../lib/read-cache.js';
 import { revokeTokenFamiliesOfUser } from '../../store/combined/revoke-token-families.js';
 import { isUniqueViolation } from '../../store/database.js';
 import { identitiesRepo } from '../../store/repositories/identities.js';
@@ -50,7 +51,16 @@ export const createUserUseCases = (deps: CoreDeps) => {
     return row;
   };
 
+  // Asked on every sign-in page: a short per-instance cache keeps it to one probe per tenant every few seconds.
+  const passwordUsers = createReadCache<boolean>({
+    ttlMs: 10_000,
+    now: () => deps.clock.now().getTime(),
+    load: (tenantId) => usersRepo.anyWithPassword(deps.db, tenantId),
+  });
+
   return {
+    /** Whether any user of the tenant has a password (cached for ten seconds per instance). */
+    anyWithPassword: async (tenantId: string): Promise<boolean> => passwordUsers.get(tenantId),
     /** @throws GatehouseError `not_found` */
     require: async (tenantId: string, userId: string): Promise<User> => toUser(await requireRow(tenantId, userId)),
     find: async (tenantId: string, userId: string): Promise<User | undefined> => {
@@ -91,6 +101,7 @@ export const createUserUseCases = (deps: CoreDeps) => {
           profile: JSON.stringify(parsed.profile ?? {}),
           status: 'active',
         });
+        if (passwordHash !== null) passwordUsers.delete(tenantId);
         return toUser(row);
       } catch (error) {
         if (isUniqueViolation(error)) throw new GatehouseError('email_taken', 'the email address is already in use');

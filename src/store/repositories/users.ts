@@ -35,6 +35,15 @@ export const usersRepo = {
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst(),
+  /** Whether any user of the tenant has a password: one probe of users_tenant_password_idx. */
+  anyWithPassword: async (db: DbExecutor, tenantId: string): Promise<boolean> =>
+    (await db
+      .selectFrom('users')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('password_hash', 'is not', null)
+      .limit(1)
+      .executeTakeFirst()) !== undefined,
   count: async (db: DbExecutor, tenantId: string) =>
     Number(
       (

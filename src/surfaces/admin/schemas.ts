@@ -4,6 +4,7 @@ import { BackupArchive } from '../../core/backup/index.js';
 import { ClientInput, ClientPatch } from '../../core/clients/client.js';
 import { ConfigDocument } from '../../core/config-io/document.js';
 import { ConnectionInput } from '../../core/connections/connection.js';
+import { ClientBrandingSchema } from '../../core/tenants/branding.js';
 import { TenantId, TenantInput, TenantPatch, TenantPoliciesSchema } from '../../core/tenants/tenant.js';
 import { UserInput } from '../../core/users/user.js';
 
@@ -95,6 +96,7 @@ const clientViewFields = {
       postLogoutRedirectUris: Type.Optional(StringList),
       idTokenSignedResponseAlg: Type.Optional(Type.String()),
       allowedOrigins: Type.Optional(StringList),
+      branding: Type.Optional(ClientBrandingSchema),
     },
     closed,
   ),

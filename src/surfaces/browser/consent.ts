@@ -10,6 +10,7 @@ import { bindingCookie, clearCookie, readCookie, sessionCookie } from '../shared
 import { cspSourceOf, html, sendPage } from '../shared/html.js';
 import { consentPageUrl } from '../shared/paths.js';
 import { tenantOf } from '../shared/tenant.js';
+import { pageContext, pageIn } from './page-context.js';
 
 export const ConsentForm = Type.Object({
   csrf: Type.String({ minLength: 1, maxLength: 100 }),
@@ -20,12 +21,12 @@ interface ConsentForm {
   readonly decision: 'allow' | 'deny';
 }
 
-/** What each standard scope lets the application do, in the words the page uses. */
+/** What each standard scope lets the application do: the message key of its words. */
 const scopeWords: Readonly<Record<string, string>> = {
-  openid: 'Know who you are when you sign in',
-  profile: 'See your name and profile picture',
-  email: 'See your email address',
-  offline_access: 'Keep access while you are not using it',
+  openid: 'consent.scope.openid',
+  profile: 'consent.scope.profile',
+  email: 'consent.scope.email',
+  offline_access: 'consent.scope.offline_access',
 };
 
 const csrfToken = (binding: string): string => sha256(`consent:${binding}`);
@@ -84,31 +85,38 @@ export const showConsent = (core: Core) => async (request: FastifyRequest, reply
   const user = await core.users.require(tenant.id, signedIn.userId);
   const issuer = core.tokens.issuerOf(tenant.id);
   const asked = need.scopes.length === 0 ? ['openid'] : need.scopes;
-  return sendPage(reply, {
-    status: 200,
-    title: `Allow ${client.name}? – ${tenant.name}`,
-    // Both answers redirect to the client: CSP form-action must allow its origin.
-    formActions: [cspSourceOf(issuer), cspSourceOf(pending.params.redirectUri)],
-    body: html`<h1>Allow ${client.name} to use your account?</h1>
-      <p class="muted">Signed in as ${user.email ?? user.id} at ${tenant.name}.
-        ${client.name} is not run by ${tenant.name}.</p>
-      <h2 id="scopes-heading">${client.name} will be able to:</h2>
+  const context = pageContext(request, tenant, { client, uiLocales: pending.params.uiLocales });
+  const { t } = context.messages;
+  const app = client.settings.branding?.displayName ?? client.name;
+  const org = tenant.policies.branding?.displayName ?? tenant.name;
+  return sendPage(
+    reply,
+    pageIn(context, {
+      status: 200,
+      title: t('consent.title', { app }),
+      // Both answers redirect to the client: CSP form-action must allow its origin.
+      formActions: [cspSourceOf(issuer), cspSourceOf(pending.params.redirectUri)],
+      body: html`<h1>${t('consent.heading', { app })}</h1>
+      <p class="muted">${t('consent.signed_in_as', { user: user.email ?? user.id, org })}
+        ${t('consent.third_party', { app, org })}</p>
+      <h2 id="scopes-heading">${t('consent.will_be_able_to', { app })}</h2>
       <ul class="scopes" aria-labelledby="scopes-heading">
-        ${asked.map(
-          (scope) =>
-            html`<li>${scopeWords[scope] ?? html`Use <code>${scope}</code>`}${
-              need.newScopes.includes(scope) && need.newScopes.length < need.scopes.length
-                ? html` <span class="new">(new)</span>`
-                : ''
-            }</li>`,
-        )}
+        ${asked.map((scope) => {
+          const words = scopeWords[scope];
+          return html`<li>${words === undefined ? html`${t('consent.scope.other')} <code>${scope}</code>` : t(words)}${
+            need.newScopes.includes(scope) && need.newScopes.length < need.scopes.length
+              ? html` <span class="new">${t('consent.new')}</span>`
+              : ''
+          }</li>`;
+        })}
       </ul>
       <form method="post" action="${consentPageUrl(issuer, pending.id)}">
         <input type="hidden" name="csrf" value="${csrfToken(binding)}">
-        <button type="submit" name="decision" value="allow">Allow</button>
-        <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+        <button type="submit" name="decision" value="allow">${t('consent.allow')}</button>
+        <button type="submit" name="decision" value="deny" class="secondary">${t('consent.deny')}</button>
       </form>`,
-  });
+    }),
+  );
 };
 
 /**

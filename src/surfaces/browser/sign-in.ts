@@ -9,12 +9,13 @@ import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
 import { setBindingCookie } from '../shared/binding-cookie.js';
 import { readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
-import { cspSourceOf, html, sendPage } from '../shared/html.js';
+import { cspSourceOf, html, type SafeHtml, sendPage } from '../shared/html.js';
 import { mfaPageUrl, signInPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
 import { tenantOf } from '../shared/tenant.js';
 import { continueToClient } from './consent.js';
+import { pageContext, pageIn } from './page-context.js';
 import { pendingRequest } from './pending-request.js';
-import { providerLinks } from './provider-links.js';
+import { providerButtons } from './provider-links.js';
 import { selfServiceLinks } from './self-service-page.js';
 
 export const SignInParams = Type.Object({ request: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -35,14 +36,32 @@ interface SignInForm {
  */
 const csrfToken = (binding: string): string => sha256(`csrf:${binding}`);
 
-interface FormState {
+/**
+ * What the sign-in page shows besides its form. `notice` is a neutral line above the form (a cancelled or expired
+ * sign-in); `links` are extra links under it (create an account, forgot password, email me a code).
+ */
+export interface FormState {
   readonly status: number;
   readonly email?: string;
   readonly error?: string;
+  readonly notice?: string;
+  readonly links?: readonly SafeHtml[];
 }
+
+/**
+ * Whether the page shows the email and password form: when the tenant lets people sign up with a password, else when
+ * any of its users has one (one cached probe), and always when there is no provider to continue with.
+ */
+const showsPasswordForm = async (core: Core, tenant: Tenant, providers: number): Promise<boolean> => {
+  if (providers === 0) return true;
+  const signup = tenant.policies.signup ?? 'both';
+  if (signup === 'password' || signup === 'both') return true;
+  return core.users.anyWithPassword(tenant.id);
+};
 
 const renderForm = async (
   core: Core,
+  request: FastifyRequest,
   reply: FastifyReply,
   tenant: Tenant,
   pending: PendingAuthorization,
@@ -50,29 +69,40 @@ const renderForm = async (
   state: FormState,
 ) => {
   const client = await core.clients.find(pending.clientId);
+  const context = pageContext(request, tenant, { client, uiLocales: pending.params.uiLocales });
+  const { t } = context.messages;
   const issuer = core.tokens.issuerOf(tenant.id);
   const action = signInPageUrl(issuer, pending.id);
+  const providers = await providerButtons(core, tenant, action, context.messages);
+  const withPassword = state.error !== undefined || (await showsPasswordForm(core, tenant, providers.length));
   const described = state.error === undefined ? undefined : 'form-error';
-  return sendPage(reply, {
-    status: state.status,
-    title: `Sign in – ${tenant.name}`,
-    // The form posts here, and its response redirects to the client: CSP form-action covers both (CSP3 §6.4.3).
-    formActions: [cspSourceOf(issuer), cspSourceOf(pending.params.redirectUri)],
-    body: html`<h1>Sign in</h1>
-      <p class="muted">to continue to ${client?.name ?? 'the application'}</p>
-      ${state.error === undefined ? '' : html`<p class="error" role="alert" id="form-error">${state.error}</p>`}
-      <form method="post" action="${action}">
+  const app = client?.settings.branding?.displayName ?? client?.name ?? t('common.the_application');
+  const passwordForm = html`<form method="post" action="${action}">
         <input type="hidden" name="csrf" value="${csrfToken(binding)}">
-        <label for="email">Email</label>
-        <input id="email" name="email" type="email" autocomplete="username" required autofocus
+        <label for="email">${t('sign_in.email')}</label>
+        <input id="email" name="email" type="email" autocomplete="username" required${providers.length === 0 ? html` autofocus` : ''}
           value="${state.email ?? ''}"${described === undefined ? '' : html` aria-invalid="true" aria-describedby="${described}"`}>
-        <label for="password">Password</label>
+        <label for="password">${t('sign_in.password')}</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required>
-        <button type="submit">Sign in</button>
-      </form>
-      ${await providerLinks(core, tenant, action)}
-      ${selfServiceLinks(core, reply.request, tenant, action)}`,
-  });
+        <button type="submit">${t('sign_in.submit')}</button>
+      </form>`;
+  const links = [...(state.links ?? []), selfServiceLinks(core, request, tenant, action)];
+  return sendPage(
+    reply,
+    pageIn(context, {
+      status: state.status,
+      title: t('sign_in.title'),
+      // The form posts here, and its response redirects to the client: CSP form-action covers both (CSP3 §6.4.3).
+      formActions: [cspSourceOf(issuer), cspSourceOf(pending.params.redirectUri)],
+      body: html`<h1>${t('sign_in.heading')}</h1>
+      <p class="muted">${t('sign_in.to_continue', { app })}</p>
+      ${state.notice === undefined ? '' : html`<p class="notice" role="status">${state.notice}</p>`}
+      ${state.error === undefined ? '' : html`<p class="error" role="alert" id="form-error">${state.error}</p>`}
+      ${providers.length === 0 ? '' : html`<ul class="providers" aria-label="${t('sign_in.providers')}">${providers}</ul>`}
+      ${withPassword ? html`${providers.length === 0 ? '' : html`<p class="divider">${t('sign_in.or')}</p>`}${passwordForm}` : ''}
+      <div class="links">${links}</div>`,
+    }),
+  );
 };
 
 /** `GET /sign-in/:request`: the hosted sign-in page of a pending authorization request (email prefilled by `login_hint`). */
@@ -80,18 +110,18 @@ export const showSignIn = (core: Core) => async (request: FastifyRequest, reply:
   const tenant = tenantOf(request);
   const { pending, binding } = await pendingRequest(core, tenant, request);
   const email = pending.params.loginHint;
-  return renderForm(core, reply, tenant, pending, binding, { status: 200, ...(email === undefined ? {} : { email }) });
+  return renderForm(core, request, reply, tenant, pending, binding, {
+    status: 200,
+    ...(email === undefined ? {} : { email }),
+  });
 };
 
-/** What a person is told for each refusal; the page says nothing more precise (no account enumeration). */
+/** What a person is told for each refusal (message keys); nothing more precise (no account enumeration). */
 const refusals: Partial<Record<string, { status: number; message: string }>> = {
-  invalid_grant: { status: 401, message: 'The email or password is wrong.' },
-  user_disabled: { status: 403, message: 'This account is disabled.' },
-  rate_limited: { status: 429, message: 'Too many attempts. Wait a few minutes, then try again.' },
-  mfa_required: {
-    status: 403,
-    message: 'This sign-in needs a second factor, and this account has none set up. Ask the administrator for help.',
-  },
+  invalid_grant: { status: 401, message: 'sign_in.error.wrong_credentials' },
+  user_disabled: { status: 403, message: 'sign_in.error.disabled' },
+  rate_limited: { status: 429, message: 'page.error.rate_limited' },
+  mfa_required: { status: 403, message: 'sign_in.error.mfa_not_set_up' },
 };
 
 /**
@@ -106,9 +136,14 @@ export const submitSignIn = (core: Core) => async (request: FastifyRequest, repl
   if (!constantTimeEqual(form.csrf, csrfToken(binding)))
     throw new GatehouseError('forbidden', 'the form is stale; reload the page and try again');
   const email = form.email?.trim() ?? '';
+  const { t } = pageContext(request, tenant, { uiLocales: pending.params.uiLocales }).messages;
   const retry = (status: number, error: string) =>
-    renderForm(core, reply, tenant, pending, binding, { status, error, ...(email === '' ? {} : { email }) });
-  if (email === '' || (form.password ?? '') === '') return retry(400, 'Enter your email and password.');
+    renderForm(core, request, reply, tenant, pending, binding, {
+      status,
+      error: t(error),
+      ...(email === '' ? {} : { email }),
+    });
+  if (email === '' || (form.password ?? '') === '') return retry(400, 'sign_in.error.missing');
 
   let signIn: Awaited<ReturnType<Core['login']['signInWithPassword']>>;
   try {

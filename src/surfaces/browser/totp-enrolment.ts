@@ -6,6 +6,7 @@ import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
 import { readCookie, sessionCookie } from '../shared/cookies.js';
 import { html, sendPage } from '../shared/html.js';
+import { pageContext, pageIn } from './page-context.js';
 
 /** Cookie of a Security API login (its value is the access token). */
 const aspxAuthCookie = '.ASPXAUTH';
@@ -65,48 +66,55 @@ const base = (core: Core, tenant: Tenant) => `${core.settings.publicUrl}/t/${ten
 
 const overview = async (
   core: Core,
+  request: FastifyRequest,
   reply: FastifyReply,
   who: Signed,
   notice: { status: number; error?: string } = { status: 200 },
 ) => {
+  const context = pageContext(request, who.tenant);
+  const { t } = context.messages;
   const summary = await core.mfa.enrolment.summary(who.tenant.id, who.userId);
   // A user with a second factor proves it to change it: at the sign-in behind the cookie, or with a code now.
   const askCode = (summary.totp || summary.recoveryCodesLeft > 0) && !who.amr.includes('mfa');
-  return sendPage(reply, {
-    status: notice.status,
-    title: `Two-step verification – ${who.tenant.name}`,
-    body: html`<h1>Two-step verification</h1>
+  return sendPage(
+    reply,
+    pageIn(context, {
+      status: notice.status,
+      title: t('mfa.factors.title'),
+      body: html`<h1>${t('mfa.factors.title')}</h1>
       ${notice.error === undefined ? '' : html`<p class="error" role="alert" id="change-error">${notice.error}</p>`}
-      <p>Authenticator app: <strong>${summary.totp ? 'set up' : 'not set up'}</strong></p>
-      <p>Recovery codes left: <strong>${summary.recoveryCodesLeft}</strong></p>
-      <p class="muted">Changing these needs a sign-in from the last five minutes.</p>
+      <p>${t('mfa.factors.totp')}: <strong>${t(summary.totp ? 'mfa.factors.set_up' : 'mfa.factors.not_set_up')}</strong></p>
+      <p>${t('mfa.factors.recovery_left')}: <strong>${summary.recoveryCodesLeft}</strong></p>
+      <p class="muted">${t('mfa.factors.step_up_note')}</p>
       <form method="post" action="${`${base(core, who.tenant)}/totp`}">
         <input type="hidden" name="csrf" value="${who.csrf}">
         ${
           askCode
-            ? html`<label for="current-code">A code from your current authenticator app, or a recovery code</label>
+            ? html`<label for="current-code">${t('mfa.factors.current_code')}</label>
         <input id="current-code" name="current_code" autocomplete="one-time-code" required${
           notice.error === undefined ? '' : html` aria-invalid="true" aria-describedby="change-error"`
         }>`
             : ''
         }
-        <button type="submit">${summary.totp ? 'Replace the authenticator app' : 'Set up an authenticator app'}</button>
+        <button type="submit">${t(summary.totp ? 'mfa.factors.replace' : 'mfa.factors.set_up_button')}</button>
       </form>`,
-  });
+    }),
+  );
 };
 
 /** `GET /t/{tenant}/mfa`: what the signed-in user has set up, and the buttons to change it. */
 export const showFactors = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) =>
-  overview(core, reply, await signedIn(core, request));
+  overview(core, request, reply, await signedIn(core, request));
 
 /**
  * `POST /t/{tenant}/mfa/totp`: after a step-up (a sign-in from the last five minutes and, when the user has a second
- * factor, that factor at the sign-in or a code of it in `current_code`), a new seed, shown once as a QR code and as
- * text, with the form to confirm it.
+ * factor, that factor at the sign-in or a code of it in `current_code`), a new seed, shown as a QR code and as text,
+ * with the form to confirm it.
  */
 export const beginTotp = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
   const who = await signedIn(core, request);
   checkCsrf(request, who);
+  const { t } = pageContext(request, who.tenant).messages;
   const user = await core.users.require(who.tenant.id, who.userId);
   const currentCode = (request.body as { current_code?: unknown }).current_code;
   let enrolment: Awaited<ReturnType<Core['mfa']['enrolment']['beginTotp']>>;
@@ -118,63 +126,75 @@ export const beginTotp = (core: Core) => async (request: FastifyRequest, reply: 
     });
   } catch (error) {
     if (isGatehouseError(error) && (error.code === 'step_up_required' || error.code === 'rate_limited'))
-      return overview(core, reply, who, {
+      return overview(core, request, reply, who, {
         status: error.code === 'rate_limited' ? 429 : 403,
-        error:
-          error.code === 'rate_limited'
-            ? 'Too many attempts. Wait a few minutes, then try again.'
-            : stepUpAdvice(error.details?.reason),
+        error: t(error.code === 'rate_limited' ? 'page.error.rate_limited' : stepUpAdvice(error.details?.reason)),
       });
     throw error;
   }
-  return confirmPage(core, reply, who, enrolment, { status: 200 });
+  return confirmPage(core, request, reply, who, enrolment, { status: 200 });
 };
 
-/** What a person is told when the step-up is missing (`details.reason` of `step_up_required`). */
+/** What a person is told when the step-up is missing (`details.reason` of `step_up_required`): a message key. */
 const stepUpAdvice = (reason: unknown): string => {
   switch (reason) {
     case 'sign_in_again':
-      return 'Sign in again to change your second factors: your last sign-in was more than five minutes ago.';
+      return 'mfa.factors.sign_in_again';
     case 'code_needed':
-      return 'Enter a code from your current authenticator app, or a recovery code.';
+      return 'mfa.factors.code_needed';
     default:
-      return 'That code is wrong or was already used.';
+      return 'mfa.factors.code_wrong';
   }
 };
 
 const confirmPage = async (
   core: Core,
+  request: FastifyRequest,
   reply: FastifyReply,
   who: Signed,
   enrolment: { secret: string; uri: string } | undefined,
   notice: { status: number; error?: string },
 ) => {
-  const qr = enrolment === undefined ? undefined : await QRCode.toDataURL(enrolment.uri, { margin: 1, width: 240 });
-  return sendPage(reply, {
-    status: notice.status,
-    title: `Set up an authenticator app – ${who.tenant.name}`,
-    body: html`<h1>Set up an authenticator app</h1>
-      ${notice.error === undefined ? '' : html`<p class="error" role="alert">${notice.error}</p>`}
+  const context = pageContext(request, who.tenant);
+  const { t } = context.messages;
+  const qr = enrolment === undefined ? undefined : await QRCode.toDataURL(enrolment.uri, { margin: 1, width: 220 });
+  return sendPage(
+    reply,
+    pageIn(context, {
+      status: notice.status,
+      title: t('mfa.totp_setup.title'),
+      body: html`<h1>${t('mfa.totp_setup.title')}</h1>
+      ${notice.error === undefined ? '' : html`<p class="error" role="alert" id="confirm-error">${notice.error}</p>`}
       ${
         enrolment === undefined || qr === undefined
           ? ''
-          : html`<p>Scan this code with your authenticator app, or enter the key by hand.</p>
-      <img src="${qr}" alt="QR code of the authenticator key" width="240" height="240">
-      <p>Key: <code>${enrolment.secret}</code></p>`
+          : html`<p>${t('mfa.totp_setup.scan')}</p>
+      <img src="${qr}" alt="${t('mfa.totp_setup.qr_alt')}" class="qr" width="220" height="220">
+      <p class="key">${t('mfa.totp_setup.key')}: <code>${enrolment.secret}</code></p>`
       }
       <form method="post" action="${`${base(core, who.tenant)}/totp/confirm`}">
         <input type="hidden" name="csrf" value="${who.csrf}">
-        <label for="code">The six-digit code the app shows</label>
-        <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus>
-        <button type="submit">Confirm</button>
+        <label for="code">${t('mfa.totp_setup.code_label')}</label>
+        <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus${
+          notice.error === undefined ? '' : html` aria-invalid="true" aria-describedby="confirm-error"`
+        }>
+        <button type="submit">${t('mfa.totp_setup.confirm')}</button>
       </form>`,
-  });
+    }),
+  );
 };
+
+/** The copy button of the recovery codes: hidden without JavaScript (the download link works without). */
+const copyScript = `(()=>{const b=document.getElementById('copy-codes');const c=document.getElementById('codes');
+if(!b||!c||!navigator.clipboard)return;b.hidden=false;b.addEventListener('click',()=>{
+navigator.clipboard.writeText(c.dataset.codes).then(()=>{b.textContent=b.dataset.done;});});})();`;
 
 /** `POST /t/{tenant}/mfa/totp/confirm`: the first code proves the app; recovery codes are shown, once. */
 export const confirmTotp = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
   const who = await signedIn(core, request);
   checkCsrf(request, who);
+  const context = pageContext(request, who.tenant);
+  const { t } = context.messages;
   const code = (request.body as { code?: unknown }).code;
   let recoveryCodes: string[];
   try {
@@ -183,16 +203,31 @@ export const confirmTotp = (core: Core) => async (request: FastifyRequest, reply
       ip: request.ip,
     }));
   } catch (error) {
-    if (isGatehouseError(error) && error.code === 'mfa_answer_invalid')
-      return confirmPage(core, reply, who, undefined, { status: 400, error: 'That code is wrong. Try the next one.' });
+    if (isGatehouseError(error) && error.code === 'mfa_answer_invalid') {
+      // The seed is still waiting: show its QR code again with the refusal, so the person can retry without a rescan.
+      const user = await core.users.require(who.tenant.id, who.userId);
+      const pending = await core.mfa.enrolment.pendingTotp(who.tenant, user);
+      return confirmPage(core, request, reply, who, pending, { status: 400, error: t('mfa.totp_setup.wrong_code') });
+    }
     throw error;
   }
-  return sendPage(reply, {
-    status: 200,
-    title: `Authenticator app set up – ${who.tenant.name}`,
-    body: html`<h1>Authenticator app set up</h1>
-      <p>Keep these recovery codes somewhere safe. Each works once, if you lose the app. They are not shown again.</p>
-      <p>Your other sign-ins have ended: sign in again on your other devices.</p>
-      <ul>${recoveryCodes.map((c) => html`<li><code>${c}</code></li>`)}</ul>`,
-  });
+  const text = `${t('mfa.recovery_codes.file_heading', { name: context.brand.name })}\n\n${recoveryCodes.join('\n')}\n`;
+  return sendPage(
+    reply,
+    pageIn(context, {
+      status: 200,
+      title: t('mfa.recovery_codes.title'),
+      script: copyScript,
+      body: html`<h1>${t('mfa.recovery_codes.title')}</h1>
+      <p>${t('mfa.recovery_codes.keep_safe')}</p>
+      <ul class="codes" id="codes" data-codes="${recoveryCodes.join('\n')}">${recoveryCodes.map((c) => html`<li><code>${c}</code></li>`)}</ul>
+      <a class="button" download="recovery-codes.txt" href="${`data:text/plain;charset=utf-8,${encodeURIComponent(text)}`}">${t(
+        'mfa.recovery_codes.download',
+      )}</a>
+      <button type="button" class="secondary" id="copy-codes" hidden data-done="${t('mfa.recovery_codes.copied')}">${t(
+        'mfa.recovery_codes.copy',
+      )}</button>
+      <p class="muted">${t('mfa.recovery_codes.other_sessions')}</p>`,
+    }),
+  );
 };

@@ -104,6 +104,8 @@ export const authorizationParams = (core: Core, target: AuthorizationTarget, raw
   const nonce = single(raw, 'nonce', 512);
   const loginHint = single(raw, 'login_hint', 320);
   const idpHint = single(raw, 'idp_hint', 100);
+  // OIDC Core §3.1.2.1: `ui_locales`, space-separated BCP 47 tags; the hosted pages use the first they have.
+  const uiLocales = single(raw, 'ui_locales', 200);
   return {
     redirectUri: target.redirectUri,
     scope: scope.join(' '),
@@ -114,5 +116,6 @@ export const authorizationParams = (core: Core, target: AuthorizationTarget, raw
     ...(maxAgeText === undefined ? {} : { maxAge: Number(maxAgeText) }),
     ...(loginHint === undefined ? {} : { loginHint }),
     ...(idpHint === undefined ? {} : { idpHint }),
+    ...(uiLocales === undefined ? {} : { uiLocales }),
   };
 };

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { constantTimeEqual, randomToken, sha256 } from '../../../lib/crypto.js';
+import { messagesFor } from '../../../lib/i18n.js';
 import { newId } from '../../../lib/ids.js';
 import { challengesRepo } from '../../../store/repositories/mfa-challenges.js';
 import type { CoreDeps } from '../../deps.js';
@@ -7,6 +8,7 @@ import { GatehouseError } from '../../errors.js';
 import { mfaRateLimits, spend } from '../../flows/limits.js';
 import type { StepStrategy, StrategyContext } from '../../flows/strategy.js';
 import type { Mailer } from '../../mail/mailer.js';
+import { signInCodeMail } from '../../mail/messages.js';
 import type { UserUseCases } from '../../users/users.js';
 
 /** How long an emailed code and link work. */
@@ -21,19 +23,6 @@ export type EmailApprovalLink = (tenantId: string, token: string) => string;
 const codeDigest = (challengeId: string, code: string): string => sha256(`${challengeId}:${code}`);
 
 const domainOf = (email: string): string => email.slice(email.lastIndexOf('@') + 1);
-
-const message = (to: string, code: string, link: string) => ({
-  to,
-  subject: 'Confirm your sign-in',
-  text: [
-    'Someone (hopefully you) is signing in.',
-    '',
-    `Enter this code: ${code}`,
-    `or open this link to approve the sign-in: ${link}`,
-    '',
-    `Both work once and expire in ${emailChallengeLifetimeMs / 60000} minutes. If this was not you, ignore this email.`,
-  ].join('\n'),
-});
 
 /**
  * `email_code`: an out-of-band message with a six-digit code and a link, sent to the user's address. The code can be
@@ -83,7 +72,14 @@ export const createEmailCodeStrategy = (
           expires_at: new Date(now.getTime() + emailChallengeLifetimeMs),
         });
       });
-      await mailer.send(message(user.email, code, approvalLink(tenant.id, token)));
+      const messages = messagesFor({
+        uiLocales: context.locale,
+        tenantDefault: tenant.policies.branding?.defaultLocale,
+      });
+      const link = approvalLink(tenant.id, token);
+      await mailer.send(
+        signInCodeMail(messages, { to: user.email, code, link, minutes: emailChallengeLifetimeMs / 60000 }),
+      );
     },
     answer: async (context, answer) => {
       const challenge = await latestLive(context);

@@ -16,6 +16,11 @@ export interface TotpEnrolment {
   readonly uri: string;
 }
 
+const enrolmentOf = (tenant: Tenant, user: User, secret: string): TotpEnrolment => ({
+  secret,
+  uri: new TOTP({ issuer: tenant.name, label: user.email ?? user.id, secret, ...totpParameters }).toString(),
+});
+
 /** A first code that proved a pending seed, ready to be confirmed. */
 export interface ProvedSeed {
   readonly factorId: string;
@@ -39,8 +44,23 @@ export const createTotpEnrolment = (deps: CoreDeps, pendingLifetimeMs: number) =
         { id: newId(), tenant_id: tenant.id, user_id: user.id, kind: 'totp', secret_enc: deps.secretBox.seal(secret) },
       ]);
     });
-    const totp = new TOTP({ issuer: tenant.name, label: user.email ?? user.id, secret, ...totpParameters });
-    return { secret, uri: totp.toString() };
+    return enrolmentOf(tenant, user, secret);
+  },
+
+  /**
+   * The seed still waiting for its first code (started within the pending lifetime), to show again after a wrong
+   * code; undefined when there is none.
+   */
+  pending: async (tenant: Tenant, user: User, now: Date): Promise<TotpEnrolment | undefined> => {
+    const factors = await factorsRepo.listByUser(deps.db, tenant.id, user.id);
+    const pending = factors.find(
+      (f) =>
+        f.kind === 'totp' &&
+        f.confirmed_at === null &&
+        f.secret_enc !== null &&
+        now.getTime() - f.created_at.getTime() <= pendingLifetimeMs,
+    );
+    return pending?.secret_enc == null ? undefined : enrolmentOf(tenant, user, deps.secretBox.open(pending.secret_enc));
   },
 
   /**
