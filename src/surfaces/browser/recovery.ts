@@ -3,6 +3,7 @@ import type { Core } from '../../core/index.js';
 import type { Messages } from '../../lib/i18n.js';
 import { html, sendPage } from '../shared/html.js';
 import { tenantOf } from '../shared/tenant.js';
+import { pageContext } from './page-context.js';
 import {
   formField,
   messagesOf,
@@ -144,11 +145,14 @@ const renderLinkReset = (
   state: { status: number; error?: string },
 ) => {
   const tenant = tenantOf(request);
-  const { t, locale } = messagesOf(request);
+  const page = pageContext(request, tenant);
+  const { t } = page.messages;
   return sendPage(reply, {
     status: state.status,
-    lang: locale,
-    title: `${t('recovery.reset_title')} – ${tenant.name}`,
+    lang: page.messages.locale,
+    brand: page.brand,
+    chrome: { support: t('page.support') },
+    title: `${t('recovery.reset_title')} – ${page.brand.name}`,
     body: html`<h1>${t('recovery.reset_title')}</h1>
       ${state.error === undefined ? '' : html`<p class="error" role="alert" id="form-error">${state.error}</p>`}
       <form method="post" action="${`${core.tokens.issuerOf(tenant.id)}/recovery`}">

@@ -7,21 +7,21 @@ import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import type { User } from '../../core/users/user.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { type Messages, messagesFor } from '../../lib/i18n.js';
+import type { Messages } from '../../lib/i18n.js';
 import { setBindingCookie } from '../shared/binding-cookie.js';
 import { readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
 import { cspSourceOf, html, type SafeHtml, sendPage } from '../shared/html.js';
 import { mfaPageUrl, selfServicePageUrl, signInPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
 import { tenantOf } from '../shared/tenant.js';
 import { continueToClient } from './consent.js';
+import { pageContext } from './page-context.js';
 import { pendingRequest } from './pending-request.js';
 
 /** The self-service pages of a pending authorization request, under its sign-in page (its binding cookie's path). */
 export type SelfServicePage = Parameters<typeof selfServicePageUrl>[1];
 
-/** The messages of this request (`Accept-Language`). */
-export const messagesOf = (request: FastifyRequest): Messages =>
-  messagesFor({ acceptLanguage: request.headers['accept-language'] });
+/** The messages of this request (`Accept-Language`, then the tenant's default locale). */
+export const messagesOf = (request: FastifyRequest): Messages => pageContext(request, tenantOf(request)).messages;
 
 /** CSRF token of the self-service forms: derived from the request's browser binding, as the sign-in form's is. */
 const csrfToken = (binding: string): string => sha256(`csrf:self-service:${binding}`);
@@ -37,8 +37,11 @@ export const selfServiceContext = async (core: Core, request: FastifyRequest) =>
   const tenant = tenantOf(request);
   const { pending, binding } = await pendingRequest(core, tenant, request);
   const signInPage = signInPageUrl(core.tokens.issuerOf(tenant.id), pending.id);
-  const messages = messagesOf(request);
+  const client = await core.clients.find(pending.clientId);
+  const page = pageContext(request, tenant, { client, uiLocales: pending.params.uiLocales });
+  const { messages } = page;
   return {
+    page,
     tenant,
     pending,
     binding,
@@ -61,7 +64,7 @@ export const formField = (request: FastifyRequest, name: string): string => {
 /** A self-service page: its title, an optional error (announced), the body, and a way back to the sign-in page. */
 export const sendSelfServicePage = (
   reply: FastifyReply,
-  context: Pick<SelfServiceContext, 'tenant' | 'messages' | 'signInPage' | 'pending'> | undefined,
+  context: Pick<SelfServiceContext, 'page' | 'tenant' | 'messages' | 'signInPage' | 'pending'> | undefined,
   page: {
     readonly status: number;
     readonly title: string;
@@ -73,10 +76,14 @@ export const sendSelfServicePage = (
   },
 ) => {
   const messages = context?.messages ?? page.messages;
+  // The tenant's brand (and the client's, where a pending request names it) dresses the page, as on the sign-in page.
+  const dressed = context?.page ?? pageContext(reply.request, tenantOf(reply.request));
   return sendPage(reply, {
     status: page.status,
-    title: `${page.title} – ${context?.tenant.name ?? page.tenantName ?? ''}`,
-    ...(messages === undefined ? {} : { lang: messages.locale }),
+    title: `${page.title} – ${dressed.brand.name}`,
+    lang: (messages ?? dressed.messages).locale,
+    brand: dressed.brand,
+    chrome: { support: dressed.messages.t('page.support') },
     ...(context === undefined ? {} : { formActions: [cspSourceOf(context.pending.params.redirectUri)] }),
     body: html`<h1>${page.title}</h1>
       ${page.lead === undefined ? '' : html`<p class="muted">${page.lead}</p>`}
