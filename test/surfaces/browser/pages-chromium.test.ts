@@ -121,9 +121,12 @@ describe.each(storageKinds)('the hosted pages in Chromium (%s)', (kind) => {
           // The tenant's branding: its name, logo and colour.
           expect(await page.locator('header.brand').textContent()).toBe('Acme Kitchen');
           expect(await page.locator('header.brand img').getAttribute('src')).toBe(demoLogo);
-          expect(await page.locator('button[type=submit]').evaluate((b) => getComputedStyle(b).backgroundColor)).toBe(
-            'rgb(180, 68, 31)',
-          );
+          expect(
+            await page
+              .locator('button[type=submit]:not(.secondary)')
+              .first()
+              .evaluate((b) => getComputedStyle(b).backgroundColor),
+          ).toBe('rgb(180, 68, 31)');
           expect(await page.title()).toBe('Sign in – Acme Kitchen');
           break;
         }
@@ -203,7 +206,7 @@ describe.each(storageKinds)('the hosted pages in Chromium (%s)', (kind) => {
   it('shows the password form only once the tenant has a user with a password', async () => {
     const { gh, app } = english;
     const tenantId = `social-only-${kind}`;
-    await gh.core.tenants.create({ id: tenantId, name: 'Social only' });
+    await gh.core.tenants.create({ id: tenantId, name: 'Social only', policies: { signup: 'upstream' } });
     await gh.core.connections.set(tenantId, {
       id: 'github',
       kind: 'github',
