@@ -31,6 +31,7 @@ import { createConnectorCache } from './strategies/upstream/connectors.js';
 import { createTenantUseCases } from './tenants/tenants.js';
 import { createTokenUseCases } from './tokens/tokens.js';
 import { createVerifyAccessTokenOfClient } from './tokens/verify-access-token-of-client.js';
+import { createUserCare } from './users/user-care.js';
 import { createUserUseCases } from './users/users.js';
 
 /** What the composition root builds for the core besides {@link CoreDeps}: where mail goes and where limits count. */
@@ -135,6 +136,8 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
     clients,
     connections,
     users,
+    /** An operator's care of users: search, merge-patch, password set or reset, second-factor reset, deletion. */
+    userCare: createUserCare(deps),
     keys,
     configIo,
     /** Backup and restore of the whole store (`take`, `restore`). */

@@ -46,6 +46,7 @@ export const backupPlan = {
   mfa_challenges: { kept: false, why: 'a second-factor email of a login in progress; lives minutes' },
   authorization_codes: { kept: false, why: 'single use; lives a minute' },
   sessions: { kept: false, why: 'browser sessions: users sign in again' },
+  email_changes: { kept: false, why: 'an email change waiting for its one-time code; lives minutes' },
   token_families: { kept: false, why: 'grants behind refresh tokens: clients sign in again' },
   refresh_tokens: { kept: false, why: 'clients sign in again' },
 } as const satisfies Record<keyof Database, KeptTable | LeftOutTable>;
