@@ -5,7 +5,7 @@ import type { SigningKeyView } from '../../core/keys/signing-keys.js';
 import type { SessionSummary } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import type { Identity, User } from '../../core/users/user.js';
-import { describeUserAgent } from '../shared/user-agent.js';
+import { describeUserAgent } from '../../lib/user-agent.js';
 
 // Domain objects → the JSON the admin API returns (dates as RFC 3339 strings). Secrets have no way in here except
 // the one-time `clientSecret` of a create or rotation.
