@@ -31,6 +31,7 @@ import { createConnectorCache } from './strategies/upstream/connectors.js';
 import { createTenantUseCases } from './tenants/tenants.js';
 import { createTokenUseCases } from './tokens/tokens.js';
 import { createVerifyAccessTokenOfClient } from './tokens/verify-access-token-of-client.js';
+import { createAccountSettings } from './users/account-settings.js';
 import { createUserCare } from './users/user-care.js';
 import { createUserUseCases } from './users/users.js';
 
@@ -138,6 +139,8 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
     users,
     /** An operator's care of users: search, merge-patch, password set or reset, second-factor reset, deletion. */
     userCare: createUserCare(deps),
+    /** What a signed-in user changes about their own account: names, email (by a mailed code), password, factors. */
+    account: createAccountSettings(deps, audit, mailer),
     keys,
     configIo,
     /** Backup and restore of the whole store (`take`, `restore`). */
