@@ -35,7 +35,7 @@ const describedBy = (view: AccountView, section: string): SafeHtml | '' =>
 const profileSection = (view: AccountView, { t }: Messages) => html`<section aria-labelledby="profile-h">
   <h2 id="profile-h">${t('account.profile.heading')}</h2>
   ${noticeOf(view, 'profile')}
-  <form method="post" action="${view.base}/profile">
+  <form method="post" action="${view.base}/forms/profile">
     ${hidden(view.csrf)}
     <label for="first-name">${t('account.profile.first_name')}</label>
     <input id="first-name" name="first_name" autocomplete="given-name" maxlength="200" value="${view.user.firstName ?? ''}">
@@ -54,14 +54,14 @@ const emailSection = (view: AccountView, { t }: Messages) => html`<section aria-
   ${
     view.pendingEmail === undefined
       ? ''
-      : html`<form method="post" action="${view.base}/email/confirm">
+      : html`<form method="post" action="${view.base}/forms/email/confirm">
     ${hidden(view.csrf)}
     <label for="email-code">${t('account.email.code_label', { email: view.pendingEmail })}</label>
     <input id="email-code" name="code" inputmode="numeric" autocomplete="one-time-code" required${describedBy(view, 'email')}>
     <button type="submit">${t('account.email.confirm')}</button>
   </form>`
   }
-  <form method="post" action="${view.base}/email">
+  <form method="post" action="${view.base}/forms/email">
     ${hidden(view.csrf)}
     <label for="new-email">${t('account.email.new_label')}</label>
     <input id="new-email" name="email" type="email" autocomplete="email" required maxlength="320">
@@ -73,7 +73,7 @@ const passwordSection = (view: AccountView, { t }: Messages) => html`<section ar
   <h2 id="password-h">${t('account.password.heading')}</h2>
   ${noticeOf(view, 'password')}
   <p class="muted">${t('account.password.hint')}</p>
-  <form method="post" action="${view.base}/password">
+  <form method="post" action="${view.base}/forms/password">
     ${hidden(view.csrf)}
     <input type="text" name="username" autocomplete="username" value="${view.user.email ?? ''}" hidden>
     ${
@@ -86,7 +86,7 @@ const passwordSection = (view: AccountView, { t }: Messages) => html`<section ar
     <input id="new-password" name="new_password" type="password" autocomplete="new-password" minlength="8" maxlength="1024" required>
     <button type="submit">${view.user.hasPassword ? t('account.password.change') : t('account.password.set')}</button>
   </form>
-  <form method="post" action="${view.base}/reauthenticate">
+  <form method="post" action="${view.base}/forms/reauthenticate">
     ${hidden(view.csrf)}
     <button type="submit" class="secondary">${t('account.sign_in_again')}</button>
   </form>
@@ -102,7 +102,7 @@ const mfaSection = (view: AccountView, { t }: Messages) => html`<section aria-la
   </form>
   ${
     view.factors.totp || view.factors.recoveryCodesLeft > 0
-      ? html`<form method="post" action="${view.base}/mfa/remove">
+      ? html`<form method="post" action="${view.base}/forms/mfa/remove">
     ${hidden(view.csrf)}
     <label for="mfa-code">${t('account.mfa.code_label')}</label>
     <input id="mfa-code" name="current_code" autocomplete="one-time-code"${describedBy(view, 'mfa')}>
@@ -121,7 +121,7 @@ const providersSection = (view: AccountView, { t }: Messages) => html`<section a
       : html`<ul class="scopes">${view.identities.map(
           (identity) => html`<li>
       <strong>${identity.idp}</strong>${identity.email === null ? '' : html` · ${identity.email}`}
-      <form method="post" action="${view.base}/identities/${encodeURIComponent(identity.idp)}/unlink">
+      <form method="post" action="${view.base}/forms/identities/${encodeURIComponent(identity.idp)}/unlink">
         ${hidden(view.csrf)}
         <button type="submit" class="secondary" aria-label="${t('account.providers.unlink_named', { idp: identity.idp })}">${t('account.providers.unlink')}</button>
       </form>
@@ -152,7 +152,7 @@ const sessionsSection = (view: AccountView, messages: Messages) => {
       created: when(session.createdAt, locale),
       seen: when(session.lastSeenAt, locale),
     })}</span>
-    <form method="post" action="${view.base}/sessions/${encodeURIComponent(session.sid)}/end">
+    <form method="post" action="${view.base}/forms/sessions/${encodeURIComponent(session.sid)}/end">
       ${hidden(view.csrf)}
       <button type="submit" class="secondary" aria-label="${t('sessions.end_named', { device: sessionLabel(session, messages) })}">${session.sid === view.currentSid ? t('sessions.sign_out') : t('sessions.end')}</button>
     </form>

@@ -164,7 +164,7 @@ export const accountPage: FastifyPluginAsync<{ core: Core }> = async (app, { cor
     return reply.redirect(accountPageUrl(core, tenant), 303);
   });
 
-  app.post('/reauthenticate', { schema }, async (request, reply) => {
+  app.post('/forms/reauthenticate', { schema }, async (request, reply) => {
     const tenant = await tenantOf(core, request);
     const who = await browserSession(core, tenant, request);
     const form = (request.body ?? {}) as Form;
@@ -174,7 +174,7 @@ export const accountPage: FastifyPluginAsync<{ core: Core }> = async (app, { cor
   });
 
   app.post(
-    '/profile',
+    '/forms/profile',
     { schema },
     change(core, 'profile', async (who, form, request) => {
       await core.account.updateProfile(
@@ -187,7 +187,7 @@ export const accountPage: FastifyPluginAsync<{ core: Core }> = async (app, { cor
   );
 
   app.post(
-    '/email',
+    '/forms/email',
     { schema },
     change(core, 'email', async (who, form, request) => {
       const { t } = messagesOf(request);
@@ -200,7 +200,7 @@ export const accountPage: FastifyPluginAsync<{ core: Core }> = async (app, { cor
   );
 
   app.post(
-    '/email/confirm',
+    '/forms/email/confirm',
     { schema },
     change(core, 'email', async (who, form, request) => {
       await core.account.confirmEmailChange(await user(who), text(form.code), request.ip);
@@ -209,7 +209,7 @@ export const accountPage: FastifyPluginAsync<{ core: Core }> = async (app, { cor
   );
 
   app.post(
-    '/password',
+    '/forms/password',
     { schema },
     change(core, 'password', async (who, form, request) => {
       const current = text(form.current_password);
@@ -224,7 +224,7 @@ export const accountPage: FastifyPluginAsync<{ core: Core }> = async (app, { cor
   );
 
   app.post(
-    '/mfa/remove',
+    '/forms/mfa/remove',
     { schema },
     change(core, 'mfa', async (who, form, request) => {
       const code = text(form.current_code);
@@ -239,7 +239,7 @@ export const accountPage: FastifyPluginAsync<{ core: Core }> = async (app, { cor
   );
 
   app.post(
-    '/identities/:idp/unlink',
+    '/forms/identities/:idp/unlink',
     { schema },
     change(core, 'providers', async (who, _form, request) => {
       const { idp } = request.params as { idp: string };
@@ -248,7 +248,7 @@ export const accountPage: FastifyPluginAsync<{ core: Core }> = async (app, { cor
     }),
   );
 
-  app.post('/sessions/:sid/end', { schema }, async (request, reply) => {
+  app.post('/forms/sessions/:sid/end', { schema }, async (request, reply) => {
     const { sid } = request.params as { sid: string };
     return change(core, 'sessions', async (who) => {
       if (!(await core.sessions.revoke(who.tenant.id, who.session.userId, sid)))
