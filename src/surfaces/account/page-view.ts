@@ -136,6 +136,9 @@ const sessionLabel = (session: SessionSummary, { t }: Messages): string => {
   return device.os === undefined ? browser : t('sessions.browser_on_os', { browser, os: device.os });
 };
 
+const endLabel = (session: SessionSummary, view: AccountView, { t }: Messages): string =>
+  session.sid === view.currentSid ? t('sessions.sign_out') : t('sessions.end');
+
 const when = (date: Date, locale: string): string =>
   new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(date);
 
@@ -154,7 +157,7 @@ const sessionsSection = (view: AccountView, messages: Messages) => {
     })}</span>
     <form method="post" action="${view.base}/forms/sessions/${encodeURIComponent(session.sid)}/end">
       ${hidden(view.csrf)}
-      <button type="submit" class="secondary" aria-label="${t('sessions.end_named', { device: sessionLabel(session, messages) })}">${session.sid === view.currentSid ? t('sessions.sign_out') : t('sessions.end')}</button>
+      <button type="submit" class="secondary" aria-label="${t('sessions.end_named', { action: endLabel(session, view, messages), device: sessionLabel(session, messages) })}">${endLabel(session, view, messages)}</button>
     </form>
   </li>`,
   )}</ul>

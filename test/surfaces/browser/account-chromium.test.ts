@@ -4,6 +4,7 @@
  * sign-in, and a session ended from another browser: that browser's session is gone and its refresh token refused.
  */
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../../../src/lib/clock.js';
@@ -13,6 +14,18 @@ import { type SmtpHarness, startSmtp } from '../../harness/smtp.js';
 import { storageKinds } from '../../harness/storage.js';
 
 const password = 'first account password';
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** axe-core's serious and critical violations on the page (the context bypasses CSP so that axe can be injected). */
+const accessibilityViolations = async (target: Page): Promise<string[]> => {
+  await target.addScriptTag({ path: axePath });
+  const results = (await target.evaluate('axe.run()')) as {
+    violations: { id: string; impact: string | null; nodes: unknown[] }[];
+  };
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.nodes.length})`);
+};
 
 /** A stand-in relying party that records each arrival at its callback. */
 const startCallbackServer = async () => {
@@ -65,6 +78,7 @@ describe.each(storageKinds)('the account page in Chromium (%s)', (kind) => {
     clientSecret = created.clientSecret as string;
     await gh.core.users.create(tenantId, { email, password, emailVerified: true, firstName: 'Ada' });
     laptop = await browser.newContext({
+      bypassCSP: true,
       userAgent:
         'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
     });
@@ -91,6 +105,7 @@ describe.each(storageKinds)('the account page in Chromium (%s)', (kind) => {
       await page.setViewportSize({ width, height: 900 });
       await page.screenshot({ path: `/tmp/account-${kind}-${width}.png`, fullPage: true });
     }
+    expect(await accessibilityViolations(page)).toEqual([]);
   });
 
   it('saves the name', async () => {
@@ -189,7 +204,7 @@ describe.each(storageKinds)('the account page in Chromium (%s)', (kind) => {
 
     await page.goto(accountUrl());
     const sessions = page.getByRole('region', { name: 'Where you are signed in' });
-    await sessions.getByRole('button', { name: 'End the session of Safari on iOS' }).click();
+    await sessions.getByRole('button', { name: 'End this session: Safari on iOS' }).click();
     await page.waitForURL(/done=sessions_ended/);
     await expect(sessions.getByText('Safari on iOS').count()).resolves.toBe(0);
 
