@@ -71,8 +71,10 @@ export const accountSurface: FastifyPluginAsync<{ core: Core }> = async (app, { 
     '/',
     { schema: { tags: ['account'], params: Params, response: { 200: Account }, security: [{ bearer: [] }] } },
     async (request, reply) => {
-      // A browser without a bearer token gets the account page (signed in by the hosted session cookie).
-      if (request.headers.authorization === undefined) return showAccountPage(core, request, reply);
+      // A browser (it asks for HTML) without a bearer token gets the account page, signed in by the hosted session
+      // cookie; an API caller without one gets the bearer challenge.
+      if (request.headers.authorization === undefined && (request.headers.accept ?? '').includes('text/html'))
+        return showAccountPage(core, request, reply);
       const { user } = await accountOf(core, request);
       const identities = await core.users.identities(user.id);
       return {
