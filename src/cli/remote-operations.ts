@@ -89,8 +89,15 @@ export const remoteOperations = (server: RunningServer): StoreOperations => {
     showTenant: (id) => call('GET', tenantPath(id)),
     createClient: (tenant, input) => call('POST', `${tenantPath(tenant)}/clients`, input),
     listClients: async (tenant) => items(await call('GET', `${tenantPath(tenant)}/clients`)),
-    rotateClientSecret: (tenant, clientId) =>
-      call('POST', `${tenantPath(tenant)}/clients/${enc(clientId)}/rotate-secret`),
+    rotateClientSecret: (tenant, clientId, graceSeconds = 0) =>
+      call('POST', `${tenantPath(tenant)}/clients/${enc(clientId)}/rotate-secret`, { graceSeconds }),
+    changeClientUrl: (tenant, clientId, list, change, url) => {
+      const [path, member] = list === 'redirectUris' ? ['redirect-uris', 'uri'] : ['callback-urls', 'url'];
+      const base = `${tenantPath(tenant)}/clients/${enc(clientId)}/${path}`;
+      return change === 'add'
+        ? call('POST', base, { [member]: url })
+        : call('DELETE', `${base}?${new URLSearchParams({ [member]: url })}`);
+    },
     setIdp: (tenant, id, input) => call('PUT', `${tenantPath(tenant)}/idps/${enc(id)}`, input),
     listIdps: async (tenant) => items(await call('GET', `${tenantPath(tenant)}/idps`)),
     removeIdp: (tenant, id) => call('DELETE', `${tenantPath(tenant)}/idps/${enc(id)}`),
@@ -106,6 +113,35 @@ export const remoteOperations = (server: RunningServer): StoreOperations => {
       const path = await userPath(tenant, user);
       await call('DELETE', `${path}/identities/${enc(idp)}`);
       return call('GET', path);
+    },
+    findUsers: (tenant, search, { limit, cursor }) => {
+      const query = new URLSearchParams({ limit: String(limit) });
+      if (search.kind === 'email') query.set('email', search.email);
+      else if (search.kind === 'prefix') query.set('prefix', search.prefix);
+      else query.set('q', search.text);
+      if (cursor !== undefined) query.set('cursor', cursor);
+      return call<UserPage>('GET', `${tenantPath(tenant)}/users?${query}`);
+    },
+    createUser: (tenant, input) => call('POST', `${tenantPath(tenant)}/users`, input),
+    patchUser: async (tenant, user, patch) => call('PATCH', await userPath(tenant, user), patch),
+    setUserPassword: async (tenant, user, password) =>
+      call('POST', `${await userPath(tenant, user)}/password`, { password }),
+    requirePasswordReset: async (tenant, user, required) =>
+      call('POST', `${await userPath(tenant, user)}/require-password-reset`, { required }),
+    resetUserMfa: async (tenant, user) => call('POST', `${await userPath(tenant, user)}/reset-mfa`),
+    deleteUser: async (tenant, user) => {
+      const id = await userId(tenant, user);
+      await call('DELETE', `${tenantPath(tenant)}/users/${enc(id)}`);
+      return { deleted: id };
+    },
+    listUserSessions: async (tenant, user) => items(await call('GET', `${await userPath(tenant, user)}/sessions`)),
+    revokeUserSessions: async (tenant, user, sid) => {
+      const path = `${await userPath(tenant, user)}/sessions`;
+      if (sid !== undefined) {
+        await call('DELETE', `${path}/${enc(sid)}`);
+        return { ended: 1 };
+      }
+      return call('DELETE', path);
     },
     listKeys: async (tenant) => items(await call('GET', `${tenantPath(tenant)}/keys`)),
     rotateKeys: async (tenant) => items(await call('POST', `${tenantPath(tenant)}/keys/rotate`)),

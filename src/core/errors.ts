@@ -53,6 +53,10 @@ export const errorCatalog = {
   },
   flow_invalid: { status: 400, summary: 'The login flow or its state is unknown, expired, already used or not yours.' },
   user_disabled: { status: 403, summary: 'The user account is disabled.' },
+  password_reset_required: {
+    status: 403,
+    summary: 'An administrator asked this user to set a new password before signing in with one again.',
+  },
   idp_unavailable: { status: 502, summary: 'The identity provider could not be reached or answered badly.' },
   storage_unavailable: { status: 503, summary: 'The database or cache is unreachable.' },
   server_error: { status: 500, summary: 'An unexpected error; logged with the request id.' },

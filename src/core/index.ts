@@ -46,6 +46,8 @@ import type { Tenant } from './tenants/tenant.js';
 import { createTenantUseCases } from './tenants/tenants.js';
 import { createTokenUseCases } from './tokens/tokens.js';
 import { createVerifyAccessTokenOfClient } from './tokens/verify-access-token-of-client.js';
+import { createAccountSettings } from './users/account-settings.js';
+import { createUserCare } from './users/user-care.js';
 import { createUserUseCases } from './users/users.js';
 
 /** What the composition root builds for the core besides {@link CoreDeps}: where mail goes and where limits count. */
@@ -160,6 +162,10 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
     clients,
     connections,
     users,
+    /** An operator's care of users: search, merge-patch, password set or reset, second-factor reset, deletion. */
+    userCare: createUserCare(deps),
+    /** What a signed-in user changes about their own account: names, email (by a mailed code), password, factors. */
+    account: createAccountSettings(deps, audit, mailer),
     keys,
     configIo,
     /** Backup and restore of the whole store (`take`, `restore`). */

@@ -47,6 +47,7 @@ export const backupPlan = {
   authorization_codes: { kept: false, why: 'single use; lives a minute' },
   self_service_flows: { kept: false, why: 'a mailed code of a sign-up, recovery or code sign-in; lives minutes' },
   sessions: { kept: false, why: 'browser sessions: users sign in again' },
+  email_changes: { kept: false, why: 'an email change waiting for its one-time code; lives minutes' },
   token_families: { kept: false, why: 'grants behind refresh tokens: clients sign in again' },
   refresh_tokens: { kept: false, why: 'clients sign in again' },
 } as const satisfies Record<keyof Database, KeptTable | LeftOutTable>;

@@ -80,6 +80,9 @@ export interface ClientsTable {
   settings: Json<ClientSettings>;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** The secret's digest before its last rotation, accepted until `previous_secret_expires_at`. */
+  previous_secret_digest: ColumnType<string | null, string | null | undefined, string | null>;
+  previous_secret_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface IdpConnectionsTable {
@@ -126,6 +129,8 @@ export interface UsersTable {
   status: 'active' | 'disabled';
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** Set by an operator: a password sign-in answers `password_reset_required` until the password is set again. */
+  password_reset_required: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface IdentitiesTable {
@@ -212,6 +217,12 @@ export interface SessionsTable {
   identity_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   expires_at: Timestamp;
+  /** The browser's `User-Agent` at sign-in (cut to 512 characters). */
+  user_agent: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The address the session started from. */
+  ip: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the session was last used, written at most every few minutes (null: not since it started). */
+  last_seen_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** A grant: started by a code redemption or a password sign-in; its refresh tokens rotate inside it. */
@@ -452,6 +463,20 @@ export interface SelfServiceFlowsTable {
   completed_at: NullableTimestamp;
 }
 
+/** A change of a user's email waiting for the code mailed to the new address (one per user, single use). */
+export interface EmailChangesTable {
+  user_id: string;
+  tenant_id: string;
+  /** The new address, normalised. */
+  email: string;
+  /** SHA-256 of the one-time code. */
+  code_digest: string;
+  /** Wrong codes entered so far; the change ends after five. */
+  attempts: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -474,6 +499,7 @@ export interface Database {
   admin_tokens: AdminTokensTable;
   consent_grants: ConsentGrantsTable;
   self_service_flows: SelfServiceFlowsTable;
+  email_changes: EmailChangesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

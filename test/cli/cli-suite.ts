@@ -202,6 +202,7 @@ export const cliSuite = (kind: StorageKind) =>
         displayName: null,
         profile: {},
         status: 'active',
+        passwordResetRequired: false,
         createdAt: expect.stringMatching(isoDate),
         updatedAt: expect.stringMatching(isoDate),
         identities: [],

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
-import { collect, printJson, runWithStore } from '../run-with-app.js';
+import { CliError, collect, printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
 import { brandingOf } from './tenant.js';
 
@@ -96,12 +96,37 @@ export const clientCommand = (program: Command, io: CliIo): void => {
   storeFlags(
     client
       .command('rotate-secret')
-      .description("Replace a confidential client's secret (printed once); the old one stops working at once.")
+      .description(
+        "Replace a confidential client's secret (printed once); the old one keeps working for --grace seconds (default 0).",
+      )
       .argument('<client-id>', 'client id')
+      .option('--grace <seconds>', 'how long the old secret keeps working, 0–2592000 (default 0)')
       .requiredOption('--tenant <id>', 'tenant id'),
-  ).action(async (clientId: string, opts: { tenant: string }) => {
+  ).action(async (clientId: string, opts: { tenant: string; grace?: string }) => {
+    const grace = opts.grace === undefined ? 0 : Number(opts.grace);
+    if (!/^\d+$/.test(opts.grace ?? '0') || grace > 2592000) throw new CliError('--grace: seconds, 0–2592000');
     await runWithStore(io, opts, 'client rotate-secret', async (store) =>
-      printJson(io, await store.rotateClientSecret(opts.tenant, clientId)),
+      printJson(io, await store.rotateClientSecret(opts.tenant, clientId, grace)),
     );
   });
+
+  for (const [verb, list, change, description] of [
+    ['add-redirect-uri', 'redirectUris', 'add', 'Add one OAuth redirect URI.'],
+    ['remove-redirect-uri', 'redirectUris', 'remove', 'Remove one OAuth redirect URI.'],
+    ['add-callback-url', 'callbackUrls', 'add', 'Add one post-login callback URL.'],
+    ['remove-callback-url', 'callbackUrls', 'remove', 'Remove one post-login callback URL.'],
+  ] as const) {
+    storeFlags(
+      client
+        .command(verb)
+        .description(description)
+        .argument('<client-id>', 'client id')
+        .argument('<url>', 'the URL, exactly')
+        .requiredOption('--tenant <id>', 'tenant id'),
+    ).action(async (clientId: string, url: string, opts: { tenant: string }) => {
+      await runWithStore(io, opts, `client ${verb}`, async (store) =>
+        printJson(io, await store.changeClientUrl(opts.tenant, clientId, list, change, url)),
+      );
+    });
+  }
 };

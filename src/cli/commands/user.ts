@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { CliError, printJson, runWithStore } from '../run-with-app.js';
 import { storeFlags } from '../store-options.js';
+import { userCareCommands } from './user-care.js';
 
 const parseLimit = (text: string | undefined): number => {
   if (text === undefined) return 100;
@@ -12,6 +13,7 @@ const parseLimit = (text: string | undefined): number => {
 /** `gatehouse user list|show|disable|enable|unlink`. Users are named by id or email. */
 export const userCommand = (program: Command, io: CliIo): void => {
   const user = program.command('user').description("Manage a tenant's users.");
+  userCareCommands(user, io);
 
   storeFlags(
     user

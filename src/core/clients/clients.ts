@@ -1,4 +1,5 @@
 import { randomToken, sha256, verifySecretDigest } from '../../lib/crypto.js';
+import { mergePatch, mergePatchSchema } from '../../lib/merge-patch.js';
 import { createReadCache } from '../../lib/read-cache.js';
 import { isUniqueViolation } from '../../store/database.js';
 import { clientsRepo } from '../../store/repositories/clients.js';
@@ -7,6 +8,16 @@ import type { CoreDeps } from '../deps.js';
 import { GatehouseError } from '../errors.js';
 import { parseInput } from '../validation.js';
 import { type Client, ClientInput, ClientPatch, type ClientWithSecret, type GrantType } from './client.js';
+
+/** The body of a client's merge patch (RFC 7396): what `ClientPatch` allows, each member nullable. */
+export const ClientMergePatch = mergePatchSchema(ClientPatch);
+
+/** The longest a rotated secret may stay valid beside the new one. */
+export const maxSecretGraceSeconds = 30 * 24 * 60 * 60;
+
+/** The lists of URLs of a client that can be changed one entry at a time. */
+export type ClientUrlList = 'redirectUris' | 'callbackUrls';
+const urlListColumn = { redirectUris: 'redirect_uris', callbackUrls: 'callback_urls' } as const;
 
 export const toClient = (row: ClientRow): Client => ({
   clientId: row.client_id,
@@ -137,8 +148,80 @@ export const createClientUseCases = (deps: CoreDeps) => {
       return toClient(row ?? current);
     },
 
-    /** Replaces a confidential client's secret; the old one stops working at once. @throws `not_found`, `invalid_request` */
-    rotateSecret: async (tenantId: string, clientId: string): Promise<ClientWithSecret> => {
+    /**
+     * Changes a client by an RFC 7396 merge patch: members absent are kept, `null` removes one (a list goes back to
+     * empty), `settings` is merged member by member, a list given is the new list. The result is validated whole.
+     * @throws GatehouseError `invalid_request`, `not_found`
+     */
+    mergePatch: async (tenantId: string, clientId: string, input: unknown): Promise<Client> => {
+      const patch = parseInput(ClientMergePatch, input, 'client');
+      const current = await clientsRepo.find(deps.db, clientId);
+      if (current === undefined || current.tenant_id !== tenantId)
+        throw new GatehouseError(
+          'not_found',
+          `client ${JSON.stringify(clientId)} does not exist in tenant ${tenantId}`,
+        );
+      const base = {
+        name: current.name,
+        redirectUris: current.redirect_uris,
+        callbackUrls: current.callback_urls,
+        grantTypes: current.grant_types,
+        settings: current.settings,
+      };
+      const merged = mergePatch(base, patch) as Record<string, unknown>;
+      const next = parseInput(ClientPatch, merged, 'client');
+      const row = await clientsRepo.update(deps.db, clientId, {
+        name: next.name ?? current.client_id,
+        redirect_uris: next.redirectUris ?? [],
+        callback_urls: next.callbackUrls ?? [],
+        grant_types: next.grantTypes ?? [],
+        settings: next.settings ?? {},
+      });
+      cache.delete(clientId);
+      return toClient(row ?? current);
+    },
+
+    /**
+     * Adds one URL to a client's redirect URIs or callback URLs (nothing changes when it is there already), or removes
+     * one, in a transaction that holds the client's row, so two changes at once both count.
+     * @throws GatehouseError `invalid_request` (not a URL a client may have), `not_found` (client, or the URL to remove)
+     */
+    changeUrl: async (
+      tenantId: string,
+      clientId: string,
+      list: ClientUrlList,
+      change: 'add' | 'remove',
+      url: string,
+    ): Promise<Client> => {
+      const itemSchema = ClientInput.properties[list].items;
+      if (change === 'add') parseInput(itemSchema, url, `client.${list}`);
+      const row = await deps.db.transaction().execute(async (trx) => {
+        const current = await clientsRepo.findForUpdate(trx, clientId);
+        if (current === undefined || current.tenant_id !== tenantId)
+          throw new GatehouseError(
+            'not_found',
+            `client ${JSON.stringify(clientId)} does not exist in tenant ${tenantId}`,
+          );
+        const column = urlListColumn[list];
+        const urls = current[column];
+        if (change === 'add' && urls.includes(url)) return current;
+        if (change === 'remove' && !urls.includes(url))
+          throw new GatehouseError('not_found', `${JSON.stringify(url)} is not one of the client's ${list}`);
+        const updated = change === 'add' ? [...urls, url] : urls.filter((u) => u !== url);
+        return (await clientsRepo.update(trx, clientId, { [column]: updated })) ?? current;
+      });
+      cache.delete(clientId);
+      return toClient(row);
+    },
+
+    /**
+     * Replaces a confidential client's secret. The old one stays valid for `graceSeconds` more (0: it stops working
+     * at once), so that the client's deployments can move to the new one; a further rotation ends an earlier grace.
+     * @throws `not_found`, `invalid_request`
+     */
+    rotateSecret: async (tenantId: string, clientId: string, graceSeconds = 0): Promise<ClientWithSecret> => {
+      if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > maxSecretGraceSeconds)
+        throw new GatehouseError('invalid_request', `graceSeconds: an integer from 0 to ${maxSecretGraceSeconds}`);
       const current = await clientsRepo.find(deps.db, clientId);
       if (current === undefined || current.tenant_id !== tenantId)
         throw new GatehouseError(
@@ -147,7 +230,12 @@ export const createClientUseCases = (deps: CoreDeps) => {
         );
       if (current.public) throw new GatehouseError('invalid_request', 'a public client has no secret');
       const clientSecret = randomToken(32);
-      const row = await clientsRepo.update(deps.db, clientId, { secret_digest: sha256(clientSecret) });
+      const keepPrevious = graceSeconds > 0 && current.secret_digest !== null;
+      const row = await clientsRepo.update(deps.db, clientId, {
+        secret_digest: sha256(clientSecret),
+        previous_secret_digest: keepPrevious ? current.secret_digest : null,
+        previous_secret_expires_at: keepPrevious ? new Date(deps.clock.now().getTime() + graceSeconds * 1000) : null,
+      });
       cache.delete(clientId);
       return { client: toClient(row ?? current), clientSecret };
     },
@@ -180,8 +268,16 @@ export const createClientUseCases = (deps: CoreDeps) => {
         throw new GatehouseError('invalid_client', 'client authentication failed');
       }
       const digest = inTenant ? row?.secret_digest : undefined;
-      const ok = verifySecretDigest(auth.clientSecret, typeof digest === 'string' ? digest : absentDigest);
-      if (ok && inTenant && !client.public) return client;
+      const current = verifySecretDigest(auth.clientSecret, typeof digest === 'string' ? digest : absentDigest);
+      // A rotated secret in its grace: compared every time (against a digest nothing hashes to when there is none), so
+      // the timing says nothing about whether a grace is running.
+      const previous = inTenant ? row?.previous_secret_digest : undefined;
+      const inGrace =
+        typeof previous === 'string' &&
+        row?.previous_secret_expires_at != null &&
+        row.previous_secret_expires_at > deps.clock.now();
+      const old = verifySecretDigest(auth.clientSecret, inGrace ? previous : absentDigest);
+      if ((current || (old && inGrace)) && inTenant && !client.public) return client;
       throw new GatehouseError('invalid_client', 'client authentication failed');
     },
   };

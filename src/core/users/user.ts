@@ -47,6 +47,8 @@ export interface User {
   readonly displayName: string | null;
   readonly profile: UserProfile;
   readonly status: 'active' | 'disabled';
+  /** A password sign-in answers `password_reset_required` until the password is set again. */
+  readonly passwordResetRequired: boolean;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }

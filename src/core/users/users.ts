@@ -24,6 +24,7 @@ export const toUser = (row: UserRow): User => ({
   displayName: row.display_name,
   profile: row.profile,
   status: row.status,
+  passwordResetRequired: row.password_reset_required,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -148,6 +149,9 @@ export const createUserUseCases = (deps: CoreDeps) => {
       if (!(await verifyPassword(row.password_hash, password)))
         throw new GatehouseError('invalid_grant', 'invalid email or password');
       if (row.status !== 'active') throw new GatehouseError('user_disabled', 'the user account is disabled');
+      // Only after the password proved the account: an operator asked for a new one before it signs in again.
+      if (row.password_reset_required)
+        throw new GatehouseError('password_reset_required', 'this account must set a new password before signing in');
       return toUser(row);
     },
   };

@@ -37,3 +37,20 @@ export const revokeTokenFamiliesOfUser = async (
   await revokedAccessTokensRepo.insertIssuedInFamilies(trx, ids, now);
   return ids;
 };
+
+/**
+ * Revokes every live family started in the given browser sessions (their `sid`), as {@link revokeTokenFamily} does
+ * one. For the transaction that ends those sessions.
+ * @returns the ids of the families this call revoked.
+ */
+export const revokeTokenFamiliesOfSessions = async (
+  trx: Transaction<Database>,
+  userId: string,
+  sids: readonly string[],
+  now: Date,
+): Promise<string[]> => {
+  const ids = await tokenFamiliesRepo.markRevokedOfSessions(trx, userId, sids, now);
+  if (ids.length === 0) return ids;
+  await revokedAccessTokensRepo.insertIssuedInFamilies(trx, ids, now);
+  return ids;
+};

@@ -5,6 +5,9 @@ export const clientsRepo = {
   /** By primary key (client ids are globally unique: the Flex and STS surfaces find the tenant from the client). */
   find: (db: DbExecutor, clientId: string) =>
     db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst(),
+  /** By primary key, the row held until the transaction ends (a read-modify-write of its lists). */
+  findForUpdate: (db: DbExecutor, clientId: string) =>
+    db.selectFrom('clients').selectAll().where('client_id', '=', clientId).forUpdate().executeTakeFirst(),
   /** Uses clients_tenant_idx. */
   listByTenant: (db: DbExecutor, tenantId: string) =>
     db.selectFrom('clients').selectAll().where('tenant_id', '=', tenantId).orderBy('client_id').limit(1000).execute(),
@@ -39,6 +42,8 @@ export const clientsRepo = {
     patch: Partial<{
       name: string;
       secret_digest: string | null;
+      previous_secret_digest: string | null;
+      previous_secret_expires_at: Date | null;
       redirect_uris: string[];
       callback_urls: string[];
       grant_types: string[];
@@ -50,6 +55,10 @@ export const clientsRepo = {
       .set({
         ...(patch.name === undefined ? {} : { name: patch.name }),
         ...(patch.secret_digest === undefined ? {} : { secret_digest: patch.secret_digest }),
+        ...(patch.previous_secret_digest === undefined ? {} : { previous_secret_digest: patch.previous_secret_digest }),
+        ...(patch.previous_secret_expires_at === undefined
+          ? {}
+          : { previous_secret_expires_at: patch.previous_secret_expires_at }),
         ...(patch.redirect_uris === undefined ? {} : { redirect_uris: JSON.stringify(patch.redirect_uris) }),
         ...(patch.callback_urls === undefined ? {} : { callback_urls: JSON.stringify(patch.callback_urls) }),
         ...(patch.grant_types === undefined ? {} : { grant_types: JSON.stringify(patch.grant_types) }),

@@ -15,6 +15,8 @@ export const sessionsRepo = {
       identity_id: string | null;
       created_at: Date;
       expires_at: Date;
+      user_agent?: string | null;
+      ip?: string | null;
     },
   ) =>
     db
@@ -55,4 +57,46 @@ export const sessionsRepo = {
     if (identityId !== undefined) query = query.where('identity_id', '=', identityId);
     return Number((await query.executeTakeFirst()).numDeletedRows);
   },
+  /** A user's live sessions, newest first (sessions_user_idx); at most 200. */
+  listOfUser: (db: DbExecutor, tenantId: string, userId: string, now: Date): Promise<SessionRow[]> =>
+    db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('tenant_id', '=', tenantId)
+      .where('expires_at', '>', now)
+      .orderBy('created_at', 'desc')
+      .orderBy('sid')
+      .limit(200)
+      .execute(),
+  /** Ends one session of a user by its public id. @returns the ended session, if it was theirs. */
+  deleteBySid: (db: DbExecutor, tenantId: string, userId: string, sid: string): Promise<SessionRow | undefined> =>
+    db
+      .deleteFrom('sessions')
+      .where('sid', '=', sid)
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .returningAll()
+      .executeTakeFirst(),
+  /** Ends every session of a user at this tenant. @returns the ended sessions' public ids. */
+  deleteAllOfUser: async (db: DbExecutor, tenantId: string, userId: string): Promise<string[]> =>
+    (
+      await db
+        .deleteFrom('sessions')
+        .where('user_id', '=', userId)
+        .where('tenant_id', '=', tenantId)
+        .returning('sid')
+        .execute()
+    ).map((row) => row.sid),
+  /**
+   * Records that a session was used, once per `staleBefore`: only a row last seen before it is written, so concurrent
+   * requests of one browser write at most once.
+   */
+  touch: (db: DbExecutor, idDigest: string, now: Date, staleBefore: Date) =>
+    db
+      .updateTable('sessions')
+      .set({ last_seen_at: now })
+      .where('id_digest', '=', idDigest)
+      .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', staleBefore)]))
+      .execute(),
 };

@@ -75,4 +75,26 @@ export const tokenFamiliesRepo = {
       returning id`.execute(trx);
     return rows.map((row) => row.id);
   },
+
+  /**
+   * Marks every live family of a user started in the given browser sessions (`sid`) revoked (token_families_user_identity_idx), as {@link markRevoked} does one.
+   * @returns the ids of the families this call revoked.
+   */
+  markRevokedOfSessions: async (
+    trx: Transaction<Database>,
+    userId: string,
+    sids: readonly string[],
+    now: Date,
+  ): Promise<string[]> => {
+    if (sids.length === 0) return [];
+    const rows = await trx
+      .updateTable('token_families')
+      .set({ revoked_at: now })
+      .where('user_id', '=', userId)
+      .where('sid', 'in', [...sids])
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .execute();
+    return rows.map((row) => row.id);
+  },
 };

@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
@@ -7,6 +8,8 @@ import { bearerTokenOf } from '../shared/bearer.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { sendOAuthError } from '../shared/oauth-errors.js';
+import { accountJsonRoutes } from './json.js';
+import { accountPage, showAccountPage } from './page.js';
 
 const Params = Type.Object({ tenant: Type.String({ maxLength: 63 }) });
 const IdentityParams = Type.Object({
@@ -33,7 +36,7 @@ const Account = Type.Object({
 });
 
 /** The signed-in user, from an access token of this tenant issued to a user (RFC 6750 header). */
-const accountOf = async (core: Core, request: FastifyRequest<{ Params: { tenant: string } }>) => {
+export const accountOf = async (core: Core, request: FastifyRequest<{ Params: { tenant: string } }>) => {
   const token = bearerTokenOf(request.headers.authorization);
   if (token === undefined) throw new GatehouseError('invalid_token', 'a Bearer access token is required');
   const tenant = await core.tenants.get(request.params.tenant);
@@ -44,15 +47,17 @@ const accountOf = async (core: Core, request: FastifyRequest<{ Params: { tenant:
   // A token from a sign-in that no longer meets the tenant's second-factor policy (issued before it asked for more).
   if (!core.mfa.policyMet(tenant, claims.amr))
     throw new GatehouseError('step_up_required', 'this tenant now requires a second factor: sign in again');
-  return { tenant, user: await core.users.require(tenant.id, userId) };
+  return { tenant, user: await core.users.require(tenant.id, userId), authTime: claims.authTime, amr: claims.amr };
 };
 
 /**
- * The user's own account, with their access token: `GET /t/{tenant}/account` shows it and its linked identities;
- * `DELETE /t/{tenant}/account/identities/{idp}` unlinks one (refused when it is the last way to sign in). Errors are
- * RFC 6750 bearer errors.
+ * The user's own account. With their access token (JSON, RFC 6750 bearer errors): `GET /t/{tenant}/account` shows it
+ * and its linked identities; `DELETE /t/{tenant}/account/identities/{idp}` unlinks one (refused when it is the last way
+ * to sign in); the routes of `json.ts` change names, password and email and end sessions. In a browser signed in at the
+ * hosted pages (no bearer token): the account page (`page.ts`), whose errors are pages.
  */
 export const accountSurface: FastifyPluginAsync<{ core: Core }> = async (app, { core }) => {
+  await app.register(cookie);
   app.setErrorHandler((error, request, reply) => {
     const e = toGatehouseError(error);
     logError(request, e);
@@ -65,7 +70,11 @@ export const accountSurface: FastifyPluginAsync<{ core: Core }> = async (app, { 
   app.get<{ Params: { tenant: string } }>(
     '/',
     { schema: { tags: ['account'], params: Params, response: { 200: Account }, security: [{ bearer: [] }] } },
-    async (request) => {
+    async (request, reply) => {
+      // A browser (it asks for HTML) without a bearer token gets the account page, signed in by the hosted session
+      // cookie; an API caller without one gets the bearer challenge.
+      if (request.headers.authorization === undefined && (request.headers.accept ?? '').includes('text/html'))
+        return showAccountPage(core, request, reply);
       const { user } = await accountOf(core, request);
       const identities = await core.users.identities(user.id);
       return {
@@ -95,4 +104,7 @@ export const accountSurface: FastifyPluginAsync<{ core: Core }> = async (app, { 
       return reply.code(204).send();
     },
   );
+
+  accountJsonRoutes(app, core, accountOf);
+  await app.register(accountPage, { core });
 };

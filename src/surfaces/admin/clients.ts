@@ -3,13 +3,19 @@ import type { FastifyInstance } from 'fastify';
 import type { Core } from '../../core/index.js';
 import { recordAdminEvent } from './context.js';
 import {
+  CallbackUrlInput,
+  CallbackUrlQuery,
   ClientInput,
+  ClientMergePatch,
   ClientParams,
-  ClientPatch,
   ClientView,
   ClientWithSecretView,
   ListOf,
+  optionalBody,
   problemResponses,
+  RedirectUriInput,
+  RedirectUriQuery,
+  RotateSecretInput,
   TenantParams,
 } from './schemas.js';
 import { clientView, clientWithSecretView } from './views.js';
@@ -75,20 +81,21 @@ export const clientRoutes = (app: FastifyInstance, core: Core): void => {
     },
   );
 
-  app.patch<One & { Body: Static<typeof ClientPatch> }>(
+  app.patch<One & { Body: Static<typeof ClientMergePatch> }>(
     '/tenants/:tenant/clients/:clientId',
     {
       schema: {
         tags,
-        summary: 'Update a client (name, URIs, grants, settings)',
+        summary:
+          'Change a client by an RFC 7396 merge patch: members left out are kept, null removes one, settings are merged member by member, a list given replaces the list (add or remove one URL with the redirect-uris and callback-urls routes)',
         params: ClientParams,
-        body: ClientPatch,
+        body: ClientMergePatch,
         response: { 200: ClientView, ...problemResponses },
       },
     },
     async (request) => {
       const tenant = await core.tenants.require(request.params.tenant);
-      const client = await core.clients.update(tenant.id, request.params.clientId, request.body);
+      const client = await core.clients.mergePatch(tenant.id, request.params.clientId, request.body);
       recordAdminEvent(core, request, {
         type: 'client.updated',
         tenantId: tenant.id,
@@ -99,23 +106,28 @@ export const clientRoutes = (app: FastifyInstance, core: Core): void => {
     },
   );
 
-  app.post<One>(
+  app.post<One & { Body: Static<typeof RotateSecretInput> }>(
     '/tenants/:tenant/clients/:clientId/rotate-secret',
     {
+      ...optionalBody,
       schema: {
         tags,
-        summary: 'Replace the secret of a confidential client; the old one stops working at once',
+        summary:
+          'Replace the secret of a confidential client; the old one keeps working for `graceSeconds` (default 0: it stops at once)',
         params: ClientParams,
+        body: RotateSecretInput,
         response: { 200: ClientWithSecretView, ...problemResponses },
       },
     },
     async (request) => {
       const tenant = await core.tenants.require(request.params.tenant);
-      const rotated = await core.clients.rotateSecret(tenant.id, request.params.clientId);
+      const graceSeconds = request.body.graceSeconds ?? 0;
+      const rotated = await core.clients.rotateSecret(tenant.id, request.params.clientId, graceSeconds);
       recordAdminEvent(core, request, {
         type: 'client.secret_rotated',
         tenantId: tenant.id,
         clientId: rotated.client.clientId,
+        details: { graceSeconds },
       });
       return clientWithSecretView(rotated);
     },
@@ -142,4 +154,60 @@ export const clientRoutes = (app: FastifyInstance, core: Core): void => {
       return reply.code(204).send();
     },
   );
+
+  const urlRoutes = [
+    { path: 'redirect-uris', list: 'redirectUris', member: 'uri', body: RedirectUriInput, query: RedirectUriQuery },
+    { path: 'callback-urls', list: 'callbackUrls', member: 'url', body: CallbackUrlInput, query: CallbackUrlQuery },
+  ] as const;
+  for (const route of urlRoutes) {
+    const what = route.list === 'redirectUris' ? 'OAuth redirect URI' : 'post-login callback URL';
+    app.post<One & { Body: Record<string, string> }>(
+      `/tenants/:tenant/clients/:clientId/${route.path}`,
+      {
+        schema: {
+          tags,
+          summary: `Add one ${what} (nothing changes when it is there already)`,
+          params: ClientParams,
+          body: route.body,
+          response: { 200: ClientView, ...problemResponses },
+        },
+      },
+      async (request) => {
+        const tenant = await core.tenants.require(request.params.tenant);
+        const url = request.body[route.member] ?? '';
+        const client = await core.clients.changeUrl(tenant.id, request.params.clientId, route.list, 'add', url);
+        recordAdminEvent(core, request, {
+          type: 'client.updated',
+          tenantId: tenant.id,
+          clientId: client.clientId,
+          details: { added: { [route.list]: url } },
+        });
+        return clientView(client);
+      },
+    );
+    app.delete<One & { Querystring: Record<string, string> }>(
+      `/tenants/:tenant/clients/:clientId/${route.path}`,
+      {
+        schema: {
+          tags,
+          summary: `Remove one ${what}, given as the \`${route.member}\` query parameter (404 when it is not there)`,
+          params: ClientParams,
+          querystring: route.query,
+          response: { 200: ClientView, ...problemResponses },
+        },
+      },
+      async (request) => {
+        const tenant = await core.tenants.require(request.params.tenant);
+        const url = request.query[route.member] ?? '';
+        const client = await core.clients.changeUrl(tenant.id, request.params.clientId, route.list, 'remove', url);
+        recordAdminEvent(core, request, {
+          type: 'client.updated',
+          tenantId: tenant.id,
+          clientId: client.clientId,
+          details: { removed: { [route.list]: url } },
+        });
+        return clientView(client);
+      },
+    );
+  }
 };

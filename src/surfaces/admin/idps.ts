@@ -3,7 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import { recordAdminEvent } from './context.js';
-import { IdpInput, IdpParams, IdpView, ListOf, problemResponses, TenantParams } from './schemas.js';
+import {
+  ConnectionMergePatch,
+  IdpInput,
+  IdpParams,
+  IdpView,
+  ListOf,
+  problemResponses,
+  TenantParams,
+} from './schemas.js';
 import { idpView } from './views.js';
 
 type One = { Params: Static<typeof IdpParams> };
@@ -16,7 +24,8 @@ export const idpRoutes = (app: FastifyInstance, core: Core): void => {
     {
       schema: {
         tags,
-        summary: 'Create or replace an IdP connection (without a new clientSecret, the stored one is kept)',
+        summary:
+          'Create or replace an IdP connection whole: members left out go back to their defaults (trustEmail false, no settings); without a new clientSecret, the stored one is kept. To change some members only, use PATCH',
         params: IdpParams,
         body: IdpInput,
         response: { 200: IdpView, 201: IdpView, ...problemResponses },
@@ -28,6 +37,31 @@ export const idpRoutes = (app: FastifyInstance, core: Core): void => {
       const connection = await core.connections.set(tenant.id, { ...request.body, id: request.params.idp });
       recordAdminEvent(core, request, { type: 'connection.set', tenantId: tenant.id, idp: connection.id });
       return reply.code(existed ? 200 : 201).send(idpView(connection));
+    },
+  );
+
+  app.patch<One & { Body: Static<typeof ConnectionMergePatch> }>(
+    '/tenants/:tenant/idps/:idp',
+    {
+      schema: {
+        tags,
+        summary:
+          'Change an IdP connection by an RFC 7396 merge patch: members left out are kept (trustEmail, settings, the secret), null removes one, settings and endpoints are merged member by member',
+        params: IdpParams,
+        body: ConnectionMergePatch,
+        response: { 200: IdpView, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const tenant = await core.tenants.require(request.params.tenant);
+      const connection = await core.connections.mergePatch(tenant.id, request.params.idp, request.body);
+      recordAdminEvent(core, request, {
+        type: 'connection.set',
+        tenantId: tenant.id,
+        idp: connection.id,
+        details: { fields: Object.keys(request.body) },
+      });
+      return idpView(connection);
     },
   );
 

@@ -24,8 +24,11 @@ export const adminSurface: FastifyPluginAsync<AdminOptions> = async (app, { core
   app.removeAllContentTypeParsers();
   // An empty body is no body (a bodyless POST with a JSON content type); routes with a body schema then reject it.
   const json = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
-    body === '' ? done(null, undefined) : json(request, String(body), done),
+  // RFC 7396's own media type is accepted wherever JSON is (the PATCH routes are merge patches either way).
+  app.addContentTypeParser(
+    ['application/json', 'application/merge-patch+json'],
+    { parseAs: 'string' },
+    (request, body, done) => (body === '' ? done(null, undefined) : json(request, String(body), done)),
   );
 
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));

@@ -2,22 +2,28 @@ import { type TSchema, Type } from '@sinclair/typebox';
 import { AdminTokenInput, adminScopes } from '../../core/admin-tokens/admin-tokens.js';
 import { BackupArchive } from '../../core/backup/index.js';
 import { ClientInput, ClientPatch } from '../../core/clients/client.js';
+import { ClientMergePatch } from '../../core/clients/clients.js';
 import { ConfigDocument } from '../../core/config-io/document.js';
 import { ConnectionInput } from '../../core/connections/connection.js';
+import { ConnectionMergePatch } from '../../core/connections/connections.js';
 import { ClientBrandingSchema } from '../../core/tenants/branding.js';
 import { TenantId, TenantInput, TenantPatch, TenantPoliciesSchema } from '../../core/tenants/tenant.js';
 import { UserInput } from '../../core/users/user.js';
+import { UserPatch } from '../../core/users/user-care.js';
 
 // Request bodies are the core's own input schemas: the same TypeBox validates the admin API, the CLI and import.
 export {
   AdminTokenInput,
   BackupArchive,
   ClientInput,
+  ClientMergePatch,
   ClientPatch,
   ConfigDocument,
+  ConnectionMergePatch,
   TenantInput,
   TenantPatch,
   UserInput,
+  UserPatch,
 };
 
 const closed = { additionalProperties: false } as const;
@@ -59,9 +65,79 @@ export const UserListQuery = Type.Object(
     email: Type.Optional(
       Type.String({ minLength: 1, maxLength: 320, description: 'Only the user with this email (at most one).' }),
     ),
+    prefix: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 320,
+        description: 'Users whose email starts with this (case-insensitive), in email order; page with `cursor`.',
+      }),
+    ),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          'Users whose email, first, last or display name contains this (case-insensitive), in creation order; page with `cursor`. Each page reads at most 5,000 users, so a page may hold fewer than `limit` and still have a next one.',
+      }),
+    ),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 2000, description: 'The `next` of the previous page of a `prefix` or `q` search.' }),
+    ),
   },
   closed,
 );
+export const PasswordInput = Type.Object(
+  { password: Type.String({ minLength: 8, maxLength: 1024, description: 'Hashed with argon2id.' }) },
+  closed,
+);
+export const PasswordResetInput = Type.Object(
+  {
+    required: Type.Optional(
+      Type.Boolean({ description: 'true (default): require a new password at the next sign-in; false: no longer.' }),
+    ),
+  },
+  closed,
+);
+export const MfaResetView = Type.Object(
+  { removed: Type.Integer({ description: 'Authenticator apps and recovery codes removed.' }) },
+  closed,
+);
+export const SessionParams = Type.Object(
+  { tenant: TenantId, userId: UserId, sid: Type.String({ minLength: 1, maxLength: 64 }) },
+  closed,
+);
+export const SessionView = Type.Object(
+  {
+    sid: Type.String({ description: 'The public session id (the ID token `sid`).' }),
+    browser: Nullable(Type.String({ description: 'Read from the User-Agent, when known.' })),
+    os: Nullable(Type.String()),
+    mobile: Type.Boolean(),
+    userAgent: Nullable(Type.String()),
+    ip: Nullable(Type.String()),
+    createdAt: Timestamp,
+    lastSeenAt: Timestamp,
+    authTime: Timestamp,
+    expiresAt: Timestamp,
+  },
+  closed,
+);
+export const SessionsEndedView = Type.Object({ ended: Type.Integer() }, closed);
+export const RotateSecretInput = Type.Object(
+  {
+    graceSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 2592000,
+        description: 'How long the old secret keeps working beside the new one (default 0: it stops at once).',
+      }),
+    ),
+  },
+  closed,
+);
+export const RedirectUriInput = Type.Object({ uri: Type.String({ minLength: 1, maxLength: 2000 }) }, closed);
+export const CallbackUrlInput = Type.Object({ url: Type.String({ minLength: 1, maxLength: 2000 }) }, closed);
+export const RedirectUriQuery = Type.Object({ uri: Type.String({ minLength: 1, maxLength: 2000 }) }, closed);
+export const CallbackUrlQuery = Type.Object({ url: Type.String({ minLength: 1, maxLength: 2000 }) }, closed);
 export const AuditQuery = Type.Object(
   { limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: '1–1000.' })) },
   closed,
@@ -138,6 +214,7 @@ const userViewFields = {
   displayName: Nullable(Type.String()),
   profile: Type.Record(Type.String(), Type.Unknown()),
   status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+  passwordResetRequired: Type.Boolean({ description: 'A password sign-in answers `password_reset_required`.' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 };
@@ -159,7 +236,12 @@ export const UserDetailView = Type.Object({ ...userViewFields, identities: Type.
 export const UserPage = Type.Object(
   {
     items: Type.Array(UserView),
-    next: Nullable(Type.String({ description: 'Pass as `after` for the next page; null on the last page.' })),
+    next: Nullable(
+      Type.String({
+        description:
+          'Pass as `after` (creation order) or as `cursor` (a `prefix` or `q` search) for the next page; null on the last page.',
+      }),
+    ),
   },
   closed,
 );
@@ -237,3 +319,10 @@ export const RestoreResultView = Type.Object(
   },
   closed,
 );
+
+/** A route whose body may be left out: a missing body is validated as `{}` (every member of its schema optional). */
+export const optionalBody = {
+  preValidation: async (request: { body: unknown }) => {
+    request.body ??= {};
+  },
+};

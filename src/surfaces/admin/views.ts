@@ -2,8 +2,10 @@ import type { AdminToken } from '../../core/admin-tokens/admin-tokens.js';
 import type { Client, ClientWithSecret } from '../../core/clients/client.js';
 import type { ConnectionView } from '../../core/connections/connection.js';
 import type { SigningKeyView } from '../../core/keys/signing-keys.js';
+import type { SessionSummary } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import type { Identity, User } from '../../core/users/user.js';
+import { describeUserAgent } from '../../lib/user-agent.js';
 
 // Domain objects → the JSON the admin API returns (dates as RFC 3339 strings). Secrets have no way in here except
 // the one-time `clientSecret` of a create or rotation.
@@ -49,6 +51,7 @@ export const userView = (u: User) => ({
   displayName: u.displayName,
   profile: u.profile,
   status: u.status,
+  passwordResetRequired: u.passwordResetRequired,
   createdAt: iso(u.createdAt),
   updatedAt: iso(u.updatedAt),
 });
@@ -107,3 +110,19 @@ export const adminTokenView = (t: AdminToken) => ({
   createdAt: iso(t.createdAt),
   revokedAt: isoOrNull(t.revokedAt),
 });
+
+export const sessionView = (session: SessionSummary) => {
+  const device = describeUserAgent(session.userAgent);
+  return {
+    sid: session.sid,
+    browser: device.browser ?? null,
+    os: device.os ?? null,
+    mobile: device.mobile,
+    userAgent: session.userAgent,
+    ip: session.ip,
+    createdAt: iso(session.createdAt),
+    lastSeenAt: iso(session.lastSeenAt),
+    authTime: iso(session.authTime),
+    expiresAt: iso(session.expiresAt),
+  };
+};

@@ -3,7 +3,7 @@ import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import { clearBindingCookie, readBindingCookie, setBindingCookie } from '../shared/binding-cookie.js';
-import { readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
+import { browserOf, readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
 import { hostedUpstreamCallback, signInPageUrl, upstreamStartUrl } from '../shared/paths.js';
 import type { UpstreamLoginStarter } from '../shared/upstream-login.js';
 import { continueToClient } from './consent.js';
@@ -70,7 +70,7 @@ export const finishHostedUpstreamLogin = (core: Core) => async (request: Fastify
   const session = sessionCookie(core.settings.publicUrl, tenant.id);
   const previous = readCookie(request, session);
   if (previous !== undefined) await core.sessions.end(tenant.id, previous);
-  const started = await core.sessions.start({ tenant, ...signedIn });
+  const started = await core.sessions.start({ tenant, ...signedIn, ...browserOf(request) });
   setCookie(reply, session, started.cookie, sessionLifetimeSeconds);
   clearBindingCookie(reply, core.settings.publicUrl, state);
   return continueToClient(core, reply, tenant, pending, binding, { ...signedIn, sid: started.session.sid });

@@ -8,7 +8,7 @@ import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
 import { setBindingCookie } from '../shared/binding-cookie.js';
-import { readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
+import { browserOf, readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
 import { cspSourceOf, html, type SafeHtml, sendPage } from '../shared/html.js';
 import { mfaPageUrl, signInPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
 import { tenantOf } from '../shared/tenant.js';
@@ -193,6 +193,7 @@ export const submitSignIn = (core: Core) => async (request: FastifyRequest, repl
     userId: signIn.user.id,
     amr: signIn.amr,
     authTime: signIn.authTime,
+    ...browserOf(request),
   });
   setCookie(reply, sessionCookieOf, cookie, sessionLifetimeSeconds);
   return continueToClient(core, reply, tenant, pending, binding, {

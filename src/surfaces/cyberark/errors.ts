@@ -46,6 +46,7 @@ const wire = {
   step_up_required: { errorCode: 'Unauthorized', message: 'Not Authorized' },
   flow_invalid: { errorCode: 'SessionInvalid' },
   user_disabled: { errorCode: 'AccessDenied', message: challengeFailedMessage },
+  password_reset_required: { errorCode: 'PasswordResetRequired' },
   idp_unavailable: { errorCode: 'ExternalIdpUnavailable' },
   storage_unavailable: { errorCode: 'ServiceUnavailable' },
   server_error: { errorCode: 'ServerError' },

@@ -71,3 +71,9 @@ export const clearCookie = (reply: FastifyReply, cookie: HostedCookie): void => 
   const { maxAge: _, ...options } = cookie.options(0);
   reply.clearCookie(cookie.name, options);
 };
+
+/** What a new session records of the browser that starts it: its `User-Agent` and address. */
+export const browserOf = (request: FastifyRequest): { userAgent?: string; ip: string } => {
+  const userAgent = request.headers['user-agent'];
+  return { ...(typeof userAgent === 'string' ? { userAgent } : {}), ip: request.ip };
+};

@@ -81,6 +81,7 @@ export const oauthErrors = {
   step_up_required: ['insufficient_user_authentication', 401],
   flow_invalid: ['invalid_request', 400],
   user_disabled: ['invalid_grant', 400],
+  password_reset_required: ['invalid_grant', 400],
   // §5.2 has no name for an outage; §4.1.2.1's `temporarily_unavailable` is reused, sent with 502/503.
   idp_unavailable: ['temporarily_unavailable', 502],
   storage_unavailable: ['temporarily_unavailable', 503],

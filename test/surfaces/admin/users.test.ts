@@ -42,6 +42,7 @@ describe.each(storageKinds)('admin users on %s', (storage) => {
       displayName: null,
       profile: {},
       status: 'active',
+      passwordResetRequired: false,
       createdAt: expect.stringMatching(isoDate),
       updatedAt: expect.stringMatching(isoDate),
     });
