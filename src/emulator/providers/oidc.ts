@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import {
@@ -88,6 +88,8 @@ const oidcProvider = (flavor: OidcFlavor): EmulatedProvider => {
       iat,
       exp: iat + (options.ttlSeconds ?? defaultTokenTtlSeconds),
       auth_time: iat,
+      // Each token its own, as the providers' are: two sign-ins in one second are two tokens, not a replay.
+      jti: randomBytes(16).toString('hex'),
       nonce: flavor.echoNonce ? options.nonce : undefined,
       // Apple says whether the platform could carry a nonce; where it could not, the token has none.
       nonce_supported: kind === 'apple' ? options.nonce !== undefined : undefined,
