@@ -94,7 +94,9 @@ export const createTokenBinding = (deps: Pick<CoreDeps, 'db' | 'clock'>, rateLim
       const now = clock.now();
       const row = await ourNonce(binding);
       if (row !== undefined) {
-        const refusal = nonceRefusal(row, tenant, client, now);
+        // A check without spending signs nobody in (a sign-up, which the app may make with another of its clients):
+        // the tenant's nonce will do. The sign-in that spends it must be the client's it was issued to.
+        const refusal = nonceRefusal(row, tenant, spend ? client : undefined, now);
         if (refusal !== undefined) throw refusedToken(refusal);
         if (!spend) return undefined;
         const spent = await nativeNoncesRepo.spend(db, {
