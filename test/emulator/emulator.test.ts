@@ -223,6 +223,26 @@ describe('the shapes the real providers produce', () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { message: 'Invalid OAuth access token signature.' } });
   });
+
+  it('refuses a code exchange with another secret than the one the app is known by, and keeps the known one', async () => {
+    const url = new URL(`${idp.url}/facebook/v23.0/debug_token`);
+    url.searchParams.set('input_token', 'junk');
+    await fetch(url, { headers: { authorization: 'Bearer 333|right' } });
+    const exchange = await fetch(`${idp.url}/facebook/v23.0/oauth/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        client_id: '333',
+        client_secret: 'learned-on-use',
+        code: 'x',
+        redirect_uri: 'https://a/',
+      }),
+    });
+    expect(exchange.status).toBe(400);
+    expect(await exchange.json()).toMatchObject({ error: { code: 1, message: 'Error validating client secret.' } });
+    const still = await fetch(url, { headers: { authorization: 'Bearer 333|learned-on-use' } });
+    expect(await still.json()).toMatchObject({ error: { message: 'Invalid OAuth access token signature.' } });
+  });
 });
 
 describe('POST /_control', () => {

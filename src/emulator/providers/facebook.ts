@@ -45,7 +45,10 @@ const liveToken = (ctx: EmulatorContext, token: string | undefined): TokenGrant 
   return grant?.provider === 'facebook' ? grant : undefined;
 };
 
-const sameHex = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+const sameHex = (a: string, b: string) => {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+};
 
 /**
  * Facebook: the Login dialog, the code exchange, `debug_token` (with an app access token `{app-id}|{app-secret}`),
@@ -83,6 +86,10 @@ export const facebookEmulator: EmulatedProvider = {
         if (clientId === undefined || secret === undefined) {
           return graphError(reply, 101, 'Error validating application. Invalid application ID or secret.');
         }
+        // An app has one secret: once the emulator knows it, another one is refused, as Graph refuses it.
+        const known = ctx.state.appSecrets.get(clientId);
+        if (known !== undefined && !sameHex(known, secret))
+          return graphError(reply, 1, 'Error validating client secret.');
         ctx.state.appSecrets.set(clientId, secret);
         const grant = redeemCode(ctx, 'facebook', (name) => param(request, name), clientId);
         if (grant === 'invalid_grant') return graphError(reply, 100, 'Invalid verification code format.');
@@ -105,7 +112,7 @@ export const facebookEmulator: EmulatedProvider = {
           return graphError(reply, 190, 'Invalid OAuth access token - Cannot parse access token');
         }
         const known = ctx.state.appSecrets.get(appId);
-        if (known !== undefined && known !== appSecret)
+        if (known !== undefined && !sameHex(known, appSecret))
           return graphError(reply, 190, 'Invalid OAuth access token signature.');
         const proof = param(request, 'appsecret_proof');
         if (proof !== undefined && !sameHex(proof, createHmac('sha256', appSecret).update(appToken).digest('hex')))
