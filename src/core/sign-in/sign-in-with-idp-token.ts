@@ -87,8 +87,8 @@ export const createSignInWithIdpToken = (deps: SignInDeps) => {
     const { client, ip } = input;
     const at = { ...(client === undefined ? {} : { clientId: client.clientId }), ...(ip === undefined ? {} : { ip }) };
     const accountIntent = await toAccountIntent(deps, input);
-    // A presented ID token is spent only by a sign-in that issues something (Flex signs up with a token, then signs in
-    // with the same one); one that issues nothing gives it back.
+    // A presented ID token is spent only by a sign-in that issues something (an app may sign up with a token, then
+    // sign in with the same one); one that issues nothing gives it back.
     const verified = await verifiedIdentity(deps, input, at, input.issue !== undefined);
     if (verified === undefined) return refused('unknown_connection', undefined);
     const { profile, connectionTrusted, spend, spent } = verified;
