@@ -81,7 +81,8 @@ describe('POST /Security/StartSocialAuthentication (seed 004)', () => {
     expect(Object.fromEntries(idpUrl.searchParams)).toEqual({
       response_type: 'code',
       client_id: '1234567890',
-      redirect_uri: `http://${host}/SocialAuth/FacebookAuthCallback`,
+      // The connection's canonical callback URL, though the call came to the tenant's own host name.
+      redirect_uri: `${gatehouse.url}/t/abc0123/SocialAuth/facebookAuthCallback`,
       scope: 'public_profile,email',
       state: expect.stringMatching(/^abc0123-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
     });
