@@ -188,6 +188,16 @@ const oidcProvider = (flavor: OidcFlavor): EmulatedProvider => {
         if (clientId === undefined || clientSecret === undefined || clientSecret === '') {
           return oauthError(reply, 401, 'invalid_client', 'client authentication is required');
         }
+        // Only a registered client with its own secret (RFC 6749 §5.2 invalid_client).
+        const check = ctx.state.checkApp(kind, clientId, clientSecret);
+        if (check !== 'ok') {
+          return oauthError(
+            reply,
+            401,
+            'invalid_client',
+            check === 'unknown_app' ? 'the client is not registered' : 'client authentication failed',
+          );
+        }
         if (flavor.checkClientSecret?.(clientSecret, clientId, flavor.issuer(ctx, undefined, undefined)) === false) {
           return oauthError(reply, 401, 'invalid_client', 'the client secret is not acceptable');
         }

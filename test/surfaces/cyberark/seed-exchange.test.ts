@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHarness, startEmulator } from '../../harness/emulator.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
-import { connectionOf, deliverCallback, envelopeNulls } from './support.js';
+import { connectionOf, deliverCallback, envelopeNulls, registerAppOf } from './support.js';
 
 let idp: EmulatorHarness;
 let gatehouse: RunningGatehouse;
@@ -25,6 +25,7 @@ beforeAll(async () => {
   // The pod: this tenant owns the server's host name, so the API is called at the root, as in the seed.
   const tenant = await gatehouse.core.tenants.create({ id: 'abc0123', hostnames: [host] });
   await gatehouse.core.clients.create(tenant.id, { clientId: 'myapp', public: true, callbackUrls: [appUrl] });
+  await registerAppOf(idp, connectionOf('Facebook', idp.url));
   await gatehouse.core.connections.set(tenant.id, {
     ...connectionOf('Facebook', idp.url),
     scopes: ['public_profile', 'email'],
