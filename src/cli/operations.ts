@@ -2,11 +2,13 @@ import type { App } from '../compose.js';
 import type { AdminToken } from '../core/admin-tokens/admin-tokens.js';
 import type { AuditEvent } from '../core/audit/events.js';
 import type { ClientWithSecret } from '../core/clients/client.js';
+import type { ConnectionView } from '../core/connections/connection.js';
 import { GatehouseError } from '../core/errors.js';
 import type { SessionSummary } from '../core/sessions/sessions.js';
 import type { Identity, User } from '../core/users/user.js';
 import type { UserSearch } from '../core/users/user-care.js';
 import { describeUserAgent } from '../lib/user-agent.js';
+import { canonicalCallbackUrl } from '../surfaces/shared/callback-path.js';
 
 /** Records a command-line admin action in the audit trail, attributed to `cli`. */
 const recordCliEvent = (app: App, event: Omit<AuditEvent, 'actor' | 'outcome'>): void =>
@@ -122,6 +124,11 @@ const identityOutput = ({ userId: _userId, ...identity }: Identity) => identity;
 export const localOperations = (app: App): StoreOperations => {
   const { core } = app;
   const tenantOf = async (id: string) => (await core.tenants.require(id)).id;
+  // The URL to register at the provider, as the admin API shows it.
+  const withCallbackUrl = (tenantId: string) => (connection: ConnectionView) => ({
+    ...connection,
+    callbackUrl: canonicalCallbackUrl(core.settings.publicUrl, tenantId, connection.id),
+  });
   /** @throws GatehouseError `not_found` */
   const findUser = async (tenantId: string, idOrEmail: string): Promise<User> => {
     const user = idOrEmail.includes('@')
@@ -171,9 +178,12 @@ export const localOperations = (app: App): StoreOperations => {
       const tenantId = await tenantOf(tenant);
       const connection = await core.connections.set(tenantId, { id, ...input });
       recordCliEvent(app, { type: 'connection.set', tenantId, idp: connection.id });
-      return connection;
+      return withCallbackUrl(tenantId)(connection);
     },
-    listIdps: async (tenant) => core.connections.list(await tenantOf(tenant)),
+    listIdps: async (tenant) => {
+      const tenantId = await tenantOf(tenant);
+      return (await core.connections.list(tenantId)).map(withCallbackUrl(tenantId));
+    },
     removeIdp: async (tenant, id) => {
       const tenantId = await tenantOf(tenant);
       await core.connections.remove(tenantId, id);

@@ -9,6 +9,7 @@ import { resolveEndpoints } from './shared/endpoints.js';
 import { asRecord, asString } from './shared/http.js';
 import { createOidcConnector } from './shared/oidc.js';
 import { booleanClaim, type ProfileFields, standardClaims } from './shared/profile.js';
+import { requireNonceSetting } from './shared/token-binding.js';
 
 // https://developer.apple.com/documentation/sign_in_with_apple/sign_in_with_apple_rest_api
 const issuer = 'https://appleid.apple.com';
@@ -33,6 +34,7 @@ export const apple = defineConnector({
         description: 'The Key ID of the Sign in with Apple private key whose .p8 file is the `clientSecret`.',
       }),
       audiences: audiencesSetting,
+      requireNonce: requireNonceSetting(true),
     },
     { additionalProperties: false },
   ),
@@ -60,6 +62,9 @@ export const apple = defineConnector({
       // Apple leaves `nonce` out where the platform cannot carry one and says so with `nonce_supported: false`; the
       // nonce is then optional, else mandatory. https://developer.apple.com/documentation/signinwithapple/authenticating-users-with-sign-in-with-apple
       nonceMode: (claims) => (booleanClaim(claims.nonce_supported) === false ? 'if_present' : 'required'),
+      // A native app hands Apple the SHA-256 hex of its nonce, and the token carries that hash.
+      nonceCarriage: 'sha256',
+      requireNonceByDefault: true,
       algorithms: ['RS256'],
       // Apple's scopes are `name` and `email`; asking for either requires `response_mode=form_post`.
       defaultScopes: ['name', 'email'],

@@ -98,6 +98,23 @@ export interface ExternalProfile {
   readonly amr?: readonly string[];
   /** Claims or profile exactly as received, for audit and claim mapping; never used as identity. */
   readonly raw: Readonly<Record<string, unknown>>;
+  /** What binds a presented ID token to one use (`verifyToken` of an ID token only). */
+  readonly binding?: TokenBinding;
+}
+
+/**
+ * How a native client's ID token is held to a single use. The core spends the token's nonce, when it carries one the
+ * service issued, or else the token itself, when the sign-in issues something.
+ */
+export interface TokenBinding {
+  /** SHA-256 (hex) of the nonce the service issued, as this provider carries it; absent when the token has none. */
+  readonly nonceDigest?: string;
+  /** Whether the connection requires a service-issued nonce (`settings.requireNonce`). */
+  readonly nonceRequired: boolean;
+  /** The token's single-use key: SHA-256 of its issuer and `jti`, or of its signed part when it has no `jti`. */
+  readonly replayKey: string;
+  /** The token's `exp`, epoch seconds. */
+  readonly expiresAt: number;
 }
 
 /** An upstream identity provider, configured for one tenant. */

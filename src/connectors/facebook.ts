@@ -16,6 +16,7 @@ import { asRecord, asString, formPost, upstreamJson } from './shared/http.js';
 import { buildAuthorizationUrl, readAuthorizationResponse } from './shared/oauth2.js';
 import { checkPresentedApp } from './shared/oidc.js';
 import { buildProfile, standardClaims } from './shared/profile.js';
+import { requireNonceSetting, tokenBinding } from './shared/token-binding.js';
 import { withTokenCache } from './shared/token-cache.js';
 import { verifyIdToken } from './shared/verify-id-token.js';
 
@@ -44,7 +45,13 @@ export const facebook = defineConnector({
   tokenKinds: ['access_token', 'id_token'],
   endpointNames: ['issuer', 'authorization', 'token', 'debug_token', 'me', 'jwks'],
   requiresClientSecret: true,
-  settingsSchema: Type.Object({}, { additionalProperties: false }),
+  settingsSchema: Type.Object(
+    {
+      // Limited Login's ID tokens carry the nonce the app passed to the SDK; classic access tokens carry none.
+      requireNonce: requireNonceSetting(true),
+    },
+    { additionalProperties: false },
+  ),
   create: (config, deps) =>
     createFacebookConnector(
       config,
@@ -128,13 +135,16 @@ const createFacebookConnector = (
         algorithms: ['RS256'],
         ...(presented.nonce === undefined ? {} : { nonce: presented.nonce }),
       });
-      return buildProfile(config, {
+      const profile = buildProfile(config, {
         issuer: claims.iss,
         subject: claims.sub,
         ...standardClaims(config, claims),
         emailVerified: config.trustEmail,
         raw: claims,
       });
+      const setting = config.settings.requireNonce;
+      const nonceRequired = typeof setting === 'boolean' ? setting : true;
+      return { ...profile, binding: tokenBinding(presented.value, claims, { carriage: 'plain', nonceRequired }) };
     },
   };
 };

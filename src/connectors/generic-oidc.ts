@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { audiencesOf, audiencesSetting, defineConnector, secretOf } from './shared/definition.js';
 import { requireHttps, resolveEndpoints } from './shared/endpoints.js';
 import { createOidcConnector } from './shared/oidc.js';
+import { requireNonceSetting } from './shared/token-binding.js';
 
 /** Any OpenID Connect provider, configured by discovery (OpenID Connect Discovery 1.0). */
 export const genericOidc = defineConnector({
@@ -31,6 +32,7 @@ export const genericOidc = defineConnector({
           'After the code exchange, also read the UserInfo endpoint (for providers that put few claims in the ID token).',
       }),
       audiences: audiencesSetting,
+      requireNonce: requireNonceSetting(false),
     },
     { additionalProperties: false },
   ),

@@ -3,6 +3,7 @@ import { ConnectorError } from './errors.js';
 import { audiencesOf, audiencesSetting, defineConnector, secretOf } from './shared/definition.js';
 import { resolveEndpoints } from './shared/endpoints.js';
 import { createOidcConnector, type OidcEndpointName } from './shared/oidc.js';
+import { requireNonceSetting } from './shared/token-binding.js';
 
 // https://developers.google.com/identity/openid-connect/openid-connect (discovery: accounts.google.com/.well-known/openid-configuration)
 const issuer = 'https://accounts.google.com';
@@ -28,6 +29,7 @@ export const google = defineConnector({
         }),
       ),
       audiences: audiencesSetting,
+      requireNonce: requireNonceSetting(false),
     },
     { additionalProperties: false },
   ),

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { audiencesOf, audiencesSetting, defineConnector, secretOf } from './shared/definition.js';
 import { resolveEndpoints } from './shared/endpoints.js';
 import { createOidcConnector, type OidcEndpointName } from './shared/oidc.js';
+import { requireNonceSetting } from './shared/token-binding.js';
 
 // https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2
 const issuer = 'https://www.linkedin.com/oauth';
@@ -18,7 +19,10 @@ export const linkedin = defineConnector({
   tokenKinds: ['id_token'],
   endpointNames,
   requiresClientSecret: true,
-  settingsSchema: Type.Object({ audiences: audiencesSetting }, { additionalProperties: false }),
+  settingsSchema: Type.Object(
+    { audiences: audiencesSetting, requireNonce: requireNonceSetting(false) },
+    { additionalProperties: false },
+  ),
   create: (config, deps) =>
     createOidcConnector(config, deps, 'LinkedIn', {
       endpoints: resolveEndpoints(

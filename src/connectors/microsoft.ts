@@ -5,6 +5,7 @@ import { resolveEndpoints } from './shared/endpoints.js';
 import { asString } from './shared/http.js';
 import { createOidcConnector } from './shared/oidc.js';
 import { booleanClaim, standardClaims } from './shared/profile.js';
+import { requireNonceSetting } from './shared/token-binding.js';
 
 // https://learn.microsoft.com/en-us/entra/identity-platform/v2-protocols-oidc
 const login = 'https://login.microsoftonline.com';
@@ -35,6 +36,7 @@ export const microsoft = defineConnector({
           'Who may sign in: `common` (work, school and personal accounts), `organizations` (work and school only), `consumers` (personal only), or one directory (tenant) ID.',
       }),
       audiences: audiencesSetting,
+      requireNonce: requireNonceSetting(false),
     },
     { additionalProperties: false },
   ),

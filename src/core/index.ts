@@ -29,6 +29,7 @@ import { createSessionUseCases } from './sessions/sessions.js';
 import { createNewUserTokens } from './sign-in/new-user-token.js';
 import { createSignInWithPassword } from './sign-in/password-login.js';
 import { createSignInWithIdpToken } from './sign-in/sign-in-with-idp-token.js';
+import { createTokenBinding } from './sign-in/token-binding.js';
 import type { EmailApprovalLink } from './strategies/email-code/answer.js';
 import { codeSignInEnabled, createCodeSignIn } from './strategies/email-code/first-factor.js';
 import { createMailQueue } from './strategies/email-code/mail-queue.js';
@@ -113,6 +114,7 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
     verifyLinkProof: createVerifyLinkProof(deps, audit, tokens.verifyAccessToken),
   };
   const connectors = observeConnectors(createConnectorCache(deps, connections), metrics);
+  const tokenBinding = createTokenBinding(deps, rateLimit);
   const flows = createLoginFlows(deps, {
     tenants,
     clients,
@@ -137,7 +139,10 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
       issueTokens: tokens.issueTokens,
       issueOnSignIn: tokens.issueOnSignIn,
       newUserTokens: createNewUserTokens(deps.clock),
+      binding: tokenBinding,
     }),
+    /** A nonce for a native app's provider ID token to carry, spent by the sign-in with that token (decision 0022). */
+    issueNonce: tokenBinding.issueNonce,
     signInWithPassword: createSignInWithPassword(deps, users, audit),
     authorizationRequests: createAuthorizationRequests(deps, tokens.authorizationCodes, createRequireConsent(deps)),
   };
@@ -147,6 +152,7 @@ export const createCore = (deps: CoreDeps, backends: CoreBackends & CoreEdges) =
     ['sessions', sessions.purgeExpired],
     ['authorization_requests', login.authorizationRequests.purgeExpired],
     ['login_flows', login.purgeExpiredFlows],
+    ['native_token_binding', tokenBinding.purgeExpired],
     ['self_service_flows', selfService.purgeExpired],
   ]);
   const settings: PublicSettings = Object.freeze({ publicUrl: deps.settings.publicUrl, mode: deps.settings.mode });

@@ -6,7 +6,7 @@ export { emulatedProviderKinds, emulatorPlugin } from './plugin.js';
 export { objectIdOf } from './providers/oidc.js';
 export type { EmulatorServer, EmulatorServerOptions } from './server.js';
 export { createEmulatorServer } from './server.js';
-export type { EmulatorMode } from './state.js';
+export type { EmulatedApp, EmulatorMode } from './state.js';
 export type { ProviderKind, TestUser } from './users.js';
 export { configuredUsers, consumerTenantId, emulatedOrgTenantId } from './users.js';
 

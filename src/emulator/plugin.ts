@@ -13,7 +13,7 @@ import {
   linkedinEmulator,
   microsoftEmulator,
 } from './providers/oidc.js';
-import { type EmulatorMode, EmulatorState, emulatorModes } from './state.js';
+import { type EmulatedApp, type EmulatorMode, EmulatorState, emulatorModes } from './state.js';
 import type { ProviderKind } from './users.js';
 
 /** Every connector kind has an emulated provider: adding a kind to the registry breaks the build here. */
@@ -33,6 +33,8 @@ export const emulatedProviderKinds = Object.keys(emulatedProviders) as ProviderK
 export interface EmulatorPluginOptions {
   /** The emulator's own public base URL, as connections reach it (e.g. `http://localhost:3000/_emulator`). */
   readonly baseUrl: string | (() => string);
+  /** The apps registered from the start; more with `POST /_apps`. A token endpoint refuses any other client. */
+  readonly apps?: readonly EmulatedApp[];
 }
 
 /** The body of `POST /_control`. */
@@ -52,8 +54,10 @@ export interface ControlRequest {
  */
 export const emulatorPlugin: FastifyPluginAsync<EmulatorPluginOptions> = async (app, options) => {
   const { baseUrl } = options;
+  const state = new EmulatorState();
+  for (const registered of options.apps ?? []) state.registerApp(registered);
   const ctx: EmulatorContext = {
-    state: new EmulatorState(),
+    state,
     keys: new KeyRing(),
     baseUrl: () => (typeof baseUrl === 'string' ? baseUrl : baseUrl()).replace(/\/+$/, ''),
   };
@@ -87,6 +91,15 @@ export const emulatorPlugin: FastifyPluginAsync<EmulatorPluginOptions> = async (
     }
     if (control.slowMs !== undefined) ctx.state.slowMs = control.slowMs;
     return controlState(ctx);
+  });
+
+  // Registers an app, as a developer does in the provider's console: `{provider, clientId, clientSecret}`.
+  app.post('/_apps', async (request, reply) => {
+    const registered = parseApp(request.body);
+    if (typeof registered === 'string')
+      return reply.status(400).send({ error: 'invalid_request', error_description: registered });
+    ctx.state.registerApp(registered);
+    return reply.status(201).send({ provider: registered.provider, clientId: registered.clientId });
   });
 
   for (const kind of emulatedProviderKinds) {
@@ -154,6 +167,21 @@ const parseControl = (body: unknown): ControlRequest | string => {
   if (slowMs !== undefined && (typeof slowMs !== 'number' || slowMs < 0 || slowMs > 600_000))
     return 'slowMs must be 0..600000';
   return body as ControlRequest;
+};
+
+const parseApp = (body: unknown): EmulatedApp | string => {
+  if (!isRecord(body)) return 'send a JSON object';
+  const { provider, clientId, clientSecret } = body;
+  if (!(emulatedProviderKinds as unknown[]).includes(provider))
+    return `provider must be one of ${emulatedProviderKinds.join(', ')}`;
+  if (typeof clientId !== 'string' || clientId === '' || clientId.length > 500) return 'clientId is required';
+  if (provider === 'apple') {
+    if (clientSecret !== undefined) return 'an Apple app has no shared secret (its client secret is a signed JWT)';
+    return { provider, clientId };
+  }
+  if (typeof clientSecret !== 'string' || clientSecret === '' || clientSecret.length > 5000)
+    return 'clientSecret is required';
+  return { provider: provider as ProviderKind, clientId, clientSecret };
 };
 
 const optionalStrings = ['authorizedParty', 'email', 'name', 'givenName', 'familyName', 'nonce'] as const;

@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import { emulatorPlugin } from './plugin.js';
+import type { EmulatedApp } from './state.js';
 
 /** A running stand-alone emulator. */
 export interface EmulatorServer {
@@ -15,6 +16,8 @@ export interface EmulatorServerOptions {
   readonly port?: number;
   /** The URL connections reach it at, when not `http://{host}:{port}` (behind a proxy, in a container). */
   readonly publicUrl?: string;
+  /** The apps registered from the start (more with `POST /_apps`). */
+  readonly apps?: readonly EmulatedApp[];
 }
 
 /** Starts the IdP emulator on its own HTTP server, at the root path. */
@@ -22,7 +25,10 @@ export const createEmulatorServer = async (options: EmulatorServerOptions = {}):
   const host = options.host ?? '127.0.0.1';
   const app = Fastify({ logger: false, forceCloseConnections: true });
   let url = options.publicUrl;
-  await app.register(emulatorPlugin, { baseUrl: () => url ?? '' });
+  await app.register(emulatorPlugin, {
+    baseUrl: () => url ?? '',
+    ...(options.apps === undefined ? {} : { apps: options.apps }),
+  });
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;

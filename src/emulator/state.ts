@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { ProviderKind } from './users.js';
 import { configuredUsers, type TestUser } from './users.js';
 
@@ -72,6 +73,25 @@ export interface TokenGrant {
   readonly tenant?: string;
 }
 
+/**
+ * An app (client) registered at an emulated provider, as a developer registers it at the real one. `clientSecret` is
+ * the shared secret the token endpoint checks; Apple has none (its client secret is a JWT signed with the app's key).
+ */
+export interface EmulatedApp {
+  readonly provider: ProviderKind;
+  readonly clientId: string;
+  readonly clientSecret?: string;
+}
+
+/** How a presented client id and secret compare with the registered apps. */
+export type AppCheck = 'ok' | 'unknown_app' | 'bad_secret';
+
+const sameSecret = (a: string, b: string): boolean => {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+const maxApps = 10_000;
 const maxMintedUsers = 1000;
 const maxCodes = 10_000;
 const maxTokens = 10_000;
@@ -81,13 +101,30 @@ export const codeTtlMs = 10 * 60 * 1000;
 export class EmulatorState {
   readonly codes = new BoundedMap<string, CodeGrant>(maxCodes);
   readonly tokens = new BoundedMap<string, TokenGrant>(maxTokens);
-  /** Facebook app secrets, learned from app access tokens (`{app-id}|{app-secret}`), to check `appsecret_proof`. */
-  readonly appSecrets = new BoundedMap<string, string>(1000);
+  /** The registered apps, by provider and client id: nothing else is accepted at a token endpoint. */
+  readonly #apps = new BoundedMap<string, EmulatedApp>(maxApps);
   /** (client, user) pairs Apple already sent the `user` field for: it does so on the first authorization only. */
   readonly appleSeen = new BoundedMap<string, true>(10_000);
   readonly #minted = new Map<ProviderKind, BoundedMap<string, TestUser>>();
   readonly #modes = new Map<ProviderKind, EmulatorMode>();
   slowMs = 10_000;
+
+  /** Registers an app, or replaces the secret of one already registered (as rotating it at the provider does). */
+  registerApp(app: EmulatedApp): void {
+    this.#apps.set(`${app.provider}\u0000${app.clientId}`, app);
+  }
+
+  app(provider: ProviderKind, clientId: string): EmulatedApp | undefined {
+    return this.#apps.get(`${provider}\u0000${clientId}`);
+  }
+
+  /** Checks a client id and secret against the registered apps (constant-time for the secret). */
+  checkApp(provider: ProviderKind, clientId: string, clientSecret: string | undefined): AppCheck {
+    const app = this.app(provider, clientId);
+    if (app === undefined) return 'unknown_app';
+    if (app.clientSecret === undefined) return 'ok';
+    return clientSecret !== undefined && sameSecret(app.clientSecret, clientSecret) ? 'ok' : 'bad_secret';
+  }
 
   mode(provider: ProviderKind): EmulatorMode {
     return this.#modes.get(provider) ?? 'normal';

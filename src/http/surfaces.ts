@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { demoIdpApps } from '../core/demo/index.js';
 import { emulatorPlugin } from '../emulator/index.js';
 import { accountSurface } from '../surfaces/account/index.js';
 import { adminSurface } from '../surfaces/admin/index.js';
@@ -36,6 +37,10 @@ export const registerSurfaces = async (
   await app.register(selfServiceSurface, { prefix: '/t/:tenant/self-service', core });
   // Development and test only (compose decides): the demo tenant's connections point here.
   if (options.emulator === true) {
-    await app.register(emulatorPlugin, { prefix: '/_emulator', baseUrl: `${options.publicUrl}/_emulator` });
+    await app.register(emulatorPlugin, {
+      prefix: '/_emulator',
+      baseUrl: `${options.publicUrl}/_emulator`,
+      apps: demoIdpApps,
+    });
   }
 };

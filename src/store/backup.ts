@@ -36,6 +36,9 @@ export const backupPlan = {
   consent_grants: { kept: true, key: ['user_id', 'client_id'] },
   // For the same reason, a link proof spent before the backup stays spent.
   link_proofs: { kept: true, key: ['jti'] },
+  // A provider ID token spent before the backup must stay spent until its `exp` (a day at most).
+  spent_idp_tokens: { kept: true, key: ['digest'] },
+  native_nonces: { kept: false, why: 'a nonce for a native sign-in in progress; lives minutes' },
   master_key_checks: {
     kept: false,
     why: 'written by a store at its first start from its master key; the archive carries its own key check',

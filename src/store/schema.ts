@@ -284,6 +284,29 @@ export interface RefreshTokensTable {
 }
 
 /** An access token spent to prove an account when linking an identity to it: each `jti` is accepted once. */
+/** A nonce handed to a native app for its provider's ID token to carry (`native_nonces`); spent once. */
+export interface NativeNoncesTable {
+  /** SHA-256 (hex) of the nonce: the nonce itself is never stored. */
+  digest: string;
+  tenant_id: string;
+  /** The client that asked for it, and the only one that may present a token carrying it. */
+  client_id: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  /** When a sign-in spent it; null while unspent. */
+  used_at: NullableTimestamp;
+}
+
+/** A provider ID token that signed someone in (`spent_idp_tokens`): refused ever after, until its `exp`. */
+export interface SpentIdpTokensTable {
+  /** SHA-256 of the token's issuer and `jti`, or of its signed part when it has no `jti`. */
+  digest: string;
+  tenant_id: string;
+  used_at: Timestamp;
+  /** The token's own `exp` (with the clock skew allowed); the row is useless after it. */
+  expires_at: Timestamp;
+}
+
 export interface LinkProofsTable {
   jti: string;
   tenant_id: string;
@@ -492,6 +515,8 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   revoked_access_tokens: RevokedAccessTokensTable;
   link_proofs: LinkProofsTable;
+  native_nonces: NativeNoncesTable;
+  spent_idp_tokens: SpentIdpTokensTable;
   login_flows: LoginFlowsTable;
   mfa_factors: MfaFactorsTable;
   mfa_challenges: MfaChallengesTable;

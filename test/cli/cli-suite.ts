@@ -125,6 +125,8 @@ export const cliSuite = (kind: StorageKind) =>
         scopes: ['openid', 'email'],
         trustEmail: true,
         settings: {},
+        // The URL to register at Google.
+        callbackUrl: expect.stringMatching(/^https?:\/\/[^/]+\/t\/acme\/SocialAuth\/googleAuthCallback$/),
       };
       expect(json(set)).toEqual(google);
       expect(set.stdout).not.toContain('google-app-secret');

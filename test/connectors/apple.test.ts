@@ -8,6 +8,7 @@ import { aConnection, anUpstreamRequest, appleKeyPem, testDeps } from './support
 let idp: EmulatorHarness;
 beforeAll(async () => {
   idp = await startEmulator();
+  for (const clientId of ['com.example.web', 'gatehouse-web']) await idp.registerApp({ provider: 'apple', clientId });
 });
 afterAll(async () => {
   await idp.close();

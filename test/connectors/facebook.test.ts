@@ -8,6 +8,7 @@ import { aConnection, anUpstreamRequest, expectConnectorError, testDeps } from '
 let idp: EmulatorHarness;
 beforeAll(async () => {
   idp = await startEmulator();
+  await idp.registerApp({ provider: 'facebook', clientId: '1234567890', clientSecret: 'app-secret' });
 });
 afterAll(async () => {
   await idp.close();

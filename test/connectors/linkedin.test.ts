@@ -7,6 +7,7 @@ import { aConnection, anUpstreamRequest, testDeps } from './support.js';
 let idp: EmulatorHarness;
 beforeAll(async () => {
   idp = await startEmulator();
+  await idp.registerApp({ provider: 'linkedin', clientId: 'gatehouse-web', clientSecret: 'test-secret' });
 });
 afterAll(async () => {
   await idp.close();

@@ -9,6 +9,7 @@ import { aConnection, anUpstreamRequest, expectConnectorError, testDeps } from '
 let idp: EmulatorHarness;
 beforeAll(async () => {
   idp = await startEmulator();
+  await idp.registerApp({ provider: 'microsoft', clientId: 'gatehouse-web', clientSecret: 'test-secret' });
 });
 afterAll(async () => {
   await idp.close();

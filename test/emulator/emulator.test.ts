@@ -9,6 +9,10 @@ import { type EmulatorHarness, startEmulator } from '../harness/emulator.js';
 let idp: EmulatorHarness;
 beforeAll(async () => {
   idp = await startEmulator();
+  // The apps these tests sign in with, registered as at each provider's console.
+  for (const provider of ['google', 'oidc', 'github', 'microsoft', 'linkedin'] as const)
+    await idp.registerApp({ provider, clientId: 'app', clientSecret: 's' });
+  await idp.registerApp({ provider: 'facebook', clientId: '222', clientSecret: 'right' });
 });
 afterAll(async () => {
   await idp.close();
@@ -210,18 +214,164 @@ describe('the shapes the real providers produce', () => {
   it('answers Graph debug_token with HTTP 400 and error 190 for a token it never issued', async () => {
     const url = new URL(`${idp.url}/facebook/v23.0/debug_token`);
     url.searchParams.set('input_token', 'junk');
-    const response = await fetch(url, { headers: { authorization: 'Bearer 111|secret' } });
+    const response = await fetch(url, { headers: { authorization: 'Bearer 222|right' } });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: 190, type: 'OAuthException' } });
   });
 
-  it('refuses a debug_token call whose app secret is not the one the app was seen with', async () => {
+  it('refuses a debug_token call with a wrong secret or an app it does not know, as Graph does', async () => {
     const url = new URL(`${idp.url}/facebook/v23.0/debug_token`);
     url.searchParams.set('input_token', 'junk');
-    await fetch(url, { headers: { authorization: 'Bearer 222|right' } });
-    const response = await fetch(url, { headers: { authorization: 'Bearer 222|wrong' } });
+    const wrong = await fetch(url, { headers: { authorization: 'Bearer 222|wrong' } });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({
+      error: { code: 190, type: 'OAuthException', message: 'Invalid OAuth access token signature.' },
+    });
+    const unknown = await fetch(url, { headers: { authorization: 'Bearer 999|any' } });
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ error: { code: 101, type: 'OAuthException' } });
+  });
+});
+
+/** A Graph code exchange with these credentials, for a code of the registered app `222`. */
+const facebookExchange = async (clientId: string, clientSecret: string) => {
+  const redirect = await fetch(authorizeUrl('/facebook/v23.0/dialog/oauth', { client_id: '222', test_user: 'alice' }), {
+    redirect: 'manual',
+  });
+  const code = String(new URL(String(redirect.headers.get('location'))).searchParams.get('code'));
+  return fetch(`${idp.url}/facebook/v23.0/oauth/access_token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      client_id: clientId,
+      client_secret: clientSecret,
+      code,
+      redirect_uri: 'http://127.0.0.1:9/cb',
+    }),
+  });
+};
+
+/** A code of `clientId` at an OIDC-style provider, redeemed with these credentials. */
+const oidcExchange = async (provider: string, tokenPath: string, clientId: string, clientSecret: string) => {
+  const authorize = provider === 'microsoft' ? '/microsoft/common/oauth2/v2.0/authorize' : `/${provider}/authorize`;
+  const redirect = await fetch(authorizeUrl(authorize, { client_id: clientId, test_user: 'alice' }), {
+    redirect: 'manual',
+  });
+  const code = String(new URL(String(redirect.headers.get('location'))).searchParams.get('code'));
+  return fetch(`${idp.url}/${provider}${tokenPath}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: 'http://127.0.0.1:9/cb',
+      client_id: clientId,
+      client_secret: clientSecret,
+    }),
+  });
+};
+
+describe('registered apps: the emulator is never more lenient than the provider', () => {
+  it('exchanges a Facebook code for the registered app and secret', async () => {
+    const response = await facebookExchange('222', 'right');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ token_type: 'bearer', access_token: expect.stringMatching(/^EAAG/) });
+  });
+
+  it('refuses a Facebook code exchange for an app it does not know with Graph error 101', async () => {
+    const response = await facebookExchange('333', 'learned-on-use');
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: { message: 'Invalid OAuth access token signature.' } });
+    expect(await response.json()).toMatchObject({
+      error: { code: 101, type: 'OAuthException', message: 'Error validating application. Invalid application ID.' },
+    });
+    // Nothing was learned: the same credentials are still refused, now at debug_token.
+    const url = new URL(`${idp.url}/facebook/v23.0/debug_token`);
+    url.searchParams.set('input_token', 'junk');
+    const debug = await fetch(url, { headers: { authorization: 'Bearer 333|learned-on-use' } });
+    expect(await debug.json()).toMatchObject({ error: { code: 101 } });
+  });
+
+  it('refuses a Facebook code exchange with a wrong secret with Graph error 1', async () => {
+    const response = await facebookExchange('222', 'wrong');
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: { code: 1, type: 'OAuthException', message: 'Error validating client secret.' },
+    });
+  });
+
+  it.each([
+    ['google', '/token'],
+    ['oidc', '/token'],
+    ['linkedin', '/token'],
+    ['microsoft', '/common/oauth2/v2.0/token'],
+  ])('refuses at %s an unregistered client and a wrong secret with invalid_client', async (provider, tokenPath) => {
+    const unknown = await oidcExchange(provider, tokenPath, 'never-registered', 's');
+    expect(unknown.status).toBe(401);
+    expect(await unknown.json()).toMatchObject({ error: 'invalid_client' });
+    const wrong = await oidcExchange(provider, tokenPath, 'app', 'not-s');
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ error: 'invalid_client' });
+    const right = await oidcExchange(provider, tokenPath, 'app', 's');
+    expect(right.status).toBe(200);
+  });
+
+  it('refuses at GitHub an unregistered client and a wrong secret with incorrect_client_credentials', async () => {
+    const exchange = async (clientId: string, clientSecret: string) => {
+      const redirect = await fetch(
+        authorizeUrl('/github/login/oauth/authorize', { client_id: clientId, test_user: 'alice' }),
+        {
+          redirect: 'manual',
+        },
+      );
+      const code = String(new URL(String(redirect.headers.get('location'))).searchParams.get('code'));
+      const response = await fetch(`${idp.url}/github/login/oauth/access_token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({
+          client_id: clientId,
+          client_secret: clientSecret,
+          code,
+          redirect_uri: 'http://127.0.0.1:9/cb',
+        }),
+      });
+      return (await response.json()) as Record<string, unknown>;
+    };
+    expect(await exchange('never-registered', 's')).toMatchObject({ error: 'incorrect_client_credentials' });
+    expect(await exchange('app', 'not-s')).toMatchObject({ error: 'incorrect_client_credentials' });
+    expect(await exchange('app', 's')).toMatchObject({ access_token: expect.stringMatching(/^gho_/) });
+  });
+
+  it('refuses at Apple a client id it never registered, whatever client secret JWT comes with it', async () => {
+    const response = await fetch(`${idp.url}/apple/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: 'x',
+        redirect_uri: 'http://127.0.0.1:9/cb',
+        client_id: 'com.never.registered',
+        client_secret: 'a.b.c',
+      }),
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: 'invalid_client' });
+  });
+
+  it('answers 400 to a registration without a provider it emulates, a client id or a secret', async () => {
+    for (const body of [
+      { provider: 'myspace', clientId: 'a', clientSecret: 's' },
+      { provider: 'google', clientSecret: 's' },
+      { provider: 'google', clientId: 'a' },
+      { provider: 'apple', clientId: 'a', clientSecret: 's' },
+    ]) {
+      const response = await fetch(`${idp.url}/_apps`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: 'invalid_request' });
+    }
   });
 });
 
@@ -267,7 +417,11 @@ describe('emulator hosting', () => {
   it('mounts under a prefix of a host app that already parses forms', async () => {
     const app = Fastify();
     await app.register(formbody);
-    await app.register(emulatorPlugin, { prefix: '/_emulator', baseUrl: 'http://localhost:3000/_emulator' });
+    await app.register(emulatorPlugin, {
+      prefix: '/_emulator',
+      baseUrl: 'http://localhost:3000/_emulator',
+      apps: [{ provider: 'oidc', clientId: 'a', clientSecret: 'b' }],
+    });
     const discovery = await app.inject({ url: '/_emulator/oidc/.well-known/openid-configuration' });
     expect(discovery.json()).toMatchObject({ issuer: 'http://localhost:3000/_emulator/oidc' });
     const token = await app.inject({

@@ -2,6 +2,7 @@
  * The IdP emulator on a real loopback port, for tests.
  *
  *   const idp = await startEmulator();
+ *   await idp.registerApp({ provider: 'google', clientId: 'web', clientSecret: 's' });  // as at the provider's console
  *   const connection = { …, emulator: idp.url };            // every endpoint of the connection points at it
  *   const { id_token } = await idp.mint('google', { clientId: 'web', sub: '42', email: 'a@example.com', emailVerified: true });
  *   const callback = await idp.signIn(await connector.authorizationUrl(request), 'alice');   // redirect flow
@@ -9,7 +10,7 @@
  *   await idp.close();
  */
 
-import type { ControlRequest, MintRequest, MintResponse, ProviderKind } from '../../src/emulator/index.js';
+import type { ControlRequest, EmulatedApp, MintRequest, MintResponse, ProviderKind } from '../../src/emulator/index.js';
 import { createEmulatorServer } from '../../src/emulator/index.js';
 
 /** Where the emulator sent the browser back to, and with what. */
@@ -26,6 +27,11 @@ export interface EmulatorHarness {
   readonly url: string;
   /** `POST /{provider}/_mint`: the tokens a native client of `provider` would hold for this user. */
   mint(provider: ProviderKind, body: MintRequest): Promise<MintResponse>;
+  /**
+   * `POST /_apps`: registers an app (client) at a provider, as its developer console does. A token endpoint refuses
+   * any client id and secret not registered this way, as the real provider does.
+   */
+  registerApp(app: EmulatedApp): Promise<void>;
   /** `POST /_control`: failure switches and key rotation. Reset with `{ mode: 'normal' }`. */
   control(body: ControlRequest): Promise<void>;
   /**
@@ -76,6 +82,9 @@ export const startEmulator = async (): Promise<EmulatorHarness> => {
   return {
     url: server.url,
     mint: async (provider, body) => (await postJson(`${server.url}/${provider}/_mint`, body)) as MintResponse,
+    registerApp: async (app) => {
+      await postJson(`${server.url}/_apps`, app);
+    },
     control: async (body) => {
       await postJson(`${server.url}/_control`, body);
     },

@@ -51,6 +51,10 @@ export const startSocialFixture = async (
     policies: { linking: 'merge_needed', mfa: 'off', ...options.policies },
   });
   for (const [kind, clientId] of Object.entries(apps)) {
+    const provider = kind as keyof typeof apps;
+    await idp.registerApp(
+      provider === 'apple' ? { provider, clientId } : { provider, clientId, clientSecret: `${kind}-secret` },
+    );
     await gh.core.connections.set(tenant.id, {
       id: kind,
       kind,

@@ -52,6 +52,7 @@ const eventually = async (check: () => Promise<boolean>, what: string, timeoutMs
 
 beforeAll(async () => {
   [fleet, idp] = await Promise.all([startFleet(2), startEmulator()]);
+  await idp.registerApp({ provider: 'google', clientId: 'fleet-google', clientSecret: 'unused' });
   [a, b] = fleet.instances as [Instance, Instance];
   const imported = await fetch(`${a.url}/admin/import`, {
     method: 'POST',

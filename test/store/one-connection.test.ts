@@ -66,7 +66,8 @@ describe.each([
     const id = `${label}-${randomBytes(3).toString('hex')}`;
     const { core } = gh;
     await core.tenants.create({ id, policies: { linking: 'auto_link_verified', mfa: 'off', ...policies } });
-    for (const idpKind of ['google', 'facebook'] as const)
+    for (const idpKind of ['google', 'facebook'] as const) {
+      await idp.registerApp({ provider: idpKind, clientId: apps[idpKind], clientSecret: `${idpKind}-secret` });
       await core.connections.set(id, {
         id: idpKind,
         kind: idpKind,
@@ -75,6 +76,7 @@ describe.each([
         emulator: idp.url,
         trustEmail: true,
       });
+    }
     const { client, clientSecret } = await core.clients.create(id, {
       clientId: `${id}-app`,
       name: 'App',

@@ -58,7 +58,9 @@ export const idpCommand = (program: Command, io: CliIo): void => {
   storeFlags(
     idp
       .command('set')
-      .description('Create or replace an IdP connection (without a new secret, the stored one is kept).')
+      .description(
+        'Create or replace an IdP connection (without a new secret, the stored one is kept); prints it with callbackUrl, the URL to register at the provider.',
+      )
       .argument('<id>', 'connection id, e.g. google or acme-okta (the idp name clients send)')
       .requiredOption('--tenant <id>', 'tenant id')
       .requiredOption('--kind <kind>', 'facebook, google, microsoft, linkedin, apple, github or oidc')

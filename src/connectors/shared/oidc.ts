@@ -13,6 +13,7 @@ import { requireHttps } from './endpoints.js';
 import { asRecord, asString, upstreamJson } from './http.js';
 import { buildAuthorizationUrl, exchangeCode, readAuthorizationResponse, type TokenEndpointAuth } from './oauth2.js';
 import { buildProfile, type ProfileFields, standardClaims } from './profile.js';
+import { type NonceCarriage, tokenBinding } from './token-binding.js';
 import { type IdTokenExpectations, type VerifiedClaims, verifyIdToken } from './verify-id-token.js';
 
 /** Endpoint names every OIDC connector accepts in `endpoints`. */
@@ -43,6 +44,10 @@ export interface OidcProvider {
   /** The client secret to present at the token endpoint (Apple's is a short-lived JWT, made on demand). */
   readonly clientSecret: () => Promise<string>;
   readonly nonceMode?: IdTokenExpectations['nonceMode'];
+  /** How a native app's token carries the nonce it was given (default `plain`; Apple: `sha256`). */
+  readonly nonceCarriage?: NonceCarriage;
+  /** Whether native ID tokens need a service-issued nonce when the connection's `settings.requireNonce` is unset. */
+  readonly requireNonceByDefault?: boolean;
   /** Also fetch the UserInfo endpoint after the code exchange (OIDC Core §5.3). */
   readonly userinfo: boolean;
   readonly tokenKinds: readonly PresentedToken['kind'][];
@@ -173,7 +178,12 @@ export const createOidcConnector = (
       const audiences = provider.nativeAudiences ?? provider.audiences;
       checkPresentedApp(audiences, presented);
       const claims = await verify(presented.value, audiences, presented.nonce, presented.clientId);
-      return profileOf(claims);
+      const setting = config.settings.requireNonce;
+      const binding = tokenBinding(presented.value, claims, {
+        carriage: provider.nonceCarriage ?? 'plain',
+        nonceRequired: typeof setting === 'boolean' ? setting : provider.requireNonceByDefault === true,
+      });
+      return { ...profileOf(claims), binding };
     },
   };
 };

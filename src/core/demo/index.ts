@@ -3,6 +3,7 @@ import type { CoreDeps } from '../deps.js';
 import { seedDemo } from './seed-demo.js';
 
 export type { DemoSeedResult } from './seed-demo.js';
+export { demoIdpApps } from './seed-demo.js';
 
 /** The development demo: a `demo` tenant wired to the local IdP emulator. */
 export const createDemoUseCases = (deps: CoreDeps, configIo: ConfigIoUseCases) => ({

@@ -46,11 +46,25 @@ const demoSettings = (kind: ConnectorType, emulatorUrl: string): Record<string, 
   }
 };
 
+const demoIdpClientId = (kind: ConnectorType): string => `demo-${kind}-client`;
+
+/**
+ * The app each demo connection is registered as at the emulator mounted beside it (`/_emulator`), known from the
+ * start as a real provider knows its apps: the emulator refuses any other client id or secret. The secrets mean
+ * something to that emulator only. Apple has none: its client secret is a JWT signed with the connection's key.
+ */
+export const demoIdpApps: readonly { provider: ConnectorType; clientId: string; clientSecret?: string }[] =
+  connectorTypes.map((kind) =>
+    kind === 'apple'
+      ? { provider: kind, clientId: demoIdpClientId(kind) }
+      : { provider: kind, clientId: demoIdpClientId(kind), clientSecret: `demo-${kind}-secret` },
+  );
+
 const demoIdpSecret = (kind: ConnectorType): string =>
   kind === 'apple'
-    ? // Apple's client secret is a .p8 (P-256) key; the emulator accepts any.
+    ? // Apple's client secret is a .p8 (P-256) key, any key: the emulator checks the JWT's shape, not its signature.
       (generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string)
-    : `demo-${kind}-secret-${randomToken(12)}`;
+    : (demoIdpApps.find((app) => app.provider === kind)?.clientSecret ?? '');
 
 /** The demo configuration: one tenant, one confidential client allowed every grant, one connection per IdP kind. */
 export const demoDocument = (publicUrl: string, userPassword: string): ConfigDocument => {
@@ -75,7 +89,7 @@ export const demoDocument = (publicUrl: string, userPassword: string): ConfigDoc
         idps: connectorTypes.map((kind) => ({
           id: kind,
           kind,
-          clientId: `demo-${kind}-client`,
+          clientId: demoIdpClientId(kind),
           clientSecret: demoIdpSecret(kind),
           emulator: emulatorUrl,
           trustEmail: kind === 'facebook',

@@ -37,6 +37,11 @@ export const rateLimitPolicies = {
    * grants count nothing.
    */
   grantFailures: { name: 'grant_failures', points: 30, durationSeconds: 5 * 60 },
+  /**
+   * Nonces issued for native sign-ins per (tenant, client_id, address). Each is a row that lives five minutes; an app
+   * asks for one per sign-in.
+   */
+  nonceIssuance: { name: 'nonce_issuance', points: 30, durationSeconds: 60 },
   /** Failed admin API authentications per client address. The operator's own address is not locked by another's. */
   adminAuthFailures: { name: 'admin_auth', points: 10, durationSeconds: 15 * 60 },
   /** Admin API requests per admin token (the configured token, or one stored token), successful or not. */

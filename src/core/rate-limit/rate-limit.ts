@@ -10,9 +10,13 @@ export interface RateLimitedDetails {
   readonly policy: string;
 }
 
-/** Seconds to wait before retrying, when `error` is a rate-limit refusal. */
+/**
+ * Seconds to wait before retrying, when `error` is a rate-limit refusal, or an identity provider that was unavailable
+ * and said when to come back (its `Retry-After`).
+ */
 export const retryAfterOf = (error: unknown): number | undefined => {
-  if (!(error instanceof GatehouseError) || error.code !== 'rate_limited') return undefined;
+  if (!(error instanceof GatehouseError) || (error.code !== 'rate_limited' && error.code !== 'idp_unavailable'))
+    return undefined;
   const seconds = error.details?.retryAfterSeconds;
   return typeof seconds === 'number' ? seconds : undefined;
 };

@@ -17,6 +17,7 @@ import {
   type SignInIssuance,
   type SignInRefusal,
 } from './outcomes.js';
+import type { SpentBinding, TokenBindingUseCases } from './token-binding.js';
 
 export type { IdpTokenSignIn, SignInIntent, SignInIssuance, SignInRefusal } from './outcomes.js';
 
@@ -50,6 +51,8 @@ export interface SignInDeps {
   readonly issueTokens: IssueTokens;
   readonly issueOnSignIn: (base: SignInIssuanceInput) => WithinResolution<IssuedTokens>;
   readonly newUserTokens: NewUserTokens;
+  /** The single use of a presented ID token: its nonce of ours, or the token itself (see `createTokenBinding`). */
+  readonly binding: Pick<TokenBindingUseCases, 'take'>;
 }
 
 // `createOnly` refuses inside the resolution, so that what it wrote (a link, a login's bookkeeping) rolls back.
@@ -81,64 +84,95 @@ export const createSignInWithIdpToken = (deps: SignInDeps) => {
   async function signInWithIdpToken(
     input: SignInWithIdpTokenInput & { readonly issue?: SignInIssuance },
   ): Promise<IdpTokenSignIn> {
-    const { tenant, intent, client, ip } = input;
+    const { client, ip } = input;
     const at = { ...(client === undefined ? {} : { clientId: client.clientId }), ...(ip === undefined ? {} : { ip }) };
     const accountIntent = await toAccountIntent(deps, input);
-    const verified = await verifiedIdentity(deps, input, at);
+    // A presented ID token is spent only by a sign-in that issues something (an app may sign up with a token, then
+    // sign in with the same one); one that issues nothing gives it back.
+    const verified = await verifiedIdentity(deps, input, at, input.issue !== undefined);
     if (verified === undefined) return refused('unknown_connection', undefined);
-    const { profile, connectionTrusted, spend } = verified;
-
-    const base: SignInIssuanceInput | undefined =
-      input.issue === undefined || client === undefined
-        ? undefined
-        : {
-            tenant,
-            client,
-            scope: input.issue.scope,
-            amr: input.issue.amr ?? ['external', profile.idp],
-            grantType: input.issue.grantType,
-            ...(ip === undefined ? {} : { ip }),
-          };
-    const createOnly = intent.kind === 'signup' && intent.createOnly === true;
-    const within = workWithin(deps, { base, createOnly, spend });
-    try {
-      const { resolution, result } = await deps.accounts.resolve(
-        { tenant, profile, intent: accountIntent, connectionTrusted },
-        within,
-      );
-      switch (resolution.kind) {
-        case 'logged_in':
-        case 'created':
-        case 'linked': {
-          // A create-only sign-up's work refused (and undid) anything but a creation.
-          const { user, identity } = resolution;
-          return { kind: 'issued', account: resolution.kind, user, identity, profile, tokens: result };
-        }
-        case 'new_user_required':
-          if (createOnly) throw new GatehouseError('server_error', 'a sign-up resolved to new_user_required');
-          return {
-            kind: 'new_user',
-            profile,
-            newUserToken:
-              input.issue?.newUserToken === true
-                ? await newUserToken(deps, base, profile, input.issue.newUserTokenClaims)
-                : undefined,
-          };
-        case 'merge_needed':
-          return createOnly
-            ? refused('email_taken', profile)
-            : { kind: 'merge_needed', email: resolution.email, profile };
-        case 'email_missing':
-          return refused('email_missing', profile);
-        case 'already_linked_elsewhere':
-          return refused(createOnly ? 'identity_taken' : 'already_linked_elsewhere', profile);
-      }
-    } catch (error) {
-      if (error instanceof Refused) return refused(error.reason, profile);
-      throw error;
-    }
+    const { profile, connectionTrusted, spend, spent } = verified;
+    const outcome = await resolved(deps, input, accountIntent, profile, connectionTrusted, spend).catch(
+      async (error: unknown) => {
+        await release(spent);
+        throw error;
+      },
+    );
+    if (!issuedSomething(outcome)) await release(spent);
+    return outcome;
   }
   return signInWithIdpToken;
+};
+
+/** Whether a sign-in handed out a credential: tokens, or a new-user token. */
+const issuedSomething = (outcome: IdpTokenSignIn): boolean =>
+  (outcome.kind === 'issued' && outcome.tokens !== undefined) ||
+  (outcome.kind === 'new_user' && outcome.newUserToken !== undefined);
+
+const release = async (spent: SpentBinding | undefined): Promise<void> => {
+  await spent?.release().catch(() => undefined);
+};
+
+/** The account decision over a verified profile, and what it issues. */
+const resolved = async (
+  deps: SignInDeps,
+  input: SignInWithIdpTokenInput & { readonly issue?: SignInIssuance },
+  accountIntent: AccountIntent,
+  profile: ExternalProfile,
+  connectionTrusted: boolean,
+  spend: RedeemedNewUserToken['spend'] | undefined,
+): Promise<IdpTokenSignIn> => {
+  const { tenant, intent, client, ip } = input;
+
+  const base: SignInIssuanceInput | undefined =
+    input.issue === undefined || client === undefined
+      ? undefined
+      : {
+          tenant,
+          client,
+          scope: input.issue.scope,
+          amr: input.issue.amr ?? ['external', profile.idp],
+          grantType: input.issue.grantType,
+          ...(ip === undefined ? {} : { ip }),
+        };
+  const createOnly = intent.kind === 'signup' && intent.createOnly === true;
+  const within = workWithin(deps, { base, createOnly, spend });
+  try {
+    const { resolution, result } = await deps.accounts.resolve(
+      { tenant, profile, intent: accountIntent, connectionTrusted },
+      within,
+    );
+    switch (resolution.kind) {
+      case 'logged_in':
+      case 'created':
+      case 'linked': {
+        // A create-only sign-up's work refused (and undid) anything but a creation.
+        const { user, identity } = resolution;
+        return { kind: 'issued', account: resolution.kind, user, identity, profile, tokens: result };
+      }
+      case 'new_user_required':
+        if (createOnly) throw new GatehouseError('server_error', 'a sign-up resolved to new_user_required');
+        return {
+          kind: 'new_user',
+          profile,
+          newUserToken:
+            input.issue?.newUserToken === true
+              ? await newUserToken(deps, base, profile, input.issue.newUserTokenClaims)
+              : undefined,
+        };
+      case 'merge_needed':
+        return createOnly
+          ? refused('email_taken', profile)
+          : { kind: 'merge_needed', email: resolution.email, profile };
+      case 'email_missing':
+        return refused('email_missing', profile);
+      case 'already_linked_elsewhere':
+        return refused(createOnly ? 'identity_taken' : 'already_linked_elsewhere', profile);
+    }
+  } catch (error) {
+    if (error instanceof Refused) return refused(error.reason, profile);
+    throw error;
+  }
 };
 
 export type SignInWithIdpToken = ReturnType<typeof createSignInWithIdpToken>;
@@ -185,6 +219,8 @@ interface VerifiedIdentity {
   readonly connectionTrusted: boolean;
   /** The new-user token's spending, to run with the account's creation. */
   readonly spend: RedeemedNewUserToken['spend'] | undefined;
+  /** The presented token's single use, spent before the account decision. */
+  readonly spent: SpentBinding | undefined;
 }
 
 /** The verified profile, or undefined for a connection the tenant does not have. */
@@ -192,12 +228,13 @@ const verifiedIdentity = async (
   deps: SignInDeps,
   input: SignInWithIdpTokenInput,
   at: { clientId?: string; ip?: string },
+  spendToken: boolean,
 ): Promise<VerifiedIdentity | undefined> => {
   const { tenant } = input;
   if ('newUserToken' in input) {
     const { profile, spend } = deps.newUserTokens.redeem(tenant, input.newUserToken);
     const connectionTrusted = await deps.connectors.trusted(tenant.id, profile.idp).catch(() => false);
-    return { profile, connectionTrusted, spend };
+    return { profile, connectionTrusted, spend, spent: undefined };
   }
   const connector = await deps.connectors.get(tenant.id, input.connectionId).catch((error: unknown) => {
     if (isGatehouseError(error) && error.code === 'not_found') return undefined;
@@ -205,8 +242,10 @@ const verifiedIdentity = async (
   });
   if (connector === undefined) return undefined;
   let profile: ExternalProfile;
+  let spent: SpentBinding | undefined;
   try {
     profile = await connector.verifyToken(input.token);
+    spent = await deps.binding.take({ tenant, client: input.client, binding: profile.binding, spend: spendToken });
   } catch (error) {
     if (error instanceof GatehouseError)
       deps.audit.record({
@@ -219,7 +258,11 @@ const verifiedIdentity = async (
       });
     throw error;
   }
-  return { profile, connectionTrusted: await deps.connectors.trusted(tenant.id, input.connectionId), spend: undefined };
+  const connectionTrusted = await deps.connectors.trusted(tenant.id, input.connectionId).catch(async (error) => {
+    await release(spent);
+    throw error;
+  });
+  return { profile, connectionTrusted, spend: undefined, spent };
 };
 
 /**

@@ -45,11 +45,14 @@ const liveToken = (ctx: EmulatorContext, token: string | undefined): TokenGrant 
   return grant?.provider === 'facebook' ? grant : undefined;
 };
 
-const sameHex = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+const sameHex = (a: string, b: string) => {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+};
 
 /**
  * Facebook: the Login dialog, the code exchange, `debug_token` (with an app access token `{app-id}|{app-secret}`),
- * `/me` (checking `appsecret_proof` once the app secret is known) and Limited Login's JWKS. Routes are served both
+ * `/me` (checking `appsecret_proof` with the registered app's secret) and Limited Login's JWKS. Routes are served both
  * with and without the Graph version prefix (`/facebook/v23.0/me` and `/facebook/me`).
  */
 export const facebookEmulator: EmulatedProvider = {
@@ -83,7 +86,11 @@ export const facebookEmulator: EmulatedProvider = {
         if (clientId === undefined || secret === undefined) {
           return graphError(reply, 101, 'Error validating application. Invalid application ID or secret.');
         }
-        ctx.state.appSecrets.set(clientId, secret);
+        // Only a registered app with its own secret may exchange a code, as at Graph.
+        const check = ctx.state.checkApp('facebook', clientId, secret);
+        if (check === 'unknown_app')
+          return graphError(reply, 101, 'Error validating application. Invalid application ID.');
+        if (check === 'bad_secret') return graphError(reply, 1, 'Error validating client secret.');
         const grant = redeemCode(ctx, 'facebook', (name) => param(request, name), clientId);
         if (grant === 'invalid_grant') return graphError(reply, 100, 'Invalid verification code format.');
         const access = issueAccessToken(
@@ -104,13 +111,13 @@ export const facebookEmulator: EmulatedProvider = {
         if (appId === undefined || appId === '' || appSecret === undefined || appSecret === '') {
           return graphError(reply, 190, 'Invalid OAuth access token - Cannot parse access token');
         }
-        const known = ctx.state.appSecrets.get(appId);
-        if (known !== undefined && known !== appSecret)
-          return graphError(reply, 190, 'Invalid OAuth access token signature.');
+        const check = ctx.state.checkApp('facebook', appId, appSecret);
+        if (check === 'unknown_app')
+          return graphError(reply, 101, 'Error validating application. Invalid application ID.');
+        if (check === 'bad_secret') return graphError(reply, 190, 'Invalid OAuth access token signature.');
         const proof = param(request, 'appsecret_proof');
         if (proof !== undefined && !sameHex(proof, createHmac('sha256', appSecret).update(appToken).digest('hex')))
           return graphError(reply, 100, 'Invalid appsecret_proof provided in the API argument');
-        ctx.state.appSecrets.set(appId, appSecret);
         const input = param(request, 'input_token');
         const grant = liveToken(ctx, input);
         if (grant === undefined)
@@ -137,7 +144,7 @@ export const facebookEmulator: EmulatedProvider = {
         if (token === undefined || grant === undefined || grant.expiresAt <= nowSeconds()) {
           return graphError(reply, 190, 'Invalid OAuth access token data.');
         }
-        const secret = ctx.state.appSecrets.get(grant.clientId);
+        const secret = ctx.state.app('facebook', grant.clientId)?.clientSecret;
         const proof = param(request, 'appsecret_proof');
         // https://developers.facebook.com/docs/graph-api/securing-requests#appsecret_proof
         if (secret !== undefined && proof !== undefined) {

@@ -79,7 +79,12 @@ export const githubEmulator: EmulatedProvider = {
     // https://docs.github.com/en/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors
     app.post('/login/oauth/access_token', async (request, reply) => {
       const { clientId, clientSecret } = clientCredentials(request);
-      if (clientId === undefined || clientSecret === undefined || clientSecret === '') {
+      if (
+        clientId === undefined ||
+        clientSecret === undefined ||
+        clientSecret === '' ||
+        ctx.state.checkApp('github', clientId, clientSecret) !== 'ok'
+      ) {
         return tokenAnswer(request, reply, {
           error: 'incorrect_client_credentials',
           error_description: 'The client_id and/or client_secret passed are incorrect.',
@@ -125,7 +130,12 @@ export const githubEmulator: EmulatedProvider = {
     app.post('/api/applications/:clientId/token', async (request, reply) => {
       const { clientId } = request.params as { clientId: string };
       const { clientId: authId, clientSecret } = clientCredentials(request);
-      if (!(request.headers.authorization ?? '').startsWith('Basic ') || authId !== clientId || !clientSecret) {
+      if (
+        !(request.headers.authorization ?? '').startsWith('Basic ') ||
+        authId !== clientId ||
+        !clientSecret ||
+        ctx.state.checkApp('github', clientId, clientSecret) !== 'ok'
+      ) {
         return reply.status(401).send({ message: 'Requires authentication', documentation_url: docs, status: '401' });
       }
       const token = bodyField(request, 'access_token');

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import {
@@ -88,6 +88,8 @@ const oidcProvider = (flavor: OidcFlavor): EmulatedProvider => {
       iat,
       exp: iat + (options.ttlSeconds ?? defaultTokenTtlSeconds),
       auth_time: iat,
+      // Each token its own, as the providers' are: two sign-ins in one second are two tokens, not a replay.
+      jti: randomBytes(16).toString('hex'),
       nonce: flavor.echoNonce ? options.nonce : undefined,
       // Apple says whether the platform could carry a nonce; where it could not, the token has none.
       nonce_supported: kind === 'apple' ? options.nonce !== undefined : undefined,
@@ -185,6 +187,16 @@ const oidcProvider = (flavor: OidcFlavor): EmulatedProvider => {
         const { clientId, clientSecret } = clientCredentials(request);
         if (clientId === undefined || clientSecret === undefined || clientSecret === '') {
           return oauthError(reply, 401, 'invalid_client', 'client authentication is required');
+        }
+        // Only a registered client with its own secret (RFC 6749 §5.2 invalid_client).
+        const check = ctx.state.checkApp(kind, clientId, clientSecret);
+        if (check !== 'ok') {
+          return oauthError(
+            reply,
+            401,
+            'invalid_client',
+            check === 'unknown_app' ? 'the client is not registered' : 'client authentication failed',
+          );
         }
         if (flavor.checkClientSecret?.(clientSecret, clientId, flavor.issuer(ctx, undefined, undefined)) === false) {
           return oauthError(reply, 401, 'invalid_client', 'the client secret is not acceptable');

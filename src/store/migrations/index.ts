@@ -10,6 +10,7 @@ import * as m0008 from './0008-consent.js';
 import * as m0009 from './0009-flow-kinds-and-strategy-names.js';
 import * as m0011 from './0011-self-service-flows.js';
 import * as m0012 from './0012-account-care.js';
+import * as m0013 from './0013-native-token-binding.js';
 import * as m0014 from './0014-password-users-index.js';
 
 /** Every migration, in order. A static map so compiled output contains them. Append; never edit a shipped one. */
@@ -25,5 +26,6 @@ export const migrations: Record<string, Migration> = {
   '0009-flow-kinds-and-strategy-names': m0009,
   '0011-self-service-flows': m0011,
   '0012-account-care': m0012,
+  '0013-native-token-binding': m0013,
   '0014-password-users-index': m0014,
 };

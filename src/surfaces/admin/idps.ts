@@ -36,7 +36,7 @@ export const idpRoutes = (app: FastifyInstance, core: Core): void => {
       const existed = (await core.connections.get(tenant.id, request.params.idp)) !== undefined;
       const connection = await core.connections.set(tenant.id, { ...request.body, id: request.params.idp });
       recordAdminEvent(core, request, { type: 'connection.set', tenantId: tenant.id, idp: connection.id });
-      return reply.code(existed ? 200 : 201).send(idpView(connection));
+      return reply.code(existed ? 200 : 201).send(idpView(core.settings.publicUrl, tenant.id)(connection));
     },
   );
 
@@ -61,7 +61,7 @@ export const idpRoutes = (app: FastifyInstance, core: Core): void => {
         idp: connection.id,
         details: { fields: Object.keys(request.body) },
       });
-      return idpView(connection);
+      return idpView(core.settings.publicUrl, tenant.id)(connection);
     },
   );
 
@@ -77,7 +77,7 @@ export const idpRoutes = (app: FastifyInstance, core: Core): void => {
     },
     async (request) => {
       const tenant = await core.tenants.require(request.params.tenant);
-      return { items: (await core.connections.list(tenant.id)).map(idpView) };
+      return { items: (await core.connections.list(tenant.id)).map(idpView(core.settings.publicUrl, tenant.id)) };
     },
   );
 
@@ -96,7 +96,7 @@ export const idpRoutes = (app: FastifyInstance, core: Core): void => {
       const connection = await core.connections.get(tenant.id, request.params.idp);
       if (connection === undefined)
         throw new GatehouseError('not_found', `identity provider ${JSON.stringify(request.params.idp)} does not exist`);
-      return idpView(connection);
+      return idpView(core.settings.publicUrl, tenant.id)(connection);
     },
   );
 

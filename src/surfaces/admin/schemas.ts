@@ -199,6 +199,10 @@ export const IdpView = Type.Object(
     emulator: Type.Optional(Type.String()),
     trustEmail: Type.Boolean(),
     settings: Type.Record(Type.String(), Type.Unknown()),
+    callbackUrl: Type.String({
+      description:
+        'The callback URL to register at the provider: `{publicUrl}/t/{tenant}/SocialAuth/{id}AuthCallback`.',
+    }),
   },
   closed,
 );

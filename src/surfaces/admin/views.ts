@@ -6,6 +6,7 @@ import type { SessionSummary } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import type { Identity, User } from '../../core/users/user.js';
 import { describeUserAgent } from '../../lib/user-agent.js';
+import { canonicalCallbackUrl } from '../shared/callback-path.js';
 
 // Domain objects → the JSON the admin API returns (dates as RFC 3339 strings). Secrets have no way in here except
 // the one-time `clientSecret` of a create or rotation.
@@ -38,7 +39,11 @@ export const clientWithSecretView = ({ client, clientSecret }: ClientWithSecret)
   ...(clientSecret === undefined ? {} : { clientSecret }),
 });
 
-export const idpView = (c: ConnectionView) => c;
+/** A connection, with the callback URL to register at its provider (`canonicalCallbackUrl`). */
+export const idpView = (publicUrl: string, tenantId: string) => (c: ConnectionView) => ({
+  ...c,
+  callbackUrl: canonicalCallbackUrl(publicUrl, tenantId, c.id),
+});
 
 export const userView = (u: User) => ({
   id: u.id,

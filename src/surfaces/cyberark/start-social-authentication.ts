@@ -5,7 +5,7 @@ import type { Core } from '../../core/index.js';
 import { products } from '../../core/sign-in/products.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { setBindingCookie } from '../shared/binding-cookie.js';
-import { upstreamCallbackPath } from '../shared/callback-path.js';
+import { canonicalCallbackUrl } from '../shared/callback-path.js';
 import { okEnvelope, sendEnvelope } from './envelope.js';
 import type { StartSocialAuthenticationBody } from './schemas.js';
 import { securityContext } from './tenant.js';
@@ -17,8 +17,8 @@ const idpKeywords: Readonly<Record<string, { name: string; kind: string }>> = Ob
 );
 
 /**
- * `IdpName` → the tenant's connection and the callback name: a keyword names the connection of that kind (the one
- * whose id is the kind, else the only one of the kind); anything else is a connection id.
+ * `IdpName` → the tenant's connection: a keyword names the connection of that kind (the one whose id is the kind,
+ * else the only one of the kind); anything else is a connection id.
  * @throws GatehouseError `not_found`
  */
 const connectionFor = async (core: Core, tenant: Tenant, idpName: string) => {
@@ -26,12 +26,12 @@ const connectionFor = async (core: Core, tenant: Tenant, idpName: string) => {
   if (keyword === undefined) {
     const connection = await core.connections.get(tenant.id, idpName);
     if (connection === undefined) throw new GatehouseError('not_found', `IdpName ${idpName} is not configured`);
-    return { connectionId: connection.id, callbackName: connection.id };
+    return connection.id;
   }
   const ofKind = (await core.connections.list(tenant.id)).filter((c) => c.kind === keyword.kind);
   const connection = ofKind.find((c) => c.id === keyword.kind) ?? (ofKind.length === 1 ? ofKind[0] : undefined);
   if (connection === undefined) throw new GatehouseError('not_found', `IdpName ${keyword.name} is not configured`);
-  return { connectionId: connection.id, callbackName: keyword.name };
+  return connection.id;
 };
 
 /**
@@ -49,14 +49,16 @@ export const startSocialAuthentication = (core: Core) => async (request: Fastify
   const client = (await core.clients.list(tenant.id)).find((c) => c.callbackUrls.includes(callbackUrl));
   if (client === undefined)
     throw new GatehouseError('invalid_request', 'PostExtIdpAuthCallbackUrl is not an allowed callback URL');
-  const { connectionId, callbackName } = await connectionFor(core, tenant, body.IdpName);
+  const connectionId = await connectionFor(core, tenant, body.IdpName);
   const binding = request.headers['sec-fetch-site'] === 'same-origin' ? 'browser' : 'app';
   const started = await core.login.beginUpstreamLogin({
     tenant,
     connectionId,
     target: securityApiTarget(client.clientId, callbackUrl),
-    callbackUrl: `${context.callbackBase.replace(/\/+$/, '')}${upstreamCallbackPath(callbackName)}`,
-    callbackName,
+    // The connection's one canonical callback URL, whatever host or TenantId the call named (the older forms stay
+    // served for flows already under way).
+    callbackUrl: canonicalCallbackUrl(core.settings.publicUrl, tenant.id, connectionId),
+    callbackName: connectionId,
     binding,
   });
   const result = { IdpRedirectUrl: started.authorizationUrl.href, Status: 'RedirectToIdp' };

@@ -19,6 +19,7 @@ import { discoveryEndpoint, publishedDiscovery, serialisedMetadata } from './dis
 import { endSessionEndpoint } from './end-session.js';
 import { introspectionEndpoint } from './introspection.js';
 import { jwksEndpoint, publishedJwks } from './jwks.js';
+import { NonceRequest, nonceEndpoint } from './nonce.js';
 import { revocationEndpoint } from './revocation.js';
 import { EndSessionRequest, TokenOperationRequest } from './schemas.js';
 import { userinfoEndpoint } from './userinfo.js';
@@ -97,6 +98,7 @@ export const oauthSurface: FastifyPluginAsync<OAuthSurfaceOptions> = async (
     { schema: { tags, body: tokenRequest }, ...forClient },
     tokenEndpoint(core, { grants: standardGrantSet, tenantFrom: 'path' }),
   );
+  app.post('/nonce', { schema: { tags, body: NonceRequest }, ...forClient }, nonceEndpoint(core));
   app.get('/userinfo', { schema: { tags }, errorHandler: bearerErrors, ...forTenant }, userinfoEndpoint(core));
   app.post('/userinfo', { schema: { tags }, errorHandler: bearerErrors, ...forTenant }, userinfoEndpoint(core));
   app.post('/revoke', { schema: { tags, body: TokenOperationRequest }, ...forTenant }, revocationEndpoint(core));

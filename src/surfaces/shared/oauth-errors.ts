@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { type ErrorCode, errorCatalog, GatehouseError } from '../../core/errors.js';
+import { retryAfterOf } from '../../core/rate-limit/rate-limit.js';
 
 /**
  * The error names of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, OIDC Core §3.1.2.6 and RFC 9470 §3.
@@ -130,7 +131,7 @@ export const sendOAuthError = (reply: FastifyReply, error: GatehouseError, optio
   } else if (name === 'invalid_client') {
     reply.header('www-authenticate', `Basic ${realm}`);
   }
-  const retryAfter = error.details?.retryAfterSeconds;
-  if (error.code === 'rate_limited' && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   return reply.code(status).header('cache-control', 'no-store').type('application/json').send(body);
 };

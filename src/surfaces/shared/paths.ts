@@ -1,4 +1,4 @@
-import { upstreamCallbackPath } from './callback-path.js';
+import { canonicalCallbackUrl } from './callback-path.js';
 
 /** The hosted sign-in page of a pending authorization request. */
 export const signInPageUrl = (issuer: string, requestId: string): string =>
@@ -35,7 +35,7 @@ export const emailApprovalUrl =
 
 /** The hosted pages' own callback name of a connection (the Security API passes its `IdpName` spelling instead). */
 export const hostedUpstreamCallback = (publicUrl: string, tenantId: string, connectionId: string) => ({
-  callbackUrl: `${publicUrl.replace(/\/+$/, '')}/t/${tenantId}${upstreamCallbackPath(connectionId)}`,
+  callbackUrl: canonicalCallbackUrl(publicUrl, tenantId, connectionId),
   callbackName: connectionId,
 });
 

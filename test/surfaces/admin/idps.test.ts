@@ -40,6 +40,7 @@ describe.each(storageKinds)('admin identity providers on %s', (storage) => {
       scopes: ['openid', 'email'],
       trustEmail: false,
       settings: {},
+      callbackUrl: `${gh.url}/t/shop/SocialAuth/googleAuthCallback`,
     });
     const sealed = await sealedSecret('google');
     expect(sealed).toMatch(/^v1\./);
@@ -63,6 +64,7 @@ describe.each(storageKinds)('admin identity providers on %s', (storage) => {
       emulator: 'http://127.0.0.1:9/_emulator',
       trustEmail: false,
       settings: {},
+      callbackUrl: `${gh.url}/t/shop/SocialAuth/googleAuthCallback`,
     });
     expect(await sealedSecret('google')).toBe(before);
   });
@@ -87,6 +89,8 @@ describe.each(storageKinds)('admin identity providers on %s', (storage) => {
       hasClientSecret: true,
       trustEmail: false,
       settings: {},
+      // The one URL to register at Facebook, whoever starts the login.
+      callbackUrl: `${gh.url}/t/shop/SocialAuth/facebookAuthCallback`,
     });
   });
 

@@ -42,7 +42,7 @@ describe('a Security API login across two instances sharing the database', () =>
     });
     const { IdpRedirectUrl } = started.body.Result as { IdpRedirectUrl: string };
     const callback = await idp.signIn(IdpRedirectUrl, 'alice');
-    expect(callback.redirectUri).toBe(`${first.url}/t/fleet/SocialAuth/GitHubAuthCallback`);
+    expect(callback.redirectUri).toBe(`${first.url}/t/fleet/SocialAuth/githubAuthCallback`);
 
     const returned = await fetch(at(second, `${callback.redirectUri}?${callback.params}`), { redirect: 'manual' });
     const params = Object.fromEntries(callbackParams(returned));

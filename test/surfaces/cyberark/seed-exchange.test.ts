@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHarness, startEmulator } from '../../harness/emulator.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
-import { connectionOf, deliverCallback, envelopeNulls } from './support.js';
+import { connectionOf, deliverCallback, envelopeNulls, registerAppOf } from './support.js';
 
 let idp: EmulatorHarness;
 let gatehouse: RunningGatehouse;
@@ -25,6 +25,7 @@ beforeAll(async () => {
   // The pod: this tenant owns the server's host name, so the API is called at the root, as in the seed.
   const tenant = await gatehouse.core.tenants.create({ id: 'abc0123', hostnames: [host] });
   await gatehouse.core.clients.create(tenant.id, { clientId: 'myapp', public: true, callbackUrls: [appUrl] });
+  await registerAppOf(idp, connectionOf('Facebook', idp.url));
   await gatehouse.core.connections.set(tenant.id, {
     ...connectionOf('Facebook', idp.url),
     scopes: ['public_profile', 'email'],
@@ -81,7 +82,8 @@ describe('POST /Security/StartSocialAuthentication (seed 004)', () => {
     expect(Object.fromEntries(idpUrl.searchParams)).toEqual({
       response_type: 'code',
       client_id: '1234567890',
-      redirect_uri: `http://${host}/SocialAuth/FacebookAuthCallback`,
+      // The connection's canonical callback URL, though the call came to the tenant's own host name.
+      redirect_uri: `${gatehouse.url}/t/abc0123/SocialAuth/facebookAuthCallback`,
       scope: 'public_profile,email',
       state: expect.stringMatching(/^abc0123-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
     });

@@ -37,7 +37,11 @@ let app: Awaited<ReturnType<typeof startApp>>;
 beforeAll(async () => {
   const emulatorPort = await freePort();
   [emulator, gatehouse, browser, app] = await Promise.all([
-    createEmulatorServer({ port: emulatorPort, publicUrl: `http://localhost:${emulatorPort}` }),
+    createEmulatorServer({
+      port: emulatorPort,
+      publicUrl: `http://localhost:${emulatorPort}`,
+      apps: [{ provider: 'apple', clientId: connectionOf('Apple', '').clientId }],
+    }),
     startGatehouse(),
     launchBrowser(),
     startApp(),

@@ -2,13 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHarness, startEmulator } from '../../harness/emulator.js';
 import { type RunningGatehouse, startGatehouse } from '../../harness/gatehouse.js';
 import {
+  appCallback,
   aSocialTenant,
   CookieJar,
   callbackParams,
+  deliverCallback,
   envelopeNulls,
   type Provider,
   providers,
   resume,
+  security,
   socialLogin,
   userinfo,
 } from './support.js';
@@ -45,7 +48,9 @@ describe('POST /Security/StartSocialAuthentication → IdP → /SocialAuth/{Idp}
     });
     const state = idpRedirectUrl.searchParams.get('state') ?? '';
     expect(state).toMatch(/^acme-[a-z]+-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(idpRedirectUrl.searchParams.get('redirect_uri')).toBe(`${base}/SocialAuth/${provider}AuthCallback`);
+    expect(idpRedirectUrl.searchParams.get('redirect_uri')).toBe(
+      `${base}/SocialAuth/${provider.toLowerCase()}AuthCallback`,
+    );
     expect(callback.method).toBe(provider === 'Apple' ? 'POST' : 'GET');
 
     const params = callbackParams(response);
@@ -84,5 +89,29 @@ describe('POST /Security/StartSocialAuthentication → IdP → /SocialAuth/{Idp}
     const info = await userinfo(gatehouse, tenantId, result.Auth ?? '');
     expect(info.status).toBe(200);
     expect(info.body).toMatchObject({ sub: user_?.id, email: alice.email });
+  });
+
+  it("sends the connection's canonical callback URL when called at the root with TenantId too", async () => {
+    const { idpRedirectUrl, response } = await socialLogin(idp, gatehouse.url, 'GitHub', 'alice', {
+      tenantId: 'acme-github',
+    });
+    expect(idpRedirectUrl.searchParams.get('redirect_uri')).toBe(
+      `${gatehouse.url}/t/acme-github/SocialAuth/githubAuthCallback`,
+    );
+    expect(callbackParams(response).get('username')).toBe(alice.email);
+  });
+
+  it('still completes a login whose callback arrives at the older keyword form', async () => {
+    const base = `${gatehouse.url}/t/acme-linkedin`;
+    const started = await security(base, 'StartSocialAuthentication', {
+      IdpName: 'LinkedIn',
+      PostExtIdpAuthCallbackUrl: appCallback,
+    });
+    const { IdpRedirectUrl } = started.body.Result as { IdpRedirectUrl: string };
+    const callback = await idp.signIn(IdpRedirectUrl, 'alice');
+    expect(callback.redirectUri).toBe(`${base}/SocialAuth/linkedinAuthCallback`);
+    const response = await deliverCallback({ ...callback, redirectUri: `${base}/SocialAuth/LinkedInAuthCallback` });
+    expect(response.status).toBe(302);
+    expect(callbackParams(response).get('username')).toBe(alice.email);
   });
 });

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Core } from '../../../src/core/index.js';
+import type { ProviderKind } from '../../../src/emulator/index.js';
 import type { TenantPolicies } from '../../../src/store/schema.js';
 import type { EmulatorCallback, EmulatorHarness } from '../../harness/emulator.js';
 import type { RunningGatehouse } from '../../harness/gatehouse.js';
@@ -104,6 +105,18 @@ export const connectionOf = (provider: Provider, emulator: string) => {
   }
 };
 
+/** Registers a connection's app at the emulator, as its operator does at the provider's console. */
+export const registerAppOf = (idp: EmulatorHarness, connection: ReturnType<typeof connectionOf>) =>
+  idp.registerApp(
+    connection.kind === 'apple'
+      ? { provider: 'apple', clientId: connection.clientId }
+      : {
+          provider: connection.kind as ProviderKind,
+          clientId: connection.clientId,
+          clientSecret: connection.clientSecret,
+        },
+  );
+
 export const appCallback = 'https://app.example/after-login';
 
 /** A tenant with every provider, and a client whose callback URL is `appCallback`. */
@@ -122,7 +135,11 @@ export const aSocialTenant = async (
     callbackUrls: [appCallback],
     redirectUris: ['https://app.example/oauth/callback'],
   });
-  for (const provider of providers) await core.connections.set(tenant.id, connectionOf(provider, idp.url));
+  for (const provider of providers) {
+    const connection = connectionOf(provider, idp.url);
+    await registerAppOf(idp, connection);
+    await core.connections.set(tenant.id, connection);
+  }
   return { tenant, client };
 };
 

@@ -83,6 +83,9 @@ export const startFlexWorld = async (options: FlexWorldOptions = {}): Promise<Fl
   // A marketplace in use has its signing keys (its first anonymous token makes them); "writes nothing" assertions
   // then see only what a request itself writes.
   await core.keys.warm(tenant.id);
+  await idp.registerApp({ provider: 'facebook', clientId: facebookAppId, clientSecret: 'facebook-app-secret' });
+  await idp.registerApp({ provider: 'google', clientId: googleClientId, clientSecret: 'google-secret' });
+  await idp.registerApp({ provider: 'oidc', clientId: oidcClientId, clientSecret: 'acme-secret' });
   await core.connections.set(tenant.id, {
     id: 'facebook',
     kind: 'facebook',

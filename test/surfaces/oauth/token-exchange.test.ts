@@ -212,9 +212,14 @@ describe('POST /t/{tenant}/token grant_type=token-exchange (RFC 8693)', () => {
     });
     expect(linked.status).toBe(200);
     expect(claimsOf(linked.body.access_token).sub).toBe(claimsOf(password.body.access_token).sub);
-    // Linked: the identity alone now signs in.
-    const alone = await exchange(idToken, 'google');
+    // Linked: the identity alone now signs in, with a token of its own: the one that linked is spent.
+    const alone = await exchange(await googleIdToken('g-prover', 'prover@example.com'), 'google');
     expect(claimsOf(alone.body.access_token).sub).toBe(claimsOf(password.body.access_token).sub);
+    const replayed = await expectNoWrites(f.gh.storage.db, () => exchange(idToken, 'google'));
+    expect(replayed).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'the ID token has already been used' },
+    });
   });
 
   it('refuses an identity already linked to another user when linking', async () => {
@@ -350,8 +355,8 @@ describe('POST /t/{tenant}/token grant_type=token-exchange (RFC 8693)', () => {
   });
 
   it('creates exactly one user when 50 first exchanges of one new identity race', async () => {
-    const token = await googleIdToken('g-race', 'race@example.com');
-    const responses = await Promise.all(Array.from({ length: 50 }, () => exchange(token, 'google')));
+    const tokens = await Promise.all(Array.from({ length: 50 }, () => googleIdToken('g-race', 'race@example.com')));
+    const responses = await Promise.all(tokens.map((token) => exchange(token, 'google')));
     const subjects = new Set<unknown>();
     for (const r of responses) {
       if (r.status === 200) subjects.add(claimsOf(r.body.access_token).sub);
@@ -371,5 +376,16 @@ describe('POST /t/{tenant}/token grant_type=token-exchange (RFC 8693)', () => {
       .where('subject', '=', 'g-race')
       .execute();
     expect(identities).toHaveLength(1);
+  });
+
+  it('signs in once with one ID token, however many exchanges of it race', async () => {
+    const token = await googleIdToken('g-once', 'once@example.com');
+    const responses = await Promise.all(Array.from({ length: 20 }, () => exchange(token, 'google')));
+    expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
+    for (const r of responses.filter((r) => r.status !== 200))
+      expect(r).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_grant', error_description: 'the ID token has already been used' },
+      });
   });
 });

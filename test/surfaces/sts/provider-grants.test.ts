@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apps, claimsOf, postForm, type SocialFixture, startSocialFixture } from '../../harness/social.js';
 import { expectNoWrites } from '../../harness/storage.js';
@@ -13,9 +14,26 @@ beforeAll(async () => {
 });
 afterAll(async () => f?.close());
 
+const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
+
+const issuedNonce = async (): Promise<string> => {
+  const response = await postForm(`${f.gh.url}/t/${f.tenant.id}/nonce`, credentials());
+  expect(response.status).toBe(200);
+  return response.body.nonce as string;
+};
+
 /** What a native app of each provider holds, for the STS grant of that provider. */
 const nativeToken = async (kind: keyof typeof apps, sub: string, email: string): Promise<string> => {
-  const minted = await f.idp.mint(kind, { clientId: apps[kind], sub, email, emailVerified: true, name: 'Nat Ive' });
+  // Sign in with Apple requires a nonce of ours by default; the app hands Apple its SHA-256 hex.
+  const nonce = kind === 'apple' ? { nonce: sha256Hex(await issuedNonce()) } : {};
+  const minted = await f.idp.mint(kind, {
+    clientId: apps[kind],
+    sub,
+    email,
+    emailVerified: true,
+    name: 'Nat Ive',
+    ...nonce,
+  });
   const token = kind === 'facebook' || kind === 'github' ? minted.access_token : minted.id_token;
   if (token === undefined) throw new Error(`the emulator minted no token for ${kind}`);
   return token;

@@ -34,9 +34,11 @@ export const fromConnectorError = (connectorId: string, error: ConnectorError): 
     case 'idp_unavailable':
     case 'idp_refused': {
       const step: UpstreamStep = error.step === 'config' ? 'discovery' : error.step;
+      // The IdP's own `Retry-After` reaches the client with the 502, as it does with a rate limit.
       return new UpstreamError(connectorId, step, error.message, {
         cause: error,
         ...(error.upstreamStatus === undefined ? {} : { upstreamStatus: error.upstreamStatus }),
+        ...(error.retryAfterSeconds === undefined ? {} : { details: { retryAfterSeconds: error.retryAfterSeconds } }),
       });
     }
   }
