@@ -8,6 +8,7 @@ import * as m0006 from './0006-admin-tokens.js';
 import * as m0007 from './0007-login-binding.js';
 import * as m0008 from './0008-consent.js';
 import * as m0009 from './0009-flow-kinds-and-strategy-names.js';
+import * as m0010 from './0010-link-flows.js';
 
 /** Every migration, in order. A static map so compiled output contains them. Append; never edit a shipped one. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007-login-binding': m0007,
   '0008-consent': m0008,
   '0009-flow-kinds-and-strategy-names': m0009,
+  '0010-link-flows': m0010,
 };

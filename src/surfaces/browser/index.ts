@@ -10,8 +10,14 @@ import { showChallengePage, submitChallengePage } from './challenge-page.js';
 import { ConsentForm, showConsent, submitConsent } from './consent.js';
 import { showDevOutbox } from './dev-outbox.js';
 import { approveEmailLink, showEmailLink } from './email-link.js';
-import { finishHostedUpstreamLogin, startHostedUpstreamLogin } from './hosted-login.js';
+import {
+  cancelHostedRequest,
+  finishHostedUpstreamLogin,
+  returnFailedLogin,
+  startHostedUpstreamLogin,
+} from './hosted-login.js';
 import { type IdpReturns, idpCallback } from './idp-callback.js';
+import { showLinkPage, submitLinkPage } from './link-account.js';
 import { SignInForm, SignInParams, showSignIn, submitSignIn } from './sign-in.js';
 import { beginTotp, confirmTotp, showFactors } from './totp-enrolment.js';
 
@@ -66,6 +72,10 @@ export const browserSurface: FastifyPluginAsync<BrowserSurfaceOptions> = async (
   }
   app.get('/t/:tenant/sign-in/:request/upstream/:connection', { schema }, startHostedUpstreamLogin(core));
   app.get('/t/:tenant/sign-in/:request/upstream-done', { schema }, finishHostedUpstreamLogin(core));
+  app.get('/t/:tenant/sign-in/:request/cancel', { schema }, cancelHostedRequest(core));
+  app.get('/t/:tenant/sign-in/:request/failed', { schema }, returnFailedLogin(core));
+  app.get('/t/:tenant/sign-in/:request/link', { schema }, showLinkPage(core));
+  app.post('/t/:tenant/sign-in/:request/link', { schema }, submitLinkPage(core));
   app.get('/t/:tenant/sign-in/:request/mfa', { schema }, showChallengePage(core));
   app.post('/t/:tenant/sign-in/:request/mfa', { schema }, submitChallengePage(core));
   app.get('/t/:tenant/mfa/email', { schema }, showEmailLink(core));

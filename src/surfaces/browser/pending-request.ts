@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
+import { sha256 } from '../../lib/crypto.js';
 import { bindingCookie, readCookie } from '../shared/cookies.js';
 
 /**
@@ -21,3 +22,31 @@ export const pendingRequest = async (core: Core, tenant: Tenant, request: Fastif
     );
   return { pending, binding };
 };
+
+/**
+ * The token of the "Back to the app" link of a pending request's pages: derived from the request's browser binding, so
+ * only a page this browser was shown can end the request (nothing to store, nothing a cross-site page can compute).
+ */
+export const cancelToken = (binding: string): string => sha256(`cancel:${binding}`);
+
+/** The "Back to {app}" link of a pending request: it ends the request, and the app hears `access_denied`. */
+export const cancelRequestUrl = (signInPage: string, binding: string): string =>
+  `${signInPage}/cancel?token=${cancelToken(binding)}`;
+
+/** Why the browser is back at the sign-in page: it cancelled at the IdP, or took too long there. */
+export type SignInNotice = 'cancelled' | 'expired';
+
+export const signInNotices: readonly SignInNotice[] = ['cancelled', 'expired'];
+
+/** The sign-in page, with a notice of what happened on the way. */
+export const signInPageWithNotice = (signInPage: string, notice: SignInNotice): string => {
+  const url = new URL(signInPage);
+  url.searchParams.set('notice', notice);
+  return url.href;
+};
+
+/** Where a failed upstream login of the page goes: the page that answers the app with the failure. */
+export const failedLoginUrl = (signInPage: string): string => `${signInPage}/failed`;
+
+/** The page that asks for proof of an existing account before an identity is linked to it. */
+export const linkPageUrl = (signInPage: string): string => `${signInPage}/link`;

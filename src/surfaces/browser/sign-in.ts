@@ -7,13 +7,14 @@ import { retryAfterOf } from '../../core/rate-limit/rate-limit.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
+import { messagesFor } from '../../lib/i18n.js';
 import { setBindingCookie } from '../shared/binding-cookie.js';
 import { readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
 import { cspSourceOf, html, sendPage } from '../shared/html.js';
 import { mfaPageUrl, signInPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
 import { tenantOf } from '../shared/tenant.js';
 import { continueToClient } from './consent.js';
-import { pendingRequest } from './pending-request.js';
+import { cancelRequestUrl, pendingRequest, type SignInNotice, signInNotices } from './pending-request.js';
 import { providerLinks } from './provider-links.js';
 
 export const SignInParams = Type.Object({ request: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -38,7 +39,23 @@ interface FormState {
   readonly status: number;
   readonly email?: string;
   readonly error?: string;
+  /** What happened on the way back here (cancelled or timed out at the IdP), with a way back to the app. */
+  readonly notice?: SignInNotice;
 }
+
+/** The notice of a return from the IdP, and the "Back to {app}" link that answers the app with `access_denied`. */
+const noticeOf = (
+  notice: SignInNotice,
+  appName: string | undefined,
+  binding: string,
+  signInPage: string,
+  request: FastifyRequest,
+) => {
+  const { t } = messagesFor({ acceptLanguage: request.headers['accept-language'] });
+  const app = appName ?? t('common.the_application');
+  return html`<p role="status">${t(`journey.notice.${notice}`)}</p>
+    <p><a href="${cancelRequestUrl(signInPage, binding)}">${t('common.back_to_app', { app })}</a></p>`;
+};
 
 const renderForm = async (
   core: Core,
@@ -60,6 +77,7 @@ const renderForm = async (
     body: html`<h1>Sign in</h1>
       <p class="muted">to continue to ${client?.name ?? 'the application'}</p>
       ${state.error === undefined ? '' : html`<p class="error" role="alert" id="form-error">${state.error}</p>`}
+      ${state.notice === undefined ? '' : noticeOf(state.notice, client?.name, binding, action, reply.request)}
       <form method="post" action="${action}">
         <input type="hidden" name="csrf" value="${csrfToken(binding)}">
         <label for="email">Email</label>
@@ -78,7 +96,12 @@ export const showSignIn = (core: Core) => async (request: FastifyRequest, reply:
   const tenant = tenantOf(request);
   const { pending, binding } = await pendingRequest(core, tenant, request);
   const email = pending.params.loginHint;
-  return renderForm(core, reply, tenant, pending, binding, { status: 200, ...(email === undefined ? {} : { email }) });
+  const notice = signInNotices.find((n) => n === (request.query as { notice?: unknown }).notice);
+  return renderForm(core, reply, tenant, pending, binding, {
+    status: 200,
+    ...(email === undefined ? {} : { email }),
+    ...(notice === undefined ? {} : { notice }),
+  });
 };
 
 /** What a person is told for each refusal; the page says nothing more precise (no account enumeration). */

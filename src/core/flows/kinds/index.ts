@@ -1,6 +1,7 @@
 import type { AssuranceLevel } from '../assurance.js';
 import type { FlowKind } from '../flow.js';
 import type { StrategyName } from '../strategy.js';
+import { linkKind } from './link.js';
 import { loginKind } from './login.js';
 
 /**
@@ -10,6 +11,7 @@ import { loginKind } from './login.js';
  */
 export const flowKinds = {
   login: loginKind,
+  link: linkKind,
 } as const satisfies Record<
   FlowKind,
   { readonly kind: FlowKind; readonly accepts: Readonly<Record<AssuranceLevel, readonly StrategyName[]>> }

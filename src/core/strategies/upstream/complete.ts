@@ -1,5 +1,7 @@
+import { isConnectorError } from '../../../connectors/errors.js';
 import type { DbExecutor } from '../../../store/database.js';
 import { flowsRepo } from '../../../store/repositories/flows.js';
+import { usersRepo } from '../../../store/repositories/users.js';
 import type { LoginFlowRow } from '../../../store/schema.js';
 import { type AccountResolution, isSignedIn, type SignedInResolution } from '../../accounts/outcomes.js';
 import type { AccountResolver } from '../../accounts/resolve-account.js';
@@ -16,6 +18,7 @@ import {
   tenantOfState,
   toLoginFlow,
 } from '../../flows/flow.js';
+import { beginLink } from '../../flows/kinds/link.js';
 import type { TenantUseCases } from '../../tenants/tenants.js';
 import { shownEmail, type User } from '../../users/user.js';
 import type { ConnectorCache } from './connectors.js';
@@ -35,7 +38,9 @@ export interface CompleteUpstreamLoginInput {
 /**
  * The callback's result. `signed_in`: the flow is `idp_done` with its user, waiting to be resumed (second factor or
  * completion). `failed`: the flow ended (the user declined, the IdP failed, or the account cannot be used as is);
- * the flow and its target are known, so the surface may answer at the target with an error.
+ * the flow and its target are known, so the surface may answer at the target with an error; `declined` when the user
+ * cancelled at the IdP (they may pick another way). `link_needed` (hosted pages only): the identity's proven email
+ * belongs to an existing account, and the flow is now a `link` flow waiting for proof of that account.
  */
 export type CompleteUpstreamLoginResult =
   | {
@@ -45,7 +50,14 @@ export type CompleteUpstreamLoginResult =
       readonly user: User;
       readonly resolution: 'logged_in' | 'created' | 'linked';
     }
-  | { readonly kind: 'failed'; readonly state: string; readonly flow: LoginFlow; readonly error: GatehouseError };
+  | {
+      readonly kind: 'failed';
+      readonly state: string;
+      readonly flow: LoginFlow;
+      readonly error: GatehouseError;
+      readonly declined: boolean;
+    }
+  | { readonly kind: 'link_needed'; readonly state: string; readonly flow: LoginFlow };
 
 /** The outcomes that do not sign anyone in, as the error the flow ends with. */
 const refusal = (resolution: Exclude<AccountResolution, { user: User }>, idpName: string): GatehouseError => {
@@ -75,7 +87,13 @@ const refusal = (resolution: Exclude<AccountResolution, { user: User }>, idpName
 export const createCompleteUpstreamLogin =
   (
     deps: CoreDeps,
-    parts: { tenants: TenantUseCases; connectors: ConnectorCache; accounts: AccountResolver; audit: AuditLog },
+    parts: {
+      tenants: TenantUseCases;
+      connectors: ConnectorCache;
+      accounts: AccountResolver;
+      audit: AuditLog;
+      mailer: { readonly available: boolean };
+    },
   ) =>
   async (input: CompleteUpstreamLoginInput): Promise<CompleteUpstreamLoginResult> => {
     const state = input.params.get('state') ?? '';
@@ -100,7 +118,9 @@ export const createCompleteUpstreamLogin =
         ...(input.ip === undefined ? {} : { ip: input.ip }),
         details: { flow: row.id, code: error.code },
       });
-      return { kind: 'failed', state, flow: toLoginFlow(ended ?? row), error };
+      // The user cancelled at the IdP (its `error=access_denied`), as opposed to an account that cannot be used.
+      const declined = error.code === 'access_denied' && isConnectorError(error.cause);
+      return { kind: 'failed', state, flow: toLoginFlow(ended ?? row), error, declined };
     };
 
     try {
@@ -115,6 +135,15 @@ export const createCompleteUpstreamLogin =
         { tenant, profile, intent: { kind: 'signup' }, connectionTrusted },
         (trx, signedIn) => toIdpDone(deps, trx, row, signedIn),
       );
+      if (resolution.kind === 'merge_needed' && row.target.kind === 'oauth_authorize') {
+        // A person in a browser can prove the existing account right away: the flow becomes a `link` flow.
+        const owner = await usersRepo.findByEmail(deps.db, tenantId, resolution.email);
+        const linking =
+          owner === undefined
+            ? undefined
+            : await beginLink(deps, { tenant, row, profile, owner, mailAvailable: parts.mailer.available });
+        if (linking !== undefined) return { kind: 'link_needed', state, flow: toLoginFlow(linking) };
+      }
       if (!isSignedIn(resolution)) return fail(refusal(resolution, connector.displayName));
       if (moved === undefined) throw flowInvalid();
       return { kind: 'signed_in', state, flow: toLoginFlow(moved), user: resolution.user, resolution: resolution.kind };
