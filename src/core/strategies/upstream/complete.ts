@@ -59,6 +59,16 @@ export type CompleteUpstreamLoginResult =
     }
   | { readonly kind: 'link_needed'; readonly state: string; readonly flow: LoginFlow };
 
+/**
+ * The IdP's `error` when the person cancelled there (RFC 6749 §4.1.2.1 `access_denied`; Microsoft's and LinkedIn's own
+ * names for it), as opposed to a failure of the IdP.
+ */
+const declinedAtIdp: ReadonlySet<string> = new Set([
+  'access_denied',
+  'user_cancelled_authorize',
+  'user_cancelled_login',
+]);
+
 /** The outcomes that do not sign anyone in, as the error the flow ends with. */
 const refusal = (resolution: Exclude<AccountResolution, { user: User }>, idpName: string): GatehouseError => {
   switch (resolution.kind) {
@@ -119,7 +129,8 @@ export const createCompleteUpstreamLogin =
         details: { flow: row.id, code: error.code },
       });
       // The user cancelled at the IdP (its `error=access_denied`), as opposed to an account that cannot be used.
-      const declined = error.code === 'access_denied' && isConnectorError(error.cause);
+      const declined =
+        error.code === 'idp_error' && isConnectorError(error.cause) && declinedAtIdp.has(String(error.details?.error));
       return { kind: 'failed', state, flow: toLoginFlow(ended ?? row), error, declined };
     };
 
