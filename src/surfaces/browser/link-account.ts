@@ -8,7 +8,7 @@ import { type Messages, messagesFor } from '../../lib/i18n.js';
 import { readBindingCookie } from '../shared/binding-cookie.js';
 import { cspSourceOf, html, type SafeHtml, sendPage } from '../shared/html.js';
 import { upstreamDoneUrl, withLogin } from '../shared/paths.js';
-import { cancelRequestUrl, failedLoginUrl, linkPageUrl, pendingRequest } from './pending-request.js';
+import { backToAppButton, failedLoginUrl, linkPageUrl, pendingRequest } from './pending-request.js';
 
 interface LinkForm {
   readonly csrf?: string;
@@ -117,7 +117,7 @@ const render = async (
       ${notice.info === undefined ? '' : html`<p role="status">${notice.info}</p>`}
       ${choices.map((choice) => choiceForm(t, action, csrf, choice, vars))}
       <p class="muted">${t('link.no_link_without_proof', vars)}</p>
-      <p><a href="${cancelRequestUrl(flow.target.signInPage, requestBinding)}">${t('common.back_to_app', { app })}</a></p>`,
+      ${backToAppButton(flow.target.signInPage, requestBinding, t('common.back_to_app', { app }))}`,
   });
 };
 

@@ -4,6 +4,7 @@ import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { sha256 } from '../../lib/crypto.js';
 import { bindingCookie, readCookie } from '../shared/cookies.js';
+import { html, type SafeHtml } from '../shared/html.js';
 
 /**
  * The pending authorization request of the `:request` path parameter that this browser started (its binding cookie,
@@ -29,9 +30,15 @@ export const pendingRequest = async (core: Core, tenant: Tenant, request: Fastif
  */
 export const cancelToken = (binding: string): string => sha256(`cancel:${binding}`);
 
-/** The "Back to {app}" link of a pending request: it ends the request, and the app hears `access_denied`. */
-export const cancelRequestUrl = (signInPage: string, binding: string): string =>
-  `${signInPage}/cancel?token=${cancelToken(binding)}`;
+/**
+ * "Back to {app}" as a button (a GET form: no script, a full-size touch target) that ends the pending request; the
+ * app hears `access_denied`. The page's CSP `form-action` must allow the client's redirect URI (the form's redirect).
+ */
+export const backToAppButton = (signInPage: string, binding: string, label: string): SafeHtml =>
+  html`<form method="get" action="${signInPage}/cancel">
+      <input type="hidden" name="token" value="${cancelToken(binding)}">
+      <button type="submit" class="secondary">${label}</button>
+    </form>`;
 
 /** Why the browser is back at the sign-in page: it cancelled at the IdP, or took too long there. */
 export type SignInNotice = 'cancelled' | 'expired';

@@ -14,7 +14,7 @@ import { cspSourceOf, html, sendPage } from '../shared/html.js';
 import { mfaPageUrl, signInPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
 import { tenantOf } from '../shared/tenant.js';
 import { continueToClient } from './consent.js';
-import { cancelRequestUrl, pendingRequest, type SignInNotice, signInNotices } from './pending-request.js';
+import { backToAppButton, pendingRequest, type SignInNotice, signInNotices } from './pending-request.js';
 import { providerLinks } from './provider-links.js';
 
 export const SignInParams = Type.Object({ request: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -54,7 +54,7 @@ const noticeOf = (
   const { t } = messagesFor({ acceptLanguage: request.headers['accept-language'] });
   const app = appName ?? t('common.the_application');
   return html`<p role="status">${t(`journey.notice.${notice}`)}</p>
-    <p><a href="${cancelRequestUrl(signInPage, binding)}">${t('common.back_to_app', { app })}</a></p>`;
+    ${backToAppButton(signInPage, binding, t('common.back_to_app', { app }))}`;
 };
 
 const renderForm = async (

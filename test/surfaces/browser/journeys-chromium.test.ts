@@ -148,7 +148,7 @@ describe.each(storageKinds)('hosted social-login journeys in Chromium (%s)', (ki
       await expect(page.getByRole('link', { name: 'Continue with Google' }).count()).resolves.toBe(1);
       await shoot(page, 'sign-in-cancelled');
       const back = app.next();
-      await page.getByRole('link', { name: 'Back to Recipe Box' }).click();
+      await page.getByRole('button', { name: 'Back to Recipe Box' }).click();
       expect(Object.fromEntries((await back).searchParams)).toEqual({
         error: 'access_denied',
         error_description: 'the user cancelled the sign-in',
@@ -322,7 +322,7 @@ describe.each(storageKinds)('hosted social-login journeys in Chromium (%s)', (ki
       await page.getByRole('link', { name: /^Cancel/ }).click();
       await page.waitForURL(/notice=cancelled$/);
       const back = app.next();
-      await page.getByRole('link', { name: 'Back to Recipe Box' }).click();
+      await page.getByRole('button', { name: 'Back to Recipe Box' }).click();
       const callback = await back;
       const refused = await oidc
         .authorizationCodeGrant(config, new URL(`${app.redirectUri}${callback.search}`), {
