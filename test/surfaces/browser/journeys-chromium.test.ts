@@ -287,6 +287,32 @@ describe.each(storageKinds)('hosted social-login journeys in Chromium (%s)', (ki
     }
   });
 
+  it('returns access_denied to the app when the IdP shares no email address (the tenant requires one)', async () => {
+    const { context, page } = await newPage();
+    try {
+      await page.goto(authorizeUrl({ state: 'no-mail', ...pkce }));
+      await page.getByRole('link', { name: 'Continue with Google' }).click();
+      await page.waitForURL(`${idp.url}/**`);
+      await page.getByLabel('Subject (user id)').fill(`g-nomail-${kind}`);
+      const back = app.next();
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      expect(Object.fromEntries((await back).searchParams)).toEqual({
+        error: 'access_denied',
+        error_description: expect.any(String),
+        state: 'no-mail',
+        iss: gatehouse.issuer(tenantId),
+      });
+      const created = await gatehouse.storage.db
+        .selectFrom('identities')
+        .select('id')
+        .where('subject', '=', `g-nomail-${kind}`)
+        .execute();
+      expect(created).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('shows a page, never a redirect, for a redirect_uri that is not registered', async () => {
     const { context, page } = await newPage();
     try {
@@ -354,6 +380,8 @@ describe.each(storageKinds)('hosted social-login journeys in Chromium (%s)', (ki
       await expect(page.getByRole('status').textContent()).resolves.toBe(
         'The sign-in with the provider took too long, so it was stopped. Start it again.',
       );
+      await shoot(page, 'sign-in-expired');
+      await page.setViewportSize({ width: 1280, height: 900 });
       // The original request is still there: the user can go on.
       const back = app.next();
       await continueWithGoogleAs(page, { sub: `g-late-${kind}`, email: `late-${kind}@example.com` });
