@@ -18,6 +18,7 @@ import {
 } from './hosted-login.js';
 import { type IdpReturns, idpCallback } from './idp-callback.js';
 import { showLinkPage, submitLinkPage } from './link-account.js';
+import { knownApp } from './pending-request.js';
 import { SignInForm, SignInParams, showSignIn, submitSignIn } from './sign-in.js';
 import { beginTotp, confirmTotp, showFactors } from './totp-enrolment.js';
 
@@ -30,11 +31,13 @@ export interface BrowserSurfaceOptions {
   readonly idpReturns: IdpReturns;
 }
 
-const pageErrors = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-  const e = toGatehouseError(error);
-  logError(request, e);
-  return sendErrorPage(reply, e);
-};
+/** Every error is a page; on a pending request's pages, with a way back to its app. */
+const pageErrors =
+  (core: Core) => async (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const e = toGatehouseError(error);
+    logError(request, e);
+    return sendErrorPage(reply, e, await knownApp(core, request));
+  };
 
 /**
  * The hosted sign-in and consent pages of a pending authorization request, under `/t/{tenant}` behind the tenant
@@ -64,7 +67,7 @@ const signInPages: FastifyPluginAsync<{ core: Core }> = async (app, { core }) =>
  */
 export const browserSurface: FastifyPluginAsync<BrowserSurfaceOptions> = async (app, { core, idpReturns }) => {
   await app.register(cookie);
-  app.setErrorHandler(pageErrors);
+  app.setErrorHandler(pageErrors(core));
   const schema = { hide: true };
   for (const prefix of ['', '/t/:tenant']) {
     app.get(`${prefix}/SocialAuth/:callback`, { schema }, idpCallback(core, idpReturns));

@@ -3,8 +3,11 @@ import { GatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { sha256 } from '../../lib/crypto.js';
+import { messagesFor } from '../../lib/i18n.js';
 import { bindingCookie, readCookie } from '../shared/cookies.js';
-import { html, type SafeHtml } from '../shared/html.js';
+import type { ErrorPageOptions } from '../shared/error-page.js';
+import { cspSourceOf, html, type SafeHtml } from '../shared/html.js';
+import { signInPageUrl } from '../shared/paths.js';
 
 /**
  * The pending authorization request of the `:request` path parameter that this browser started (its binding cookie,
@@ -57,3 +60,29 @@ export const failedLoginUrl = (signInPage: string): string => `${signInPage}/fai
 
 /** The page that asks for proof of an existing account before an identity is linked to it. */
 export const linkPageUrl = (signInPage: string): string => `${signInPage}/link`;
+
+/**
+ * The app an error page of a pending request's pages can send the person back to (with `access_denied`): only when
+ * the request is live and this browser's. Nothing when it is not (the error may be just that).
+ */
+export const knownApp = async (core: Core, request: FastifyRequest): Promise<ErrorPageOptions> => {
+  const { tenant: tenantId, request: requestId } = (request.params ?? {}) as { tenant?: string; request?: string };
+  if (tenantId === undefined || requestId === undefined) return {};
+  try {
+    const tenant = await core.tenants.get(tenantId);
+    if (tenant === undefined) return {};
+    const { pending, binding } = await pendingRequest(core, tenant, request);
+    const client = await core.clients.find(pending.clientId);
+    const { t } = messagesFor({ acceptLanguage: request.headers['accept-language'] });
+    return {
+      app: {
+        name: client?.name ?? t('common.the_application'),
+        action: `${signInPageUrl(core.tokens.issuerOf(tenant.id), pending.id)}/cancel`,
+        fields: { token: cancelToken(binding) },
+        redirectSource: cspSourceOf(pending.params.redirectUri),
+      },
+    };
+  } catch {
+    return {};
+  }
+};

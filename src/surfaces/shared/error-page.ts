@@ -35,8 +35,17 @@ const adviceKey = (error: GatehouseError): string => {
 export interface ErrorPageOptions {
   /** What the person was doing: the page's title says it (`sign_in` unless told). */
   readonly context?: 'sign_in' | 'sign_out';
-  /** The application the person came from, when one is known: the page links back to it. */
-  readonly app?: { readonly name: string; readonly url: string };
+  /**
+   * The application the person came from, when one is known: a "Back to {app}" button (a GET form to `action` with its
+   * `fields`), which answers the app.
+   */
+  readonly app?: {
+    readonly name: string;
+    readonly action: string;
+    readonly fields: Readonly<Record<string, string>>;
+    /** Where that answer redirects: the page's CSP `form-action` must allow it. */
+    readonly redirectSource: string;
+  };
   /** The messages to write with; chosen from the request's `Accept-Language` when not given. */
   readonly messages?: Messages;
 }
@@ -60,9 +69,17 @@ export const sendErrorPage = (reply: FastifyReply, error: GatehouseError, option
     status: status === 401 ? 400 : status,
     title,
     lang: messages.locale,
+    ...(app === undefined ? {} : { formActions: [app.redirectSource] }),
     body: html`<h1>${title}</h1>
       <p role="alert">${advice}</p>
       ${error.expose && status < 500 ? html`<p class="muted">${t('error.details', { details: error.message })}</p>` : ''}
-      ${app === undefined ? '' : html`<p><a href="${app.url}">${t('common.back_to_app', { app: app.name })}</a></p>`}`,
+      ${
+        app === undefined
+          ? ''
+          : html`<form method="get" action="${app.action}">
+              ${Object.entries(app.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
+              <button type="submit" class="secondary">${t('common.back_to_app', { app: app.name })}</button>
+            </form>`
+      }`,
   });
 };

@@ -313,6 +313,34 @@ describe.each(storageKinds)('hosted social-login journeys in Chromium (%s)', (ki
     }
   });
 
+  it('offers a way back to the app on an error page of a pending request', async () => {
+    const { context, page } = await newPage();
+    try {
+      await page.goto(authorizeUrl({ state: 'stale', ...pkce }));
+      // A form that went stale (its token no longer matches this browser's request).
+      await page.locator('input[name=csrf]').evaluate((input: HTMLInputElement) => {
+        input.value = 'stale';
+      });
+      await page.getByLabel('Email').fill('someone@example.com');
+      await page.getByLabel('Password').fill('whatever it is');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sign-in could not continue');
+      await expect(page.getByRole('alert').textContent()).resolves.toBe(
+        'This form has expired. Reload the page and try again.',
+      );
+      const back = app.next();
+      await page.getByRole('button', { name: 'Back to Recipe Box' }).click();
+      expect(Object.fromEntries((await back).searchParams)).toMatchObject({
+        error: 'access_denied',
+        state: 'stale',
+        iss: gatehouse.issuer(tenantId),
+      });
+      expect(violations).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('shows a page, never a redirect, for a redirect_uri that is not registered', async () => {
     const { context, page } = await newPage();
     try {
