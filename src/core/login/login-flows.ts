@@ -17,6 +17,7 @@ import { createStepStrategies } from '../strategies/index.js';
 import { createSecondFactorAfterPassword } from '../strategies/password/after-sign-in.js';
 import { createStartPasswordLogin } from '../strategies/password/begin.js';
 import { createMfaEnrolment } from '../strategies/second-factor-settings.js';
+import { createAddressStep } from '../strategies/upstream/address.js';
 import { createBeginUpstreamLogin } from '../strategies/upstream/begin.js';
 import { createCompleteUpstreamLogin } from '../strategies/upstream/complete.js';
 import type { ConnectorCache } from '../strategies/upstream/connectors.js';
@@ -62,6 +63,8 @@ export const createLoginFlows = (deps: CoreDeps, parts: LoginFlowParts) => {
     login: {
       beginUpstreamLogin: createBeginUpstreamLogin(deps, parts.connectors),
       completeUpstreamLogin: createCompleteUpstreamLogin(deps, parts),
+      /** The address step of a hosted upstream login whose IdP gave no address. */
+      address: createAddressStep(deps, parts),
       /** Why a hosted upstream login failed, for its authorization request's answer to the client. */
       failedHostedLogin: createFailedHostedLogin(deps),
       /** The sign-in page of this browser's hosted upstream login that expired at the IdP, if it was one. */

@@ -5,7 +5,7 @@ import type { Core } from '../../core/index.js';
 import { readBindingCookie } from '../shared/binding-cookie.js';
 import { callbackNameOf } from '../shared/callback-path.js';
 import { mfaPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
-import { failedLoginUrl, linkPageUrl, signInPageWithNotice } from './pending-request.js';
+import { addressPageUrl, failedLoginUrl, linkPageUrl, signInPageWithNotice } from './pending-request.js';
 
 /** What the IdP callback learnt of a flow another surface started. */
 export interface IdpCallbackOutcome {
@@ -43,7 +43,7 @@ const callbackParams = (request: FastifyRequest): URLSearchParams => {
  * continues at its target: a Security API caller gets a 302 to its callback URL (`customerId`,
  * `ExtIdpAuthChallengeState`, `username`, or `error`); a hosted-pages login goes on to the second factor page or back
  * to the authorization request, to the sign-in page after a cancel at the IdP (with a notice), to the page that asks
- * for proof of an existing account (`merge_needed`), or back to the app with the error of any other failure.
+ * for proof of an existing account (`merge_needed`), to the page that asks for an address when the IdP gave none, or back to the app with the error of any other failure.
  */
 export const idpCallback =
   (core: Core, returns: IdpReturns) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -79,6 +79,7 @@ export const idpCallback =
     const { target } = result.flow;
     if (target.kind === 'api')
       return reply.redirect(returns.api(result.kind === 'failed' ? result : { state, flow: result.flow }), 302);
+    if (result.kind === 'email_needed') return reply.redirect(withLogin(addressPageUrl(target.signInPage), state), 303);
     if (result.kind === 'link_needed') return reply.redirect(withLogin(linkPageUrl(target.signInPage), state), 303);
     if (result.kind === 'failed') {
       // Cancelled at the IdP: the user may pick another way. Any other failure is the app's to handle.

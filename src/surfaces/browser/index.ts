@@ -6,6 +6,7 @@ import { sendErrorPage } from '../shared/error-page.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { registerTenantHook } from '../shared/tenant.js';
+import { showAddressPage, submitAddressPage } from './address-page.js';
 import { showChallengePage, submitChallengePage } from './challenge-page.js';
 import { ConsentForm, showConsent, submitConsent } from './consent.js';
 import { showDevOutbox } from './dev-outbox.js';
@@ -77,6 +78,8 @@ export const browserSurface: FastifyPluginAsync<BrowserSurfaceOptions> = async (
   app.get('/t/:tenant/sign-in/:request/upstream-done', { schema }, finishHostedUpstreamLogin(core));
   app.get('/t/:tenant/sign-in/:request/cancel', { schema }, cancelHostedRequest(core));
   app.get('/t/:tenant/sign-in/:request/failed', { schema }, returnFailedLogin(core));
+  app.get('/t/:tenant/sign-in/:request/email', { schema }, showAddressPage(core));
+  app.post('/t/:tenant/sign-in/:request/email', { schema }, submitAddressPage(core));
   app.get('/t/:tenant/sign-in/:request/link', { schema }, showLinkPage(core));
   app.post('/t/:tenant/sign-in/:request/link', { schema }, submitLinkPage(core));
   app.get('/t/:tenant/sign-in/:request/mfa', { schema }, showChallengePage(core));

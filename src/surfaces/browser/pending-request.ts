@@ -58,6 +58,9 @@ export const signInPageWithNotice = (signInPage: string, notice: SignInNotice): 
 /** Where a failed upstream login of the page goes: the page that answers the app with the failure. */
 export const failedLoginUrl = (signInPage: string): string => `${signInPage}/failed`;
 
+/** The page that asks for an address (proven by a mailed code) when the IdP gave none the tenant can use. */
+export const addressPageUrl = (signInPage: string): string => `${signInPage}/email`;
+
 /** The page that asks for proof of an existing account before an identity is linked to it. */
 export const linkPageUrl = (signInPage: string): string => `${signInPage}/link`;
 

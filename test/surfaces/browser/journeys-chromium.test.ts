@@ -123,6 +123,13 @@ describe.each(storageKinds)('hosted social-login journeys in Chromium (%s)', (ki
       emulator: idp.url,
       trustEmail: true,
     });
+    await gatehouse.core.connections.set(tenantId, {
+      id: 'github',
+      kind: 'github',
+      clientId: 'github-web',
+      clientSecret: 'github-secret',
+      emulator: idp.url,
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -287,55 +294,86 @@ describe.each(storageKinds)('hosted social-login journeys in Chromium (%s)', (ki
     }
   });
 
-  it('returns access_denied to the app when the IdP shares no email address (the tenant requires one)', async () => {
+  /** As a GitHub user who shares no email address: the callback asks for one. */
+  const continueWithGitHubWithoutEmail = async (page: Page, sub: string) => {
+    await page.getByRole('link', { name: 'Continue with GitHub' }).click();
+    await page.waitForURL(`${idp.url}/**`);
+    await page.getByLabel('Subject (user id)').fill(sub);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/email\?login=/);
+  };
+
+  it('asks for an address when the IdP shares none, and proves it by a code mailed to it', async () => {
     const { context, page } = await newPage();
+    const address = `nomail-${kind}@example.com`;
     try {
       await page.goto(authorizeUrl({ state: 'no-mail', ...pkce }));
-      await page.getByRole('link', { name: 'Continue with Google' }).click();
-      await page.waitForURL(`${idp.url}/**`);
-      await page.getByLabel('Subject (user id)').fill(`g-nomail-${kind}`);
+      await continueWithGitHubWithoutEmail(page, `gh-nomail-${kind}`);
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Confirm your email address');
+      await shoot(page, 'address');
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.getByLabel('Your email address').fill(address);
+      await page.getByRole('button', { name: 'Email me a code' }).click();
+      await expect(page.getByRole('status').textContent()).resolves.toContain('We sent a code to n…@example.com.');
+      const mail = await smtp.next(address);
+      expect(mail.subject).toBe('Confirm your email address');
+      const code = /Enter this code: (\d{6})/.exec(mail.text)?.[1] ?? '';
+      expect(code).toMatch(/^\d{6}$/);
+
+      // A wrong code is refused, and nothing is created.
+      await page.getByLabel('Code from the email to n…@example.com').fill(code === '000000' ? '111111' : '000000');
+      await page.getByRole('button', { name: 'Verify and continue' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toBe('That code is wrong or has expired.');
+      await expect(gatehouse.core.users.findByEmail(tenantId, address)).resolves.toBeUndefined();
+
       const back = app.next();
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      expect(Object.fromEntries((await back).searchParams)).toEqual({
-        error: 'access_denied',
-        error_description: expect.any(String),
-        state: 'no-mail',
-        iss: gatehouse.issuer(tenantId),
-      });
-      const created = await gatehouse.storage.db
-        .selectFrom('identities')
-        .select('id')
-        .where('subject', '=', `g-nomail-${kind}`)
-        .execute();
-      expect(created).toEqual([]);
+      await page.getByLabel('Code from the email to n…@example.com').fill(code);
+      await page.getByRole('button', { name: 'Verify and continue' }).click();
+      const arrived = await back;
+      expect(arrived.searchParams.get('state')).toBe('no-mail');
+      expect(arrived.searchParams.has('code')).toBe(true);
+      const user = await gatehouse.core.users.findByEmail(tenantId, address);
+      expect(user).toMatchObject({ email: address, emailVerified: true });
+      expect(await identitiesOf(user?.id ?? '')).toMatchObject([{ idp: 'github', subject: `gh-nomail-${kind}` }]);
+      expect(violations).toEqual([]);
     } finally {
       await context.close();
     }
   });
 
-  it('offers a way back to the app on an error page of a pending request', async () => {
+  it('refuses an address that is not one, and sends no mail', async () => {
     const { context, page } = await newPage();
     try {
-      await page.goto(authorizeUrl({ state: 'stale', ...pkce }));
-      // A form that went stale (its token no longer matches this browser's request).
-      await page.locator('input[name=csrf]').evaluate((input: HTMLInputElement) => {
-        input.value = 'stale';
-      });
-      await page.getByLabel('Email').fill('someone@example.com');
-      await page.getByLabel('Password').fill('whatever it is');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sign-in could not continue');
-      await expect(page.getByRole('alert').textContent()).resolves.toBe(
-        'This form has expired. Reload the page and try again.',
-      );
-      const back = app.next();
-      await page.getByRole('button', { name: 'Back to Recipe Box' }).click();
-      expect(Object.fromEntries((await back).searchParams)).toMatchObject({
-        error: 'access_denied',
-        state: 'stale',
-        iss: gatehouse.issuer(tenantId),
-      });
-      expect(violations).toEqual([]);
+      await page.goto(authorizeUrl({ state: 'no-mail-2', ...pkce }));
+      await continueWithGitHubWithoutEmail(page, `gh-bad-${kind}`);
+      // The browser's own check is bypassed: the server must refuse too.
+      await page.getByLabel('Your email address').evaluate((input) => input.setAttribute('type', 'text'));
+      await page.getByLabel('Your email address').fill('not-an-address');
+      await page.getByRole('button', { name: 'Email me a code' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toBe('Enter a valid email address.');
+      expect(smtp.received.filter((m) => m.to.includes('not-an-address'))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('leads a proven address of an existing account to the link page, never to a silent link', async () => {
+    const owner = await gatehouse.core.users.create(tenantId, {
+      email: `frank-${kind}@example.com`,
+      emailVerified: true,
+    });
+    const { context, page } = await newPage();
+    try {
+      await page.goto(authorizeUrl({ state: 'no-mail-3', ...pkce }));
+      await continueWithGitHubWithoutEmail(page, `gh-frank-${kind}`);
+      await page.getByLabel('Your email address').fill(owner.email ?? '');
+      await page.getByRole('button', { name: 'Email me a code' }).click();
+      const code = /Enter this code: (\d{6})/.exec((await smtp.next(owner.email ?? '')).text)?.[1] ?? '';
+      await page.getByLabel('Code from the email to f…@example.com').fill(code);
+      await page.getByRole('button', { name: 'Verify and continue' }).click();
+      await page.waitForURL(/\/link\?login=/);
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Link GitHub to your account');
+      expect(await identitiesOf(owner.id)).toEqual([]);
     } finally {
       await context.close();
     }

@@ -1,9 +1,8 @@
 import { isConnectorError } from '../../../connectors/errors.js';
-import type { DbExecutor } from '../../../store/database.js';
 import { flowsRepo } from '../../../store/repositories/flows.js';
 import { usersRepo } from '../../../store/repositories/users.js';
 import type { LoginFlowRow } from '../../../store/schema.js';
-import { type AccountResolution, isSignedIn, type SignedInResolution } from '../../accounts/outcomes.js';
+import { type AccountResolution, isSignedIn } from '../../accounts/outcomes.js';
 import type { AccountResolver } from '../../accounts/resolve-account.js';
 import type { AuditLog } from '../../audit/events.js';
 import type { CoreDeps } from '../../deps.js';
@@ -11,7 +10,6 @@ import { GatehouseError } from '../../errors.js';
 import {
   checkBinding,
   flowInvalid,
-  flowLifetimeMs,
   type LoginFlow,
   requireLiveFlow,
   stateDigest,
@@ -20,8 +18,10 @@ import {
 } from '../../flows/flow.js';
 import { beginLink } from '../../flows/kinds/link.js';
 import type { TenantUseCases } from '../../tenants/tenants.js';
-import { shownEmail, type User } from '../../users/user.js';
+import type { User } from '../../users/user.js';
+import { beginAddressStep } from './address.js';
 import type { ConnectorCache } from './connectors.js';
+import { toIdpDone } from './idp-done.js';
 
 export interface CompleteUpstreamLoginInput {
   /** The name the callback was presented under; must be the one the flow was begun with (ignoring case). */
@@ -40,7 +40,8 @@ export interface CompleteUpstreamLoginInput {
  * completion). `failed`: the flow ended (the user declined, the IdP failed, or the account cannot be used as is);
  * the flow and its target are known, so the surface may answer at the target with an error; `declined` when the user
  * cancelled at the IdP (they may pick another way). `link_needed` (hosted pages only): the identity's proven email
- * belongs to an existing account, and the flow is now a `link` flow waiting for proof of that account.
+ * belongs to an existing account, and the flow is now a `link` flow waiting for proof of that account. `email_needed`
+ * (hosted pages only): the IdP gave no address the tenant can use, and the flow waits for one the person proves.
  */
 export type CompleteUpstreamLoginResult =
   | {
@@ -57,7 +58,8 @@ export type CompleteUpstreamLoginResult =
       readonly error: GatehouseError;
       readonly declined: boolean;
     }
-  | { readonly kind: 'link_needed'; readonly state: string; readonly flow: LoginFlow };
+  | { readonly kind: 'link_needed'; readonly state: string; readonly flow: LoginFlow }
+  | { readonly kind: 'email_needed'; readonly state: string; readonly flow: LoginFlow };
 
 /**
  * The IdP's `error` when the person cancelled there (RFC 6749 §4.1.2.1 `access_denied`; Microsoft's and LinkedIn's own
@@ -155,6 +157,11 @@ export const createCompleteUpstreamLogin =
             : await beginLink(deps, { tenant, row, profile, owner, mailAvailable: parts.mailer.available });
         if (linking !== undefined) return { kind: 'link_needed', state, flow: toLoginFlow(linking) };
       }
+      if (resolution.kind === 'email_missing' && row.target.kind === 'oauth_authorize' && parts.mailer.available) {
+        // A person in a browser can prove an address of their own: the flow waits for it (see `address.ts`).
+        const asking = await beginAddressStep(deps, row, profile);
+        if (asking !== undefined) return { kind: 'email_needed', state, flow: toLoginFlow(asking) };
+      }
       if (!isSignedIn(resolution)) return fail(refusal(resolution, connector.displayName));
       if (moved === undefined) throw flowInvalid();
       return { kind: 'signed_in', state, flow: toLoginFlow(moved), user: resolution.user, resolution: resolution.kind };
@@ -164,35 +171,6 @@ export const createCompleteUpstreamLogin =
       throw error;
     }
   };
-
-/**
- * With the account's resolution, in one statement: the flow has its user and the identity it signed in through. When another request ended the flow,
- * nothing is written.
- */
-const toIdpDone = async (
-  deps: CoreDeps,
-  trx: DbExecutor,
-  row: LoginFlowRow,
-  { user, identity }: SignedInResolution,
-) => {
-  const now = deps.clock.now();
-  const done = await flowsRepo.transition(
-    trx,
-    row.id,
-    { from: ['at_idp'], now },
-    {
-      status: 'idp_done',
-      user_id: user.id,
-      username: shownEmail(user) ?? user.id,
-      amr: JSON.stringify(['external']),
-      identity_id: identity.id,
-      auth_time: now,
-      expires_at: new Date(now.getTime() + flowLifetimeMs.resume),
-    },
-  );
-  if (done === undefined) throw flowInvalid();
-  return done;
-};
 
 /** The request the callback answers, as it was sent: the connector checks state, PKCE and nonce against it. */
 const upstreamRequest = (deps: CoreDeps, row: LoginFlowRow, state: string) => ({
