@@ -357,6 +357,44 @@ describe.each(storageKinds)('hosted social-login journeys in Chromium (%s)', (ki
     }
   });
 
+  it('limits the codes sent for a flow, and answers the app with access_denied after five wrong codes', async () => {
+    const { context, page } = await newPage();
+    const address = `limits-${kind}@example.com`;
+    try {
+      await page.goto(authorizeUrl({ state: 'no-mail-4', ...pkce }));
+      await continueWithGitHubWithoutEmail(page, `gh-limits-${kind}`);
+      for (let sent = 0; sent < 3; sent += 1) {
+        await page.getByLabel('Your email address').fill(address);
+        await page.getByRole('button', { name: sent === 0 ? 'Email me a code' : 'Send a new code' }).click();
+        await expect(page.getByRole('status').textContent()).resolves.toContain('We sent a code to l…@example.com.');
+        await smtp.next(address);
+      }
+      await page.getByLabel('Your email address').fill(address);
+      await page.getByRole('button', { name: 'Send a new code' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toBe(
+        'Too many codes or attempts. Wait a few minutes, then try again.',
+      );
+
+      for (let wrong = 1; wrong < 5; wrong += 1) {
+        await page.getByLabel('Code from the email to l…@example.com').fill('12345x');
+        await page.getByRole('button', { name: 'Verify and continue' }).click();
+        await expect(page.getByRole('alert').textContent()).resolves.toBe('That code is wrong or has expired.');
+      }
+      const back = app.next();
+      await page.getByLabel('Code from the email to l…@example.com').fill('12345x');
+      await page.getByRole('button', { name: 'Verify and continue' }).click();
+      expect(Object.fromEntries((await back).searchParams)).toEqual({
+        error: 'access_denied',
+        error_description: expect.any(String),
+        state: 'no-mail-4',
+        iss: gatehouse.issuer(tenantId),
+      });
+      await expect(gatehouse.core.users.findByEmail(tenantId, address)).resolves.toBeUndefined();
+    } finally {
+      await context.close();
+    }
+  });
+
   it('leads a proven address of an existing account to the link page, never to a silent link', async () => {
     const owner = await gatehouse.core.users.create(tenantId, {
       email: `frank-${kind}@example.com`,
