@@ -90,7 +90,7 @@ const render = async (
       <form method="post" action="${action}">${hidden}
         <input type="hidden" name="action" value="send">
         <label for="address-email">${t('journey.email_label')}</label>
-        <input id="address-email" name="email" type="email" autocomplete="email" required>
+        <input id="address-email" name="email" type="email" autocomplete="email" value="${sentTo ?? ''}" required>
         <button type="submit" class="${sentTo === undefined ? '' : 'secondary'}">${t(
           sentTo === undefined ? 'journey.email_send' : 'journey.email_resend',
         )}</button>
