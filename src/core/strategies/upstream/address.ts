@@ -105,7 +105,7 @@ export const createAddressStep = (
     pending: async (input: AddressStepInput): Promise<{ flow: LoginFlow; sentTo?: string }> => {
       const { row } = await find(input);
       const raw = await deps.kv.get(codeKey(row.id));
-      const sent = raw === undefined ? undefined : (JSON.parse(raw) as PendingCode).email;
+      const sent = raw === undefined ? undefined : (JSON.parse(deps.secretBox.open(raw)) as PendingCode).email;
       return { flow: toLoginFlow(row), ...(sent === undefined ? {} : { sentTo: sent }) };
     },
 
@@ -121,7 +121,8 @@ export const createAddressStep = (
       await spend(deps.kv, 'address_email', email, mfaRateLimits.emailsPerUser);
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       const pending: PendingCode = { email, digest: codeDigest(row.id, email, code) };
-      await deps.kv.set(codeKey(row.id), JSON.stringify(pending), addressCodeLifetimeSeconds);
+      // Sealed: no address reaches the key-value store in clear.
+      await deps.kv.set(codeKey(row.id), deps.secretBox.seal(JSON.stringify(pending)), addressCodeLifetimeSeconds);
       const { t } = messagesFor(input.locale === undefined ? {} : { uiLocales: input.locale });
       await parts.mailer.send({
         to: email,
@@ -137,7 +138,7 @@ export const createAddressStep = (
     verifyCode: async (input: AddressStepInput & { code: string; ip?: string }): Promise<AddressVerified> => {
       const { row, profile } = await find(input);
       const raw = await deps.kv.get(codeKey(row.id));
-      const pending = raw === undefined ? undefined : (JSON.parse(raw) as PendingCode);
+      const pending = raw === undefined ? undefined : (JSON.parse(deps.secretBox.open(raw)) as PendingCode);
       const code = input.code.replace(/\s+/g, '');
       const right =
         pending !== undefined &&
