@@ -362,8 +362,8 @@ export interface LoginFlowsTable {
   tenant_id: string;
   /** SHA-256 of the `state` (`{tenant}-{uuid}`): the flow's public handle. */
   state_digest: string;
-  /** What the flow is for (`login`, …). */
-  kind: ColumnType<'login', 'login' | undefined, never>;
+  /** What the flow is for: `login`, or `link` (an IdP's identity waits for proof of the account it belongs to). */
+  kind: ColumnType<'login' | 'link', 'login' | 'link' | undefined, 'login' | 'link'>;
   /** SHA-256 of the caller's handle of its steps (the Security API's `SessionId`), once steps exist. */
   session_digest: string | null;
   status: 'started' | 'at_idp' | 'idp_done' | 'mfa_pending' | 'complete' | 'consumed' | 'failed' | 'cancelled';
@@ -395,6 +395,8 @@ export interface LoginFlowsTable {
   failed_attempts: ColumnType<number, number | undefined, number>;
   /** The error code a failed flow ended with. */
   error: string | null;
+  /** `link` flows: the IdP's identity waiting to be linked (JSON), sealed with the master key; null once ended. */
+  pending_identity_enc: ColumnType<string | null, string | null | undefined, string | null>;
   /** When the IdP callback claimed the flow (each state is accepted once). */
   callback_at: NullableTimestamp;
   completed_at: NullableTimestamp;

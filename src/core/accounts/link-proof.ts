@@ -131,3 +131,19 @@ export const spendLinkProof = async (db: DbExecutor, audit: AuditLog, proof: Lin
   });
   if (!spent) throw refusal(audit, proof, 'replayed');
 };
+
+/**
+ * The proof a hosted `link` flow gives once its owner answered its step (the account's password or a mailed code): the
+ * flow stands for the access token, and its id is what is spent with the link (`flow:{id}`), so the step links once.
+ */
+export const flowLinkProof = (
+  of: { flowId: string; tenantId: string; clientId: string; userId: string },
+  expiresAt: Date,
+): LinkProof =>
+  ({
+    userId: of.userId,
+    tenantId: of.tenantId,
+    clientId: of.clientId,
+    jti: `flow:${of.flowId}`,
+    expiresAt,
+  }) as LinkProof;

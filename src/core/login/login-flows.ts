@@ -7,7 +7,8 @@ import { secondFactorSatisfied } from '../flows/assurance.js';
 import { createContinueLogin } from '../flows/continue.js';
 import { createCancelLogin, createTakeCompletedLogin } from '../flows/end.js';
 import { createFlowEngine } from '../flows/engine.js';
-import { createFinishLogin, type IssueLoginTokens } from '../flows/kinds/login.js';
+import { createFinishLink } from '../flows/kinds/link.js';
+import { createFinishLogin, type FinishLogin, type IssueLoginTokens } from '../flows/kinds/login.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { LimitedUserUseCases } from '../rate-limit/guards.js';
 import type { EmailApprovalLink } from '../strategies/email-code/answer.js';
@@ -16,9 +17,11 @@ import { createStepStrategies } from '../strategies/index.js';
 import { createSecondFactorAfterPassword } from '../strategies/password/after-sign-in.js';
 import { createStartPasswordLogin } from '../strategies/password/begin.js';
 import { createMfaEnrolment } from '../strategies/second-factor-settings.js';
+import { createAddressStep } from '../strategies/upstream/address.js';
 import { createBeginUpstreamLogin } from '../strategies/upstream/begin.js';
 import { createCompleteUpstreamLogin } from '../strategies/upstream/complete.js';
 import type { ConnectorCache } from '../strategies/upstream/connectors.js';
+import { createExpiredHostedLogin, createFailedHostedLogin } from '../strategies/upstream/hosted-returns.js';
 import type { TenantUseCases } from '../tenants/tenants.js';
 
 /** What the stored flows need from the rest of the core. */
@@ -45,7 +48,10 @@ export interface LoginFlowParts {
  */
 export const createLoginFlows = (deps: CoreDeps, parts: LoginFlowParts) => {
   const { mailer } = parts;
-  const finish = createFinishLogin(deps, parts);
+  const finishLogin = createFinishLogin(deps, parts);
+  const finishLink = createFinishLink(deps, parts);
+  // What completing a flow does is its kind's: a login signs in, a link links the identity it kept and signs in.
+  const finish: FinishLogin = (input) => (input.row.kind === 'link' ? finishLink(input) : finishLogin(input));
   const strategies = createStepStrategies(deps, {
     users: parts.users,
     mailer,
@@ -57,6 +63,12 @@ export const createLoginFlows = (deps: CoreDeps, parts: LoginFlowParts) => {
     login: {
       beginUpstreamLogin: createBeginUpstreamLogin(deps, parts.connectors),
       completeUpstreamLogin: createCompleteUpstreamLogin(deps, parts),
+      /** The address step of a hosted upstream login whose IdP gave no address. */
+      address: createAddressStep(deps, parts),
+      /** Why a hosted upstream login failed, for its authorization request's answer to the client. */
+      failedHostedLogin: createFailedHostedLogin(deps),
+      /** The sign-in page of this browser's hosted upstream login that expired at the IdP, if it was one. */
+      expiredHostedLogin: createExpiredHostedLogin(deps),
       continueLogin,
       secondFactorAfterPassword: createSecondFactorAfterPassword(deps, continueLogin),
       startPasswordLogin: createStartPasswordLogin(deps, engine),

@@ -8,6 +8,7 @@ import * as m0006 from './0006-admin-tokens.js';
 import * as m0007 from './0007-login-binding.js';
 import * as m0008 from './0008-consent.js';
 import * as m0009 from './0009-flow-kinds-and-strategy-names.js';
+import * as m0010 from './0010-link-flows.js';
 import * as m0011 from './0011-self-service-flows.js';
 import * as m0012 from './0012-account-care.js';
 import * as m0013 from './0013-native-token-binding.js';
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   '0007-login-binding': m0007,
   '0008-consent': m0008,
   '0009-flow-kinds-and-strategy-names': m0009,
+  '0010-link-flows': m0010,
   '0011-self-service-flows': m0011,
   '0012-account-care': m0012,
   '0013-native-token-binding': m0013,

@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatehouseError } from '../../core/errors.js';
+import { GatehouseError, isGatehouseError } from '../../core/errors.js';
 import type { LoginFlow } from '../../core/flows/flow.js';
 import type { Core } from '../../core/index.js';
 import { readBindingCookie } from '../shared/binding-cookie.js';
 import { callbackNameOf } from '../shared/callback-path.js';
-import { sendErrorPage } from '../shared/error-page.js';
 import { mfaPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
+import { addressPageUrl, failedLoginUrl, linkPageUrl, signInPageWithNotice } from './pending-request.js';
 
 /** What the IdP callback learnt of a flow another surface started. */
 export interface IdpCallbackOutcome {
@@ -38,10 +38,12 @@ const callbackParams = (request: FastifyRequest): URLSearchParams => {
 
 /**
  * `GET|POST /SocialAuth/{Name}AuthCallback` (also under `/t/{tenant}`): the IdP returns here. A state that is
- * malformed, unknown, expired, replayed or from another browser ends on an error page (there is nowhere trusted to
- * return to). Otherwise the flow continues at its target: a Security API caller gets a 302 to its callback URL
- * (`customerId`, `ExtIdpAuthChallengeState`, `username`, or `error`); a hosted-pages login goes on to the second
- * factor page or back to the authorization request.
+ * malformed, unknown, replayed or from another browser ends on an error page (there is nowhere trusted to return to);
+ * this browser's hosted login that expired at the IdP goes back to its sign-in page with a notice. Otherwise the flow
+ * continues at its target: a Security API caller gets a 302 to its callback URL (`customerId`,
+ * `ExtIdpAuthChallengeState`, `username`, or `error`); a hosted-pages login goes on to the second factor page or back
+ * to the authorization request, to the sign-in page after a cancel at the IdP (with a notice), to the page that asks
+ * for proof of an existing account (`merge_needed`), to the page that asks for an address when the IdP gave none, or back to the app with the error of any other failure.
  */
 export const idpCallback =
   (core: Core, returns: IdpReturns) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -53,16 +55,37 @@ export const idpCallback =
     const binding = readBindingCookie(request, core.settings.publicUrl, state);
     const hostTenant = pathTenant === undefined ? await core.tenants.findByHostname(request.host) : undefined;
     const tenantId = pathTenant ?? hostTenant?.id;
-    const result = await core.login.completeUpstreamLogin({
-      callbackName,
-      params,
-      ...(binding === undefined ? {} : { browserBinding: binding }),
-      ...(tenantId === undefined ? {} : { tenantId }),
-      ip: request.ip,
-    });
+    let result: Awaited<ReturnType<Core['login']['completeUpstreamLogin']>>;
+    try {
+      result = await core.login.completeUpstreamLogin({
+        callbackName,
+        params,
+        ...(binding === undefined ? {} : { browserBinding: binding }),
+        ...(tenantId === undefined ? {} : { tenantId }),
+        ip: request.ip,
+      });
+    } catch (error) {
+      // This browser's hosted login expired while the user was at the IdP: back to its sign-in page, with a notice
+      // (its authorization request may well still be valid). Anything else unknown stays an error page.
+      if (!isGatehouseError(error) || error.code !== 'flow_invalid') throw error;
+      const signInPage = await core.login.expiredHostedLogin({
+        state,
+        browserBinding: binding,
+        ...(tenantId === undefined ? {} : { tenantId }),
+      });
+      if (signInPage === undefined) throw error;
+      return reply.redirect(signInPageWithNotice(signInPage, 'expired'), 303);
+    }
     const { target } = result.flow;
-    if (target.kind === 'api') return reply.redirect(returns.api(result), 302);
-    if (result.kind === 'failed') return sendErrorPage(reply, result.error);
+    if (target.kind === 'api')
+      return reply.redirect(returns.api(result.kind === 'failed' ? result : { state, flow: result.flow }), 302);
+    if (result.kind === 'email_needed') return reply.redirect(withLogin(addressPageUrl(target.signInPage), state), 303);
+    if (result.kind === 'link_needed') return reply.redirect(withLogin(linkPageUrl(target.signInPage), state), 303);
+    if (result.kind === 'failed') {
+      // Cancelled at the IdP: the user may pick another way. Any other failure is the app's to handle.
+      if (result.declined) return reply.redirect(signInPageWithNotice(target.signInPage, 'cancelled'), 303);
+      return reply.redirect(withLogin(failedLoginUrl(target.signInPage), state), 303);
+    }
     const tenant = await core.tenants.require(result.flow.tenantId);
     const next = await core.login.continueLogin({
       tenant,

@@ -6,14 +6,22 @@ import { sendErrorPage } from '../shared/error-page.js';
 import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { registerTenantHook } from '../shared/tenant.js';
+import { showAddressPage, submitAddressPage } from './address-page.js';
 import { pollChallengePage, showChallengePage, submitChallengePage } from './challenge-page.js';
 import { answerCodeSignIn, showCodeSignIn, submitCodeSignIn } from './code-sign-in.js';
 import { ConsentForm, showConsent, submitConsent } from './consent.js';
 import { showDevOutbox } from './dev-outbox.js';
 import { approveEmailLink, showEmailLink } from './email-link.js';
-import { finishHostedUpstreamLogin, startHostedUpstreamLogin } from './hosted-login.js';
+import {
+  cancelHostedRequest,
+  finishHostedUpstreamLogin,
+  returnFailedLogin,
+  startHostedUpstreamLogin,
+} from './hosted-login.js';
 import { type IdpReturns, idpCallback } from './idp-callback.js';
 import { showLanding, showTenantLanding } from './landing.js';
+import { showLinkPage, submitLinkPage } from './link-account.js';
+import { knownApp } from './pending-request.js';
 import { showForgot, showRecoveryLink, showReset, submitForgot, submitRecoveryLink, submitReset } from './recovery.js';
 import { SignInForm, SignInParams, showSignIn, submitSignIn } from './sign-in.js';
 import { redirectToSignUp, showSignUp, submitSignUp } from './sign-up.js';
@@ -29,11 +37,13 @@ export interface BrowserSurfaceOptions {
   readonly idpReturns: IdpReturns;
 }
 
-const pageErrors = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-  const e = toGatehouseError(error);
-  logError(request, e);
-  return sendErrorPage(reply, e);
-};
+/** Every error is a page; on a pending request's pages, with a way back to its app. */
+const pageErrors =
+  (core: Core) => async (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const e = toGatehouseError(error);
+    logError(request, e);
+    return sendErrorPage(reply, e, await knownApp(core, request));
+  };
 
 /**
  * The hosted sign-in and consent pages of a pending authorization request, under `/t/{tenant}` behind the tenant
@@ -83,7 +93,7 @@ const signInPages: FastifyPluginAsync<{ core: Core }> = async (app, { core }) =>
  */
 export const browserSurface: FastifyPluginAsync<BrowserSurfaceOptions> = async (app, { core, idpReturns }) => {
   await app.register(cookie);
-  app.setErrorHandler(pageErrors);
+  app.setErrorHandler(pageErrors(core));
   const schema = { hide: true };
   for (const prefix of ['', '/t/:tenant']) {
     app.get(`${prefix}/SocialAuth/:callback`, { schema }, idpCallback(core, idpReturns));
@@ -91,6 +101,12 @@ export const browserSurface: FastifyPluginAsync<BrowserSurfaceOptions> = async (
   }
   app.get('/t/:tenant/sign-in/:request/upstream/:connection', { schema }, startHostedUpstreamLogin(core));
   app.get('/t/:tenant/sign-in/:request/upstream-done', { schema }, finishHostedUpstreamLogin(core));
+  app.get('/t/:tenant/sign-in/:request/cancel', { schema }, cancelHostedRequest(core));
+  app.get('/t/:tenant/sign-in/:request/failed', { schema }, returnFailedLogin(core));
+  app.get('/t/:tenant/sign-in/:request/email', { schema }, showAddressPage(core));
+  app.post('/t/:tenant/sign-in/:request/email', { schema }, submitAddressPage(core));
+  app.get('/t/:tenant/sign-in/:request/link', { schema }, showLinkPage(core));
+  app.post('/t/:tenant/sign-in/:request/link', { schema }, submitLinkPage(core));
   app.get('/t/:tenant/sign-in/:request/mfa', { schema }, showChallengePage(core));
   app.post('/t/:tenant/sign-in/:request/mfa', { schema }, submitChallengePage(core));
   app.post('/t/:tenant/sign-in/:request/mfa/poll', { schema }, pollChallengePage(core));

@@ -7,6 +7,7 @@ import { retryAfterOf } from '../../core/rate-limit/rate-limit.js';
 import { sessionLifetimeSeconds } from '../../core/sessions/sessions.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
+import type { Messages } from '../../lib/i18n.js';
 import { setBindingCookie } from '../shared/binding-cookie.js';
 import { browserOf, readCookie, sessionCookie, setCookie } from '../shared/cookies.js';
 import { cspSourceOf, html, type SafeHtml, sendPage } from '../shared/html.js';
@@ -14,7 +15,7 @@ import { mfaPageUrl, signInPageUrl, upstreamDoneUrl, withLogin } from '../shared
 import { tenantOf } from '../shared/tenant.js';
 import { continueToClient } from './consent.js';
 import { pageContext, pageIn } from './page-context.js';
-import { pendingRequest } from './pending-request.js';
+import { backToAppButton, pendingRequest, type SignInNotice, signInNotices } from './pending-request.js';
 import { providerButtons } from './provider-links.js';
 import { selfServiceLinks } from './self-service-page.js';
 
@@ -44,9 +45,15 @@ export interface FormState {
   readonly status: number;
   readonly email?: string;
   readonly error?: string;
-  readonly notice?: string;
+  /** What happened on the way back here (cancelled or timed out at the IdP), with a way back to the app. */
+  readonly notice?: SignInNotice;
   readonly links?: readonly SafeHtml[];
 }
+
+/** The notice of a return from the IdP, and the "Back to {app}" button that answers the app with `access_denied`. */
+const noticeOf = (notice: SignInNotice, app: string, binding: string, signInPage: string, t: Messages['t']) =>
+  html`<p class="notice" role="status">${t(`journey.notice.${notice}`)}</p>
+    ${backToAppButton(signInPage, binding, t('common.back_to_app', { app }))}`;
 
 /**
  * Whether the page shows the email and password form: when the tenant lets people sign up with a password, else when
@@ -96,7 +103,7 @@ const renderForm = async (
       formActions: [cspSourceOf(issuer), cspSourceOf(pending.params.redirectUri)],
       body: html`<h1>${t('sign_in.heading')}</h1>
       <p class="muted">${t('sign_in.to_continue', { app })}</p>
-      ${state.notice === undefined ? '' : html`<p class="notice" role="status">${state.notice}</p>`}
+      ${state.notice === undefined ? '' : noticeOf(state.notice, app, binding, action, t)}
       ${state.error === undefined ? '' : html`<p class="error" role="alert" id="form-error">${state.error}</p>`}
       ${providers.length === 0 ? '' : html`<ul class="providers" aria-label="${t('sign_in.providers')}">${providers}</ul>`}
       ${withPassword ? html`${providers.length === 0 ? '' : html`<p class="divider">${t('sign_in.or')}</p>`}${passwordForm}` : ''}
@@ -110,9 +117,11 @@ export const showSignIn = (core: Core) => async (request: FastifyRequest, reply:
   const tenant = tenantOf(request);
   const { pending, binding } = await pendingRequest(core, tenant, request);
   const email = pending.params.loginHint;
+  const notice = signInNotices.find((n) => n === (request.query as { notice?: unknown }).notice);
   return renderForm(core, request, reply, tenant, pending, binding, {
     status: 200,
     ...(email === undefined ? {} : { email }),
+    ...(notice === undefined ? {} : { notice }),
   });
 };
 

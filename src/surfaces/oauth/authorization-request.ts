@@ -10,7 +10,7 @@ import { RequestObjectNotSupported } from '../shared/oauth-errors.js';
 export type RawParams = Readonly<Record<string, string | string[] | undefined>>;
 
 /** One value of a parameter. @throws GatehouseError `invalid_request` when it was sent more than once. */
-const single = (raw: RawParams, name: string, maxLength = 2048): string | undefined => {
+export const single = (raw: RawParams, name: string, maxLength = 2048): string | undefined => {
   const value = raw[name];
   // RFC 6749 §3.1: request and response parameters must not be included more than once.
   if (Array.isArray(value)) throw new GatehouseError('invalid_request', `${name} was sent more than once`);

@@ -11,7 +11,7 @@ import { logError } from '../shared/log-error.js';
 import { consentPageUrl, signInPageUrl } from '../shared/paths.js';
 import { tenantOf } from '../shared/tenant.js';
 import type { UpstreamLoginStarter } from '../shared/upstream-login.js';
-import { authorizationParams, authorizationTarget, type RawParams } from './authorization-request.js';
+import { authorizationParams, authorizationTarget, type RawParams, single } from './authorization-request.js';
 
 /** The browser's single sign-on session at this tenant, if it is live and young enough for `max_age`. */
 const usableSession = async (
@@ -42,9 +42,17 @@ export const authorizeEndpoint =
     const target = await authorizationTarget(core, tenant, raw);
     try {
       const params = authorizationParams(core, target, raw);
-      const session = params.prompt.includes('login')
+      const hintText = single(raw, 'id_token_hint', 8192);
+      const hint = hintText === undefined ? undefined : await core.tokens.verifyIdTokenHint(tenant.id, hintText);
+      let session = params.prompt.includes('login')
         ? undefined
         : await usableSession(core, tenant, request, params.maxAge);
+      if (session !== undefined && hint !== undefined && hint.subject !== session.userId) {
+        // OIDC Core §3.1.2.1: the user the hint names is not the one signed in here; that session is not used.
+        if (params.prompt.includes('none'))
+          throw new GatehouseError('login_required', 'the signed-in user is not the one id_token_hint names');
+        session = undefined;
+      }
       const consent =
         session === undefined
           ? undefined

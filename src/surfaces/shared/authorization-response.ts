@@ -23,6 +23,7 @@ export const errorRedirectUrl = (target: ValidatedRedirect, error: GatehouseErro
   const url = new URL(target.redirectUri);
   const body = oauthErrorBody(error);
   url.searchParams.set('error', authorizationErrorName(error));
+  // The description is for the app's developer: what happened, in the catalogue's words when it is not exposed.
   url.searchParams.set('error_description', body.error_description);
   if (target.state !== undefined) url.searchParams.set('state', target.state);
   url.searchParams.set('iss', target.issuer);

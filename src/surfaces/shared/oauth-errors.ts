@@ -96,7 +96,40 @@ export const oauthErrors = {
  */
 export const authorizationErrorName = (error: GatehouseError): OAuthErrorName => {
   if (error instanceof RequestObjectNotSupported) return `${error.parameter}_not_supported`;
-  return error.code === 'mfa_required' ? 'interaction_required' : oauthErrors[error.code][0];
+  if (error.code === 'mfa_required') return 'interaction_required';
+  const name = oauthErrors[error.code][0];
+  return authorizationResponseNames.has(name) ? name : (authorizationFallbacks[name] ?? 'server_error');
+};
+
+/** The names an authorization response may carry (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6, §6). */
+const authorizationResponseNames: ReadonlySet<OAuthErrorName> = new Set<OAuthErrorName>([
+  'invalid_request',
+  'unauthorized_client',
+  'access_denied',
+  'unsupported_response_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
+  'login_required',
+  'interaction_required',
+  'consent_required',
+  'request_not_supported',
+  'request_uri_not_supported',
+]);
+
+/**
+ * A token endpoint's name has no place in an authorization response: an identity, account or upstream token that
+ * cannot be used (`invalid_grant`: a disabled account, a declined link, an IdP's bad answer) is the user's access
+ * being refused there.
+ */
+const authorizationFallbacks: Partial<Record<OAuthErrorName, OAuthErrorName>> = {
+  invalid_grant: 'access_denied',
+  invalid_token: 'access_denied',
+  insufficient_scope: 'access_denied',
+  insufficient_user_authentication: 'interaction_required',
+  invalid_client: 'unauthorized_client',
+  unsupported_grant_type: 'invalid_request',
+  unsupported_token_type: 'invalid_request',
 };
 
 /** The RFC 6749 JSON body of an error: 5xx say only the catalog summary (details are logged, not shown). */

@@ -55,7 +55,7 @@ describe('GET /t/:tenant/authorize before the redirect URI is trusted', () => {
     expect(response.location).toBeNull();
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'nonce-[^']+';/);
-    expect(response.text).toContain('<code>invalid_request</code>: redirect_uri is not registered for this client');
+    expect(response.text).toContain('Details: redirect_uri is not registered for this client');
     expect(response.text).not.toContain('evil.example');
   });
 
@@ -63,26 +63,26 @@ describe('GET /t/:tenant/authorize before the redirect URI is trusted', () => {
     const response = await get(authorizeUrl(tenant.issuer, { client_id: 'nobody' }));
     expect(response.status).toBe(400);
     expect(response.location).toBeNull();
-    expect(response.text).toContain('<code>invalid_client</code>: the client is not known to this issuer');
+    expect(response.text).toContain('Details: the client is not known to this issuer');
   });
 
   it('shows an error page when client_id is missing or redirect_uri is repeated', async () => {
     const missing = await get(authorizeUrl(tenant.issuer, {}));
     expect(missing.status).toBe(400);
-    expect(missing.text).toContain('<code>invalid_request</code>: client_id is missing');
+    expect(missing.text).toContain('Details: client_id is missing');
     const repeated = await get(
       `${authorizeUrl(tenant.issuer, { client_id: tenant.web.clientId })}&redirect_uri=${encodeURIComponent(redirectUri)}`,
     );
     expect(repeated.status).toBe(400);
     expect(repeated.location).toBeNull();
-    expect(repeated.text).toContain('<code>invalid_request</code>: redirect_uri was sent more than once');
+    expect(repeated.text).toContain('Details: redirect_uri was sent more than once');
   });
 
   it('shows an error page for an unknown tenant', async () => {
     const response = await get(authorizeUrl(`${gatehouse.url}/t/nowhere`, { client_id: tenant.web.clientId }));
     expect(response.status).toBe(404);
     expect(response.location).toBeNull();
-    expect(response.text).toContain('<code>invalid_request</code>: tenant &quot;nowhere&quot; does not exist');
+    expect(response.text).toContain('Details: tenant &quot;nowhere&quot; does not exist');
   });
 });
 
@@ -228,9 +228,7 @@ describe('GET /t/:tenant/authorize and the hosted sign-in page', () => {
       }),
     );
     expect(response.status).toBe(403);
-    expect(await response.text()).toContain(
-      '<code>access_denied</code>: the form is stale; reload the page and try again',
-    );
+    expect(await response.text()).toContain('Details: the form is stale; reload the page and try again');
   });
 
   it('signs in once and answers the next client from the session (SSO), with iss and state', async () => {

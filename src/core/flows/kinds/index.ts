@@ -1,6 +1,7 @@
 import type { AssuranceLevel } from '../assurance.js';
 import type { FlowKind } from '../flow.js';
 import type { StrategyName } from '../strategy.js';
+import { linkKind } from './link.js';
 import { loginKind } from './login.js';
 import { recoveryKind } from './recovery.js';
 import { registrationKind } from './registration.js';
@@ -13,6 +14,7 @@ import { verificationKind } from './verification.js';
  */
 export const flowKinds = {
   login: loginKind,
+  link: linkKind,
 } as const satisfies Record<
   FlowKind,
   { readonly kind: FlowKind; readonly accepts: Readonly<Record<AssuranceLevel, readonly StrategyName[]>> }

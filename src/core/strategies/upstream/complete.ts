@@ -1,7 +1,8 @@
-import type { DbExecutor } from '../../../store/database.js';
+import { isConnectorError } from '../../../connectors/errors.js';
 import { flowsRepo } from '../../../store/repositories/flows.js';
+import { usersRepo } from '../../../store/repositories/users.js';
 import type { LoginFlowRow } from '../../../store/schema.js';
-import { type AccountResolution, isSignedIn, type SignedInResolution } from '../../accounts/outcomes.js';
+import { type AccountResolution, isSignedIn } from '../../accounts/outcomes.js';
 import type { AccountResolver } from '../../accounts/resolve-account.js';
 import type { AuditLog } from '../../audit/events.js';
 import type { CoreDeps } from '../../deps.js';
@@ -9,16 +10,18 @@ import { GatehouseError } from '../../errors.js';
 import {
   checkBinding,
   flowInvalid,
-  flowLifetimeMs,
   type LoginFlow,
   requireLiveFlow,
   stateDigest,
   tenantOfState,
   toLoginFlow,
 } from '../../flows/flow.js';
+import { beginLink } from '../../flows/kinds/link.js';
 import type { TenantUseCases } from '../../tenants/tenants.js';
-import { shownEmail, type User } from '../../users/user.js';
+import type { User } from '../../users/user.js';
+import { beginAddressStep } from './address.js';
 import type { ConnectorCache } from './connectors.js';
+import { toIdpDone } from './idp-done.js';
 
 export interface CompleteUpstreamLoginInput {
   /** The name the callback was presented under; must be the one the flow was begun with (ignoring case). */
@@ -35,7 +38,10 @@ export interface CompleteUpstreamLoginInput {
 /**
  * The callback's result. `signed_in`: the flow is `idp_done` with its user, waiting to be resumed (second factor or
  * completion). `failed`: the flow ended (the user declined, the IdP failed, or the account cannot be used as is);
- * the flow and its target are known, so the surface may answer at the target with an error.
+ * the flow and its target are known, so the surface may answer at the target with an error; `declined` when the user
+ * cancelled at the IdP (they may pick another way). `link_needed` (hosted pages only): the identity's proven email
+ * belongs to an existing account, and the flow is now a `link` flow waiting for proof of that account. `email_needed`
+ * (hosted pages only): the IdP gave no address the tenant can use, and the flow waits for one the person proves.
  */
 export type CompleteUpstreamLoginResult =
   | {
@@ -45,7 +51,25 @@ export type CompleteUpstreamLoginResult =
       readonly user: User;
       readonly resolution: 'logged_in' | 'created' | 'linked';
     }
-  | { readonly kind: 'failed'; readonly state: string; readonly flow: LoginFlow; readonly error: GatehouseError };
+  | {
+      readonly kind: 'failed';
+      readonly state: string;
+      readonly flow: LoginFlow;
+      readonly error: GatehouseError;
+      readonly declined: boolean;
+    }
+  | { readonly kind: 'link_needed'; readonly state: string; readonly flow: LoginFlow }
+  | { readonly kind: 'email_needed'; readonly state: string; readonly flow: LoginFlow };
+
+/**
+ * The IdP's `error` when the person cancelled there (RFC 6749 §4.1.2.1 `access_denied`; Microsoft's and LinkedIn's own
+ * names for it), as opposed to a failure of the IdP.
+ */
+const declinedAtIdp: ReadonlySet<string> = new Set([
+  'access_denied',
+  'user_cancelled_authorize',
+  'user_cancelled_login',
+]);
 
 /** The outcomes that do not sign anyone in, as the error the flow ends with. */
 const refusal = (resolution: Exclude<AccountResolution, { user: User }>, idpName: string): GatehouseError => {
@@ -75,7 +99,13 @@ const refusal = (resolution: Exclude<AccountResolution, { user: User }>, idpName
 export const createCompleteUpstreamLogin =
   (
     deps: CoreDeps,
-    parts: { tenants: TenantUseCases; connectors: ConnectorCache; accounts: AccountResolver; audit: AuditLog },
+    parts: {
+      tenants: TenantUseCases;
+      connectors: ConnectorCache;
+      accounts: AccountResolver;
+      audit: AuditLog;
+      mailer: { readonly available: boolean };
+    },
   ) =>
   async (input: CompleteUpstreamLoginInput): Promise<CompleteUpstreamLoginResult> => {
     const state = input.params.get('state') ?? '';
@@ -100,7 +130,10 @@ export const createCompleteUpstreamLogin =
         ...(input.ip === undefined ? {} : { ip: input.ip }),
         details: { flow: row.id, code: error.code },
       });
-      return { kind: 'failed', state, flow: toLoginFlow(ended ?? row), error };
+      // The user cancelled at the IdP (its `error=access_denied`), as opposed to an account that cannot be used.
+      const declined =
+        error.code === 'idp_error' && isConnectorError(error.cause) && declinedAtIdp.has(String(error.details?.error));
+      return { kind: 'failed', state, flow: toLoginFlow(ended ?? row), error, declined };
     };
 
     try {
@@ -115,6 +148,20 @@ export const createCompleteUpstreamLogin =
         { tenant, profile, intent: { kind: 'signup' }, connectionTrusted },
         (trx, signedIn) => toIdpDone(deps, trx, row, signedIn),
       );
+      if (resolution.kind === 'merge_needed' && row.target.kind === 'oauth_authorize') {
+        // A person in a browser can prove the existing account right away: the flow becomes a `link` flow.
+        const owner = await usersRepo.findByEmail(deps.db, tenantId, resolution.email);
+        const linking =
+          owner === undefined
+            ? undefined
+            : await beginLink(deps, { tenant, row, profile, owner, mailAvailable: parts.mailer.available });
+        if (linking !== undefined) return { kind: 'link_needed', state, flow: toLoginFlow(linking) };
+      }
+      if (resolution.kind === 'email_missing' && row.target.kind === 'oauth_authorize' && parts.mailer.available) {
+        // A person in a browser can prove an address of their own: the flow waits for it (see `address.ts`).
+        const asking = await beginAddressStep(deps, row, profile);
+        if (asking !== undefined) return { kind: 'email_needed', state, flow: toLoginFlow(asking) };
+      }
       if (!isSignedIn(resolution)) return fail(refusal(resolution, connector.displayName));
       if (moved === undefined) throw flowInvalid();
       return { kind: 'signed_in', state, flow: toLoginFlow(moved), user: resolution.user, resolution: resolution.kind };
@@ -124,35 +171,6 @@ export const createCompleteUpstreamLogin =
       throw error;
     }
   };
-
-/**
- * With the account's resolution, in one statement: the flow has its user and the identity it signed in through. When another request ended the flow,
- * nothing is written.
- */
-const toIdpDone = async (
-  deps: CoreDeps,
-  trx: DbExecutor,
-  row: LoginFlowRow,
-  { user, identity }: SignedInResolution,
-) => {
-  const now = deps.clock.now();
-  const done = await flowsRepo.transition(
-    trx,
-    row.id,
-    { from: ['at_idp'], now },
-    {
-      status: 'idp_done',
-      user_id: user.id,
-      username: shownEmail(user) ?? user.id,
-      amr: JSON.stringify(['external']),
-      identity_id: identity.id,
-      auth_time: now,
-      expires_at: new Date(now.getTime() + flowLifetimeMs.resume),
-    },
-  );
-  if (done === undefined) throw flowInvalid();
-  return done;
-};
 
 /** The request the callback answers, as it was sent: the connector checks state, PKCE and nonce against it. */
 const upstreamRequest = (deps: CoreDeps, row: LoginFlowRow, state: string) => ({
