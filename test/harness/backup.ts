@@ -14,6 +14,7 @@ export const backedUpTables = {
   admin_tokens: ['id'],
   consent_grants: ['user_id', 'client_id'],
   link_proofs: ['jti'],
+  spent_idp_tokens: ['digest'],
 } as const;
 
 /**

@@ -86,14 +86,15 @@ describe.each(storageKinds)('the tenant second-factor policy on the OAuth surfac
   });
 
   it('refuses an RFC 8693 token exchange of an IdP token, and writes nothing, not even the new user', async () => {
-    const { id_token } = await f.idp.mint('google', {
-      clientId: apps.google,
-      sub: `g-${kind}`,
-      email: `gia-${kind}@example.com`,
-      emailVerified: true,
-    });
-    const exchange = () =>
-      postForm(tokenUrl, {
+    // A fresh ID token for each exchange: one that signs in is spent (native token binding).
+    const exchange = async () => {
+      const { id_token } = await f.idp.mint('google', {
+        clientId: apps.google,
+        sub: `g-${kind}`,
+        email: `gia-${kind}@example.com`,
+        emailVerified: true,
+      });
+      return postForm(tokenUrl, {
         grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
         subject_token: String(id_token),
         subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
@@ -101,6 +102,7 @@ describe.each(storageKinds)('the tenant second-factor policy on the OAuth surfac
         scope: 'openid email',
         ...client(),
       });
+    };
     const response = await expectNoWrites(f.gh.storage.db, exchange);
     expect(response.status).toBe(400);
     expect(response.body).toEqual(mfaRequired);
