@@ -237,6 +237,7 @@ describe.each(storageKinds)('admin merge patches, URL lists and secret rotation 
         scopes: ['openid', 'email'],
         trustEmail: true,
         settings: { audiences: ['ios.apps.example', 'android.apps.example'] },
+        callbackUrl: `${gh.url}/t/mp/SocialAuth/googleAuthCallback`,
       });
       const config = await gh.core.connections.config('mp', 'google');
       expect(config.clientSecret).toBe('google-secret');
@@ -249,6 +250,7 @@ describe.each(storageKinds)('admin merge patches, URL lists and secret rotation 
         hasClientSecret: true,
         trustEmail: true,
         settings: {},
+        callbackUrl: `${gh.url}/t/mp/SocialAuth/googleAuthCallback`,
       });
 
       // PUT stays a full replacement: what it leaves out goes back to its default.

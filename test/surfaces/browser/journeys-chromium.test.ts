@@ -130,6 +130,9 @@ describe.each(storageKinds)('hosted social-login journeys in Chromium (%s)', (ki
       clientSecret: 'github-secret',
       emulator: idp.url,
     });
+    // As at each provider's console: the emulator refuses an app it does not know.
+    await idp.registerApp({ provider: 'google', clientId: 'google-web.apps.example', clientSecret: 'google-secret' });
+    await idp.registerApp({ provider: 'github', clientId: 'github-web', clientSecret: 'github-secret' });
   });
   afterAll(async () => {
     await browser?.close();
