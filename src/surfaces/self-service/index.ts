@@ -7,6 +7,7 @@ import { toGatehouseError } from '../shared/errors.js';
 import { logError } from '../shared/log-error.js';
 import { sendOAuthError } from '../shared/oauth-errors.js';
 import { registerTenantHook, tenantOf } from '../shared/tenant.js';
+import { authenticateClient } from '../shared/token/client-auth.js';
 import { toTokenResponse } from '../shared/token/grants/grant.js';
 
 const Email = Type.String({ minLength: 1, maxLength: 320 });
@@ -38,6 +39,7 @@ const CodeSignInComplete = Type.Object(
     email: Email,
     code: Code,
     client_id: Type.String({ minLength: 1, maxLength: 200 }),
+    client_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
     scope: Type.Optional(Type.String({ maxLength: 1000 })),
   },
   { additionalProperties: false },
@@ -171,11 +173,18 @@ export const selfServiceSurface: FastifyPluginAsync<{ core: Core }> = async (app
     async (request, reply) => {
       const tenant = tenantOf(request);
       const { body } = request;
-      const client = await core.clients.find(body.client_id);
-      if (client === undefined || client.tenantId !== tenant.id)
-        throw new GatehouseError('invalid_request', 'client_id: no such client in this tenant');
+      // The client authenticates as at the token endpoint: a confidential client with its secret, a public one by its
+      // id. Nobody gets a confidential client's tokens by naming it.
+      const client = await authenticateClient(core, tenant, request, body);
       const scope = core.tokens.scopes.parse(body.scope ?? 'openid email profile');
       core.tokens.scopes.requireAllowed(client, scope);
+      // A mailed code is one factor (`amr` otp): where the tenant asks for a second one, this API gives no tokens, and
+      // says so before the code is spent.
+      if (!core.mfa.policyMet(tenant, ['otp']))
+        throw new GatehouseError(
+          'mfa_required',
+          'a second factor is required for this sign-in; sign in through the authorization endpoint, which asks for one',
+        );
       const signedIn = await core.selfService.codeSignIn.complete({
         tenant,
         email: body.email,

@@ -337,6 +337,7 @@ describe('sign-in with a mailed code', () => {
       email: 'member@example.com',
       code,
       client_id: tenant.mobile.clientId,
+      client_secret: tenant.mobile.secret,
     });
     expect(signedIn.status).toBe(200);
     expect(signedIn.body).toMatchObject({ token_type: 'Bearer' });
@@ -345,6 +346,7 @@ describe('sign-in with a mailed code', () => {
       email: 'member@example.com',
       code,
       client_id: tenant.mobile.clientId,
+      client_secret: tenant.mobile.secret,
     });
     expect(replay.status).toBe(400);
 
@@ -354,11 +356,56 @@ describe('sign-in with a mailed code', () => {
       email: 'newcomer@example.com',
       code: codeOf(newcomerMail),
       client_id: tenant.mobile.clientId,
+      client_secret: tenant.mobile.secret,
     });
     expect(created.status).toBe(200);
     expect(await gatehouse.core.users.findByEmail(tenant.id, 'newcomer@example.com')).toMatchObject({
       emailVerified: true,
       hasPassword: false,
+    });
+  });
+
+  it('gives a confidential client’s tokens only to that client, and no tokens where a second factor is required', async () => {
+    const tenant = await aTenant({ emailCodeSignIn: true });
+    await gatehouse.core.users.create(tenant.id, { email: 'named@example.com', emailVerified: true });
+    await tenant.post('/code-sign-in', { email: 'named@example.com' });
+    const code = codeOf(await smtp.next('named@example.com'));
+    // Naming a confidential client without its secret, or with a wrong one, gets nothing, and the code stays good.
+    for (const secret of [undefined, 'not-the-secret']) {
+      const refused = await tenant.post('/code-sign-in/complete', {
+        email: 'named@example.com',
+        code,
+        client_id: tenant.mobile.clientId,
+        ...(secret === undefined ? {} : { client_secret: secret }),
+      });
+      expect(refused.status).toBe(401);
+      expect(refused.body.error).toBe('invalid_client');
+    }
+    const signedIn = await tenant.post('/code-sign-in/complete', {
+      email: 'named@example.com',
+      code,
+      client_id: tenant.mobile.clientId,
+      client_secret: tenant.mobile.secret,
+    });
+    expect(signedIn.status).toBe(200);
+
+    const strict = await aTenant({ emailCodeSignIn: true, mfa: 'all' });
+    await gatehouse.core.users.create(strict.id, { email: 'strict@example.com', emailVerified: true });
+    await strict.post('/code-sign-in', { email: 'strict@example.com' });
+    const strictCode = codeOf(await smtp.next('strict@example.com'));
+    const body = {
+      email: 'strict@example.com',
+      code: strictCode,
+      client_id: strict.mobile.clientId,
+      client_secret: strict.mobile.secret,
+    };
+    const refused = await expectNoWrites(gatehouse.storage.db, () => strict.post('/code-sign-in/complete', body));
+    // As at the token endpoint (RFC 6749 §5.2): the grant is refused, and the description says why.
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      error: 'invalid_grant',
+      error_description:
+        'a second factor is required for this sign-in; sign in through the authorization endpoint, which asks for one',
     });
   });
 
@@ -380,6 +427,7 @@ describe('sign-in with a mailed code', () => {
           email: 'victim@example.com',
           code,
           client_id: tenant.mobile.clientId,
+          client_secret: tenant.mobile.secret,
         })
       ).status,
     ).toBe(200);
@@ -401,10 +449,16 @@ describe('sign-in with a mailed code', () => {
         email,
         code: wrong,
         client_id: tenant.mobile.clientId,
+        client_secret: tenant.mobile.secret,
       });
       expect(refused.status).toBe(400);
     }
-    const dead = await tenant.post('/code-sign-in/complete', { email, code, client_id: tenant.mobile.clientId });
+    const dead = await tenant.post('/code-sign-in/complete', {
+      email,
+      code,
+      client_id: tenant.mobile.clientId,
+      client_secret: tenant.mobile.secret,
+    });
     expect(dead.status).toBe(400);
 
     await tenant.post('/code-sign-in', { email });
@@ -412,7 +466,14 @@ describe('sign-in with a mailed code', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++)
       statuses.push(
-        (await tenant.post('/code-sign-in/complete', { email, code: wrong, client_id: tenant.mobile.clientId })).status,
+        (
+          await tenant.post('/code-sign-in/complete', {
+            email,
+            code: wrong,
+            client_id: tenant.mobile.clientId,
+            client_secret: tenant.mobile.secret,
+          })
+        ).status,
       );
     // Six answers so far for this address; ten are allowed in the window, then even the right code waits.
     expect(statuses).toEqual([400, 400, 400, 400]);
@@ -420,6 +481,7 @@ describe('sign-in with a mailed code', () => {
       email,
       code: fresh,
       client_id: tenant.mobile.clientId,
+      client_secret: tenant.mobile.secret,
     });
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -459,6 +521,7 @@ describe('logs', () => {
       email: 'logged@example.com',
       code,
       client_id: tenant.mobile.clientId,
+      client_secret: tenant.mobile.secret,
     });
     const logs = gatehouse.logs.join('\n');
     // A code is six digits: only a standalone one counts (timestamps and ids hold digit runs of their own).
