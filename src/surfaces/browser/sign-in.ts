@@ -131,6 +131,7 @@ const refusals: Partial<Record<string, { status: number; message: string }>> = {
   user_disabled: { status: 403, message: 'sign_in.error.disabled' },
   rate_limited: { status: 429, message: 'page.error.rate_limited' },
   mfa_required: { status: 403, message: 'sign_in.error.mfa_not_set_up' },
+  password_reset_required: { status: 403, message: 'sign_in.error.reset_required' },
 };
 
 /**

@@ -239,3 +239,31 @@ describe('GET /t/{tenant}/authorize → hosted sign-in page → upstream IdP', (
     expect(answer.searchParams.get('error')).toBe('login_required');
   });
 });
+
+describe('POST /t/{tenant}/sign-in/{request} with a password', () => {
+  it('tells an account whose reset the operator required to set a new password, and signs nobody in', async () => {
+    const email = 'reset-me@pages.example';
+    const user = await gatehouse.core.users.create('pages', {
+      email,
+      emailVerified: true,
+      password: 'the old password',
+    });
+    await gatehouse.core.userCare.requirePasswordReset('pages', user.id, true);
+    const jar = new CookieJar();
+    const { challenge } = pkce();
+    const first = await follow(
+      jar,
+      await browserFetch(jar, authorizeUrl('pages', challenge)),
+      authorizeUrl('pages', challenge),
+    );
+    const page = await first.response.text();
+    const answer = await browserFetch(jar, first.next, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: csrfOf(page), email, password: 'the old password' }).toString(),
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.headers.get('location')).toBeNull();
+    expect(await answer.text()).toContain('This account needs a new password before it can sign in.');
+  });
+});
