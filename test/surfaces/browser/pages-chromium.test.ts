@@ -170,7 +170,7 @@ describe.each(storageKinds)('the hosted pages in Chromium (%s)', (kind) => {
       }
     });
     expect([...seen]).toEqual(pageSteps.map((s) => s.name));
-  });
+  }, 120_000); // sixteen pages, each walked and checked by axe-core
 
   it('passes axe on every page in German, chosen by Accept-Language', async () => {
     await walkAll(browser, german, 'de-DE', async (name, page) => {
@@ -190,7 +190,7 @@ describe.each(storageKinds)('the hosted pages in Chromium (%s)', (kind) => {
         );
       }
     });
-  });
+  }, 120_000);
 
   it('speaks German when the application asks with ui_locales, whatever the browser says', async () => {
     const context = await browser.newContext({ locale: 'en-US' });
