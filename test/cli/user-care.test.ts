@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isGatehouseError } from '../../src/core/errors.js';
 import { type RunningGatehouse, startGatehouse } from '../harness/gatehouse.js';
 import { expectNoWrites, testDatabaseUrl } from '../harness/storage.js';
-import { cleanEnv, json, runGatehouse, tempDir } from './spawn-cli.js';
+import { runGatehouseInProcess } from './in-process.js';
+import { cleanEnv, json, tempDir } from './spawn-cli.js';
 
-// Each step spawns the CLI (a few seconds each on a busy machine).
+// Each step runs the CLI's own entry in this process, as `gatehouse` would run it (test/cli/in-process.ts).
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 interface UserOut {
@@ -19,7 +20,7 @@ interface UserOut {
 
 let gh: RunningGatehouse;
 let env: NodeJS.ProcessEnv;
-const cli = (...args: string[]) => runGatehouse([...args, '--tenant', 'cli-care'], { env });
+const cli = (...args: string[]) => runGatehouseInProcess([...args, '--tenant', 'cli-care'], { env });
 const secretFile = (text: string): string => {
   const path = join(tempDir(), 'password');
   writeFileSync(path, `${text}\n`);

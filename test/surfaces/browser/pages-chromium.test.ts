@@ -172,25 +172,28 @@ describe.each(storageKinds)('the hosted pages in Chromium (%s)', (kind) => {
     expect([...seen]).toEqual(pageSteps.map((s) => s.name));
   }, 120_000); // sixteen pages, each walked and checked by axe-core
 
-  it('passes axe on every page in German, chosen by Accept-Language', async () => {
-    await walkAll(browser, german, 'de-DE', async (name, page) => {
-      expect(await page.locator('html').getAttribute('lang'), name).toBe('de');
-      if (name === 'sign-in') {
-        expect(await page.locator('h1').textContent()).toBe('Anmelden');
-        expect(await page.locator('a.provider').first().textContent()).toBe('Weiter mit Google');
-      }
-      if (name === 'mfa-email-waiting')
-        expect(await page.getByRole('button', { name: 'Ich habe bestätigt, weiter' }).count()).toBe(1);
-      if (name === 'dev-outbox') {
-        // The email went out in the language of the page that asked for it.
-        const [mail] = await german.gh.core.mail.outbox();
-        expect(mail?.subject).toBe('Bestätigen Sie Ihre Anmeldung');
-        expect(mail?.text).toMatch(
-          /^Jemand \(hoffentlich Sie\) meldet sich gerade an\.\n\nGeben Sie diesen Code ein: \d{6}\n/,
-        );
-      }
-    });
-  }, 120_000);
+  // The German walk once, on the embedded store: which catalogue a page speaks does not depend on the store, and
+  // every page already runs on both stores in English above.
+  if (kind === 'pglite')
+    it('passes axe on every page in German, chosen by Accept-Language', async () => {
+      await walkAll(browser, german, 'de-DE', async (name, page) => {
+        expect(await page.locator('html').getAttribute('lang'), name).toBe('de');
+        if (name === 'sign-in') {
+          expect(await page.locator('h1').textContent()).toBe('Anmelden');
+          expect(await page.locator('a.provider').first().textContent()).toBe('Weiter mit Google');
+        }
+        if (name === 'mfa-email-waiting')
+          expect(await page.getByRole('button', { name: 'Ich habe bestätigt, weiter' }).count()).toBe(1);
+        if (name === 'dev-outbox') {
+          // The email went out in the language of the page that asked for it.
+          const [mail] = await german.gh.core.mail.outbox();
+          expect(mail?.subject).toBe('Bestätigen Sie Ihre Anmeldung');
+          expect(mail?.text).toMatch(
+            /^Jemand \(hoffentlich Sie\) meldet sich gerade an\.\n\nGeben Sie diesen Code ein: \d{6}\n/,
+          );
+        }
+      });
+    }, 120_000);
 
   it('speaks German when the application asks with ui_locales, whatever the browser says', async () => {
     const context = await browser.newContext({ locale: 'en-US' });
