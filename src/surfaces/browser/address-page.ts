@@ -3,12 +3,17 @@ import { GatehouseError, isGatehouseError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
-import { type Messages, messagesFor } from '../../lib/i18n.js';
-import { readBindingCookie } from '../shared/binding-cookie.js';
 import { cspSourceOf, html, sendPage } from '../shared/html.js';
 import { mfaPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
-import { maskEmail } from './link-account.js';
-import { addressPageUrl, backToAppButton, failedLoginUrl, linkPageUrl, pendingRequest } from './pending-request.js';
+import { maskEmail, messagesOf } from './link-account.js';
+import {
+  addressPageUrl,
+  backToAppButton,
+  failedLoginUrl,
+  linkPageUrl,
+  locatedFlow,
+  pendingRequest,
+} from './pending-request.js';
 
 interface AddressForm {
   readonly csrf?: string;
@@ -19,18 +24,6 @@ interface AddressForm {
 
 /** CSRF token of the page's forms: derived from the flow's browser binding, which only this browser's cookie holds. */
 const csrfToken = (binding: string): string => sha256(`address-csrf:${binding}`);
-
-const located = async (core: Core, request: FastifyRequest) => {
-  const { tenant: tenantId } = request.params as { tenant: string };
-  const tenant = await core.tenants.require(tenantId);
-  const state = (request.query as { login?: string }).login ?? '';
-  const binding = readBindingCookie(request, core.settings.publicUrl, state);
-  if (binding === undefined) throw new GatehouseError('flow_invalid', 'this sign-in was started in another browser');
-  return { tenant, state, binding };
-};
-
-const messagesOf = (request: FastifyRequest): Messages =>
-  messagesFor({ acceptLanguage: request.headers['accept-language'] });
 
 interface Notice {
   readonly status: number;
@@ -104,7 +97,7 @@ const render = async (
  * types one and proves it with a code mailed to it.
  */
 export const showAddressPage = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) =>
-  render(core, request, reply, await located(core, request));
+  render(core, request, reply, await locatedFlow(core, request));
 
 /**
  * `POST` of the same page: `send` mails a code to the typed address (rate-limited; a new code supersedes the last),
@@ -112,7 +105,7 @@ export const showAddressPage = (core: Core) => async (request: FastifyRequest, r
  * an existing account goes to the link page (proof of that account first); too many wrong codes answer the app.
  */
 export const submitAddressPage = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
-  const where = await located(core, request);
+  const where = await locatedFlow(core, request);
   const { tenant, state, binding } = where;
   const form = (request.body ?? {}) as AddressForm;
   if (form.csrf === undefined || !constantTimeEqual(form.csrf, csrfToken(binding)))

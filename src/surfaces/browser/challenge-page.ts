@@ -5,11 +5,11 @@ import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
 import type { Messages } from '../../lib/i18n.js';
-import { readBindingCookie } from '../shared/binding-cookie.js';
 import { bindingCookie, readCookie } from '../shared/cookies.js';
 import { cspSourceOf, html, type SafeHtml, sendPage } from '../shared/html.js';
 import { mfaPageUrl, upstreamDoneUrl, withLogin } from '../shared/paths.js';
 import { pageContext, pageIn } from './page-context.js';
+import { locatedFlow } from './pending-request.js';
 
 interface ChallengeForm {
   readonly csrf?: string;
@@ -20,15 +20,6 @@ interface ChallengeForm {
 
 /** CSRF token of the page's forms: derived from the flow's browser binding, which only this browser's cookie holds. */
 const csrfToken = (binding: string): string => sha256(`mfa-csrf:${binding}`);
-
-const located = async (core: Core, request: FastifyRequest) => {
-  const { tenant: tenantId } = request.params as { tenant: string };
-  const tenant = await core.tenants.require(tenantId);
-  const state = (request.query as { login?: string }).login ?? '';
-  const binding = readBindingCookie(request, core.settings.publicUrl, state);
-  if (binding === undefined) throw new GatehouseError('flow_invalid', 'this sign-in was started in another browser');
-  return { tenant, state, binding };
-};
 
 /** The message key naming each way to prove it is you. */
 const methodNames: Readonly<Record<MechanismView['name'], string>> = {
@@ -191,7 +182,7 @@ const render = async (
 
 /** `GET /t/{tenant}/sign-in/{request}/mfa?login={state}[&method={id}]`: one way to prove it is you, and the others. */
 export const showChallengePage = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
-  const { tenant, state, binding } = await located(core, request);
+  const { tenant, state, binding } = await locatedFlow(core, request);
   return render(core, request, reply, tenant, { state, binding });
 };
 
@@ -224,7 +215,7 @@ const nextUrl = (result: { kind: 'next_challenge' | 'complete' } & Awaited<Retur
 
 /** `POST` of the same page: answers, starts or polls a mechanism; the last answer returns to the authorization. */
 export const submitChallengePage = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
-  const { tenant, state, binding } = await located(core, request);
+  const { tenant, state, binding } = await locatedFlow(core, request);
   const form = checkedForm(request, binding);
   const where = { state, binding };
   // The language of the page, which the email a start sends is written in.
@@ -279,7 +270,7 @@ export const submitChallengePage = (core: Core) => async (request: FastifyReques
 export const pollChallengePage = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
   reply.header('cache-control', 'no-store');
   try {
-    const { tenant, state, binding } = await located(core, request);
+    const { tenant, state, binding } = await locatedFlow(core, request);
     const form = checkedForm(request, binding);
     const result = await core.mfa.advance({
       tenant,

@@ -5,10 +5,9 @@ import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { constantTimeEqual, sha256 } from '../../lib/crypto.js';
 import { type Messages, messagesFor } from '../../lib/i18n.js';
-import { readBindingCookie } from '../shared/binding-cookie.js';
 import { cspSourceOf, html, type SafeHtml, sendPage } from '../shared/html.js';
 import { upstreamDoneUrl, withLogin } from '../shared/paths.js';
-import { backToAppButton, failedLoginUrl, linkPageUrl, pendingRequest } from './pending-request.js';
+import { backToAppButton, failedLoginUrl, linkPageUrl, locatedFlow, pendingRequest } from './pending-request.js';
 
 interface LinkForm {
   readonly csrf?: string;
@@ -27,16 +26,8 @@ export const maskEmail = (email: string): string => {
   return `${email.slice(0, 1)}…${email.slice(at)}`;
 };
 
-const located = async (core: Core, request: FastifyRequest) => {
-  const { tenant: tenantId } = request.params as { tenant: string };
-  const tenant = await core.tenants.require(tenantId);
-  const state = (request.query as { login?: string }).login ?? '';
-  const binding = readBindingCookie(request, core.settings.publicUrl, state);
-  if (binding === undefined) throw new GatehouseError('flow_invalid', 'this sign-in was started in another browser');
-  return { tenant, state, binding };
-};
-
-const messagesOf = (request: FastifyRequest): Messages =>
+/** The messages of this request (`Accept-Language`). */
+export const messagesOf = (request: FastifyRequest): Messages =>
   messagesFor({ acceptLanguage: request.headers['accept-language'] });
 
 interface Notice {
@@ -126,7 +117,7 @@ const render = async (
  * existing account; its owner proves the account (its password, or a code mailed to its address) to link it.
  */
 export const showLinkPage = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
-  const where = await located(core, request);
+  const where = await locatedFlow(core, request);
   return render(core, request, reply, where);
 };
 
@@ -137,7 +128,7 @@ const actions: Readonly<Record<string, AdvanceInput['action']>> = { answer: 'ans
  * the identity and goes on to the hand-over, which returns to the app with a code.
  */
 export const submitLinkPage = (core: Core) => async (request: FastifyRequest, reply: FastifyReply) => {
-  const where = await located(core, request);
+  const where = await locatedFlow(core, request);
   const { tenant, state, binding } = where;
   const form = (request.body ?? {}) as LinkForm;
   if (form.csrf === undefined || !constantTimeEqual(form.csrf, csrfToken(binding)))

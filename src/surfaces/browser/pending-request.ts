@@ -4,10 +4,25 @@ import type { Core } from '../../core/index.js';
 import type { Tenant } from '../../core/tenants/tenant.js';
 import { sha256 } from '../../lib/crypto.js';
 import { messagesFor } from '../../lib/i18n.js';
+import { readBindingCookie } from '../shared/binding-cookie.js';
 import { bindingCookie, readCookie } from '../shared/cookies.js';
 import type { ErrorPageOptions } from '../shared/error-page.js';
 import { cspSourceOf, html, type SafeHtml } from '../shared/html.js';
 import { signInPageUrl } from '../shared/paths.js';
+
+/**
+ * The flow of a page reached with `?login={state}` (the second-factor, link and address pages): its tenant, its state
+ * and the browser binding this browser's cookie holds for it.
+ * @throws GatehouseError `flow_invalid` when this browser holds no binding for it
+ */
+export const locatedFlow = async (core: Core, request: FastifyRequest) => {
+  const { tenant: tenantId } = request.params as { tenant: string };
+  const tenant = await core.tenants.require(tenantId);
+  const state = (request.query as { login?: string }).login ?? '';
+  const binding = readBindingCookie(request, core.settings.publicUrl, state);
+  if (binding === undefined) throw new GatehouseError('flow_invalid', 'this sign-in was started in another browser');
+  return { tenant, state, binding };
+};
 
 /**
  * The pending authorization request of the `:request` path parameter that this browser started (its binding cookie,
